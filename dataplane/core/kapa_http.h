@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * HTTP/1.x keep-alive tracker: a stream consumer of the TCP core.
+ *
+ * It frames HTTP/1.x messages in both directions of a connection, finds the
+ * field lines that matter with Hyperscan (block mode, over header bytes
+ * only), reads Connection / Keep-Alive / framing values with a small parser,
+ * skips bodies by framing without scanning them, and knows after every
+ * message whether the connection persists (RFC 9112 §9.3).
+ *
+ * Where framing is ambiguous it does not guess: the connection leaves HTTP
+ * tracking (fail open), with a counted reason. Upgrades, CONNECT and the
+ * HTTP/2 preface make the connection opaque TCP.
+ *
+ * Layering: the tracker keeps its state in the first KAPA_HTTP_STATE_SIZE
+ * bytes of the TCP core's per-connection slot; its own user (kapa-inspect,
+ * the data plane) may keep more after it, at kapa_http_user_state().
+ */
+#ifndef KAPA_HTTP_H
+#define KAPA_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kapa_tcp.h"
+
+/** Bytes of the tracker's per-connection state at the start of the app slot. */
+#define KAPA_HTTP_STATE_SIZE 128
+
+#define KAPA_HTTP_MAX_TOKENS 16	/**< Connection tokens reported per message */
+#define KAPA_HTTP_MAX_KA_LINES 4 /**< Keep-Alive field lines reported */
+
+/** A byte range inside the message's header block (valid during the call). */
+struct kapa_span {
+	const uint8_t *p;
+	uint32_t len;
+};
+
+/** Bits of struct kapa_http_msg::conn_flags (from the Connection tokens). */
+#define KAPA_HTTP_CONN_CLOSE      0x01
+#define KAPA_HTTP_CONN_KEEP_ALIVE 0x02
+#define KAPA_HTTP_CONN_UPGRADE    0x04
+
+/** How a message's body is delimited. */
+enum kapa_http_body {
+	KAPA_BODY_NONE = 0,	/**< no body (request without CL/TE, 1xx/204/304, HEAD) */
+	KAPA_BODY_LENGTH,	/**< Content-Length */
+	KAPA_BODY_CHUNKED,
+	KAPA_BODY_CLOSE,	/**< response read until the server closes */
+};
+
+/** One message, reported when its header block is complete. */
+struct kapa_http_msg {
+	bool is_request;
+	uint32_t index;		/**< 0-based per direction; 1xx count */
+	uint64_t off;		/**< stream offset of the first byte */
+	void *first_pkt_ref;	/**< pkt_ref of the packet carrying the first byte */
+	uint64_t first_ns;	/**< its time */
+	struct kapa_span method, target;	/**< requests */
+	uint16_t status;	/**< responses */
+	struct kapa_span reason;
+	struct kapa_span version;	/**< "1.1" as sent after "HTTP/" */
+	uint8_t ver_major, ver_minor;
+	uint8_t ntokens;	/**< Connection tokens in tokens[] */
+	bool tokens_truncated;	/**< more than KAPA_HTTP_MAX_TOKENS */
+	struct kapa_span tokens[KAPA_HTTP_MAX_TOKENS];	/**< trimmed, as sent */
+	uint8_t conn_flags;	/**< KAPA_HTTP_CONN_* */
+	bool has_ka_timeout, has_ka_max;
+	uint32_t ka_timeout, ka_max;	/**< Keep-Alive parameters that parsed */
+	uint8_t nka;		/**< Keep-Alive field lines in ka_raw[] */
+	struct kapa_span ka_raw[KAPA_HTTP_MAX_KA_LINES];	/**< values as sent, trimmed */
+	uint8_t body;		/**< enum kapa_http_body */
+	uint64_t content_length;
+	/** For a response: whether the connection persists after it (RFC 9112
+	 *  §9.3, with the paired request). For a request: whether the client
+	 *  asked to persist. */
+	bool persistent;
+	/** Keep-Alive parameters only count with Connection: keep-alive. */
+	bool ka_effective;
+};
+
+/** Why a connection left HTTP/1.x tracking (counted). */
+enum kapa_http_leave {
+	KAPA_LEAVE_UPGRADE = 0,		/**< 101 Switching Protocols */
+	KAPA_LEAVE_CONNECT,		/**< 2xx to CONNECT */
+	KAPA_LEAVE_H2_PREFACE,		/**< "PRI * HTTP/2.0" */
+	KAPA_LEAVE_NOT_HTTP,		/**< first bytes are not HTTP/1.x */
+	KAPA_LEAVE_GAP,			/**< bytes lost, no resync possible */
+	KAPA_LEAVE_CL_TE,		/**< Content-Length with Transfer-Encoding */
+	KAPA_LEAVE_BAD_CL,		/**< unequal / malformed Content-Length */
+	KAPA_LEAVE_BAD_TE,		/**< TE not ending in chunked (request) */
+	KAPA_LEAVE_BAD_CHUNK,		/**< invalid chunk size line */
+	KAPA_LEAVE_OBS_FOLD,		/**< obs-fold in a framing field */
+	KAPA_LEAVE_BARE_CR,		/**< bare CR in the header block */
+	KAPA_LEAVE_BAD_START_LINE,	/**< request/status line unreadable */
+	KAPA_LEAVE_BAD_FIELD,		/**< field line unreadable (e.g. space before ':') */
+	KAPA_LEAVE_HEADER_TOO_BIG,	/**< header block over the limit */
+	KAPA_LEAVE_NO_BUFFER,		/**< header buffer pool exhausted */
+	KAPA_LEAVE_PIPELINE_DEPTH,	/**< too many requests in flight */
+	KAPA_LEAVE_MAX
+};
+
+/** The tracker's user: callbacks (any may be NULL). */
+struct kapa_http_ops {
+	/** A message's header block is complete. */
+	void (*message)(const struct kapa_stream_ctx *ctx,
+			const struct kapa_http_msg *msg, void *arg);
+	/** A message's body is complete (the message ended). */
+	void (*message_end)(const struct kapa_stream_ctx *ctx, bool is_request,
+			    uint32_t index, void *arg);
+	/** The connection left HTTP/1.x tracking. */
+	void (*leave)(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why,
+		      void *arg);
+	/** TCP events, passed through after the tracker handled them. */
+	void (*event)(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
+		      uint64_t off, uint64_t len, void *arg);
+	/** Idle expiry, passed through; NULL = free the connection. */
+	uint32_t (*expire)(const struct kapa_stream_ctx *ctx, void *arg);
+};
+
+/** Counters of one tracker (owner-written). */
+struct kapa_http_stats {
+	uint64_t requests, responses;
+	uint64_t interim;		/**< 1xx responses */
+	uint64_t header_bytes;		/**< bytes scanned by Hyperscan */
+	uint64_t body_bytes;		/**< bytes skipped by framing */
+	uint64_t header_copies;		/**< header blocks split across segments */
+	uint64_t leave[KAPA_LEAVE_MAX];	/**< by enum kapa_http_leave */
+	uint64_t ka_bad_param;		/**< Keep-Alive values ignored */
+	uint64_t ka_without_conn;	/**< Keep-Alive without Connection: keep-alive */
+	uint64_t resync;		/**< tracking resumed after a gap / pickup */
+};
+
+struct kapa_http_conf {
+	uint32_t max_header;	/**< bytes of one header block; 0 = 16384 */
+	uint32_t header_buffers;/**< buffers for split header blocks; 0 = 1024 */
+	uint32_t pipeline_depth;/**< requests in flight; 0 = 16, at most 32 */
+	const struct kapa_http_ops *ops;
+	void *ops_arg;
+};
+
+struct kapa_http;
+
+/**
+ * Create a tracker: compiles the Hyperscan database (once per process, shared
+ * by all trackers) and allocates this tracker's scratch and header buffers.
+ * @return the tracker, or NULL with errno set.
+ */
+struct kapa_http *kapa_http_create(const struct kapa_http_conf *conf);
+
+/** Free a tracker. NULL ok. */
+void kapa_http_destroy(struct kapa_http *h);
+
+/** @return the stream ops to give the TCP core (ops_arg = @p h). */
+const struct kapa_stream_ops *kapa_http_stream_ops(void);
+
+/** @return the user's state after the tracker's, in the app slot. */
+static inline void *
+kapa_http_user_state(const struct kapa_stream_ctx *ctx)
+{
+	return (uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE;
+}
+
+/** @return counters. */
+const struct kapa_http_stats *kapa_http_stats(const struct kapa_http *h);
+
+/** @return a short name of a leave reason ("upgrade", "cl-te", ...). */
+const char *kapa_http_leave_name(unsigned why);
+
+/**
+ * Parse a Connection field value (pure; for tests and fuzzing).
+ * @return KAPA_HTTP_CONN_* bits; tokens (trimmed, as sent) are appended to
+ *         @p tokens up to @p max, *ntokens updated.
+ */
+uint8_t kapa_http_parse_connection(const uint8_t *p, uint32_t len,
+				   struct kapa_span *tokens, uint8_t max,
+				   uint8_t *ntokens);
+
+/**
+ * Parse a Keep-Alive field value (pure). Sets has_/values in @p msg for the
+ * parameters that parsed; @return the number of parameters ignored as
+ * malformed or out of range.
+ */
+uint32_t kapa_http_parse_keep_alive(const uint8_t *p, uint32_t len,
+				    struct kapa_http_msg *msg);
+
+#endif /* KAPA_HTTP_H */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Packet parsing: Ethernet (802.1Q, QinQ), IPv4, IPv6 with extension headers,
+ * TCP with options, from raw bytes. A pure function over (data, len): no
+ * ports, no mbufs, no allocation. It never reads past @p len; anything it
+ * cannot use is classified and given a reason, so the caller counts it and
+ * forwards the packet untouched (fail open).
+ */
+#ifndef KAPA_PKT_H
+#define KAPA_PKT_H
+
+#include <stdint.h>
+
+/** Where the bytes handed to kapa_pkt_parse() start. */
+enum kapa_l2_type {
+	KAPA_L2_ETHER = 0,	/**< Ethernet II, optional 802.1Q / 802.1ad tags */
+	KAPA_L3_IPV4,		/**< bare IPv4 header */
+	KAPA_L3_IPV6,		/**< bare IPv6 header */
+	KAPA_L3_RAW,		/**< IPv4 or IPv6, told apart by the version nibble */
+};
+
+/** What a packet is, as far as kapa cares. */
+enum kapa_pkt_class {
+	KAPA_PKT_TCP = 0,	/**< a TCP segment kapa tracks */
+	KAPA_PKT_NON_IP,	/**< ARP, LLDP, ...: forwarded untouched */
+	KAPA_PKT_NON_TCP,	/**< UDP, ICMP, ...: forwarded untouched */
+	KAPA_PKT_FRAGMENT,	/**< an IP fragment: not reassembled, forwarded */
+	KAPA_PKT_MALFORMED,	/**< see enum kapa_pkt_bad; forwarded, counted */
+	KAPA_PKT_CLASS_MAX
+};
+
+/** Why a packet was classified KAPA_PKT_MALFORMED. */
+enum kapa_pkt_bad {
+	KAPA_BAD_NONE = 0,
+	KAPA_BAD_ETH_TRUNC,	/**< shorter than an Ethernet header */
+	KAPA_BAD_VLAN_TRUNC,	/**< a VLAN tag cut short */
+	KAPA_BAD_VLAN_DEPTH,	/**< more than two VLAN tags */
+	KAPA_BAD_IP_VERSION,	/**< version nibble disagrees with the ethertype */
+	KAPA_BAD_IP4_TRUNC,	/**< shorter than the IPv4 header */
+	KAPA_BAD_IP4_IHL,	/**< IHL < 5 or past the buffer */
+	KAPA_BAD_IP4_LEN,	/**< total length < IHL or past the buffer */
+	KAPA_BAD_IP6_TRUNC,	/**< shorter than the IPv6 header */
+	KAPA_BAD_IP6_LEN,	/**< payload length past the buffer */
+	KAPA_BAD_IP6_EXT,	/**< extension header chain cut short or too long */
+	KAPA_BAD_TCP_TRUNC,	/**< shorter than a TCP header */
+	KAPA_BAD_TCP_DOFF,	/**< data offset < 5 or past the IP payload */
+	KAPA_BAD_TCP_OPT,	/**< an option length past the header, or < 2 */
+	KAPA_BAD_TCP_PORT,	/**< port 0 */
+	KAPA_BAD_MAX
+};
+
+/** Bits of struct kapa_pkt::tcp_flags (the TCP header's flag byte). */
+#define KAPA_TCP_FIN 0x01
+#define KAPA_TCP_SYN 0x02
+#define KAPA_TCP_RST 0x04
+#define KAPA_TCP_PSH 0x08
+#define KAPA_TCP_ACK 0x10
+#define KAPA_TCP_URG 0x20
+#define KAPA_TCP_ECE 0x40
+#define KAPA_TCP_CWR 0x80
+
+/** Bits of struct kapa_tcp_opts::present. */
+#define KAPA_OPT_MSS       0x01
+#define KAPA_OPT_WSCALE    0x02
+#define KAPA_OPT_SACK_PERM 0x04
+#define KAPA_OPT_SACK      0x08
+#define KAPA_OPT_TS        0x10
+
+#define KAPA_MAX_SACK 4
+#define KAPA_MAX_VLAN 2
+
+/** TCP options kapa reads; others are skipped. */
+struct kapa_tcp_opts {
+	uint8_t present;	/**< KAPA_OPT_* bits */
+	uint8_t wscale;		/**< shift as sent (a receiver clamps to 14) */
+	uint8_t nsack;		/**< SACK blocks in sack[] */
+	uint16_t mss;
+	uint32_t ts_val, ts_ecr;
+	uint32_t sack[KAPA_MAX_SACK][2];	/**< left, right edges */
+};
+
+/**
+ * One parsed packet. Offsets are from the start of the buffer handed to
+ * kapa_pkt_parse(); the buffer must outlive the struct.
+ * IPv4 addresses sit in the first 4 bytes of src/dst, the rest zero.
+ */
+struct kapa_pkt {
+	const uint8_t *data;
+	uint32_t len;		/**< bytes in the buffer */
+	uint8_t cls;		/**< enum kapa_pkt_class */
+	uint8_t bad;		/**< enum kapa_pkt_bad when cls is MALFORMED */
+	uint8_t family;		/**< 4 or 6; 0 when not IP */
+	uint8_t nvlan;		/**< VLAN tags found (0..2), outer first */
+	uint16_t vlan_tpid[KAPA_MAX_VLAN];
+	uint16_t vlan_tci[KAPA_MAX_VLAN];
+	uint8_t eth_dst[6], eth_src[6];	/**< zero when the packet started at L3 */
+	uint16_t l3_off;
+	uint16_t l4_off;	/**< TCP header */
+	uint16_t payload_off;	/**< TCP payload */
+	uint32_t payload_len;	/**< from the IP lengths, never past len */
+	uint8_t ip_proto;	/**< the upper-layer protocol number */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;	/**< host order */
+	uint32_t seq, ack;	/**< host order */
+	uint16_t win;		/**< unscaled, host order */
+	uint16_t urg;		/**< urgent pointer, host order */
+	uint8_t tcp_flags;	/**< KAPA_TCP_* */
+	struct kapa_tcp_opts opt;
+};
+
+/**
+ * Parse one packet.
+ *
+ * @param data  first byte at the layer given by @p l2
+ * @param len   bytes readable at @p data (captured length)
+ * @param l2    where the packet starts
+ * @param pkt   filled in; pkt->cls says what was found
+ * @return pkt->cls (enum kapa_pkt_class). Never fails otherwise.
+ *
+ * Ethernet padding after the IP datagram is ignored (IP lengths win). An IP
+ * length larger than the buffer is MALFORMED (a snap-length cut), since the
+ * missing bytes cannot be tracked.
+ */
+int kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
+		   struct kapa_pkt *pkt);
+
+/** @return a short constant name for a class ("tcp", "non-ip", ...). */
+const char *kapa_pkt_class_name(unsigned cls);
+
+/** @return a short constant name for a malformation reason. */
+const char *kapa_pkt_bad_name(unsigned bad);
+
+#endif /* KAPA_PKT_H */

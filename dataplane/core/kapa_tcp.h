@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * TCP tracking and reassembly of one worker, and the stream-consumer
+ * interface the HTTP tracker sits on.
+ *
+ * kapa_tcp_input() takes a parsed segment and
+ *  - finds or creates its connection (handshake, or mid-stream pickup),
+ *  - tracks both halves (state, sequence space, acks, scaled windows),
+ *  - believes an RST only when its sequence number is exactly the next one
+ *    expected (RFC 5961); other RSTs are counted and the state stays,
+ *  - hands in-order payload to the consumer without copying, holds
+ *    out-of-order payload (bounded per connection and globally) and hands it
+ *    on when the hole fills. Overlaps: the bytes seen first win; a later copy
+ *    that differs is counted as inconsistent. Data already delivered is
+ *    dropped from reassembly (counted, still forwarded by the data plane).
+ *  - A limit hit, or an ack from the peer past a hole kapa never saw (the
+ *    bytes were lost before kapa), skips the hole: the consumer gets a GAP
+ *    event and later bytes continue at their true offsets.
+ *
+ * Stream offsets are 64-bit and start at 0 with the first payload byte after
+ * the SYN (or with the first byte seen, on a mid-stream pickup).
+ */
+#ifndef KAPA_TCP_H
+#define KAPA_TCP_H
+
+#include <stdint.h>
+
+#include "kapa_flow.h"
+#include "kapa_pkt.h"
+
+struct kapa_tcp;
+
+/** Everything a consumer callback needs about the connection in hand. */
+struct kapa_stream_ctx {
+	struct kapa_tcp *tcp;
+	uint32_t idx;		/**< connection index in the worker's table */
+	struct kapa_conn *conn;
+	void *app;		/**< the consumer's fixed-size slot */
+	enum kapa_dir dir;	/**< direction of the bytes / event */
+	uint64_t now_ns;	/**< timestamp of the packet in hand */
+	void *pkt_ref;		/**< the caller's reference to the packet in hand */
+	const struct kapa_pkt *pkt; /**< the packet in hand, NULL for timer events */
+};
+
+/** Stream events. */
+enum kapa_stream_event {
+	KAPA_EV_OPEN = 0,	/**< new connection (app slot is zeroed) */
+	KAPA_EV_GAP,		/**< @p len bytes at @p off will never be delivered */
+	KAPA_EV_FIN,		/**< this direction ended in order at @p off */
+	KAPA_EV_RESET,		/**< an accepted RST (from dir) */
+	KAPA_EV_CLOSE,		/**< the entry is being freed; last call for it */
+	KAPA_EV_MAX
+};
+
+/** The consumer: callbacks of the TCP core. All are required. */
+struct kapa_stream_ops {
+	/** In-order bytes; valid only during the call. */
+	void (*data)(const struct kapa_stream_ctx *ctx, uint64_t off,
+		     const uint8_t *p, uint32_t len);
+	/** An event; @p off and @p len as the event says, else 0. */
+	void (*event)(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
+		      uint64_t off, uint64_t len);
+	/**
+	 * Idle expiry of a connection whose idle limit passed.
+	 * @return a new idle limit (ms) to keep it, 0 to free it.
+	 */
+	uint32_t (*expire)(const struct kapa_stream_ctx *ctx);
+};
+
+/** Counters of the TCP core (owner-written). */
+struct kapa_tcp_stats {
+	uint64_t pkts[KAPA_PKT_CLASS_MAX];	/**< by enum kapa_pkt_class */
+	uint64_t bad[KAPA_BAD_MAX];		/**< by enum kapa_pkt_bad */
+	uint64_t conns_opened;		/**< with a handshake */
+	uint64_t conns_midstream;	/**< picked up without one */
+	uint64_t conns_refused;		/**< table full (packet forwarded) */
+	uint64_t no_conn;		/**< non-SYN without data, no entry: ignored */
+	uint64_t bytes_delivered;
+	uint64_t segs_in_order;
+	uint64_t segs_ooo;		/**< held out of order */
+	uint64_t segs_retrans;		/**< entirely before next_off */
+	uint64_t bytes_overlap;		/**< bytes seen twice */
+	uint64_t bytes_inconsistent;	/**< ... that differed (first copy kept) */
+	uint64_t gaps;			/**< GAP events */
+	uint64_t gap_limit_conn;	/**< gaps from the per-connection limit */
+	uint64_t gap_limit_global;	/**< gaps from the global cap */
+	uint64_t gap_acked_hole;	/**< gaps from a peer ack past a hole */
+	uint64_t rst_accepted;
+	uint64_t rst_ignored;		/**< not exactly at the next sequence */
+	uint64_t syn_new_on_closed;	/**< SYN reusing a closed 4-tuple */
+	uint64_t out_of_window;		/**< data far outside the window: ignored */
+};
+
+struct kapa_tcp_conf {
+	struct kapa_flow_conf flow;	/**< the table (on_release/on_expire/cb_arg
+					     are set by kapa_tcp_create) */
+	uint32_t ooo_max_bytes;		/**< per direction; 0 = 65536 */
+	uint32_t ooo_max_segs;		/**< per direction; 0 = 64, at most 255 */
+	uint32_t ooo_pool_bytes;	/**< global cap; 0 = 64 MiB */
+	uint32_t syn_timeout_ms;	/**< half-open idle limit; 0 = 30 s */
+	uint32_t est_timeout_ms;	/**< default idle limit; 0 = 2 h */
+	uint32_t closed_linger_ms;	/**< after FIN both ways / RST; 0 = 2 s */
+	const struct kapa_stream_ops *ops;
+	void *ops_arg;			/**< returned by kapa_tcp_ops_arg() */
+};
+
+/** What kapa_tcp_input() did with a segment, for the caller. */
+struct kapa_tcp_result {
+	int32_t idx;		/**< connection index, -1 if none */
+	uint8_t dir;		/**< enum kapa_dir of the segment */
+	uint8_t is_new;		/**< the segment created the connection */
+};
+
+/**
+ * Create a TCP core with its own connection table and reassembly pool.
+ * @return the core, or NULL with rte_errno set.
+ */
+struct kapa_tcp *kapa_tcp_create(const struct kapa_tcp_conf *conf);
+
+/** Close every connection (KAPA_EV_CLOSE) and free everything. NULL ok. */
+void kapa_tcp_destroy(struct kapa_tcp *tcp);
+
+/**
+ * Process one parsed packet (any class; non-TCP ones are only counted).
+ * Calls the consumer as needed, then returns.
+ *
+ * @param now_ns  packet time; must not go backwards by more than a second
+ * @param pkt_ref opaque, handed to the consumer as ctx->pkt_ref
+ */
+void kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
+		    uint64_t now_ns, void *pkt_ref, struct kapa_tcp_result *res);
+
+/**
+ * Advance idle timers to @p now_ns, handling at most @p max expiries.
+ * @return expiries handled.
+ */
+uint32_t kapa_tcp_advance(struct kapa_tcp *tcp, uint64_t now_ns, uint32_t max);
+
+/** Stop delivering bytes of a connection (opaque, or tracking gave up):
+ *  held data is freed, sequence tracking and idle tracking go on. */
+void kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx);
+
+/** Set a connection's idle limit (ms, 0 = none), measured from last_seen. */
+void kapa_tcp_set_idle(struct kapa_tcp *tcp, uint32_t idx, uint32_t limit_ms);
+
+/** Free a connection now (calls KAPA_EV_CLOSE). */
+void kapa_tcp_close(struct kapa_tcp *tcp, uint32_t idx);
+
+/** @return the connection table (for lookups, snapshots, counters). */
+struct kapa_flow_table *kapa_tcp_table(struct kapa_tcp *tcp);
+
+/** @return the counters. */
+const struct kapa_tcp_stats *kapa_tcp_stats(const struct kapa_tcp *tcp);
+
+/** @return conf->ops_arg. */
+void *kapa_tcp_ops_arg(const struct kapa_tcp *tcp);
+
+/** @return bytes held out of order right now (all connections). */
+uint64_t kapa_tcp_ooo_bytes(const struct kapa_tcp *tcp);
+
+/** @return the sequence number of stream offset @p off in direction @p dir. */
+static inline uint32_t
+kapa_tcp_seq_of(const struct kapa_conn *c, enum kapa_dir dir, uint64_t off)
+{
+	return c->half[dir].base_seq + (uint32_t)off;
+}
+
+/** @return a short name of a stream event. */
+const char *kapa_stream_event_name(unsigned ev);
+
+#endif /* KAPA_TCP_H */

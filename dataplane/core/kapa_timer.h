@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Hashed timer wheel over intrusive nodes, for idle expiry.
+ *
+ * Why not rte_timer: it is a skiplist (O(log n) per arm, 120 bytes a timer).
+ * Here a timer is 12 bytes inside the connection record and arming,
+ * cancelling and firing are O(1). Callers never re-arm per packet: they keep
+ * a coarse last-seen time and, when a slot fires, re-check it and re-arm
+ * lazily (the callback returns the new deadline). Deadlines past the wheel's
+ * horizon are parked in the farthest slot and re-armed when it fires.
+ *
+ * Times are milliseconds as uint32_t (wrapping after 49 days); comparisons
+ * use signed differences, so deadlines must lie within 24 days of now.
+ *
+ * Single-threaded: the owning worker is the only user.
+ */
+#ifndef KAPA_TIMER_H
+#define KAPA_TIMER_H
+
+#include <stdint.h>
+
+#define KAPA_NIL UINT32_MAX	/**< "no index" in intrusive lists */
+
+/** Embedded in whatever is timed; the wheel finds it by base + idx * stride. */
+struct kapa_timer_node {
+	uint32_t prev, next;	/**< links in the slot list; KAPA_NIL ends */
+	uint32_t deadline;	/**< ms; meaningful while armed */
+};
+
+/**
+ * Called for each node whose slot fires with deadline <= now.
+ * @return the new deadline (ms) to re-arm the node, or 0 to leave it
+ *         disarmed (the callback may then free it).
+ */
+typedef uint32_t (*kapa_timer_fire_fn)(uint32_t idx, uint32_t now_ms, void *arg);
+
+struct kapa_timer_wheel;
+
+/**
+ * Create a wheel over @p count nodes at @p base with @p stride bytes between
+ * them (the node may sit at @p node_off inside each element).
+ *
+ * @param tick_ms  slot width (rounded up to a power of two), e.g. 128
+ * @param nslots   number of slots (rounded up to a power of two)
+ * @return the wheel, or NULL with errno set (EINVAL, ENOMEM).
+ */
+struct kapa_timer_wheel *kapa_timer_create(void *base, uint32_t stride,
+					   uint32_t node_off, uint32_t count,
+					   uint32_t tick_ms, uint32_t nslots,
+					   uint32_t now_ms);
+
+/** Free the wheel (not the nodes). NULL is ignored. */
+void kapa_timer_free(struct kapa_timer_wheel *w);
+
+/** Mark node @p idx disarmed without touching any list (call once at setup). */
+void kapa_timer_init_node(struct kapa_timer_wheel *w, uint32_t idx);
+
+/** Arm or move node @p idx to fire at @p deadline_ms. O(1). */
+void kapa_timer_arm(struct kapa_timer_wheel *w, uint32_t idx, uint32_t deadline_ms);
+
+/** Disarm node @p idx; a disarmed node is ignored. O(1). */
+void kapa_timer_cancel(struct kapa_timer_wheel *w, uint32_t idx);
+
+/** @return non-zero when node @p idx is armed. */
+int kapa_timer_armed(const struct kapa_timer_wheel *w, uint32_t idx);
+
+/**
+ * Advance the wheel to @p now_ms, firing due nodes, at most @p max_fire of
+ * them; the rest fire on later calls (the wheel remembers where it stopped).
+ * @return the number of callbacks made.
+ */
+uint32_t kapa_timer_advance(struct kapa_timer_wheel *w, uint32_t now_ms,
+			    uint32_t max_fire, kapa_timer_fire_fn fn, void *arg);
+
+/** @return nodes currently armed. */
+uint32_t kapa_timer_count(const struct kapa_timer_wheel *w);
+
+#endif /* KAPA_TIMER_H */
