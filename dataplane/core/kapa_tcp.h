@@ -33,7 +33,8 @@ struct kapa_tcp;
 
 /** Everything a consumer callback needs about the connection in hand. */
 struct kapa_stream_ctx {
-	struct kapa_tcp *tcp;
+	struct kapa_tcp *tcp;	/**< NULL when a test drives a consumer directly */
+	void *ops_arg;		/**< kapa_tcp_conf::ops_arg */
 	uint32_t idx;		/**< connection index in the worker's table */
 	struct kapa_conn *conn;
 	void *app;		/**< the consumer's fixed-size slot */
