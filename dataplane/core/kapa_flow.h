@@ -65,18 +65,19 @@ enum kapa_half_state {
 
 /**
  * One direction's TCP and reassembly state, indexed by the sender's role.
- * Sequence number of stream offset o is base_seq + (uint32_t)o.
+ * Sequence number of stream offset o is base_seq + (uint32_t)o. A FIN that
+ * arrives before the bytes ahead of it is held in the reassembly queue like
+ * data (a chunk flagged FIN), so the half needs no field for it.
  */
 struct kapa_tcp_half {
 	uint64_t next_off;	/**< offset of the next in-order byte expected */
 	uint32_t base_seq;	/**< sequence number of offset 0 (ISN + 1) */
 	uint32_t ack;		/**< highest ack this sender sent (its rcv_nxt) */
-	uint32_t win;		/**< this sender's receive window, scaled, bytes */
-	uint32_t fin_seq;	/**< sequence number of the FIN, when state >= FIN */
 	uint32_t ooo_head;	/**< first held out-of-order chunk, KAPA_NIL if none */
 	uint32_t ooo_bytes;	/**< bytes held out of order */
+	uint16_t win;		/**< window field as last sent (unscaled) */
+	uint8_t wscale;		/**< shift applied to win (0 unless negotiated) */
 	uint8_t ooo_segs;	/**< chunks held out of order */
-	uint8_t wscale;		/**< this sender's window shift */
 	uint8_t state;		/**< enum kapa_half_state */
 	uint8_t flags;		/**< KAPA_HALF_* */
 };
@@ -101,8 +102,9 @@ enum kapa_conn_state {
 #define KAPA_CONN_VLAN_QINQ	0x0040	/**< outer tag is 802.1ad (0x88a8) */
 
 /**
- * The hot state of one connection: 128 bytes, two cache lines.
- * Reassembly buffers and the consumer's state live elsewhere.
+ * The hot state of one connection: 128 bytes, two cache lines (checked by a
+ * static assertion). Reassembly buffers and the consumer's state live
+ * elsewhere.
  */
 struct kapa_conn {
 	uint32_t seqcnt;	/**< odd while the owner writes the record */
@@ -112,12 +114,19 @@ struct kapa_conn {
 	struct kapa_timer_node tmr;	/**< idle expiry */
 	uint32_t idle_limit;	/**< ms of idleness before expiry; 0 = none */
 	uint16_t flags;		/**< KAPA_CONN_* */
+	uint16_t lru_stamp;	/**< last_seen >> 10 when last moved in its LRU list */
 	uint8_t state;		/**< enum kapa_conn_state */
 	uint8_t client_side;	/**< key side (0/1) of the client */
-	struct kapa_tcp_half half[2];	/**< [enum kapa_dir] */
+	uint8_t nvlan;		/**< VLAN tags in vlan_tci (0..2) */
+	uint8_t spare0;
 	uint8_t mac[2][6];	/**< source MAC of each direction [enum kapa_dir] */
-	uint16_t vlan_tci[2];	/**< C2S tags, outer first; nvlan from flags */
+	uint16_t vlan_tci[2];	/**< C2S tags, outer first */
+	uint32_t spare1;
+	struct kapa_tcp_half half[2];	/**< [enum kapa_dir] */
 };
+
+_Static_assert(sizeof(struct kapa_tcp_half) == 32, "kapa_tcp_half must stay 32 bytes");
+_Static_assert(sizeof(struct kapa_conn) == 128, "kapa_conn must stay 128 bytes");
 
 /** Why an entry left the table (counted per reason). */
 enum kapa_flow_release {
