@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/**
+ * @file
+ * The one definition of the records kapa keeps in its pinned eBPF maps,
+ * shared by the BPF objects (clang -target bpf), kapa-dp and kapad.
+ *
+ * Rules for everything in this file, so that one layout holds in the kernel
+ * and in every process:
+ *  - fixed-width kernel types (__u8 .. __u64) only: <stdint.h> cannot be
+ *    included under -target bpf (glibc's gnu/stubs-32.h is missing there),
+ *    while <linux/types.h> works on both sides;
+ *  - no pointers, no bitfields, explicit padding, sizes checked below;
+ *  - any change to a record bumps KAPA_MAPS_ABI_VERSION. A process that finds
+ *    pinned maps whose struct kapa_meta differs from its own refuses them
+ *    (kapa_meta_mismatch() names the field) instead of misreading them.
+ *
+ * Addresses are in network byte order; ports and all counters in host order.
+ * An IPv4 address sits in the first 4 bytes of a 16-byte field, the rest zero.
+ */
+#ifndef KAPA_MAPS_H
+#define KAPA_MAPS_H
+
+#include <stddef.h>
+
+#include <linux/types.h>
+
+/** Bumped on any change to a record below. */
+#define KAPA_MAPS_ABI_VERSION 1
+
+/** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
+#define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"
+
+/* Pinned map names: the kernel keeps at most 15 characters of a map name. */
+#define KAPA_MAP_META  "kapa_meta"	/**< 1 x struct kapa_meta, mmapable */
+#define KAPA_MAP_STATS "kapa_stats"	/**< KAPA_MAX_WORKERS x struct kapa_stats_rec, mmapable */
+#define KAPA_MAP_RULES "kapa_rules"	/**< KAPA_MAX_RULES x struct kapa_rule_rec */
+#define KAPA_MAP_CONNS "kapa_conns"	/**< capacity x struct kapa_conn_rec, mmapable */
+
+#define KAPA_MAX_WORKERS 64	/**< stats slots: one per worker lcore */
+#define KAPA_MAX_RULES 1024	/**< policy rule slots */
+/**
+ * Live-connection slots the BPF object declares. The live map's capacity is
+ * kapa-dp's table capacity: the process that creates the maps sets it with
+ * bpf_map__set_max_entries() before loading.
+ */
+#define KAPA_CONNS_DEFAULT 65536
+
+/**
+ * Layout description, the single element of KAPA_MAP_META. Written once by
+ * the process that creates the maps (kapa_meta_init()), checked by every
+ * process that reuses them (kapa_meta_mismatch()).
+ */
+struct kapa_meta {
+	__u32 abi_version;	/**< KAPA_MAPS_ABI_VERSION of the creator */
+	__u32 meta_size;	/**< sizeof(struct kapa_meta) */
+	__u32 stats_size;	/**< sizeof(struct kapa_stats_rec) */
+	__u32 rule_size;	/**< sizeof(struct kapa_rule_rec) */
+	__u32 conn_size;	/**< sizeof(struct kapa_conn_rec) */
+	__u32 max_workers;	/**< entries of KAPA_MAP_STATS */
+	__u32 max_rules;	/**< entries of KAPA_MAP_RULES */
+	__u32 max_conns;	/**< entries of KAPA_MAP_CONNS */
+};
+
+/**
+ * Counters of one worker: slot w of KAPA_MAP_STATS belongs to worker w,
+ * which is its only writer. Readers add the slots up and accept a value torn
+ * by at most one update. The record is a whole number of cache lines, so
+ * workers never share a line.
+ */
+struct kapa_stats_rec {
+	__u64 heartbeat_ns;	/**< worker clock at its last publish; 0 = slot unused */
+	/* Packets, by what the parser found (enum kapa_pkt_class). */
+	__u64 pkts;
+	__u64 bytes;
+	__u64 pkts_tcp;
+	__u64 pkts_non_ip;
+	__u64 pkts_non_tcp;
+	__u64 pkts_fragment;
+	__u64 pkts_malformed;
+	/* Connections (struct kapa_tcp_stats, struct kapa_flow_stats). */
+	__u64 conns_active;	/**< gauge */
+	__u64 conns_opened;	/**< with a handshake */
+	__u64 conns_midstream;	/**< picked up without one */
+	__u64 conns_refused;	/**< table full: forwarded untracked */
+	__u64 rel_closed;	/**< FIN both ways or accepted RST */
+	__u64 rel_idle;		/**< idle expiry */
+	__u64 rel_evict_embryonic;	/**< half-open budget full */
+	__u64 rel_evict_lru;	/**< table full: longest-idle went */
+	__u64 rel_replaced;	/**< a new SYN reused the 4-tuple */
+	__u64 rel_explicit;	/**< control command or shutdown */
+	__u64 rst_accepted;	/**< RST exactly at the next sequence number */
+	__u64 rst_ignored;	/**< any other RST: forwarded, state kept */
+	__u64 gaps;		/**< stream bytes that were never seen */
+	__u64 ooo_bytes;	/**< gauge: bytes held out of order */
+	/* HTTP/1.x (struct kapa_http_stats). */
+	__u64 http_requests;
+	__u64 http_responses;
+	__u64 http_interim;	/**< 1xx responses */
+	__u64 http_left;	/**< connections that left HTTP tracking */
+	/* Policy actions. */
+	__u64 close_idle;	/**< keep-alive idle limit: RST both ways */
+	__u64 close_max;	/**< request past max: RST both ways */
+	__u64 close_stall;	/**< stall limit mid-message */
+	__u64 ka_rewritten;	/**< Keep-Alive rewritten in place */
+	__u64 ka_inserted;	/**< Keep-Alive / Connection field inserted */
+	__u64 ka_fallback;	/**< bytes already forwarded: fell back */
+	__u64 rst_sent;		/**< RSTs kapa crafted */
+	__u64 spare[7];		/**< pads to a whole number of cache lines */
+};
+
+/** enum kapa_rule_rec::mode and kapa_conn_rec::mode. */
+enum kapa_mode {
+	KAPA_MODE_OBSERVE = 0,	/**< track and report only */
+	KAPA_MODE_ENFORCE = 1,	/**< close past the limits */
+	KAPA_MODE_ADVERTISE = 2,	/**< enforce and rewrite the server's Keep-Alive */
+};
+
+/**
+ * One policy rule: matches the server side of a connection by prefix and
+ * (optionally) port. Slot i of KAPA_MAP_RULES; family 0 marks an empty slot.
+ * Limits of 0 mean "no limit".
+ */
+struct kapa_rule_rec {
+	__u8 prefix[16];	/**< network order, host bits zero */
+	__u8 family;		/**< 4 or 6; 0 = empty slot */
+	__u8 prefix_len;	/**< 0..32 or 0..128 */
+	__u8 mode;		/**< enum kapa_mode */
+	__u8 flags;		/**< reserved, 0 */
+	__u16 port;		/**< server port, host order; 0 = any port */
+	__u16 spare0;
+	__u32 timeout_s;	/**< keep-alive idle limit */
+	__u32 max_requests;	/**< requests per connection */
+	__u32 stall_s;		/**< silence in the middle of a message */
+	__u32 spare1;
+};
+
+/** kapa_conn_rec::state; the values of enum kapa_conn_state (core). */
+enum kapa_rec_state {
+	KAPA_REC_FREE = 0,	/**< slot unused */
+	KAPA_REC_SYN_SENT,
+	KAPA_REC_SYN_RCVD,
+	KAPA_REC_ESTABLISHED,
+	KAPA_REC_CLOSING,
+	KAPA_REC_CLOSED,
+};
+
+/** Bits of kapa_conn_rec::flags. */
+#define KAPA_REC_MIDSTREAM	0x01	/**< picked up without its handshake */
+#define KAPA_REC_OPAQUE		0x02	/**< left HTTP/1.x tracking */
+#define KAPA_REC_PERSISTENT	0x04	/**< persists after the last message */
+#define KAPA_REC_IN_REQUEST	0x08	/**< a request is outstanding */
+#define KAPA_REC_SEQ_SHIFTED	0x10	/**< kapa shifted its sequence numbers */
+
+/** A keep-alive parameter nobody announced. */
+#define KAPA_KA_UNSET 0xffffffffu
+
+/**
+ * One live connection, as its worker publishes it. Its ID is
+ * (worker, slot, gen): a command naming a stale generation closes nothing.
+ * The worker is the only writer; seq is odd while it writes, so a reader
+ * copies the record and retries when seq was odd or changed.
+ */
+struct kapa_conn_rec {
+	__u32 seq;		/**< write sequence counter */
+	__u32 gen;		/**< generation of the worker's slot */
+	__u16 worker;		/**< owning worker */
+	__u8 family;		/**< 4 or 6 */
+	__u8 state;		/**< enum kapa_rec_state; KAPA_REC_FREE = unused */
+	__u8 mode;		/**< enum kapa_mode in force */
+	__u8 flags;		/**< KAPA_REC_* */
+	__u16 rule;		/**< matching rule slot; 0xffff = defaults */
+	__u32 slot;		/**< slot in the worker's connection table */
+	__u8 client_addr[16];
+	__u8 server_addr[16];
+	__u16 client_port;
+	__u16 server_port;
+	__u32 requests;		/**< requests seen on the connection */
+	__u32 responses;	/**< final (non-1xx) responses seen */
+	__u32 client_ka_timeout;	/**< Keep-Alive timeout= the client sent, KAPA_KA_UNSET */
+	__u32 client_ka_max;	/**< Keep-Alive max= the client sent, KAPA_KA_UNSET */
+	__u32 server_ka_timeout;	/**< Keep-Alive timeout= the server sent, KAPA_KA_UNSET */
+	__u32 server_ka_max;	/**< Keep-Alive max= the server sent, KAPA_KA_UNSET */
+	__u32 eff_timeout_s;	/**< effective idle limit (policy), 0 = none */
+	__u32 eff_max;		/**< effective max requests (policy), 0 = none */
+	__u64 first_seen_ns;
+	__u64 last_seen_ns;	/**< last byte either way */
+	__u64 bytes[2];		/**< payload bytes client->server, server->client */
+	__u32 spare[2];		/**< pads to 128 bytes */
+};
+
+_Static_assert(sizeof(struct kapa_meta) == 32, "kapa_meta layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_stats_rec) % 64 == 0, "kapa_stats_rec must fill whole cache lines");
+_Static_assert(sizeof(struct kapa_stats_rec) == 320, "kapa_stats_rec layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_rule_rec) == 40, "kapa_rule_rec layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_conn_rec) == 128, "kapa_conn_rec layout changed: bump the ABI version");
+
+/**
+ * Fill @p m with this build's layout.
+ *
+ * @param m          the record to fill
+ * @param max_conns  entries of the live-connection map
+ */
+static inline void
+kapa_meta_init(struct kapa_meta *m, __u32 max_conns)
+{
+	m->abi_version = KAPA_MAPS_ABI_VERSION;
+	m->meta_size = sizeof(struct kapa_meta);
+	m->stats_size = sizeof(struct kapa_stats_rec);
+	m->rule_size = sizeof(struct kapa_rule_rec);
+	m->conn_size = sizeof(struct kapa_conn_rec);
+	m->max_workers = KAPA_MAX_WORKERS;
+	m->max_rules = KAPA_MAX_RULES;
+	m->max_conns = max_conns;
+}
+
+/**
+ * Compare pinned maps' meta record with this build's layout.
+ *
+ * @param m  the meta record found in the pinned KAPA_MAP_META
+ * @return NULL when compatible, else the name of the first field that
+ *         differs ("abi_version", "conn_size", ...), for the refusal message.
+ *         max_conns is not compared: the live map's capacity is the
+ *         creator's choice.
+ */
+static inline const char *
+kapa_meta_mismatch(const struct kapa_meta *m)
+{
+	if (m->abi_version != KAPA_MAPS_ABI_VERSION)
+		return "abi_version";
+	if (m->meta_size != sizeof(struct kapa_meta))
+		return "meta_size";
+	if (m->stats_size != sizeof(struct kapa_stats_rec))
+		return "stats_size";
+	if (m->rule_size != sizeof(struct kapa_rule_rec))
+		return "rule_size";
+	if (m->conn_size != sizeof(struct kapa_conn_rec))
+		return "conn_size";
+	if (m->max_workers != KAPA_MAX_WORKERS)
+		return "max_workers";
+	if (m->max_rules != KAPA_MAX_RULES)
+		return "max_rules";
+	return NULL;
+}
+
+#endif /* KAPA_MAPS_H */

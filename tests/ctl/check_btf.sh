@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Suite 'unit' (no root): the built BPF object carries BTF for every map
+# record, field by field, so that `bpftool map dump` shows named fields.
+# Usage: check_btf.sh BPFTOOL OBJECT
+set -euo pipefail
+
+bpftool=$1
+obj=$2
+btf=$("$bpftool" btf dump file "$obj")
+fail=0
+
+# $1 = struct, $2... = fields that must be named in its BTF.
+expect() {
+	local st=$1 body
+	shift
+	body=$(printf '%s\n' "$btf" | sed -n "/STRUCT '$st' /,/^\[/p")
+	if [ -z "$body" ]; then
+		echo "FAIL: no BTF for struct $st in $obj"
+		fail=1
+		return
+	fi
+	for f in "$@"; do
+		if ! printf '%s\n' "$body" | grep -q "^[[:space:]]*'$f' "; then
+			echo "FAIL: struct $st has no BTF field '$f'"
+			fail=1
+		fi
+	done
+	echo "struct $st: $# fields checked"
+}
+
+expect kapa_meta abi_version meta_size stats_size rule_size conn_size max_workers max_rules max_conns
+expect kapa_stats_rec heartbeat_ns pkts conns_active http_requests close_idle rst_sent
+expect kapa_rule_rec prefix family prefix_len mode port timeout_s max_requests stall_s
+expect kapa_conn_rec seq gen worker slot client_addr server_addr client_port server_port \
+	state requests client_ka_timeout server_ka_max last_seen_ns
+
+# Each map is a BTF-typed variable of the .maps section, named as pinned.
+for m in kapa_meta kapa_stats kapa_rules kapa_conns; do
+	if ! printf '%s\n' "$btf" | grep -q "VAR '$m' "; then
+		echo "FAIL: no map '$m' in $obj"
+		fail=1
+	fi
+done
+
+if [ $fail -ne 0 ]; then
+	exit 1
+fi
+echo "BTF of $obj: all records and maps named"
