@@ -1,1 +1,404 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packet parsing. One pass, outer layer to inner, each layer a fixed-offset
+ * read behind one bounds check. The bound is tightened as we go: first the
+ * captured length, then the IP datagram's own length (so Ethernet padding is
+ * never taken for TCP bytes), then the TCP header length for options. Every
+ * exit either hands back a class or a malformation reason; nothing is logged.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kapa_pkt.h"
+
+#define ETHER_HDR_LEN	14
+#define VLAN_TAG_LEN	4
+#define ETHER_TYPE_IPV4	0x0800
+#define ETHER_TYPE_IPV6	0x86dd
+#define ETHER_TYPE_VLAN	0x8100	/* 802.1Q C-tag */
+#define ETHER_TYPE_QINQ	0x88a8	/* 802.1ad S-tag */
+#define ETHER_TYPE_QINQ_OLD 0x9100	/* pre-standard S-tag, still on the wire */
+
+#define IP4_HDR_MIN	20
+#define IP4_MF		0x2000
+#define IP4_OFF_MASK	0x1fff
+#define IP6_HDR_LEN	40
+
+#define IPPROTO_HOPOPTS_	0
+#define IPPROTO_TCP_		6
+#define IPPROTO_ROUTING_	43
+#define IPPROTO_FRAGMENT_	44
+#define IPPROTO_ESP_		50
+#define IPPROTO_AH_		51
+#define IPPROTO_NONE_		59
+#define IPPROTO_DSTOPTS_	60
+
+/*
+ * Longest IPv6 extension chain walked. RFC 8200 allows each kind once (the
+ * destination options twice); 8 covers every legal chain and keeps the worst
+ * case (8 x 2 KiB) so that offsets still fit the struct's uint16_t fields.
+ */
+#define IP6_MAX_EXT	8
+
+#define TCP_HDR_MIN	20
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_MSS	2
+#define TCPOPT_WSCALE	3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK	5
+#define TCPOPT_TS	8
+#define TCPOLEN_MSS	4
+#define TCPOLEN_WSCALE	3
+#define TCPOLEN_SACK_PERM 2
+#define TCPOLEN_TS	10
+#define TCPOLEN_SACK_BLOCK 8
+
+/*
+ * NOP, NOP, TS header: what Linux and the BSDs put on every data segment
+ * once timestamps are negotiated, so it gets a fast path.
+ */
+#define TCPOPT_TS_ALIGNED 0x0101080aU
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	/* gcc and clang turn this into one load and a byte swap. */
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | p[3];
+}
+
+static inline int
+pkt_bad(struct kapa_pkt *pkt, enum kapa_pkt_bad why)
+{
+	pkt->cls = KAPA_PKT_MALFORMED;
+	pkt->bad = why;
+	return KAPA_PKT_MALFORMED;
+}
+
+static inline int
+pkt_class(struct kapa_pkt *pkt, enum kapa_pkt_class cls)
+{
+	pkt->cls = cls;
+	return cls;
+}
+
+/*
+ * Options live in [p, p + n), n <= 40. A malformed option makes the whole
+ * packet MALFORMED: its length fields disagree with each other, so we cannot
+ * be sure what the sender's stack will make of it.
+ * Known kinds with a wrong length are skipped, as Linux's parser does.
+ */
+static inline int
+pkt_tcp_opts(struct kapa_tcp_opts *o, const uint8_t *p, uint32_t n)
+{
+	uint32_t i = 0, olen, k;
+	uint8_t kind;
+
+	if (n == 12 && rd32(p) == TCPOPT_TS_ALIGNED) {
+		o->present = KAPA_OPT_TS;
+		o->ts_val = rd32(p + 4);
+		o->ts_ecr = rd32(p + 8);
+		return 0;
+	}
+	while (i < n) {
+		kind = p[i];
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (n - i < 2)
+			return -1;
+		olen = p[i + 1];
+		if (olen < 2 || olen > n - i)
+			return -1;
+		switch (kind) {
+		case TCPOPT_MSS:
+			if (olen == TCPOLEN_MSS) {
+				o->present |= KAPA_OPT_MSS;
+				o->mss = rd16(p + i + 2);
+			}
+			break;
+		case TCPOPT_WSCALE:
+			if (olen == TCPOLEN_WSCALE) {
+				o->present |= KAPA_OPT_WSCALE;
+				o->wscale = p[i + 2];
+			}
+			break;
+		case TCPOPT_SACK_PERM:
+			if (olen == TCPOLEN_SACK_PERM)
+				o->present |= KAPA_OPT_SACK_PERM;
+			break;
+		case TCPOPT_SACK:
+			/* 40 option bytes hold at most 4 blocks, so the cap never bites. */
+			if (olen >= 2 + TCPOLEN_SACK_BLOCK &&
+			    (olen - 2) % TCPOLEN_SACK_BLOCK == 0) {
+				o->present |= KAPA_OPT_SACK;
+				o->nsack = (uint8_t)((olen - 2) / TCPOLEN_SACK_BLOCK);
+				if (o->nsack > KAPA_MAX_SACK)
+					o->nsack = KAPA_MAX_SACK;
+				for (k = 0; k < o->nsack; k++) {
+					o->sack[k][0] = rd32(p + i + 2 + k * 8);
+					o->sack[k][1] = rd32(p + i + 6 + k * 8);
+				}
+			}
+			break;
+		case TCPOPT_TS:
+			if (olen == TCPOLEN_TS) {
+				o->present |= KAPA_OPT_TS;
+				o->ts_val = rd32(p + i + 2);
+				o->ts_ecr = rd32(p + i + 6);
+			}
+			break;
+		default:
+			break;
+		}
+		i += olen;
+	}
+	return 0;
+}
+
+/* TCP header at @p off; @p end is the end of the IP datagram (<= pkt->len). */
+static inline int
+pkt_tcp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
+{
+	const uint8_t *t = pkt->data + off;
+	uint32_t seglen = end - off, doff;
+
+	pkt->l4_off = (uint16_t)off;
+	if (seglen < TCP_HDR_MIN)
+		return pkt_bad(pkt, KAPA_BAD_TCP_TRUNC);
+	pkt->sport = rd16(t);
+	pkt->dport = rd16(t + 2);
+	pkt->seq = rd32(t + 4);
+	pkt->ack = rd32(t + 8);
+	pkt->tcp_flags = t[13];
+	pkt->win = rd16(t + 14);
+	pkt->urg = rd16(t + 18);
+	doff = (uint32_t)(t[12] >> 4) * 4;
+	if (doff < TCP_HDR_MIN || doff > seglen)
+		return pkt_bad(pkt, KAPA_BAD_TCP_DOFF);
+	pkt->payload_off = (uint16_t)(off + doff);
+	pkt->payload_len = seglen - doff;
+	if (doff > TCP_HDR_MIN &&
+	    pkt_tcp_opts(&pkt->opt, t + TCP_HDR_MIN, doff - TCP_HDR_MIN) != 0)
+		return pkt_bad(pkt, KAPA_BAD_TCP_OPT);
+	if (pkt->sport == 0 || pkt->dport == 0)
+		return pkt_bad(pkt, KAPA_BAD_TCP_PORT);
+	return pkt_class(pkt, KAPA_PKT_TCP);
+}
+
+static inline int
+pkt_ip4(struct kapa_pkt *pkt, uint32_t off)
+{
+	const uint8_t *ip = pkt->data + off;
+	uint32_t ihl, tot;
+	uint16_t frag;
+
+	pkt->l3_off = (uint16_t)off;
+	if (pkt->len - off < IP4_HDR_MIN)
+		return pkt_bad(pkt, KAPA_BAD_IP4_TRUNC);
+	if ((ip[0] >> 4) != 4)
+		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	if (ihl < IP4_HDR_MIN || ihl > pkt->len - off)
+		return pkt_bad(pkt, KAPA_BAD_IP4_IHL);
+	tot = rd16(ip + 2);
+	if (tot < ihl || tot > pkt->len - off)
+		return pkt_bad(pkt, KAPA_BAD_IP4_LEN);
+	pkt->family = 4;
+	pkt->ip_proto = ip[9];
+	memcpy(pkt->src, ip + 12, 4);
+	memcpy(pkt->dst, ip + 16, 4);
+	/* The header checksum is not checked: kapa forwards what it gets. */
+	frag = rd16(ip + 6);
+	if ((frag & (IP4_MF | IP4_OFF_MASK)) != 0)
+		return pkt_class(pkt, KAPA_PKT_FRAGMENT);
+	if (pkt->ip_proto != IPPROTO_TCP_) {
+		pkt->l4_off = (uint16_t)(off + ihl);
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	}
+	return pkt_tcp(pkt, off + ihl, off + tot);
+}
+
+static inline int
+pkt_ip6(struct kapa_pkt *pkt, uint32_t off)
+{
+	const uint8_t *ip = pkt->data + off;
+	uint32_t plen, end, cur, hlen;
+	unsigned int n;
+	uint8_t nh;
+
+	pkt->l3_off = (uint16_t)off;
+	if (pkt->len - off < IP6_HDR_LEN)
+		return pkt_bad(pkt, KAPA_BAD_IP6_TRUNC);
+	if ((ip[0] >> 4) != 6)
+		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
+	plen = rd16(ip + 4);
+	/* 0 is a jumbogram (RFC 2675): its real length is in a hop-by-hop option
+	 * kapa does not follow, and no capture of one fits these buffers anyway. */
+	if (plen == 0 || plen > pkt->len - off - IP6_HDR_LEN)
+		return pkt_bad(pkt, KAPA_BAD_IP6_LEN);
+	pkt->family = 6;
+	memcpy(pkt->src, ip + 8, 16);
+	memcpy(pkt->dst, ip + 24, 16);
+	nh = ip[6];
+	cur = off + IP6_HDR_LEN;
+	end = cur + plen;
+	for (n = 0;; n++) {
+		if (nh == IPPROTO_TCP_) {
+			pkt->ip_proto = nh;
+			return pkt_tcp(pkt, cur, end);
+		}
+		if (nh != IPPROTO_HOPOPTS_ && nh != IPPROTO_ROUTING_ &&
+		    nh != IPPROTO_DSTOPTS_ && nh != IPPROTO_AH_ &&
+		    nh != IPPROTO_FRAGMENT_) {
+			/* UDP, ICMPv6, ESP (opaque), no-next-header, ... */
+			pkt->ip_proto = nh;
+			pkt->l4_off = (uint16_t)cur;
+			return pkt_class(pkt, KAPA_PKT_NON_TCP);
+		}
+		if (n == IP6_MAX_EXT || end - cur < 8)
+			break;
+		if (nh == IPPROTO_FRAGMENT_) {
+			pkt->ip_proto = pkt->data[cur];
+			return pkt_class(pkt, KAPA_PKT_FRAGMENT);
+		}
+		/* AH counts its length in 4-byte units minus 2, the others in
+		 * 8-byte units minus 1 (RFC 4302 §2.2, RFC 8200 §4.3). */
+		if (nh == IPPROTO_AH_)
+			hlen = ((uint32_t)pkt->data[cur + 1] + 2) * 4;
+		else
+			hlen = ((uint32_t)pkt->data[cur + 1] + 1) * 8;
+		if (hlen > end - cur)
+			break;
+		nh = pkt->data[cur];
+		cur += hlen;
+	}
+	pkt->ip_proto = nh;
+	return pkt_bad(pkt, KAPA_BAD_IP6_EXT);
+}
+
+static inline int
+pkt_l3(struct kapa_pkt *pkt, uint32_t off, uint16_t ethertype)
+{
+	if (ethertype == ETHER_TYPE_IPV4)
+		return pkt_ip4(pkt, off);
+	if (ethertype == ETHER_TYPE_IPV6)
+		return pkt_ip6(pkt, off);
+	pkt->l3_off = (uint16_t)off;
+	return pkt_class(pkt, KAPA_PKT_NON_IP);
+}
+
+static inline int
+pkt_ether(struct kapa_pkt *pkt)
+{
+	const uint8_t *d = pkt->data;
+	uint32_t off = ETHER_HDR_LEN - 2;
+	uint16_t type;
+
+	if (pkt->len < ETHER_HDR_LEN)
+		return pkt_bad(pkt, KAPA_BAD_ETH_TRUNC);
+	memcpy(pkt->eth_dst, d, 6);
+	memcpy(pkt->eth_src, d + 6, 6);
+	type = rd16(d + off);
+	while (type == ETHER_TYPE_VLAN || type == ETHER_TYPE_QINQ ||
+	       type == ETHER_TYPE_QINQ_OLD) {
+		if (pkt->nvlan == KAPA_MAX_VLAN)
+			return pkt_bad(pkt, KAPA_BAD_VLAN_DEPTH);
+		/* The tag is TPID (read already) + TCI, then the next type. */
+		if (pkt->len - off < VLAN_TAG_LEN + 2)
+			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
+		pkt->vlan_tpid[pkt->nvlan] = type;
+		pkt->vlan_tci[pkt->nvlan] = rd16(d + off + 2);
+		pkt->nvlan++;
+		off += VLAN_TAG_LEN;
+		type = rd16(d + off);
+	}
+	return pkt_l3(pkt, off + 2, type);
+}
+
+int
+kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
+	       struct kapa_pkt *pkt)
+{
+	pkt->data = data;
+	pkt->len = len;
+	/*
+	 * Every field up to the SACK array gets a defined value on every exit,
+	 * in one fixed-size clear the compiler inlines as a few wide stores;
+	 * the SACK array (32 bytes) is left alone, opt.nsack says what is valid.
+	 */
+	memset((uint8_t *)pkt + offsetof(struct kapa_pkt, cls), 0,
+	       offsetof(struct kapa_pkt, opt.sack) - offsetof(struct kapa_pkt, cls));
+
+	switch (l2) {
+	case KAPA_L2_ETHER:
+		return pkt_ether(pkt);
+	case KAPA_L3_IPV4:
+		return pkt_ip4(pkt, 0);
+	case KAPA_L3_IPV6:
+		return pkt_ip6(pkt, 0);
+	case KAPA_L3_RAW:
+		if (len == 0)
+			return pkt_bad(pkt, KAPA_BAD_IP4_TRUNC);
+		if ((data[0] >> 4) == 6)
+			return pkt_ip6(pkt, 0);
+		if ((data[0] >> 4) == 4)
+			return pkt_ip4(pkt, 0);
+		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
+	}
+	/* An l2 value outside the enum: nothing we can read. */
+	return pkt_bad(pkt, KAPA_BAD_ETH_TRUNC);
+}
+
+static const char *const class_names[KAPA_PKT_CLASS_MAX] = {
+	[KAPA_PKT_TCP] = "tcp",
+	[KAPA_PKT_NON_IP] = "non-ip",
+	[KAPA_PKT_NON_TCP] = "non-tcp",
+	[KAPA_PKT_FRAGMENT] = "fragment",
+	[KAPA_PKT_MALFORMED] = "malformed",
+};
+
+static const char *const bad_names[KAPA_BAD_MAX] = {
+	[KAPA_BAD_NONE] = "none",
+	[KAPA_BAD_ETH_TRUNC] = "eth-trunc",
+	[KAPA_BAD_VLAN_TRUNC] = "vlan-trunc",
+	[KAPA_BAD_VLAN_DEPTH] = "vlan-depth",
+	[KAPA_BAD_IP_VERSION] = "ip-version",
+	[KAPA_BAD_IP4_TRUNC] = "ip4-trunc",
+	[KAPA_BAD_IP4_IHL] = "ip4-ihl",
+	[KAPA_BAD_IP4_LEN] = "ip4-len",
+	[KAPA_BAD_IP6_TRUNC] = "ip6-trunc",
+	[KAPA_BAD_IP6_LEN] = "ip6-len",
+	[KAPA_BAD_IP6_EXT] = "ip6-ext",
+	[KAPA_BAD_TCP_TRUNC] = "tcp-trunc",
+	[KAPA_BAD_TCP_DOFF] = "tcp-doff",
+	[KAPA_BAD_TCP_OPT] = "tcp-opt",
+	[KAPA_BAD_TCP_PORT] = "tcp-port",
+};
+
+const char *
+kapa_pkt_class_name(unsigned cls)
+{
+	if (cls >= KAPA_PKT_CLASS_MAX || class_names[cls] == NULL)
+		return "unknown";
+	return class_names[cls];
+}
+
+const char *
+kapa_pkt_bad_name(unsigned bad)
+{
+	if (bad >= KAPA_BAD_MAX || bad_names[bad] == NULL)
+		return "unknown";
+	return bad_names[bad];
+}

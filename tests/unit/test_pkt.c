@@ -1,0 +1,1212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of kapa_pkt_parse(). Frames are built byte by byte with the small
+ * builders below, so that every field the parser reports can be compared with
+ * what was written. Truncated inputs are copied into heap buffers of exactly
+ * the truncated size, so that valgrind (or ASan) sees any read past the end.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "kapa_pkt.h"
+#include "unit.h"
+
+#define ET_IPV4 0x0800
+#define ET_IPV6 0x86dd
+#define ET_ARP  0x0806
+#define ET_VLAN 0x8100
+#define ET_QINQ 0x88a8
+#define ET_QINQ_OLD 0x9100
+
+#define P_HOPOPTS  0
+#define P_TCP      6
+#define P_UDP      17
+#define P_ROUTING  43
+#define P_FRAGMENT 44
+#define P_ESP      50
+#define P_AH       51
+#define P_ICMPV6   58
+#define P_NONE     59
+#define P_DSTOPTS  60
+
+/* A frame under construction. */
+struct fb {
+	uint8_t b[2048];
+	uint32_t len;
+	uint32_t l3;		/* IP header offset */
+	uint32_t l4;		/* TCP header offset */
+	int family;
+};
+
+static const uint8_t mac_dst[6] = { 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+static const uint8_t mac_src[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+static const uint8_t ip4_src[4] = { 198, 18, 0, 1 };
+static const uint8_t ip4_dst[4] = { 198, 18, 0, 2 };
+static const uint8_t ip6_src[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+				     0, 0, 0, 0, 0, 0, 0, 0x01 };
+static const uint8_t ip6_dst[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xaa, 0xbb, 0, 0,
+				     0, 0, 0, 0, 0xcc, 0xdd, 0xee, 0x02 };
+
+static void
+put8(struct fb *f, uint8_t v)
+{
+	f->b[f->len++] = v;
+}
+
+static void
+put16(struct fb *f, uint16_t v)
+{
+	put8(f, (uint8_t)(v >> 8));
+	put8(f, (uint8_t)v);
+}
+
+static void
+put32(struct fb *f, uint32_t v)
+{
+	put16(f, (uint16_t)(v >> 16));
+	put16(f, (uint16_t)v);
+}
+
+static void
+putn(struct fb *f, const void *p, uint32_t n)
+{
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+static void
+set16(struct fb *f, uint32_t off, uint16_t v)
+{
+	f->b[off] = (uint8_t)(v >> 8);
+	f->b[off + 1] = (uint8_t)v;
+}
+
+static void
+fb_init(struct fb *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+/* Ethernet header with @p ntags VLAN tags (outer first). */
+static void
+fb_eth(struct fb *f, uint16_t type, unsigned int ntags, const uint16_t *tpid,
+       const uint16_t *tci)
+{
+	unsigned int i;
+
+	putn(f, mac_dst, 6);
+	putn(f, mac_src, 6);
+	for (i = 0; i < ntags; i++) {
+		put16(f, tpid[i]);
+		put16(f, tci[i]);
+	}
+	put16(f, type);
+}
+
+/* IPv4 header of @p ihl 32-bit words (options are NOPs); total length is
+ * filled in by fb_finish(). */
+static void
+fb_ip4(struct fb *f, unsigned int ihl, uint8_t proto, uint16_t frag)
+{
+	unsigned int i;
+
+	f->l3 = f->len;
+	f->family = 4;
+	put8(f, (uint8_t)(0x40 | ihl));
+	put8(f, 0);		/* DSCP/ECN */
+	put16(f, 0);		/* total length, later */
+	put16(f, 0x1234);	/* id */
+	put16(f, frag);
+	put8(f, 64);		/* TTL */
+	put8(f, proto);
+	put16(f, 0xdead);	/* checksum: deliberately wrong, not checked */
+	putn(f, ip4_src, 4);
+	putn(f, ip4_dst, 4);
+	for (i = 20; i < ihl * 4; i++)
+		put8(f, 1);
+}
+
+/* IPv6 header; payload length is filled in by fb_finish(). */
+static void
+fb_ip6(struct fb *f, uint8_t nh)
+{
+	f->l3 = f->len;
+	f->family = 6;
+	put32(f, 0x60012345);	/* version, class, flow label */
+	put16(f, 0);
+	put8(f, nh);
+	put8(f, 64);
+	putn(f, ip6_src, 16);
+	putn(f, ip6_dst, 16);
+}
+
+/* An IPv6 extension header of @p kind, @p units of its length field. */
+static void
+fb_ext(struct fb *f, uint8_t kind, uint8_t nh, uint8_t units)
+{
+	uint32_t n, i;
+
+	if (kind == P_AH)
+		n = ((uint32_t)units + 2) * 4;
+	else if (kind == P_FRAGMENT)
+		n = 8;
+	else
+		n = ((uint32_t)units + 1) * 8;
+	put8(f, nh);
+	put8(f, kind == P_FRAGMENT ? 0 : units);
+	for (i = 2; i < n; i++)
+		put8(f, kind == P_FRAGMENT ? 0 : 1);	/* PadN-ish filler */
+}
+
+static void
+fb_tcp(struct fb *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+       uint8_t flags, uint16_t win, uint16_t urg, const uint8_t *opts,
+       uint32_t optlen)
+{
+	f->l4 = f->len;
+	put16(f, sport);
+	put16(f, dport);
+	put32(f, seq);
+	put32(f, ack);
+	put8(f, (uint8_t)(((20 + optlen) / 4) << 4));
+	put8(f, flags);
+	put16(f, win);
+	put16(f, 0xbeef);	/* checksum, not checked */
+	put16(f, urg);
+	if (optlen != 0)
+		putn(f, opts, optlen);
+}
+
+static void
+fb_payload(struct fb *f, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		put8(f, (uint8_t)('a' + i % 26));
+}
+
+/* Write the IP length field for what has been built so far. */
+static void
+fb_finish(struct fb *f)
+{
+	if (f->family == 4)
+		set16(f, f->l3 + 2, (uint16_t)(f->len - f->l3));
+	else
+		set16(f, f->l3 + 4, (uint16_t)(f->len - f->l3 - 40));
+}
+
+/* Ethernet padding: zeros to @p to bytes, not counted by the IP length. */
+static void
+fb_pad(struct fb *f, uint32_t to)
+{
+	while (f->len < to)
+		put8(f, 0);
+}
+
+static const uint8_t opt_syn[] = {
+	2, 4, 0x05, 0xb4,			/* MSS 1460 */
+	4, 2,					/* SACK permitted */
+	8, 10, 0x01, 0x02, 0x03, 0x04, 0xa1, 0xa2, 0xa3, 0xa4,	/* TS */
+	1,					/* NOP */
+	3, 3, 7,				/* window scale 7 */
+	253, 4, 0xca, 0xfe,			/* experimental kind: skipped */
+};
+
+static const uint8_t opt_ts_aligned[] = {
+	1, 1, 8, 10, 0, 0, 0x10, 0x01, 0, 0, 0x20, 0x02,
+};
+
+static const uint8_t opt_ts_sack2[] = {
+	1, 1, 8, 10, 0, 0, 0x10, 0x01, 0, 0, 0x20, 0x02,
+	1, 1, 5, 18,
+	0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x20, 0x00,
+	0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00,	/* block across the wrap */
+};
+
+static const uint8_t opt_sack4[] = {
+	1, 1, 5, 34,
+	0, 0, 0, 1, 0, 0, 0, 2,
+	0, 0, 0, 3, 0, 0, 0, 4,
+	0, 0, 0, 5, 0, 0, 0, 6,
+	0, 0, 0, 7, 0, 0, 0, 8,
+};
+
+static void
+eth_ip4_tcp(struct fb *f, const uint8_t *opts, uint32_t optlen, uint32_t plen)
+{
+	fb_init(f);
+	fb_eth(f, ET_IPV4, 0, NULL, NULL);
+	fb_ip4(f, 5, P_TCP, 0x4000);
+	fb_tcp(f, 40000, 80, 0x11223344, 0x55667788, KAPA_TCP_ACK | KAPA_TCP_PSH,
+	       0xfaf0, 0, opts, optlen);
+	fb_payload(f, plen);
+	fb_finish(f);
+}
+
+/* Fields every IPv4/TCP frame built with the defaults must show. */
+static void
+check_ip4_tcp(const struct kapa_pkt *p, const struct fb *f, uint32_t plen)
+{
+	static const uint8_t zero[12];
+
+	CU_ASSERT_EQUAL(p->cls, KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p->bad, KAPA_BAD_NONE);
+	CU_ASSERT_EQUAL(p->family, 4);
+	CU_ASSERT_EQUAL(p->ip_proto, P_TCP);
+	CU_ASSERT_EQUAL(p->l3_off, f->l3);
+	CU_ASSERT_EQUAL(p->l4_off, f->l4);
+	CU_ASSERT_EQUAL(p->payload_off, f->l4 + ((f->b[f->l4 + 12] >> 4) * 4u));
+	CU_ASSERT_EQUAL(p->payload_len, plen);
+	CU_ASSERT(memcmp(p->src, ip4_src, 4) == 0);
+	CU_ASSERT(memcmp(p->dst, ip4_dst, 4) == 0);
+	CU_ASSERT(memcmp(p->src + 4, zero, 12) == 0);
+	CU_ASSERT(memcmp(p->dst + 4, zero, 12) == 0);
+}
+
+static void
+check_ip6_addrs(const struct kapa_pkt *p)
+{
+	CU_ASSERT_EQUAL(p->family, 6);
+	CU_ASSERT(memcmp(p->src, ip6_src, 16) == 0);
+	CU_ASSERT(memcmp(p->dst, ip6_dst, 16) == 0);
+}
+
+static int
+parse(const struct fb *f, enum kapa_l2_type l2, struct kapa_pkt *p)
+{
+	/* Stale bytes must not survive into the result. */
+	memset(p, 0xa5, sizeof(*p));
+	return kapa_pkt_parse(f->b, f->len, l2, p);
+}
+
+static void
+test_syn_options(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	eth_ip4_tcp(&f, opt_syn, sizeof(opt_syn), 0);
+	f.b[f.l4 + 13] = KAPA_TCP_SYN | KAPA_TCP_ECE | KAPA_TCP_CWR;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_PTR_EQUAL(p.data, f.b);
+	CU_ASSERT_EQUAL(p.len, f.len);
+	CU_ASSERT(memcmp(p.eth_dst, mac_dst, 6) == 0);
+	CU_ASSERT(memcmp(p.eth_src, mac_src, 6) == 0);
+	CU_ASSERT_EQUAL(p.nvlan, 0);
+	CU_ASSERT_EQUAL(p.vlan_tpid[0], 0);
+	CU_ASSERT_EQUAL(p.vlan_tci[0], 0);
+	CU_ASSERT_EQUAL(p.vlan_tpid[1], 0);
+	CU_ASSERT_EQUAL(p.vlan_tci[1], 0);
+	CU_ASSERT_EQUAL(p.l3_off, 14);
+	CU_ASSERT_EQUAL(p.l4_off, 34);
+	CU_ASSERT_EQUAL(p.payload_off, 34 + 20 + sizeof(opt_syn));
+	check_ip4_tcp(&p, &f, 0);
+	CU_ASSERT_EQUAL(p.sport, 40000);
+	CU_ASSERT_EQUAL(p.dport, 80);
+	CU_ASSERT_EQUAL(p.seq, 0x11223344u);
+	CU_ASSERT_EQUAL(p.ack, 0x55667788u);
+	CU_ASSERT_EQUAL(p.win, 0xfaf0);
+	CU_ASSERT_EQUAL(p.urg, 0);
+	CU_ASSERT_EQUAL(p.tcp_flags, KAPA_TCP_SYN | KAPA_TCP_ECE | KAPA_TCP_CWR);
+	CU_ASSERT_EQUAL(p.opt.present, KAPA_OPT_MSS | KAPA_OPT_SACK_PERM |
+			KAPA_OPT_TS | KAPA_OPT_WSCALE);
+	CU_ASSERT_EQUAL(p.opt.mss, 1460);
+	CU_ASSERT_EQUAL(p.opt.wscale, 7);
+	CU_ASSERT_EQUAL(p.opt.ts_val, 0x01020304u);
+	CU_ASSERT_EQUAL(p.opt.ts_ecr, 0xa1a2a3a4u);
+	CU_ASSERT_EQUAL(p.opt.nsack, 0);
+}
+
+static void
+test_data_options(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	/* NOP NOP TS alone: the aligned fast path. */
+	eth_ip4_tcp(&f, opt_ts_aligned, sizeof(opt_ts_aligned), 100);
+	f.b[f.l4 + 13] = KAPA_TCP_ACK | KAPA_TCP_URG | KAPA_TCP_FIN;
+	set16(&f, f.l4 + 18, 7);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 100);
+	CU_ASSERT_EQUAL(p.tcp_flags, KAPA_TCP_ACK | KAPA_TCP_URG | KAPA_TCP_FIN);
+	CU_ASSERT_EQUAL(p.urg, 7);
+	CU_ASSERT_EQUAL(p.opt.present, KAPA_OPT_TS);
+	CU_ASSERT_EQUAL(p.opt.ts_val, 0x1001u);
+	CU_ASSERT_EQUAL(p.opt.ts_ecr, 0x2002u);
+	CU_ASSERT_EQUAL(p.opt.nsack, 0);
+	CU_ASSERT_EQUAL(p.opt.mss, 0);
+	CU_ASSERT_EQUAL(p.opt.wscale, 0);
+	CU_ASSERT_EQUAL(memcmp(f.b + p.payload_off, "abcdef", 6), 0);
+
+	/* TS and two SACK blocks, one across the sequence wrap. */
+	eth_ip4_tcp(&f, opt_ts_sack2, sizeof(opt_ts_sack2), 1);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 1);
+	CU_ASSERT_EQUAL(p.opt.present, KAPA_OPT_TS | KAPA_OPT_SACK);
+	CU_ASSERT_EQUAL(p.opt.ts_val, 0x1001u);
+	CU_ASSERT_EQUAL(p.opt.ts_ecr, 0x2002u);
+	CU_ASSERT_EQUAL(p.opt.nsack, 2);
+	CU_ASSERT_EQUAL(p.opt.sack[0][0], 0x1000u);
+	CU_ASSERT_EQUAL(p.opt.sack[0][1], 0x2000u);
+	CU_ASSERT_EQUAL(p.opt.sack[1][0], 0xffffff00u);
+	CU_ASSERT_EQUAL(p.opt.sack[1][1], 0x100u);
+
+	/* Four SACK blocks: the most 40 option bytes can hold. */
+	eth_ip4_tcp(&f, opt_sack4, sizeof(opt_sack4), 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.opt.present, KAPA_OPT_SACK);
+	CU_ASSERT_EQUAL(p.opt.nsack, 4);
+	CU_ASSERT_EQUAL(p.opt.sack[0][0], 1);
+	CU_ASSERT_EQUAL(p.opt.sack[0][1], 2);
+	CU_ASSERT_EQUAL(p.opt.sack[3][0], 7);
+	CU_ASSERT_EQUAL(p.opt.sack[3][1], 8);
+
+	/* No options at all. */
+	eth_ip4_tcp(&f, NULL, 0, 5);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 5);
+	CU_ASSERT_EQUAL(p.opt.present, 0);
+	CU_ASSERT_EQUAL(p.opt.nsack, 0);
+	CU_ASSERT_EQUAL(p.opt.ts_val, 0);
+}
+
+static void
+test_option_edges(void)
+{
+	/* EOL ends parsing: the bytes after it are not options (even bad ones). */
+	static const uint8_t eol[] = { 1, 0, 2, 4, 0x05, 0xb4, 0, 0 };
+	static const uint8_t eol_junk[] = { 0, 5, 0, 0 };
+	/* Known kinds with the wrong length are skipped, the rest still read. */
+	static const uint8_t wrong_len[] = {
+		2, 3, 9,			/* MSS of length 3 */
+		3, 4, 1, 1,			/* window scale of length 4 */
+		5, 12, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0,	/* SACK 12 != 2+8n */
+		4, 3, 0,			/* SACK-permitted of length 3 */
+		8, 9, 0, 0, 0, 0, 0, 0, 0,	/* TS of length 9 */
+		2, 4, 0x02, 0x18,		/* a good MSS 536 */
+		0,				/* EOL */
+	};
+	static const uint8_t nops[] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+	/* An unknown kind with a large (in-bounds) length is jumped over. */
+	static const uint8_t unknown[] = { 99, 10, 8, 10, 0, 0, 0, 0, 0, 0,
+					   3, 3, 14, 0, 0, 0 };
+	struct kapa_pkt p;
+	struct fb f;
+
+	eth_ip4_tcp(&f, eol, sizeof(eol), 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.opt.present, 0);
+
+	eth_ip4_tcp(&f, eol_junk, sizeof(eol_junk), 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.opt.present, 0);
+
+	eth_ip4_tcp(&f, wrong_len, sizeof(wrong_len), 0);
+	CU_ASSERT_EQUAL(sizeof(wrong_len) % 4, 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.opt.present, KAPA_OPT_MSS);
+	CU_ASSERT_EQUAL(p.opt.mss, 536);
+	CU_ASSERT_EQUAL(p.opt.nsack, 0);
+
+	eth_ip4_tcp(&f, nops, sizeof(nops), 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.opt.present, 0);
+
+	eth_ip4_tcp(&f, unknown, sizeof(unknown), 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.opt.present, KAPA_OPT_WSCALE);
+	CU_ASSERT_EQUAL(p.opt.wscale, 14);
+}
+
+static void
+test_bad_options(void)
+{
+	static const uint8_t len0[] = { 1, 1, 30, 0 };
+	static const uint8_t len1[] = { 30, 1, 1, 1 };
+	static const uint8_t past[] = { 1, 1, 1, 1, 8, 10, 0, 0 };	/* TS past */
+	static const uint8_t no_len[] = { 1, 1, 1, 2 };	/* kind in the last byte */
+	static const uint8_t *cases[] = { len0, len1, past, no_len };
+	static const uint32_t sizes[] = { sizeof(len0), sizeof(len1),
+					  sizeof(past), sizeof(no_len) };
+	struct kapa_pkt p;
+	struct fb f;
+	unsigned int i;
+
+	for (i = 0; i < 4; i++) {
+		eth_ip4_tcp(&f, cases[i], sizes[i], 10);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+		CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_OPT);
+		/* The layers below were read and stay usable for counting. */
+		CU_ASSERT_EQUAL(p.family, 4);
+		CU_ASSERT_EQUAL(p.sport, 40000);
+		CU_ASSERT_EQUAL(p.l4_off, 34);
+	}
+}
+
+static void
+test_vlan(void)
+{
+	static const struct {
+		unsigned int n;
+		uint16_t tpid[2], tci[2];
+	} cases[] = {
+		{ 1, { ET_VLAN, 0 }, { 0x2064, 0 } },
+		{ 2, { ET_QINQ, ET_VLAN }, { 0x0fff, 0xe001 } },
+		{ 2, { ET_QINQ_OLD, ET_VLAN }, { 0x0010, 0x0020 } },
+		{ 2, { ET_VLAN, ET_VLAN }, { 0x0001, 0x0002 } },
+	};
+	struct kapa_pkt p;
+	struct fb f;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fb_init(&f);
+		fb_eth(&f, ET_IPV4, cases[i].n, cases[i].tpid, cases[i].tci);
+		fb_ip4(&f, 5, P_TCP, 0);
+		fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, NULL, 0);
+		fb_payload(&f, 3);
+		fb_finish(&f);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+		CU_ASSERT_EQUAL(p.nvlan, cases[i].n);
+		CU_ASSERT_EQUAL(p.vlan_tpid[0], cases[i].tpid[0]);
+		CU_ASSERT_EQUAL(p.vlan_tci[0], cases[i].tci[0]);
+		CU_ASSERT_EQUAL(p.vlan_tpid[1], cases[i].tpid[1]);
+		CU_ASSERT_EQUAL(p.vlan_tci[1], cases[i].tci[1]);
+		CU_ASSERT_EQUAL(p.l3_off, 14 + 4 * cases[i].n);
+		check_ip4_tcp(&p, &f, 3);
+		CU_ASSERT(memcmp(p.eth_src, mac_src, 6) == 0);
+	}
+
+	/* A third tag is refused. */
+	{
+		static const uint16_t tp[3] = { ET_QINQ, ET_VLAN, ET_VLAN };
+		static const uint16_t tc[3] = { 1, 2, 3 };
+
+		fb_init(&f);
+		fb_eth(&f, ET_IPV4, 3, tp, tc);
+		fb_ip4(&f, 5, P_TCP, 0);
+		fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, NULL, 0);
+		fb_finish(&f);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+		CU_ASSERT_EQUAL(p.bad, KAPA_BAD_VLAN_DEPTH);
+		CU_ASSERT_EQUAL(p.nvlan, 2);
+	}
+
+	/* Tagged non-IP is still non-IP, with its tag reported. */
+	{
+		static const uint16_t tp[1] = { ET_VLAN };
+		static const uint16_t tc[1] = { 42 };
+
+		fb_init(&f);
+		fb_eth(&f, ET_ARP, 1, tp, tc);
+		fb_pad(&f, 60);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+		CU_ASSERT_EQUAL(p.nvlan, 1);
+		CU_ASSERT_EQUAL(p.vlan_tci[0], 42);
+		CU_ASSERT_EQUAL(p.l3_off, 18);
+		CU_ASSERT_EQUAL(p.family, 0);
+	}
+}
+
+static void
+test_ip4_options_and_padding(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	/* IHL 15: 40 bytes of IPv4 options. */
+	fb_init(&f);
+	fb_eth(&f, ET_IPV4, 0, NULL, NULL);
+	fb_ip4(&f, 15, P_TCP, 0);
+	fb_tcp(&f, 443, 51000, 9, 10, KAPA_TCP_ACK, 11, 0, opt_ts_aligned,
+	       sizeof(opt_ts_aligned));
+	fb_payload(&f, 7);
+	fb_finish(&f);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.l4_off, 14 + 60);
+	check_ip4_tcp(&p, &f, 7);
+	CU_ASSERT_EQUAL(p.sport, 443);
+	CU_ASSERT_EQUAL(p.dport, 51000);
+
+	/* A bare ACK padded to the Ethernet minimum: the padding is no payload. */
+	eth_ip4_tcp(&f, NULL, 0, 0);
+	fb_pad(&f, 60);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 0);
+	CU_ASSERT_EQUAL(p.len, 60);
+
+	eth_ip4_tcp(&f, NULL, 0, 2);
+	fb_pad(&f, 60);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 2);
+
+	/* Padding also does not give a data offset room it does not have:
+	 * doff 15 (60 bytes) with 20 bytes of TCP in the IP length. */
+	eth_ip4_tcp(&f, NULL, 0, 0);
+	f.b[f.l4 + 12] = 0xf0;
+	fb_pad(&f, 200);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_DOFF);
+}
+
+static void
+test_ip4_fragments(void)
+{
+	static const uint16_t frags[] = { 0x2000, 0x00b9, 0x20b9, 0x6000, 0x1fff };
+	struct kapa_pkt p;
+	struct fb f;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
+		eth_ip4_tcp(&f, NULL, 0, 16);
+		set16(&f, f.l3 + 6, frags[i]);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+		CU_ASSERT_EQUAL(p.family, 4);
+		CU_ASSERT_EQUAL(p.ip_proto, P_TCP);
+		CU_ASSERT(memcmp(p.src, ip4_src, 4) == 0);
+		CU_ASSERT_EQUAL(p.sport, 0);
+		CU_ASSERT_EQUAL(p.payload_len, 0);
+	}
+	/* DF alone, and the reserved bit, are not fragmentation. */
+	eth_ip4_tcp(&f, NULL, 0, 16);
+	set16(&f, f.l3 + 6, 0xc000);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+
+	/* A UDP fragment is a fragment first. */
+	fb_init(&f);
+	fb_eth(&f, ET_IPV4, 0, NULL, NULL);
+	fb_ip4(&f, 5, P_UDP, 0x2000);
+	fb_payload(&f, 30);
+	fb_finish(&f);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+	CU_ASSERT_EQUAL(p.ip_proto, P_UDP);
+}
+
+static void
+test_non_tcp(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	fb_init(&f);
+	fb_eth(&f, ET_IPV4, 0, NULL, NULL);
+	fb_ip4(&f, 6, P_UDP, 0);
+	fb_payload(&f, 12);
+	fb_finish(&f);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_NONE);
+	CU_ASSERT_EQUAL(p.family, 4);
+	CU_ASSERT_EQUAL(p.ip_proto, P_UDP);
+	CU_ASSERT_EQUAL(p.l3_off, 14);
+	CU_ASSERT_EQUAL(p.l4_off, 14 + 24);
+	CU_ASSERT_EQUAL(p.sport, 0);
+	CU_ASSERT_EQUAL(p.payload_len, 0);
+	CU_ASSERT_EQUAL(p.opt.present, 0);
+
+	fb_init(&f);
+	fb_eth(&f, ET_IPV6, 0, NULL, NULL);
+	fb_ip6(&f, P_ICMPV6);
+	fb_payload(&f, 8);
+	fb_finish(&f);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	CU_ASSERT_EQUAL(p.ip_proto, P_ICMPV6);
+	CU_ASSERT_EQUAL(p.l4_off, 54);
+	check_ip6_addrs(&p);
+
+	/* ARP, and an 802.3 frame whose type field is a length. */
+	fb_init(&f);
+	fb_eth(&f, ET_ARP, 0, NULL, NULL);
+	fb_pad(&f, 60);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_NONE);
+	CU_ASSERT_EQUAL(p.family, 0);
+	CU_ASSERT_EQUAL(p.l3_off, 14);
+	CU_ASSERT(memcmp(p.eth_dst, mac_dst, 6) == 0);
+
+	fb_init(&f);
+	fb_eth(&f, 0x002e, 0, NULL, NULL);
+	fb_pad(&f, 60);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+
+	/* A bare Ethernet header with nothing after it. */
+	fb_init(&f);
+	fb_eth(&f, ET_ARP, 0, NULL, NULL);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+}
+
+/* Ethernet, IPv6, then @p n extension headers of the given kinds, then TCP. */
+static void
+ip6_chain(struct fb *f, const uint8_t *kinds, const uint8_t *units,
+	  unsigned int n, uint8_t last, uint32_t plen)
+{
+	unsigned int i;
+
+	fb_init(f);
+	fb_eth(f, ET_IPV6, 0, NULL, NULL);
+	fb_ip6(f, n != 0 ? kinds[0] : last);
+	for (i = 0; i < n; i++)
+		fb_ext(f, kinds[i], i + 1 < n ? kinds[i + 1] : last, units[i]);
+	if (last == P_TCP)
+		fb_tcp(f, 40001, 8080, 0xfffffff0u, 1, KAPA_TCP_ACK, 1024, 0,
+		       opt_ts_aligned, sizeof(opt_ts_aligned));
+	fb_payload(f, plen);
+	fb_finish(f);
+}
+
+static void
+test_ip6_ext(void)
+{
+	static const uint8_t kinds[] = { P_HOPOPTS, P_ROUTING, P_DSTOPTS, P_AH,
+					 P_DSTOPTS };
+	static const uint8_t units[] = { 1, 0, 2, 4, 0 };
+	/* 16 + 8 + 24 + 24 + 8 bytes of extension headers */
+	const uint32_t ext = 80;
+	struct kapa_pkt p;
+	struct fb f;
+
+	ip6_chain(&f, kinds, units, 5, P_TCP, 33);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_NONE);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.ip_proto, P_TCP);
+	CU_ASSERT_EQUAL(p.l3_off, 14);
+	CU_ASSERT_EQUAL(p.l4_off, 14 + 40 + ext);
+	CU_ASSERT_EQUAL(p.l4_off, f.l4);
+	CU_ASSERT_EQUAL(p.payload_off, f.l4 + 32);
+	CU_ASSERT_EQUAL(p.payload_len, 33);
+	CU_ASSERT_EQUAL(p.sport, 40001);
+	CU_ASSERT_EQUAL(p.dport, 8080);
+	CU_ASSERT_EQUAL(p.seq, 0xfffffff0u);
+	CU_ASSERT_EQUAL(p.ack, 1);
+	CU_ASSERT_EQUAL(p.win, 1024);
+	CU_ASSERT_EQUAL(p.opt.present, KAPA_OPT_TS);
+
+	/* No extension header at all, and padding after the datagram. */
+	ip6_chain(&f, NULL, NULL, 0, P_TCP, 0);
+	fb_pad(&f, 120);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.l4_off, 54);
+	CU_ASSERT_EQUAL(p.payload_len, 0);
+
+	/* Eight extension headers are walked; a ninth is too many. */
+	{
+		static const uint8_t k9[9] = { P_DSTOPTS, P_DSTOPTS, P_DSTOPTS,
+					       P_DSTOPTS, P_DSTOPTS, P_DSTOPTS,
+					       P_DSTOPTS, P_DSTOPTS, P_DSTOPTS };
+		static const uint8_t u9[9];
+
+		ip6_chain(&f, k9, u9, 8, P_TCP, 1);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+		CU_ASSERT_EQUAL(p.l4_off, 54 + 64);
+		ip6_chain(&f, k9, u9, 9, P_TCP, 1);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+		CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_EXT);
+	}
+}
+
+static void
+test_ip6_other_ends(void)
+{
+	static const uint8_t hbh_frag[] = { P_HOPOPTS, P_FRAGMENT };
+	static const uint8_t dst[] = { P_DSTOPTS };
+	static const uint8_t u2[2];
+	struct kapa_pkt p;
+	struct fb f;
+
+	/* A fragment header anywhere in the chain: FRAGMENT, with the
+	 * fragmented protocol. */
+	ip6_chain(&f, hbh_frag, u2, 2, P_TCP, 10);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+	CU_ASSERT_EQUAL(p.ip_proto, P_TCP);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.sport, 0);
+
+	ip6_chain(&f, hbh_frag + 1, u2, 1, P_UDP, 10);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+	CU_ASSERT_EQUAL(p.ip_proto, P_UDP);
+
+	/* ESP is opaque, 59 has nothing after it: both NON_TCP. */
+	ip6_chain(&f, NULL, NULL, 0, P_ESP, 40);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	CU_ASSERT_EQUAL(p.ip_proto, P_ESP);
+	ip6_chain(&f, dst, u2, 1, P_NONE, 8);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	CU_ASSERT_EQUAL(p.ip_proto, P_NONE);
+	CU_ASSERT_EQUAL(p.l4_off, 54 + 8);
+}
+
+static void
+test_ip6_bad(void)
+{
+	static const uint8_t hbh[] = { P_HOPOPTS };
+	static const uint8_t big[] = { 3 };
+	static const uint8_t u0[] = { 0 };
+	struct kapa_pkt p;
+	struct fb f;
+
+	/* Payload length 0 (a jumbogram) and past the buffer. */
+	ip6_chain(&f, NULL, NULL, 0, P_TCP, 10);
+	set16(&f, f.l3 + 4, 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_LEN);
+	ip6_chain(&f, NULL, NULL, 0, P_TCP, 10);
+	set16(&f, f.l3 + 4, (uint16_t)(f.len - f.l3 - 40 + 1));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_LEN);
+
+	/* A hop-by-hop header that claims 32 bytes in a 28-byte payload. */
+	ip6_chain(&f, hbh, big, 1, P_UDP, 0);
+	set16(&f, f.l3 + 4, 28);
+	f.len = f.l3 + 40 + 28;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_EXT);
+
+	/* A chain that ends right after an extension header that says more
+	 * follows, and one where the payload ends inside its first 8 bytes. */
+	ip6_chain(&f, hbh, u0, 1, P_ROUTING, 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_EXT);
+	ip6_chain(&f, hbh, u0, 1, P_TCP, 0);
+	set16(&f, f.l3 + 4, 7);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_EXT);
+
+	/* TCP right after the IPv6 header, shorter than 20 bytes. */
+	ip6_chain(&f, NULL, NULL, 0, P_TCP, 0);
+	set16(&f, f.l3 + 4, 19);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_TRUNC);
+}
+
+static void
+test_l3_entry(void)
+{
+	static const uint8_t zero6[6];
+	struct kapa_pkt p;
+	struct fb f;
+
+	/* Bare IPv4 (as LINUX_SLL/RAW captures hand it over). */
+	fb_init(&f);
+	fb_ip4(&f, 5, P_TCP, 0);
+	fb_tcp(&f, 1000, 2000, 1, 2, KAPA_TCP_RST, 0, 0, NULL, 0);
+	fb_finish(&f);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_IPV4, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.l3_off, 0);
+	CU_ASSERT_EQUAL(p.l4_off, 20);
+	CU_ASSERT_EQUAL(p.payload_off, 40);
+	CU_ASSERT(memcmp(p.eth_dst, zero6, 6) == 0);
+	CU_ASSERT(memcmp(p.eth_src, zero6, 6) == 0);
+	CU_ASSERT_EQUAL(p.nvlan, 0);
+	CU_ASSERT_EQUAL(p.tcp_flags, KAPA_TCP_RST);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_RAW, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.family, 4);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_IPV6, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP_VERSION);
+
+	/* Bare IPv6. */
+	fb_init(&f);
+	fb_ip6(&f, P_TCP);
+	fb_tcp(&f, 1000, 2000, 1, 2, KAPA_TCP_SYN, 0, 0, opt_syn, sizeof(opt_syn));
+	fb_finish(&f);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_IPV6, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.l4_off, 40);
+	CU_ASSERT_EQUAL(p.opt.mss, 1460);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_RAW, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.family, 6);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_IPV4, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP_VERSION);
+
+	/* Versions other than 4 and 6, and nothing at all. */
+	f.b[0] = 0x50;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_RAW, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP_VERSION);
+	f.len = 0;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_RAW, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_TRUNC);
+
+	/* An ethertype that disagrees with the version nibble. */
+	eth_ip4_tcp(&f, NULL, 0, 40);
+	set16(&f, 12, ET_IPV6);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP_VERSION);
+	ip6_chain(&f, NULL, NULL, 0, P_TCP, 0);
+	set16(&f, 12, ET_IPV4);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP_VERSION);
+}
+
+static void
+test_ip4_bad(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	eth_ip4_tcp(&f, NULL, 0, 0);
+	f.b[f.l3] = 0x44;	/* IHL 4 */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_IHL);
+	CU_ASSERT_EQUAL(p.family, 0);
+
+	fb_init(&f);
+	fb_eth(&f, ET_IPV4, 0, NULL, NULL);
+	fb_ip4(&f, 5, P_TCP, 0);
+	fb_payload(&f, 30);		/* 50 bytes of IP */
+	fb_finish(&f);
+	f.b[f.l3] = 0x4f;	/* IHL 15 = 60 bytes, more than there is */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_IHL);
+
+	eth_ip4_tcp(&f, NULL, 0, 0);
+	set16(&f, f.l3 + 2, 19);	/* total length below IHL */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_LEN);
+
+	eth_ip4_tcp(&f, NULL, 0, 10);
+	set16(&f, f.l3 + 2, (uint16_t)(f.len - f.l3 + 1));	/* snap-length cut */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_LEN);
+
+	/* Total length exactly IHL: an IP header with no TCP header. */
+	eth_ip4_tcp(&f, NULL, 0, 10);
+	set16(&f, f.l3 + 2, 20);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_TRUNC);
+}
+
+static void
+test_tcp_bad(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	eth_ip4_tcp(&f, NULL, 0, 10);
+	f.b[f.l4 + 12] = 0x40;	/* doff 4 */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_DOFF);
+	/* what was read before the bad field is still reported */
+	CU_ASSERT_EQUAL(p.sport, 40000);
+	CU_ASSERT_EQUAL(p.seq, 0x11223344u);
+
+	eth_ip4_tcp(&f, NULL, 0, 39);
+	f.b[f.l4 + 12] = 0xf0;	/* doff 60 > 59 bytes of segment */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_DOFF);
+
+	/* doff exactly the whole segment is fine: no payload. */
+	eth_ip4_tcp(&f, NULL, 0, 40);
+	f.b[f.l4 + 12] = 0xf0;
+	memset(f.b + f.l4 + 20, 1, 40);	/* NOP options */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.payload_len, 0);
+	CU_ASSERT_EQUAL(p.payload_off, f.len);
+
+	eth_ip4_tcp(&f, NULL, 0, 1);
+	set16(&f, f.l4, 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_PORT);
+	eth_ip4_tcp(&f, NULL, 0, 1);
+	set16(&f, f.l4 + 2, 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TCP_PORT);
+	CU_ASSERT_EQUAL(p.payload_len, 1);
+}
+
+/* Parse @p f cut to every length 0..len, each copy in an exact-size heap
+ * buffer. @p expect gives the reason a cut at n must produce (KAPA_BAD_NONE:
+ * the full class @p full_cls). */
+static void
+cut_everywhere(const struct fb *f, enum kapa_l2_type l2, int full_cls,
+	       enum kapa_pkt_bad (*expect)(const struct fb *, uint32_t))
+{
+	struct kapa_pkt p;
+	uint32_t n;
+	uint8_t *buf;
+	enum kapa_pkt_bad why;
+	int cls;
+
+	for (n = 0; n <= f->len; n++) {
+		buf = malloc(n);
+		CU_ASSERT_FATAL(n == 0 || buf != NULL);
+		if (n != 0)
+			memcpy(buf, f->b, n);
+		memset(&p, 0x5a, sizeof(p));
+		cls = kapa_pkt_parse(buf, n, l2, &p);
+		why = expect(f, n);
+		if (why == KAPA_BAD_NONE) {
+			CU_ASSERT_EQUAL(cls, full_cls);
+		} else {
+			CU_ASSERT_EQUAL(cls, KAPA_PKT_MALFORMED);
+			CU_ASSERT_EQUAL(p.bad, why);
+		}
+		CU_ASSERT_EQUAL(p.cls, cls);
+		CU_ASSERT_EQUAL(p.len, n);
+		CU_ASSERT(p.l3_off <= n);
+		CU_ASSERT(p.l4_off <= n);
+		CU_ASSERT((uint64_t)p.payload_off + p.payload_len <= n);
+		free(buf);
+	}
+}
+
+/* Ethernet + IPv4 with options + TCP with options + payload. */
+static enum kapa_pkt_bad
+expect_eth_ip4(const struct fb *f, uint32_t n)
+{
+	uint32_t ihl = (f->b[f->l3] & 0x0f) * 4u;
+
+	if (n < 14)
+		return KAPA_BAD_ETH_TRUNC;
+	if (n < f->l3 + 20)
+		return KAPA_BAD_IP4_TRUNC;
+	if (n < f->l3 + ihl)
+		return KAPA_BAD_IP4_IHL;
+	if (n < f->len)
+		return KAPA_BAD_IP4_LEN;
+	return KAPA_BAD_NONE;
+}
+
+/* QinQ + IPv6 + extension headers + TCP. */
+static enum kapa_pkt_bad
+expect_qinq_ip6(const struct fb *f, uint32_t n)
+{
+	if (n < 14)
+		return KAPA_BAD_ETH_TRUNC;
+	if (n < 22)
+		return KAPA_BAD_VLAN_TRUNC;
+	if (n < f->l3 + 40)
+		return KAPA_BAD_IP6_TRUNC;
+	if (n < f->len)
+		return KAPA_BAD_IP6_LEN;
+	return KAPA_BAD_NONE;
+}
+
+/* Bare IPv4 through KAPA_L3_RAW. */
+static enum kapa_pkt_bad
+expect_raw_ip4(const struct fb *f, uint32_t n)
+{
+	if (n < 20)
+		return KAPA_BAD_IP4_TRUNC;
+	if (n < f->len)
+		return KAPA_BAD_IP4_LEN;
+	return KAPA_BAD_NONE;
+}
+
+/* Bare IPv6 (KAPA_L3_RAW): a cut before the version byte is "ip4-trunc". */
+static enum kapa_pkt_bad
+expect_raw_ip6(const struct fb *f, uint32_t n)
+{
+	if (n == 0)
+		return KAPA_BAD_IP4_TRUNC;
+	if (n < 40)
+		return KAPA_BAD_IP6_TRUNC;
+	if (n < f->len)
+		return KAPA_BAD_IP6_LEN;
+	return KAPA_BAD_NONE;
+}
+
+/* Padded frame: cuts inside the padding still give the full class. */
+static uint32_t padded_ip_end;
+
+static enum kapa_pkt_bad
+expect_padded(const struct fb *f, uint32_t n)
+{
+	(void)f;
+	if (n < 14)
+		return KAPA_BAD_ETH_TRUNC;
+	if (n < 34)
+		return KAPA_BAD_IP4_TRUNC;
+	if (n < padded_ip_end)
+		return KAPA_BAD_IP4_LEN;
+	return KAPA_BAD_NONE;
+}
+
+static void
+test_truncation(void)
+{
+	static const uint16_t tp[2] = { ET_QINQ, ET_VLAN };
+	static const uint16_t tc[2] = { 100, 200 };
+	static const uint8_t kinds[] = { P_HOPOPTS, P_DSTOPTS, P_AH };
+	static const uint8_t units[] = { 0, 1, 1 };
+	struct fb f;
+
+	fb_init(&f);
+	fb_eth(&f, ET_IPV4, 0, NULL, NULL);
+	fb_ip4(&f, 8, P_TCP, 0);
+	fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_SYN, 5, 0, opt_syn, sizeof(opt_syn));
+	fb_payload(&f, 20);
+	fb_finish(&f);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_eth_ip4);
+
+	fb_init(&f);
+	fb_eth(&f, ET_IPV6, 2, tp, tc);
+	fb_ip6(&f, kinds[0]);
+	fb_ext(&f, kinds[0], kinds[1], units[0]);
+	fb_ext(&f, kinds[1], kinds[2], units[1]);
+	fb_ext(&f, kinds[2], P_TCP, units[2]);
+	fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, opt_ts_sack2,
+	       sizeof(opt_ts_sack2));
+	fb_payload(&f, 20);
+	fb_finish(&f);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_qinq_ip6);
+
+	fb_init(&f);
+	fb_ip4(&f, 5, P_TCP, 0);
+	fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, opt_sack4, sizeof(opt_sack4));
+	fb_payload(&f, 3);
+	fb_finish(&f);
+	cut_everywhere(&f, KAPA_L3_RAW, KAPA_PKT_TCP, expect_raw_ip4);
+
+	fb_init(&f);
+	fb_ip6(&f, P_TCP);
+	fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, opt_ts_aligned,
+	       sizeof(opt_ts_aligned));
+	fb_payload(&f, 3);
+	fb_finish(&f);
+	cut_everywhere(&f, KAPA_L3_RAW, KAPA_PKT_TCP, expect_raw_ip6);
+
+	eth_ip4_tcp(&f, NULL, 0, 1);
+	padded_ip_end = f.len;
+	fb_pad(&f, 60);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_padded);
+}
+
+/* xorshift32: deterministic, so a failure reproduces. */
+static uint32_t
+rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Random byte damage to valid frames: whatever comes out must be coherent
+ * and within the buffer. A small in-tree cousin of tests/fuzz/fuzz_pkt.c. */
+static void
+test_mutations(void)
+{
+	static const uint16_t tp[2] = { ET_QINQ, ET_VLAN };
+	static const uint16_t tc[2] = { 1, 2 };
+	static const uint8_t kinds[] = { P_HOPOPTS, P_ROUTING, P_AH };
+	static const uint8_t units[] = { 0, 1, 1 };
+	struct fb seeds[3], f;
+	struct kapa_pkt p;
+	uint32_t s = 0x9e3779b9u, i, k, flips, n;
+	unsigned int bad_ok = 1, seen[KAPA_PKT_CLASS_MAX] = { 0 };
+	uint8_t *buf;
+	int cls;
+
+	eth_ip4_tcp(&seeds[0], opt_syn, sizeof(opt_syn), 12);
+	fb_init(&seeds[1]);
+	fb_eth(&seeds[1], ET_IPV6, 2, tp, tc);
+	fb_ip6(&seeds[1], kinds[0]);
+	fb_ext(&seeds[1], kinds[0], kinds[1], units[0]);
+	fb_ext(&seeds[1], kinds[1], kinds[2], units[1]);
+	fb_ext(&seeds[1], kinds[2], P_TCP, units[2]);
+	fb_tcp(&seeds[1], 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, opt_ts_sack2,
+	       sizeof(opt_ts_sack2));
+	fb_payload(&seeds[1], 9);
+	fb_finish(&seeds[1]);
+	eth_ip4_tcp(&seeds[2], opt_sack4, sizeof(opt_sack4), 0);
+
+	for (i = 0; i < 20000; i++) {
+		f = seeds[i % 3];
+		flips = 1 + rnd(&s) % 4;
+		for (k = 0; k < flips; k++)
+			f.b[rnd(&s) % f.len] ^= (uint8_t)(1u << (rnd(&s) % 8));
+		n = (rnd(&s) % 4 == 0) ? rnd(&s) % (f.len + 1) : f.len;
+		buf = malloc(n != 0 ? n : 1);
+		CU_ASSERT_FATAL(buf != NULL);
+		memcpy(buf, f.b, n);
+		cls = kapa_pkt_parse(buf, n, KAPA_L2_ETHER, &p);
+		free(buf);
+		if (cls < 0 || cls >= KAPA_PKT_CLASS_MAX) {
+			CU_FAIL("class out of range");
+			continue;
+		}
+		seen[cls]++;
+		if ((cls == KAPA_PKT_MALFORMED) != (p.bad != KAPA_BAD_NONE) ||
+		    p.bad >= KAPA_BAD_MAX)
+			bad_ok = 0;
+		if (cls == KAPA_PKT_TCP) {
+			CU_ASSERT((uint64_t)p.payload_off + p.payload_len <= n);
+			CU_ASSERT(p.l4_off + 20u <= p.payload_off);
+			CU_ASSERT((unsigned int)(p.payload_off - p.l4_off) <= 60u);
+			CU_ASSERT(p.l3_off < p.l4_off);
+			CU_ASSERT(p.opt.nsack <= KAPA_MAX_SACK);
+		}
+	}
+	CU_ASSERT(bad_ok);
+	/* The damage must actually reach the interesting classes. */
+	CU_ASSERT(seen[KAPA_PKT_TCP] > 0);
+	CU_ASSERT(seen[KAPA_PKT_MALFORMED] > 0);
+	CU_ASSERT(seen[KAPA_PKT_NON_TCP] > 0);
+	CU_ASSERT(seen[KAPA_PKT_NON_IP] > 0);
+}
+
+static void
+test_names(void)
+{
+	unsigned int i, j;
+
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_class_name(KAPA_PKT_TCP), "tcp");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_class_name(KAPA_PKT_MALFORMED), "malformed");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_TCP_OPT), "tcp-opt");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_NONE), "none");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_class_name(KAPA_PKT_CLASS_MAX), "unknown");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_MAX), "unknown");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(~0u), "unknown");
+	/* Every name distinct, so counters keyed by name never merge. */
+	for (i = 0; i < KAPA_PKT_CLASS_MAX; i++)
+		for (j = i + 1; j < KAPA_PKT_CLASS_MAX; j++)
+			CU_ASSERT(strcmp(kapa_pkt_class_name(i),
+					 kapa_pkt_class_name(j)) != 0);
+	for (i = 0; i < KAPA_BAD_MAX; i++) {
+		CU_ASSERT(strcmp(kapa_pkt_bad_name(i), "unknown") != 0);
+		for (j = i + 1; j < KAPA_BAD_MAX; j++)
+			CU_ASSERT(strcmp(kapa_pkt_bad_name(i),
+					 kapa_pkt_bad_name(j)) != 0);
+	}
+}
+
+int
+kapa_unit_register(void)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{ "syn options", test_syn_options },
+		{ "data options", test_data_options },
+		{ "option edge cases", test_option_edges },
+		{ "malformed options", test_bad_options },
+		{ "vlan and qinq", test_vlan },
+		{ "ipv4 options and padding", test_ip4_options_and_padding },
+		{ "ipv4 fragments", test_ip4_fragments },
+		{ "non-tcp and non-ip", test_non_tcp },
+		{ "ipv6 extension chain", test_ip6_ext },
+		{ "ipv6 fragment, esp, no-next", test_ip6_other_ends },
+		{ "malformed ipv6", test_ip6_bad },
+		{ "l3 entry points", test_l3_entry },
+		{ "malformed ipv4", test_ip4_bad },
+		{ "malformed tcp", test_tcp_bad },
+		{ "truncation at every length", test_truncation },
+		{ "random damage", test_mutations },
+		{ "names", test_names },
+	};
+	CU_pSuite s;
+	unsigned int i;
+
+	s = CU_add_suite("pkt", NULL, NULL);
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+			return -1;
+	return 0;
+}
