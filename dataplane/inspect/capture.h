@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Reading capture files (pcap and pcapng, through libpcap) and mapping their
+ * link types onto where the core's packet parser starts (enum kapa_l2_type).
+ *
+ * Supported link types: EN10MB (Ethernet, VLAN/QinQ handled by the core),
+ * LINUX_SLL, LINUX_SLL2, NULL and LOOP (BSD loopback), RAW, IPV4 and IPV6.
+ * Cooked and loopback headers are stripped here, so that the core sees
+ * either an Ethernet frame or a bare IP packet.
+ */
+#ifndef INSPECT_CAPTURE_H
+#define INSPECT_CAPTURE_H
+
+#include <stdint.h>
+
+#include "kapa_pkt.h"
+
+struct capture;
+
+/** One frame, as handed to the core. */
+struct capture_frame {
+	const uint8_t *data;	/**< first byte at layer @p l2 */
+	uint32_t len;		/**< captured bytes at @p data */
+	uint32_t wire_len;	/**< original length of the whole frame */
+	enum kapa_l2_type l2;
+	uint64_t ts_ns;		/**< capture timestamp, ns since the epoch */
+	uint64_t number;	/**< 1-based frame number (as tshark's frame.number) */
+	/** The link header said the payload is not IP (ARP, ...): @p data is
+	 *  the link payload and should only be counted. */
+	int non_ip;
+};
+
+/** What capture_next() found. */
+enum capture_status {
+	CAPTURE_FRAME = 0,	/**< a frame is in the struct */
+	CAPTURE_EOF,		/**< end of file */
+	CAPTURE_ERROR,		/**< read error or truncated file; see capture_error() */
+};
+
+/**
+ * Open a capture file and check its link type.
+ *
+ * @param path    file name
+ * @param err     message buffer for a failure (what was wrong, with which value)
+ * @param errlen  its size
+ * @return the capture, or NULL with @p err filled: the file cannot be opened,
+ *         is not a pcap/pcapng file, or has a link type kapa cannot read.
+ */
+struct capture *capture_open(const char *path, char *err, size_t errlen);
+
+/**
+ * Read the next frame.
+ * @return CAPTURE_FRAME with @p f filled (valid until the next call),
+ *         CAPTURE_EOF, or CAPTURE_ERROR (truncated / unreadable file).
+ */
+enum capture_status capture_next(struct capture *c, struct capture_frame *f);
+
+/** @return the last error of capture_next() ("" when none). */
+const char *capture_error(const struct capture *c);
+
+/** @return the link type's name ("EN10MB", "LINUX_SLL", ...). */
+const char *capture_linktype_name(const struct capture *c);
+
+/** @return frames whose link header was too short to strip (counted, skipped). */
+uint64_t capture_bad_link(const struct capture *c);
+
+/** Close the capture. NULL ok. */
+void capture_close(struct capture *c);
+
+#endif /* INSPECT_CAPTURE_H */

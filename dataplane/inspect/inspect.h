@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The kapa-inspect engine: one capture file through the same core the data
+ * plane runs (packet parser, TCP core, HTTP tracker), with the output as the
+ * tracker's user: JSON objects or the operator's report.
+ */
+#ifndef INSPECT_H
+#define INSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/** Connection table entries when --max-conns is not given. */
+#define INSPECT_DEFAULT_CONNS (256u * 1024u)
+
+struct inspect_opts {
+	uint32_t max_conns;	/**< TCP core table capacity */
+	int json;		/**< one JSON object per message, else the report */
+	int with_file;		/**< add "file" to each object (several FILEs) */
+	FILE *out;
+};
+
+/** What inspect_file() did. */
+enum inspect_result {
+	INSPECT_OK = 0,
+	INSPECT_UNREADABLE,	/**< nothing read: not a capture, link type, ... */
+	INSPECT_TRUNCATED,	/**< read error part way: output covers what was read */
+	INSPECT_FAILED,		/**< kapa itself failed (memory, core creation) */
+};
+
+/**
+ * Run one capture file and print its JSON objects or report to o->out.
+ * @param err  filled with a message unless INSPECT_OK is returned
+ * @return enum inspect_result
+ */
+enum inspect_result inspect_file(const struct inspect_opts *o, const char *path,
+				 char *err, size_t errlen);
+
+/** @return EAL memory (MiB) to ask for, for a table of @p max_conns entries. */
+unsigned int inspect_mem_mb(uint32_t max_conns);
+
+#endif /* INSPECT_H */

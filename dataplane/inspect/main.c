@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * kapa-inspect: the kapa core over capture files. Options and start-up only;
+ * the run is in inspect.c.
+ *
+ * Exit status: 0 all files read; 1 usage or start-up error; 2 some file could
+ * not be read (not a capture, unsupported link type) or ended in a read error
+ * (truncated: what was read before it is still printed).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_log.h>
+
+#include "inspect.h"
+#include "kapa_eal.h"
+
+#define EXIT_USAGE 1
+#define EXIT_FILE 2
+
+static void
+usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %s [--json] [--max-conns N] FILE...\n"
+		"Run kapa's core (TCP reassembly, HTTP/1.x keep-alive tracking) over\n"
+		"pcap or pcapng captures.\n"
+		"\n"
+		"  --json         one JSON object per HTTP message, in capture order of\n"
+		"                 the message's first byte (default: a report)\n"
+		"  --max-conns N  connections tracked at once (default %u); memory grows\n"
+		"                 with it (about 0.5 KiB per connection)\n"
+		"  -h, --help     this text\n"
+		"\n"
+		"Exit status: 0 ok; 1 usage; 2 a file was unreadable or truncated\n"
+		"(a truncated file's messages up to the cut are still printed).\n",
+		prog, INSPECT_DEFAULT_CONNS);
+}
+
+static int
+parse_u32(const char *s, uint32_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || x == 0 || x > UINT32_MAX / 2)
+		return -EINVAL;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "max-conns", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct inspect_opts o = {
+		.max_conns = INSPECT_DEFAULT_CONNS,
+		.out = stdout,
+	};
+	char err[1024];
+	int status = 0, opt, rc, i;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			o.json = 1;
+			break;
+		case 'c':
+			if (parse_u32(optarg, &o.max_conns) != 0) {
+				fprintf(stderr, "%s: --max-conns '%s': expected a positive number\n",
+					argv[0], optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 0;
+		default:
+			usage(stderr, argv[0]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: no capture file given\n", argv[0]);
+		usage(stderr, argv[0]);
+		return EXIT_USAGE;
+	}
+	o.with_file = argc - optind > 1;
+
+	/* EAL logs to stdout by default; keep stdout for the output. */
+	rte_openlog_stream(stderr);
+	rc = kapa_eal_init_offline("kapa-inspect", inspect_mem_mb(o.max_conns));
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot start DPDK EAL (%s) with %u MiB for %u connections; "
+			"try a smaller --max-conns\n", argv[0], strerror(-rc),
+			inspect_mem_mb(o.max_conns), o.max_conns);
+		return EXIT_USAGE;
+	}
+	for (i = optind; i < argc; i++) {
+		enum inspect_result r = inspect_file(&o, argv[i], err, sizeof(err));
+
+		if (r == INSPECT_OK)
+			continue;
+		fprintf(stderr, "kapa-inspect: %s\n", err);
+		if (r == INSPECT_FAILED) {
+			status = EXIT_USAGE;
+			break;
+		}
+		status = EXIT_FILE;
+	}
+	fflush(stdout);
+	kapa_eal_cleanup();
+	return status;
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out_json.h"
+
+/* Position of one rendered object in the text buffer. */
+struct json_rec {
+	uint64_t frame;
+	uint64_t seq;		/* arrival order: ties keep it */
+	size_t off;
+	size_t len;
+};
+
+struct json_out {
+	char *text;
+	size_t text_len, text_cap;
+	struct json_rec *rec;
+	size_t nrec, rec_cap;
+	uint64_t seq;
+};
+
+struct json_out *
+json_out_create(void)
+{
+	return calloc(1, sizeof(struct json_out));
+}
+
+void
+json_out_free(struct json_out *j)
+{
+	if (j == NULL)
+		return;
+	free(j->text);
+	free(j->rec);
+	free(j);
+}
+
+static int
+reserve(struct json_out *j, size_t more)
+{
+	size_t cap = j->text_cap != 0 ? j->text_cap : 65536;
+	char *t;
+
+	if (j->text_len + more <= j->text_cap)
+		return 0;
+	while (cap < j->text_len + more)
+		cap *= 2;
+	t = realloc(j->text, cap);
+	if (t == NULL)
+		return -ENOMEM;
+	j->text = t;
+	j->text_cap = cap;
+	return 0;
+}
+
+static void
+put(struct json_out *j, const char *s, size_t n)
+{
+	memcpy(j->text + j->text_len, s, n);
+	j->text_len += n;
+}
+
+static void
+puts_lit(struct json_out *j, const char *s)
+{
+	put(j, s, strlen(s));
+}
+
+/* Worst case of a JSON string from n bytes: every byte as \u00XX. */
+static size_t
+str_bound(size_t n)
+{
+	return 6 * n + 2;
+}
+
+/* A JSON string from raw header bytes. Bytes outside printable ASCII are
+ * written as \u00XX (the byte read as Latin-1), so the output is valid JSON
+ * whatever a peer sent; the runner compares ASCII tokens, never those. */
+static void
+put_str(struct json_out *j, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *o = j->text + j->text_len;
+	size_t i;
+
+	*o++ = '"';
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			*o++ = '\\';
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o++ = '"';
+	j->text_len = (size_t)(o - j->text);
+}
+
+static void
+put_u64(struct json_out *j, uint64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
+
+	put(j, b, (size_t)n);
+}
+
+int
+json_fmt_endpoint(char *buf, size_t len, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+	int n;
+
+	if (inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	if (family == 4)
+		n = snprintf(buf, len, "%s:%u", a, port);
+	else
+		n = snprintf(buf, len, "[%s]:%u", a, port);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? n : (int)len - 1;
+}
+
+int
+json_out_message(struct json_out *j, const struct json_msg_where *w,
+		 const struct kapa_http_msg *msg)
+{
+	struct json_rec *r;
+	size_t bound, start;
+	uint32_t i;
+
+	/* One bound for the whole object, so that rendering below needs no
+	 * checks: fixed keys and numbers stay under 512 bytes. */
+	bound = 512 + str_bound(w->file != NULL ? strlen(w->file) : 0) +
+		str_bound(strlen(w->flow)) + str_bound(msg->method.len) +
+		str_bound(msg->target.len) + str_bound(msg->version.len);
+	for (i = 0; i < msg->ntokens && i < KAPA_HTTP_MAX_TOKENS; i++)
+		bound += str_bound(msg->tokens[i].len) + 1;
+	for (i = 0; i < msg->nka && i < KAPA_HTTP_MAX_KA_LINES; i++)
+		bound += str_bound(msg->ka_raw[i].len) + 1;
+	if (reserve(j, bound) != 0)
+		return -ENOMEM;
+	if (j->nrec == j->rec_cap) {
+		size_t cap = j->rec_cap != 0 ? j->rec_cap * 2 : 1024;
+		struct json_rec *nr = realloc(j->rec, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -ENOMEM;
+		j->rec = nr;
+		j->rec_cap = cap;
+	}
+	start = j->text_len;
+
+	puts_lit(j, "{");
+	if (w->file != NULL) {
+		puts_lit(j, "\"file\":");
+		put_str(j, (const uint8_t *)w->file, strlen(w->file));
+		puts_lit(j, ",");
+	}
+	puts_lit(j, "\"stream\":");
+	put_u64(j, w->stream);
+	puts_lit(j, ",\"flow\":");
+	put_str(j, (const uint8_t *)w->flow, strlen(w->flow));
+	puts_lit(j, msg->is_request ? ",\"dir\":\"request\"" : ",\"dir\":\"response\"");
+	puts_lit(j, ",\"index\":");
+	put_u64(j, msg->index);
+	puts_lit(j, ",\"frame\":");
+	put_u64(j, w->frame);
+	if (msg->is_request) {
+		puts_lit(j, ",\"method\":");
+		put_str(j, msg->method.p, msg->method.len);
+		puts_lit(j, ",\"target\":");
+		put_str(j, msg->target.p, msg->target.len);
+	} else {
+		puts_lit(j, ",\"status\":");
+		put_u64(j, msg->status);
+	}
+	if (msg->version.len != 0) {
+		puts_lit(j, ",\"version\":");
+		put_str(j, msg->version.p, msg->version.len);
+	}
+	if (msg->ntokens != 0) {
+		puts_lit(j, ",\"connection\":[");
+		for (i = 0; i < msg->ntokens && i < KAPA_HTTP_MAX_TOKENS; i++) {
+			if (i != 0)
+				puts_lit(j, ",");
+			put_str(j, msg->tokens[i].p, msg->tokens[i].len);
+		}
+		puts_lit(j, "]");
+		if (msg->tokens_truncated)
+			puts_lit(j, ",\"connection_truncated\":true");
+	}
+	if (msg->has_ka_timeout || msg->has_ka_max) {
+		puts_lit(j, ",\"keep_alive\":{");
+		if (msg->has_ka_timeout) {
+			puts_lit(j, "\"timeout\":");
+			put_u64(j, msg->ka_timeout);
+		}
+		if (msg->has_ka_max) {
+			puts_lit(j, msg->has_ka_timeout ? ",\"max\":" : "\"max\":");
+			put_u64(j, msg->ka_max);
+		}
+		puts_lit(j, "}");
+	}
+	if (msg->nka != 0) {
+		puts_lit(j, ",\"keep_alive_raw\":[");
+		for (i = 0; i < msg->nka && i < KAPA_HTTP_MAX_KA_LINES; i++) {
+			if (i != 0)
+				puts_lit(j, ",");
+			put_str(j, msg->ka_raw[i].p, msg->ka_raw[i].len);
+		}
+		puts_lit(j, "]");
+	}
+	puts_lit(j, msg->persistent ? ",\"persistent\":true}\n" : ",\"persistent\":false}\n");
+
+	r = &j->rec[j->nrec++];
+	r->frame = w->frame;
+	r->seq = j->seq++;
+	r->off = start;
+	r->len = j->text_len - start;
+	return 0;
+}
+
+static int
+rec_cmp(const void *a, const void *b)
+{
+	const struct json_rec *x = a, *y = b;
+
+	if (x->frame != y->frame)
+		return x->frame < y->frame ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int
+json_out_flush(struct json_out *j, FILE *out)
+{
+	size_t i;
+	int rc = 0;
+
+	qsort(j->rec, j->nrec, sizeof(*j->rec), rec_cmp);
+	for (i = 0; i < j->nrec; i++)
+		if (fwrite(j->text + j->rec[i].off, 1, j->rec[i].len, out) != j->rec[i].len)
+			rc = -EIO;
+	j->nrec = 0;
+	j->text_len = 0;
+	return rc;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <string.h>
+
+#include "kapa_flow.h"
+#include "report.h"
+
+static const char *const req_bucket_name[REPORT_REQ_BUCKETS] = {
+	"0", "1", "2", "3-5", "6-10", "11-100", "101-1000", ">1000",
+};
+static const uint64_t gap_limit_ms[REPORT_GAP_BUCKETS - 1] = {
+	100, 1000, 5000, 15000, 60000, 300000,
+};
+static const char *const gap_bucket_name[REPORT_GAP_BUCKETS] = {
+	"< 0.1 s", "0.1-1 s", "1-5 s", "5-15 s", "15-60 s", "60-300 s", ">= 300 s",
+};
+static const char *const end_name[REPORT_END_MAX] = {
+	"FIN both ways", "FIN one way only", "reset (accepted RST)",
+	"still open at end of capture", "expired or evicted by kapa",
+};
+
+static unsigned
+req_bucket(uint32_t n)
+{
+	if (n <= 2)
+		return n;
+	if (n <= 5)
+		return 3;
+	if (n <= 10)
+		return 4;
+	if (n <= 100)
+		return 5;
+	if (n <= 1000)
+		return 6;
+	return 7;
+}
+
+static void
+count_ka(struct report *r, const struct kapa_http_msg *m)
+{
+	int side = m->is_request;
+	uint32_t i;
+
+	if (!m->has_ka_timeout && !m->has_ka_max) {
+		r->ka_unparsed[side]++;
+		return;
+	}
+	for (i = 0; i < r->nka[side]; i++) {
+		struct report_ka *k = &r->ka[side][i];
+
+		if (k->has_timeout == m->has_ka_timeout && k->has_max == m->has_ka_max &&
+		    (!k->has_timeout || k->timeout == m->ka_timeout) &&
+		    (!k->has_max || k->max == m->ka_max)) {
+			k->count++;
+			return;
+		}
+	}
+	if (r->nka[side] == REPORT_KA_DISTINCT) {
+		r->ka_other[side]++;
+		return;
+	}
+	r->ka[side][r->nka[side]++] = (struct report_ka){
+		.has_timeout = m->has_ka_timeout, .has_max = m->has_ka_max,
+		.timeout = m->ka_timeout, .max = m->ka_max, .count = 1,
+	};
+}
+
+void
+report_message(struct report *r, const struct kapa_http_msg *m)
+{
+	int side = m->is_request;
+	unsigned v;
+
+	if (m->is_request)
+		r->requests++;
+	else if (m->status >= 100 && m->status < 200)
+		r->interim++;
+	else
+		r->responses++;
+	if (m->ver_major == 1 && m->ver_minor == 0)
+		v = 0;
+	else if (m->ver_major == 1 && m->ver_minor == 1)
+		v = 1;
+	else
+		v = 2;
+	r->ver[side][v]++;
+	if (m->conn_flags & KAPA_HTTP_CONN_CLOSE)
+		r->tok_close[side]++;
+	if (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE)
+		r->tok_keep_alive[side]++;
+	if (!m->is_request && !(m->status >= 100 && m->status < 200)) {
+		if (m->persistent)
+			r->resp_persistent++;
+		else
+			r->resp_closing++;
+	}
+	if (m->nka != 0) {
+		count_ka(r, m);
+		if (!m->ka_effective)
+			r->ka_ineffective[side]++;
+	}
+}
+
+void
+report_gap(struct report *r, uint64_t gap_ns)
+{
+	uint64_t ms = gap_ns / 1000000;
+	unsigned b = 0;
+
+	while (b < REPORT_GAP_BUCKETS - 1 && ms >= gap_limit_ms[b])
+		b++;
+	r->gap_hist[b]++;
+	r->gaps++;
+	r->gap_sum_ns += gap_ns;
+	if (gap_ns > r->gap_max_ns)
+		r->gap_max_ns = gap_ns;
+}
+
+void
+report_leave(struct report *r, enum kapa_http_leave why)
+{
+	if ((unsigned)why < KAPA_LEAVE_MAX)
+		r->leave[why]++;
+}
+
+void
+report_conn_end(struct report *r, uint32_t requests, int http, enum report_end how)
+{
+	unsigned b = req_bucket(requests);
+
+	r->conns_closed++;
+	if (!http)
+		return;
+	r->http_conns++;
+	r->req_hist[b]++;
+	if (requests > r->max_req)
+		r->max_req = requests;
+	if ((unsigned)how < REPORT_END_MAX)
+		r->ended[how]++;
+}
+
+static double
+pct(uint64_t part, uint64_t whole)
+{
+	return whole != 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void
+print_ka(const struct report *r, FILE *out, int side)
+{
+	uint32_t i;
+
+	fprintf(out, "  %s:\n", side ? "clients (requests)" : "servers (responses)");
+	if (r->nka[side] == 0 && r->ka_unparsed[side] == 0) {
+		fprintf(out, "    none\n");
+		return;
+	}
+	for (i = 0; i < r->nka[side]; i++) {
+		const struct report_ka *k = &r->ka[side][i];
+		char t[16] = "-", m[16] = "-";
+
+		if (k->has_timeout)
+			snprintf(t, sizeof(t), "%u", k->timeout);
+		if (k->has_max)
+			snprintf(m, sizeof(m), "%u", k->max);
+		fprintf(out, "    timeout=%-6s max=%-8s %10" PRIu64 " messages\n", t, m, k->count);
+	}
+	if (r->ka_other[side] != 0)
+		fprintf(out, "    (other sets)               %10" PRIu64 " messages\n",
+			r->ka_other[side]);
+	if (r->ka_unparsed[side] != 0)
+		fprintf(out, "    (no usable parameter)      %10" PRIu64 " messages\n",
+			r->ka_unparsed[side]);
+	if (r->ka_ineffective[side] != 0)
+		fprintf(out, "    without Connection: keep-alive (no effect): %" PRIu64 "\n",
+			r->ka_ineffective[side]);
+}
+
+void
+report_print(const struct report *r, FILE *out, const char *file)
+{
+	uint64_t max_req_bucket = 0, total;
+	double secs = r->last_ns > r->first_ns ? (double)(r->last_ns - r->first_ns) / 1e9 : 0;
+	unsigned i;
+
+	fprintf(out, "== %s\n", file);
+	fprintf(out, "frames                 %" PRIu64 " over %.3f s", r->frames, secs);
+	fprintf(out, " (tcp %" PRIu64 ", non-tcp %" PRIu64 ", non-ip %" PRIu64
+		", fragments %" PRIu64 ", malformed %" PRIu64 ")\n",
+		r->tcp.pkts[KAPA_PKT_TCP], r->tcp.pkts[KAPA_PKT_NON_TCP],
+		r->tcp.pkts[KAPA_PKT_NON_IP] + r->non_ip_link,
+		r->tcp.pkts[KAPA_PKT_FRAGMENT], r->tcp.pkts[KAPA_PKT_MALFORMED] + r->bad_link);
+	fprintf(out, "TCP connections        %" PRIu64 " (tracked by kapa: %" PRIu64
+		" with handshake, %" PRIu64 " picked up mid-stream, %" PRIu64 " refused)\n",
+		r->streams, r->tcp.conns_opened, r->tcp.conns_midstream, r->tcp.conns_refused);
+	fprintf(out, "HTTP/1.x connections   %" PRIu64 "\n", r->http_conns);
+	fprintf(out, "messages               %" PRIu64 " requests, %" PRIu64
+		" final responses, %" PRIu64 " interim (1xx)\n",
+		r->requests, r->responses, r->interim);
+
+	fprintf(out, "\nrequests per connection\n");
+	for (i = 0; i < REPORT_REQ_BUCKETS; i++)
+		if (r->req_hist[i] > max_req_bucket)
+			max_req_bucket = r->req_hist[i];
+	for (i = 0; i < REPORT_REQ_BUCKETS; i++) {
+		int bar = max_req_bucket != 0 ? (int)(40 * r->req_hist[i] / max_req_bucket) : 0;
+
+		fprintf(out, "  %-9s %8" PRIu64 "  %.*s\n", req_bucket_name[i], r->req_hist[i],
+			bar, "########################################");
+	}
+	fprintf(out, "  most on one connection: %" PRIu64 "\n", r->max_req);
+
+	fprintf(out, "\nversions               requests        responses\n");
+	fprintf(out, "  HTTP/1.0             %-15" PRIu64 " %" PRIu64 "\n", r->ver[1][0], r->ver[0][0]);
+	fprintf(out, "  HTTP/1.1             %-15" PRIu64 " %" PRIu64 "\n", r->ver[1][1], r->ver[0][1]);
+	if (r->ver[1][2] + r->ver[0][2] != 0)
+		fprintf(out, "  other                %-15" PRIu64 " %" PRIu64 "\n",
+			r->ver[1][2], r->ver[0][2]);
+	fprintf(out, "  Connection: close      %-13" PRIu64 " %" PRIu64 "\n",
+		r->tok_close[1], r->tok_close[0]);
+	fprintf(out, "  Connection: keep-alive %-13" PRIu64 " %" PRIu64 "\n",
+		r->tok_keep_alive[1], r->tok_keep_alive[0]);
+	total = r->resp_persistent + r->resp_closing;
+	fprintf(out, "  final responses after which the connection persists: %" PRIu64
+		" (%.1f%%), closes: %" PRIu64 "\n",
+		r->resp_persistent, pct(r->resp_persistent, total), r->resp_closing);
+
+	fprintf(out, "\nKeep-Alive parameters announced\n");
+	print_ka(r, out, 0);
+	print_ka(r, out, 1);
+
+	fprintf(out, "\nidle gaps between requests (end of response to next request)\n");
+	for (i = 0; i < REPORT_GAP_BUCKETS; i++)
+		fprintf(out, "  %-9s %8" PRIu64 "\n", gap_bucket_name[i], r->gap_hist[i]);
+	if (r->gaps != 0)
+		fprintf(out, "  mean %.3f s, max %.3f s over %" PRIu64 " gaps\n",
+			(double)r->gap_sum_ns / (double)r->gaps / 1e9,
+			(double)r->gap_max_ns / 1e9, r->gaps);
+
+	fprintf(out, "\nhow HTTP connections ended\n");
+	for (i = 0; i < REPORT_END_MAX; i++)
+		fprintf(out, "  %-30s %8" PRIu64 "\n", end_name[i], r->ended[i]);
+
+	fprintf(out, "\nconnections that left HTTP/1.x tracking\n");
+	total = 0;
+	for (i = 0; i < KAPA_LEAVE_MAX; i++) {
+		if (r->leave[i] == 0)
+			continue;
+		fprintf(out, "  %-30s %8" PRIu64 "\n", kapa_http_leave_name(i), r->leave[i]);
+		total += r->leave[i];
+	}
+	if (total == 0)
+		fprintf(out, "  none\n");
+
+	fprintf(out, "\nTCP reassembly\n");
+	fprintf(out, "  segments in order %" PRIu64 ", out of order %" PRIu64
+		", retransmitted %" PRIu64 "\n",
+		r->tcp.segs_in_order, r->tcp.segs_ooo, r->tcp.segs_retrans);
+	fprintf(out, "  bytes overlapping %" PRIu64 " (inconsistent %" PRIu64 "), gaps %" PRIu64
+		" (acked holes %" PRIu64 ", limits %" PRIu64 ")\n",
+		r->tcp.bytes_overlap, r->tcp.bytes_inconsistent, r->tcp.gaps,
+		r->tcp.gap_acked_hole, r->tcp.gap_limit_conn + r->tcp.gap_limit_global);
+	fprintf(out, "  RSTs accepted %" PRIu64 ", ignored (not at the next sequence) %" PRIu64 "\n",
+		r->tcp.rst_accepted, r->tcp.rst_ignored);
+	if (r->ts_backwards != 0)
+		fprintf(out, "  frames with a timestamp before an earlier frame's: %" PRIu64 "\n",
+			r->ts_backwards);
+	fprintf(out, "\n");
+}

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Replay one corpus capture through kapa-inspect --json and compare every
+HTTP message with the tshark-derived truth (see README.md for the rules).
+
+  replay.py --inspect BIN --corpus DIR --known FILE CAPTURE
+  replay.py --inspect BIN --corpus DIR --bad-input KIND
+
+Exit status 0 when every disagreement is listed in the known-differences
+file, 1 otherwise (and when the corpus or the capture is missing)."""
+
+import argparse
+import csv
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+FIELDS = ("method_or_code", "version", "connection", "keep_alive")
+TIMEOUT_S = 600
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def norm_connection(value):
+    """Connection tokens as sent, in order: lines are joined with ' | ' in the
+    truth, tokens separated by ','; both trimmed; empty tokens dropped."""
+    if value in ("-", ""):
+        return []
+    toks = []
+    for line in value.split(" | "):
+        toks.extend(t.strip() for t in line.split(","))
+    return [t for t in toks if t]
+
+
+def norm_keep_alive(value):
+    """Keep-Alive field values as sent, one per line, each trimmed."""
+    if value in ("-", ""):
+        return []
+    return [v.strip() for v in value.split(" | ")]
+
+
+def norm_version(value):
+    if value in ("-", ""):
+        return ""
+    return value[5:] if value.startswith("HTTP/") else value
+
+
+def load_truth(path):
+    """(stream, dir, msg_seq) -> message, in the compared form."""
+    out = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            key = (int(row["tcp_stream"]), row["direction"], int(row["msg_seq"]))
+            out[key] = {
+                "method_or_code": row["method_or_code"],
+                "version": norm_version(row["version"]),
+                "connection": norm_connection(row["connection"]),
+                "keep_alive": norm_keep_alive(row["keep_alive"]),
+                "frame": row["hdr_frame"] if row["hdr_frame"] != "?" else row["frame"],
+            }
+    return out
+
+
+def run_inspect(inspect, path):
+    p = subprocess.run([inspect, "--json", path], capture_output=True, timeout=TIMEOUT_S)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def load_kapa(stdout):
+    out = {}
+    for n, line in enumerate(stdout.splitlines(), 1):
+        try:
+            m = json.loads(line)
+        except ValueError as e:
+            fail("kapa-inspect output line %d is not JSON (%s): %r" % (n, e, line[:200]))
+        key = (m["stream"], m["dir"], m["index"] + 1)
+        if key in out:
+            fail("kapa-inspect reported %r twice" % (key,))
+        out[key] = {
+            "method_or_code": m["method"] if m["dir"] == "request" else str(m["status"]),
+            "version": m.get("version", ""),
+            "connection": m.get("connection", []),
+            "keep_alive": m.get("keep_alive_raw", []),
+            "frame": str(m.get("frame", "?")),
+        }
+    return out
+
+
+def counts(msgs):
+    c = {}
+    for (stream, d, _) in msgs:
+        c[(stream, d)] = c.get((stream, d), 0) + 1
+    return c
+
+
+def show(v):
+    if isinstance(v, list):
+        return " | ".join(v) if v else "-"
+    return v if v != "" else "-"
+
+
+def load_known(path, capture):
+    """Rows for this capture: (stream, dir, msg_seq, field) -> reason; any of
+    the first three may be '*'."""
+    known = {}
+    if not os.path.exists(path):
+        return known
+    with open(path, newline="") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) != 6 or not cols[5].strip():
+                fail("%s:%d: expected 6 tab-separated columns with a reason" % (path, n))
+            if cols[0] != capture:
+                continue
+            known[(cols[1], cols[2], cols[3], cols[4])] = cols[5]
+    return known
+
+
+def explained(known, stream, d, seq, field):
+    for (ks, kd, kq, kf), reason in known.items():
+        if ks in ("*", str(stream)) and kd in ("*", d) and kq in ("*", str(seq)) and kf == field:
+            return (ks, kd, kq, kf), reason
+    return None, None
+
+
+def compare(capture, kapa, truths):
+    """@return list of (stream, dir, msg_seq, field, detail)."""
+    diffs = []
+    main = truths[0]
+    keys = set(kapa)
+    for t in truths:
+        keys |= set(t)
+    for key in sorted(keys, key=lambda k: (k[0], k[1] != "request", k[2])):
+        got = kapa.get(key)
+        ok = False
+        for t in truths:
+            exp = t.get(key)
+            if exp is None and got is None:
+                ok = True
+            elif exp is not None and got is not None and all(exp[f] == got[f] for f in FIELDS):
+                ok = True
+        if ok:
+            continue
+        exp = main.get(key)
+        if exp is None:
+            exp = next((t[key] for t in truths if key in t), None)
+        if got is None:
+            diffs.append(key + ("missing", "tshark has %s %s (frame %s), kapa has none" % (
+                key[1], exp["method_or_code"], exp["frame"])))
+        elif exp is None:
+            diffs.append(key + ("extra", "kapa has %s %s (frame %s), tshark has none" % (
+                key[1], got["method_or_code"], got["frame"])))
+        else:
+            for f in FIELDS:
+                if exp[f] != got[f]:
+                    diffs.append(key + (f, "expected %r got %r (tshark frame %s, kapa frame %s)" % (
+                        show(exp[f]), show(got[f]), exp["frame"], got["frame"])))
+    kc = counts(kapa)
+    tcs = [counts(t) for t in truths]
+    for sd in sorted(set(kc) | set().union(*tcs), key=lambda k: (k[0], k[1] != "request")):
+        got = kc.get(sd, 0)
+        exps = [tc.get(sd, 0) for tc in tcs]
+        if got not in exps:
+            diffs.append((sd[0], sd[1], "*", "count", "expected %s messages got %d" % (
+                " or ".join(str(e) for e in exps), got)))
+    return diffs
+
+
+def replay(args):
+    corpus = args.corpus
+    if not os.path.isdir(os.path.join(corpus, "pcaps")):
+        fail("corpus not found at %s (expected pcaps/, truth/)" % corpus)
+    pcap = os.path.join(corpus, "pcaps", args.capture)
+    truth = os.path.join(corpus, "truth", args.capture + ".tsv")
+    alt = os.path.join(corpus, "truth_alt_ooo", args.capture + ".tsv")
+    for p in (pcap, truth):
+        if not os.path.exists(p):
+            fail("%s is missing" % p)
+    truths = [load_truth(truth)]
+    if os.path.exists(alt):
+        truths.append(load_truth(alt))
+    rc, out, err = run_inspect(args.inspect, pcap)
+    if rc != 0:
+        fail("kapa-inspect exited %d: %s" % (rc, err.strip()))
+    kapa = load_kapa(out)
+    diffs = compare(args.capture, kapa, truths)
+    known = load_known(args.known, args.capture)
+    used = set()
+    unexplained = []
+    lines = []
+    for d in diffs:
+        k, reason = explained(known, *d[:4])
+        if k is not None:
+            used.add(k)
+            lines.append("  known  %s %s #%s %-14s %s [%s]" % (d[0], d[1], d[2], d[3], d[4], reason))
+        else:
+            unexplained.append(d)
+            lines.append("  DIFF   %s %s #%s %-14s %s" % (d[0], d[1], d[2], d[3], d[4]))
+    agree = sum(1 for key in kapa if not any(d[:3] == key for d in diffs))
+    print("%s: truth %d messages%s, kapa %d, agreeing %d, disagreements %d (known %d, unexplained %d)" % (
+        args.capture, len(truths[0]),
+        " (alt ooo %d)" % len(truths[1]) if len(truths) > 1 else "",
+        len(kapa), agree, len(diffs), len(diffs) - len(unexplained), len(unexplained)))
+    for line in lines[:args.max_lines]:
+        print(line)
+    if len(lines) > args.max_lines:
+        print("  ... %d more" % (len(lines) - args.max_lines))
+    for k in sorted(set(known) - used):
+        print("  stale known-differences entry (no longer differs): %s" % "\t".join(k))
+    if err.strip():
+        print("kapa-inspect stderr: " + err.strip())
+    return 1 if unexplained else 0
+
+
+def write_pcap(path, linktype, frames):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype))
+        for i, data in enumerate(frames):
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(data), len(data)))
+            f.write(data)
+
+
+def bad_input(args):
+    """Files kapa-inspect must refuse (or read in part) with a clear error."""
+    corpus = args.corpus
+    src = os.path.join(corpus, "pcaps", args.source)
+    if not os.path.exists(src):
+        fail("%s is missing" % src)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, args.bad_input + ".pcap")
+        expect_err = None
+        if args.bad_input == "not-a-capture":
+            with open(path, "w") as f:
+                f.write("GET / HTTP/1.1\r\nHost: example\r\n\r\n" * 20)
+            expect_err = "not a readable pcap or pcapng capture"
+        elif args.bad_input == "empty":
+            open(path, "wb").close()
+            expect_err = "not a readable pcap or pcapng capture"
+        elif args.bad_input == "missing":
+            path = os.path.join(tmp, "does-not-exist.pcap")
+            expect_err = "cannot open"
+        elif args.bad_input == "unsupported-link":
+            # LINKTYPE_IEEE802_11 (105): a link type kapa does not read.
+            write_pcap(path, 105, [b"\x08\x00" + b"\x00" * 40])
+            expect_err = "unsupported link type 105"
+        elif args.bad_input == "truncated":
+            with open(src, "rb") as f:
+                data = f.read()
+            # Cut in the middle of a record, past a good number of frames.
+            with open(path, "wb") as f:
+                f.write(data[:len(data) * 3 // 5 + 7])
+            expect_err = "truncated"
+        else:
+            fail("unknown --bad-input %s" % args.bad_input)
+        rc, out, err = run_inspect(args.inspect, path)
+        print("kapa-inspect exit %d, stderr: %s" % (rc, err.strip()))
+        if rc != 2:
+            fail("expected exit status 2, got %d" % rc)
+        if expect_err not in err:
+            fail("expected the error to say %r" % expect_err)
+        if args.bad_input != "truncated":
+            if out.strip():
+                fail("expected no output, got %r" % out[:200])
+            return 0
+        # A truncated capture still reports what it read: a non-empty
+        # subset of what the whole capture gives.
+        part = load_kapa(out)
+        rc, full_out, err = run_inspect(args.inspect, src)
+        full = load_kapa(full_out)
+        if not part:
+            fail("no message reported from the readable part")
+        extra = [k for k in part if k not in full or part[k]["method_or_code"] != full[k]["method_or_code"]]
+        if extra:
+            fail("messages not in the full capture's output: %r" % extra[:5])
+        print("truncated capture: %d of %d messages reported" % (len(part), len(full)))
+        return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--inspect", required=True, help="kapa-inspect binary")
+    ap.add_argument("--corpus", required=True, help="corpus directory (pcaps/, truth/)")
+    ap.add_argument("--known", help="known differences TSV")
+    ap.add_argument("--max-lines", type=int, default=200)
+    ap.add_argument("--bad-input", help="not-a-capture|empty|missing|unsupported-link|truncated")
+    ap.add_argument("--source", default="pcapplusplus__pcap_examples__http-packets2.pcap",
+                    help="capture the truncated test cuts")
+    ap.add_argument("capture", nargs="?")
+    args = ap.parse_args()
+    if args.bad_input:
+        sys.exit(bad_input(args))
+    if not args.capture or not args.known:
+        ap.error("CAPTURE and --known are required")
+    sys.exit(replay(args))
+
+
+if __name__ == "__main__":
+    main()
