@@ -1,1 +1,473 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Reassembly of one TCP direction. See kapa_reasm.h for the model and
+ * docs/core-tcp.md for the overlap and gap rules.
+ *
+ * Invariants kept between calls, for a half h:
+ *  - held chunks are sorted by offset and never overlap;
+ *  - every held chunk starts after h->next_off (a chunk that becomes
+ *    contiguous is delivered at once);
+ *  - a FIN chunk, if any, is unique and nothing is delivered past it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_malloc.h>
+
+#include "kapa_reasm.h"
+
+_Static_assert(sizeof(struct kapa_reasm_chunk) == 16, "chunk header is 16 bytes");
+_Static_assert(KAPA_REASM_CHUNK_DATA <= UINT16_MAX, "chunk length fits its field");
+
+static inline struct kapa_reasm_chunk *
+chunk_at(const struct kapa_reasm_pool *pool, uint32_t i)
+{
+	return (struct kapa_reasm_chunk *)(pool->mem + (size_t)i * KAPA_REASM_CHUNK_SIZE);
+}
+
+int
+kapa_reasm_pool_init(struct kapa_reasm_pool *pool, uint64_t pool_bytes,
+		     int socket_id)
+{
+	uint64_t n = pool_bytes / KAPA_REASM_CHUNK_SIZE;
+
+	memset(pool, 0, sizeof(*pool));
+	pool->free_head = KAPA_NIL;
+	if (n >= KAPA_NIL)
+		n = KAPA_NIL - 1;
+	if (n == 0)
+		return 0;	/* every out-of-order segment will gap: allowed */
+	/* Not zeroed: a chunk is written before it is read, and untouched
+	 * pages of a large pool then cost nothing until used. */
+	pool->mem = rte_malloc_socket("kapa_reasm", n * KAPA_REASM_CHUNK_SIZE,
+				      RTE_CACHE_LINE_SIZE, socket_id);
+	if (pool->mem == NULL)
+		return -ENOMEM;
+	pool->nchunks = (uint32_t)n;
+	return 0;
+}
+
+void
+kapa_reasm_pool_fini(struct kapa_reasm_pool *pool)
+{
+	rte_free(pool->mem);
+	memset(pool, 0, sizeof(*pool));
+	pool->free_head = KAPA_NIL;
+}
+
+static uint32_t
+chunk_alloc(struct kapa_reasm_pool *pool)
+{
+	uint32_t i;
+
+	if (pool->free_head != KAPA_NIL) {
+		i = pool->free_head;
+		pool->free_head = chunk_at(pool, i)->next;
+	} else if (pool->bump < pool->nchunks) {
+		i = pool->bump++;
+	} else {
+		return KAPA_NIL;
+	}
+	pool->used++;
+	return i;
+}
+
+static void
+chunk_free(struct kapa_reasm_pool *pool, uint32_t i)
+{
+	chunk_at(pool, i)->next = pool->free_head;
+	pool->free_head = i;
+	pool->used--;
+}
+
+/* Take the first held chunk off the list; the caller frees it after use, so
+ * that a callback that flushes the half cannot free it under our feet. */
+static struct kapa_reasm_chunk *
+unlink_head(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h, uint32_t i)
+{
+	struct kapa_reasm_chunk *c = chunk_at(pool, i);
+
+	h->ooo_head = c->next;
+	h->ooo_bytes -= c->len;
+	h->ooo_segs--;
+	pool->bytes -= c->len;
+	return c;
+}
+
+void
+kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h)
+{
+	uint32_t i;
+
+	while ((i = h->ooo_head) != KAPA_NIL) {
+		unlink_head(pool, h, i);
+		chunk_free(pool, i);
+	}
+	h->ooo_bytes = 0;
+	h->ooo_segs = 0;
+}
+
+/* The same stream bytes were seen twice: the held copy wins; count. */
+static void
+count_overlap(struct kapa_tcp_stats *st, const uint8_t *held,
+	      const uint8_t *again, uint32_t n)
+{
+	uint32_t i, diff = 0;
+
+	st->bytes_overlap += n;
+	if (memcmp(held, again, n) == 0)
+		return;
+	for (i = 0; i < n; i++)
+		diff += held[i] != again[i];
+	st->bytes_inconsistent += diff;
+}
+
+static int
+deliver(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+	const uint8_t *p, uint32_t len)
+{
+	uint64_t off = h->next_off;
+
+	if (len == 0)
+		return 0;
+	h->next_off += len;
+	r->st->bytes_delivered += len;
+	return r->out->data(r->out->arg, off, p, len);
+}
+
+static int
+emit_fin(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	/* Nothing follows a FIN: whatever is held past it is bogus. */
+	h->state = KAPA_HALF_CLOSED;
+	kapa_reasm_flush(r->pool, h);
+	return r->out->fin(r->out->arg, h->next_off);
+}
+
+static int
+skip_to(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t target)
+{
+	uint64_t off = h->next_off;
+
+	h->next_off = target;
+	h->flags |= KAPA_HALF_GAP;
+	r->st->gaps++;
+	return r->out->gap(r->out->arg, off, target - off);
+}
+
+/*
+ * Deliver held chunk @p i, which starts at or before next_off (it is unlinked
+ * and freed here). @p again / @p again_len: bytes of the segment in hand at
+ * the same offset, compared for the inconsistency count.
+ */
+static int
+deliver_chunk(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t i,
+	      const uint8_t *again, uint64_t again_len)
+{
+	struct kapa_reasm_chunk *c = unlink_head(r->pool, h, i);
+	uint64_t skip;
+	int rc = 0;
+
+	if (c->flags & KAPA_CHUNK_FIN) {
+		/* A FIN seen first wins over bytes that came later. */
+		if (c->off == h->next_off)
+			rc = emit_fin(r, h);
+		chunk_free(r->pool, i);
+		return rc;
+	}
+	skip = h->next_off - c->off;	/* 0 unless an invariant broke */
+	if (skip < c->len) {
+		uint32_t n = c->len - (uint32_t)skip;
+
+		if (again != NULL)
+			count_overlap(r->st, c->data + skip, again,
+				      (uint32_t)RTE_MIN((uint64_t)n, again_len));
+		rc = deliver(r, h, c->data + skip, n);
+	}
+	chunk_free(r->pool, i);
+	return rc;
+}
+
+/* Deliver the held chunks that have become contiguous. */
+static int
+drain(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	uint32_t i;
+	int rc;
+
+	while ((i = h->ooo_head) != KAPA_NIL &&
+	       chunk_at(r->pool, i)->off <= h->next_off) {
+		rc = deliver_chunk(r, h, i, NULL, 0);
+		if (rc != 0 || h->state == KAPA_HALF_CLOSED)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Segment [s, e) with s <= next_off < e (or e == next_off with a FIN):
+ * deliver [next_off, e) from the packet, except where held chunks (seen
+ * first) cover it, then the FIN or what has become contiguous.
+ * @p p is the byte at offset s.
+ */
+static int
+deliver_inorder(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+		int64_t s, int64_t e, const uint8_t *p, int fin)
+{
+	struct kapa_reasm_chunk *c;
+	uint64_t pos, lim;
+	uint32_t i;
+	int rc;
+
+	while ((int64_t)h->next_off < e) {
+		pos = h->next_off;
+		i = h->ooo_head;
+		c = i != KAPA_NIL ? chunk_at(r->pool, i) : NULL;
+		lim = (c != NULL && (int64_t)c->off < e) ? c->off : (uint64_t)e;
+		if (lim > pos) {
+			rc = deliver(r, h, p + (pos - s), (uint32_t)(lim - pos));
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		rc = deliver_chunk(r, h, i, p + (pos - s), (uint64_t)e - pos);
+		if (rc != 0 || h->state == KAPA_HALF_CLOSED)
+			return rc;
+	}
+	/* A FIN at e counts only if no earlier-seen byte lies past it. */
+	if (fin && (int64_t)h->next_off == e)
+		return emit_fin(r, h);
+	return drain(r, h);
+}
+
+/* Hold a FIN at @p e unless a FIN is already held or held data covers e. */
+static enum kapa_reasm_limit
+hold_fin(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t e)
+{
+	uint32_t prev = KAPA_NIL, cur, ni;
+	struct kapa_reasm_chunk *c, *nc;
+
+	for (cur = h->ooo_head; cur != KAPA_NIL; cur = c->next) {
+		c = chunk_at(r->pool, cur);
+		if (c->flags & KAPA_CHUNK_FIN)
+			return KAPA_REASM_HELD;	/* the first FIN wins */
+		if (c->off < e && c->off + c->len > e)
+			return KAPA_REASM_HELD;	/* bytes seen first lie past it */
+	}
+	for (cur = h->ooo_head; cur != KAPA_NIL; cur = c->next) {
+		c = chunk_at(r->pool, cur);
+		if (c->off >= e)
+			break;
+		prev = cur;
+	}
+	if (h->ooo_segs >= r->lim->max_segs)
+		return KAPA_REASM_LIMIT_CONN;
+	ni = chunk_alloc(r->pool);
+	if (ni == KAPA_NIL)
+		return KAPA_REASM_LIMIT_GLOBAL;
+	nc = chunk_at(r->pool, ni);
+	nc->off = e;
+	nc->len = 0;
+	nc->flags = KAPA_CHUNK_FIN;
+	nc->next = cur;
+	if (prev == KAPA_NIL)
+		h->ooo_head = ni;
+	else
+		chunk_at(r->pool, prev)->next = ni;
+	h->ooo_segs++;
+	return KAPA_REASM_HELD;
+}
+
+/*
+ * Hold [s, e) (s > next_off), trimmed against what is held. Stops at the
+ * first limit; *stop is then the first offset not held.
+ */
+static enum kapa_reasm_limit
+hold(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t s,
+     uint64_t e, const uint8_t *p, int fin, uint64_t *stop)
+{
+	struct kapa_reasm_pool *pool = r->pool;
+	uint32_t prev = KAPA_NIL, cur = h->ooo_head, ni, n;
+	struct kapa_reasm_chunk *c, *nc;
+	uint64_t pos = s, piece_end;
+
+	while (pos < e) {
+		/* Skip held chunks that end at or before pos. */
+		while (cur != KAPA_NIL) {
+			c = chunk_at(pool, cur);
+			if ((c->flags & KAPA_CHUNK_FIN) || c->off + c->len > pos)
+				break;
+			prev = cur;
+			cur = c->next;
+		}
+		piece_end = e;
+		if (cur != KAPA_NIL) {
+			c = chunk_at(pool, cur);
+			if (c->off <= pos) {
+				if (c->flags & KAPA_CHUNK_FIN) {
+					/* Bytes past a FIN seen first. */
+					fin = 0;
+					break;
+				}
+				n = (uint32_t)(RTE_MIN(e, c->off + c->len) - pos);
+				count_overlap(r->st, c->data + (pos - c->off),
+					      p + (pos - s), n);
+				pos += n;
+				continue;
+			}
+			piece_end = RTE_MIN(e, c->off);
+		}
+		/* [pos, piece_end) is new: fill the previous chunk's tail when
+		 * it ends exactly here, so small segments share chunks. */
+		if (prev != KAPA_NIL) {
+			c = chunk_at(pool, prev);
+			if (c->off + c->len == pos && c->len < KAPA_REASM_CHUNK_DATA) {
+				n = (uint32_t)RTE_MIN((uint64_t)(KAPA_REASM_CHUNK_DATA - c->len),
+						      piece_end - pos);
+				if (h->ooo_bytes + n > r->lim->max_bytes) {
+					*stop = pos;
+					return KAPA_REASM_LIMIT_CONN;
+				}
+				memcpy(c->data + c->len, p + (pos - s), n);
+				c->len += n;
+				h->ooo_bytes += n;
+				pool->bytes += n;
+				pos += n;
+				continue;
+			}
+		}
+		n = (uint32_t)RTE_MIN((uint64_t)KAPA_REASM_CHUNK_DATA, piece_end - pos);
+		if (h->ooo_segs >= r->lim->max_segs ||
+		    h->ooo_bytes + n > r->lim->max_bytes) {
+			*stop = pos;
+			return KAPA_REASM_LIMIT_CONN;
+		}
+		ni = chunk_alloc(pool);
+		if (ni == KAPA_NIL) {
+			*stop = pos;
+			return KAPA_REASM_LIMIT_GLOBAL;
+		}
+		nc = chunk_at(pool, ni);
+		nc->off = pos;
+		nc->len = (uint16_t)n;
+		nc->flags = 0;
+		memcpy(nc->data, p + (pos - s), n);
+		nc->next = cur;
+		if (prev == KAPA_NIL)
+			h->ooo_head = ni;
+		else
+			chunk_at(pool, prev)->next = ni;
+		prev = ni;
+		h->ooo_segs++;
+		h->ooo_bytes += n;
+		pool->bytes += n;
+		pos += n;
+	}
+	*stop = e;
+	return fin ? hold_fin(r, h, e) : KAPA_REASM_HELD;
+}
+
+/* The consumer wants no more: track the sequence space only. */
+static int
+stop_half(const struct kapa_reasm *r, struct kapa_tcp_half *h, int64_t end)
+{
+	if (end > (int64_t)h->next_off)
+		h->next_off = (uint64_t)end;
+	kapa_reasm_flush(r->pool, h);
+	return 1;
+}
+
+int
+kapa_reasm_segment(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+		   uint32_t seq, const uint8_t *p, uint32_t len, int fin)
+{
+	int64_t s = kapa_reasm_offset(h, seq);
+	int64_t e = s + len;
+	int64_t next = (int64_t)h->next_off;
+	enum kapa_reasm_limit why;
+	uint64_t stop, target;
+	int rc = 0;
+
+	if (s - next > KAPA_REASM_MAX_DIST || next - s > KAPA_REASM_MAX_DIST) {
+		r->st->out_of_window++;
+		return 0;
+	}
+	if (len == 0 && !fin)
+		return 0;
+	if (h->state == KAPA_HALF_CLOSED) {
+		/* The stream ended: a copy of old bytes, or bytes past the FIN. */
+		if (len != 0) {
+			if (e <= next)
+				r->st->segs_retrans++;
+			else
+				r->st->out_of_window++;
+		}
+		return 0;
+	}
+	if (e <= next) {
+		if (len != 0)
+			r->st->segs_retrans++;
+		if (!fin || e < next)
+			return 0;
+	} else if (s <= next) {
+		r->st->segs_in_order++;
+	}
+	for (;;) {
+		if (s <= (int64_t)h->next_off) {
+			rc = deliver_inorder(r, h, s, e, p, fin);
+			break;
+		}
+		why = hold(r, h, (uint64_t)s, (uint64_t)e, p, fin, &stop);
+		if (why == KAPA_REASM_HELD) {
+			r->st->segs_ooo++;
+			return 0;
+		}
+		/* Out of room: give up on the hole in front and go on from the
+		 * first byte we have (held, or the rest of this segment). */
+		if (why == KAPA_REASM_LIMIT_CONN)
+			r->st->gap_limit_conn++;
+		else
+			r->st->gap_limit_global++;
+		target = stop;
+		if (h->ooo_head != KAPA_NIL &&
+		    chunk_at(r->pool, h->ooo_head)->off < target)
+			target = chunk_at(r->pool, h->ooo_head)->off;
+		rc = skip_to(r, h, target);
+		if (rc == 0)
+			rc = drain(r, h);
+		if (rc != 0 || h->state == KAPA_HALF_CLOSED)
+			break;
+		p += stop - (uint64_t)s;
+		s = (int64_t)stop;
+	}
+	if (rc != 0)
+		return stop_half(r, h, e);
+	return 0;
+}
+
+int
+kapa_reasm_ack(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t ack)
+{
+	int64_t a, next = (int64_t)h->next_off;
+	uint64_t target;
+	int rc;
+
+	if (!(h->flags & KAPA_HALF_SEQ_KNOWN) || h->state == KAPA_HALF_CLOSED)
+		return 0;
+	a = kapa_reasm_offset(h, ack);
+	if (a <= next || a - next > KAPA_REASM_MAX_DIST)
+		return 0;
+	target = (uint64_t)a;
+	if (h->ooo_head != KAPA_NIL && chunk_at(r->pool, h->ooo_head)->off < target)
+		target = chunk_at(r->pool, h->ooo_head)->off;
+	if (target <= h->next_off)
+		return 0;
+	r->st->gap_acked_hole++;
+	rc = skip_to(r, h, target);
+	if (rc == 0)
+		rc = drain(r, h);
+	if (rc != 0)
+		return stop_half(r, h, (int64_t)h->next_off);
+	return 0;
+}

@@ -1,1 +1,715 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP tracking of one worker: connection life cycle over the flow table,
+ * both halves' sequence space, acks and windows, RST validation, and the
+ * stream consumer fed by kapa_reasm. docs/core-tcp.md describes the state
+ * machine and the reassembly rules with these names.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "kapa_reasm.h"
+#include "kapa_tcp.h"
+
+/* Private bit of kapa_tcp_half::flags: this sender's SYN carried the window
+ * scale option (RFC 7323 scales only when both SYNs did). */
+#define HALF_WS_OFFERED	0x80
+
+#define WSCALE_MAX	14	/* RFC 7323 §2.3: larger shifts are clamped */
+
+#define DEF_OOO_MAX_BYTES	65536u
+#define DEF_OOO_MAX_SEGS	64u
+#define DEF_OOO_POOL_BYTES	(64u << 20)
+#define DEF_SYN_TIMEOUT_MS	30000u
+#define DEF_EST_TIMEOUT_MS	7200000u
+#define DEF_LINGER_MS		2000u
+
+struct kapa_tcp {
+	struct kapa_flow_table *ft;
+	struct kapa_reasm_pool pool;
+	struct kapa_reasm_limits lim;
+	struct kapa_reasm_out out;
+	struct kapa_tcp_stats st;
+	const struct kapa_stream_ops *ops;
+	void *ops_arg;
+	uint32_t syn_timeout_ms;
+	uint32_t est_timeout_ms;
+	uint32_t linger_ms;
+
+	/* Table clock: ms since the first timestamp seen, never backwards. */
+	uint64_t t0_ns;
+	uint32_t now_ms;
+	uint8_t clock_started;
+
+	/* The packet (or timer event) in hand, for consumer contexts and for
+	 * calls the consumer makes back into us from a callback. */
+	uint8_t cur_close;	/* kapa_tcp_close(cur_idx) asked in a callback */
+	uint8_t cur_dir;	/* direction reassembly is delivering */
+	uint32_t cur_idx;	/* KAPA_NIL when none */
+	struct kapa_conn *cur_conn;
+	const struct kapa_pkt *cur_pkt;
+	void *cur_ref;
+	uint64_t cur_ns;
+};
+
+static const char *const ev_names[KAPA_EV_MAX] = {
+	[KAPA_EV_OPEN] = "open",
+	[KAPA_EV_GAP] = "gap",
+	[KAPA_EV_FIN] = "fin",
+	[KAPA_EV_RESET] = "reset",
+	[KAPA_EV_CLOSE] = "close",
+};
+
+const char *
+kapa_stream_event_name(unsigned ev)
+{
+	return ev < KAPA_EV_MAX ? ev_names[ev] : "?";
+}
+
+static void
+make_ctx(struct kapa_tcp *tcp, struct kapa_stream_ctx *ctx, uint32_t idx,
+	 struct kapa_conn *c, enum kapa_dir dir)
+{
+	int in_hand = idx == tcp->cur_idx && tcp->cur_pkt != NULL;
+
+	ctx->tcp = tcp;
+	ctx->ops_arg = tcp->ops_arg;
+	ctx->idx = idx;
+	ctx->conn = c;
+	ctx->app = kapa_flow_app(tcp->ft, idx);
+	ctx->dir = dir;
+	ctx->now_ns = tcp->cur_ns;
+	ctx->pkt_ref = in_hand ? tcp->cur_ref : NULL;
+	ctx->pkt = in_hand ? tcp->cur_pkt : NULL;
+}
+
+static void
+emit(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
+     enum kapa_dir dir, enum kapa_stream_event ev, uint64_t off, uint64_t len)
+{
+	struct kapa_stream_ctx ctx;
+
+	make_ctx(tcp, &ctx, idx, c, dir);
+	tcp->ops->event(&ctx, ev, off, len);
+}
+
+/* Whether reassembly of the connection in hand must stop delivering. */
+static int
+cur_stopped(const struct kapa_tcp *tcp)
+{
+	return tcp->cur_close || (tcp->cur_conn->flags & KAPA_CONN_OPAQUE);
+}
+
+/* kapa_reasm output: the connection and direction in hand. */
+static int
+out_data(void *arg, uint64_t off, const uint8_t *p, uint32_t len)
+{
+	struct kapa_tcp *tcp = arg;
+	struct kapa_stream_ctx ctx;
+
+	make_ctx(tcp, &ctx, tcp->cur_idx, tcp->cur_conn, tcp->cur_dir);
+	tcp->ops->data(&ctx, off, p, len);
+	return cur_stopped(tcp);
+}
+
+static int
+out_gap(void *arg, uint64_t off, uint64_t len)
+{
+	struct kapa_tcp *tcp = arg;
+
+	emit(tcp, tcp->cur_idx, tcp->cur_conn, tcp->cur_dir, KAPA_EV_GAP, off, len);
+	return cur_stopped(tcp);
+}
+
+static int
+out_fin(void *arg, uint64_t off)
+{
+	struct kapa_tcp *tcp = arg;
+
+	emit(tcp, tcp->cur_idx, tcp->cur_conn, tcp->cur_dir, KAPA_EV_FIN, off, 0);
+	return cur_stopped(tcp);
+}
+
+static void
+flush_conn(struct kapa_tcp *tcp, struct kapa_conn *c)
+{
+	kapa_reasm_flush(&tcp->pool, &c->half[KAPA_DIR_C2S]);
+	kapa_reasm_flush(&tcp->pool, &c->half[KAPA_DIR_S2C]);
+}
+
+static void
+tcp_on_release(uint32_t idx, enum kapa_flow_release why, void *arg)
+{
+	struct kapa_tcp *tcp = arg;
+	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
+
+	RTE_SET_USED(why);
+	flush_conn(tcp, c);
+	emit(tcp, idx, c, KAPA_DIR_C2S, KAPA_EV_CLOSE, 0, 0);
+}
+
+static uint32_t
+tcp_on_expire(uint32_t idx, uint32_t now_ms, void *arg)
+{
+	struct kapa_tcp *tcp = arg;
+	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
+	struct kapa_stream_ctx ctx;
+	uint32_t keep;
+
+	RTE_SET_USED(now_ms);
+	/* A closed connection only lingered to absorb late segments. */
+	if (c->state == KAPA_CONN_CLOSED)
+		return 0;
+	tcp->cur_idx = idx;	/* a kapa_tcp_close() from the callback defers */
+	tcp->cur_close = 0;
+	make_ctx(tcp, &ctx, idx, c, KAPA_DIR_C2S);
+	keep = tcp->ops->expire(&ctx);
+	tcp->cur_idx = KAPA_NIL;
+	if (tcp->cur_close) {
+		tcp->cur_close = 0;
+		return 0;
+	}
+	return keep;
+}
+
+struct kapa_tcp *
+kapa_tcp_create(const struct kapa_tcp_conf *conf)
+{
+	struct kapa_flow_conf fc;
+	struct kapa_tcp *tcp;
+	int rc;
+
+	if (conf == NULL || conf->ops == NULL || conf->ops->data == NULL ||
+	    conf->ops->event == NULL || conf->ops->expire == NULL ||
+	    conf->ooo_max_segs > UINT8_MAX) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	tcp = rte_zmalloc_socket("kapa_tcp", sizeof(*tcp), RTE_CACHE_LINE_SIZE,
+				 conf->flow.socket_id);
+	if (tcp == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	tcp->ops = conf->ops;
+	tcp->ops_arg = conf->ops_arg;
+	tcp->lim.max_bytes = conf->ooo_max_bytes ? conf->ooo_max_bytes : DEF_OOO_MAX_BYTES;
+	tcp->lim.max_segs = conf->ooo_max_segs ? conf->ooo_max_segs : DEF_OOO_MAX_SEGS;
+	tcp->syn_timeout_ms = conf->syn_timeout_ms ? conf->syn_timeout_ms : DEF_SYN_TIMEOUT_MS;
+	tcp->est_timeout_ms = conf->est_timeout_ms ? conf->est_timeout_ms : DEF_EST_TIMEOUT_MS;
+	tcp->linger_ms = conf->closed_linger_ms ? conf->closed_linger_ms : DEF_LINGER_MS;
+	tcp->out.data = out_data;
+	tcp->out.gap = out_gap;
+	tcp->out.fin = out_fin;
+	tcp->out.arg = tcp;
+	tcp->cur_idx = KAPA_NIL;
+
+	rc = kapa_reasm_pool_init(&tcp->pool, conf->ooo_pool_bytes ?
+				  conf->ooo_pool_bytes : DEF_OOO_POOL_BYTES,
+				  conf->flow.socket_id);
+	if (rc != 0) {
+		rte_errno = -rc;
+		goto fail_pool;
+	}
+	fc = conf->flow;
+	fc.on_release = tcp_on_release;
+	fc.on_expire = tcp_on_expire;
+	fc.cb_arg = tcp;
+	tcp->ft = kapa_flow_create(&fc);
+	if (tcp->ft == NULL)
+		goto fail_flow;	/* rte_errno set by kapa_flow_create */
+	return tcp;
+
+fail_flow:
+	rc = rte_errno;
+	kapa_reasm_pool_fini(&tcp->pool);
+	rte_errno = rc;
+fail_pool:
+	rte_free(tcp);
+	return NULL;
+}
+
+void
+kapa_tcp_destroy(struct kapa_tcp *tcp)
+{
+	if (tcp == NULL)
+		return;
+	tcp->cur_idx = KAPA_NIL;
+	tcp->cur_pkt = NULL;
+	kapa_flow_destroy(tcp->ft);	/* CLOSE for every entry */
+	kapa_reasm_pool_fini(&tcp->pool);
+	rte_free(tcp);
+}
+
+static uint32_t
+clock_ms(struct kapa_tcp *tcp, uint64_t now_ns)
+{
+	uint32_t ms;
+
+	if (!tcp->clock_started) {
+		tcp->t0_ns = now_ns;
+		tcp->clock_started = 1;
+	}
+	if (now_ns < tcp->t0_ns)
+		return tcp->now_ms;
+	ms = (uint32_t)((now_ns - tcp->t0_ns) / 1000000u);
+	/* Timestamps may step back a little (merged captures): hold still. */
+	if ((int32_t)(ms - tcp->now_ms) > 0)
+		tcp->now_ms = ms;
+	return tcp->now_ms;
+}
+
+/* Ports that are usually a server's, for guessing roles mid-stream. */
+static int
+port_is_service(uint16_t port)
+{
+	switch (port) {
+	case 3128: case 8000: case 8008: case 8080: case 8081:
+	case 8443: case 8888:
+		return 1;
+	default:
+		return port < 1024;
+	}
+}
+
+/* Mid-stream: is the sender of @p pkt the server? */
+static int
+guess_sender_is_server(const struct kapa_pkt *pkt)
+{
+	int ss = port_is_service(pkt->sport), ds = port_is_service(pkt->dport);
+
+	if (ss != ds)
+		return ss;
+	if (pkt->sport != pkt->dport)
+		return pkt->sport < pkt->dport;
+	return 0;	/* no hint at all: call the first sender the client */
+}
+
+static void
+half_init(struct kapa_tcp_half *h, uint32_t base, uint8_t state)
+{
+	h->base_seq = base;
+	h->next_off = 0;
+	h->state = state;
+	h->flags |= KAPA_HALF_SEQ_KNOWN;
+}
+
+static void
+take_wscale(struct kapa_tcp_half *h, const struct kapa_pkt *pkt)
+{
+	if (pkt->opt.present & KAPA_OPT_WSCALE) {
+		h->wscale = RTE_MIN(pkt->opt.wscale, WSCALE_MAX);
+		h->flags |= HALF_WS_OFFERED;
+	}
+}
+
+/*
+ * No entry for this 4-tuple: create one when the packet can start or
+ * continue a connection. @return the index or -1 (counted).
+ */
+static int
+conn_create(struct kapa_tcp *tcp, const struct kapa_flow_key *key, int side,
+	    const struct kapa_pkt *pkt, uint32_t now_ms, enum kapa_dir *dirp)
+{
+	uint8_t f = pkt->tcp_flags;
+	struct kapa_tcp_half *hc, *hs;
+	struct kapa_conn *c;
+	enum kapa_dir dir;
+	int embryonic, idx, i;
+
+	if (f & KAPA_TCP_RST) {
+		tcp->st.no_conn++;
+		return -1;
+	}
+	if (f & KAPA_TCP_SYN) {
+		embryonic = 1;
+		dir = (f & KAPA_TCP_ACK) ? KAPA_DIR_S2C : KAPA_DIR_C2S;
+	} else {
+		if (pkt->payload_len == 0 && !(f & KAPA_TCP_FIN)) {
+			tcp->st.no_conn++;
+			return -1;
+		}
+		embryonic = 0;
+		dir = guess_sender_is_server(pkt) ? KAPA_DIR_S2C : KAPA_DIR_C2S;
+	}
+	idx = kapa_flow_insert(tcp->ft, key, now_ms, embryonic);
+	if (idx < 0) {
+		tcp->st.conns_refused++;
+		return -1;
+	}
+	c = kapa_flow_conn(tcp->ft, idx);
+	kapa_flow_write_begin(c);
+	c->client_side = dir == KAPA_DIR_C2S ? side : !side;
+	c->half[0].ooo_head = KAPA_NIL;
+	c->half[1].ooo_head = KAPA_NIL;
+	c->nvlan = RTE_MIN(pkt->nvlan, KAPA_MAX_VLAN);
+	for (i = 0; i < c->nvlan; i++)
+		c->vlan_tci[i] = pkt->vlan_tci[i];
+	if (c->nvlan != 0 && pkt->vlan_tpid[0] == 0x88a8)
+		c->flags |= KAPA_CONN_VLAN_QINQ;
+	hc = &c->half[KAPA_DIR_C2S];
+	hs = &c->half[KAPA_DIR_S2C];
+	if ((f & KAPA_TCP_SYN) && !(f & KAPA_TCP_ACK)) {
+		c->state = KAPA_CONN_SYN_SENT;
+		half_init(hc, pkt->seq + 1, KAPA_HALF_SYN);
+		take_wscale(hc, pkt);
+		tcp->st.conns_opened++;
+	} else if (f & KAPA_TCP_SYN) {
+		/* SYN/ACK first: the roles are certain, the SYN was missed. */
+		c->state = KAPA_CONN_SYN_RCVD;
+		c->flags |= KAPA_CONN_MIDSTREAM;
+		half_init(hs, pkt->seq + 1, KAPA_HALF_SYN);
+		half_init(hc, pkt->ack, KAPA_HALF_SYN);
+		/* A server only answers the option when the client sent it
+		 * (RFC 7323 §1.3), but the client's shift was in the SYN. */
+		if (pkt->opt.present & KAPA_OPT_WSCALE) {
+			hs->wscale = RTE_MIN(pkt->opt.wscale, WSCALE_MAX);
+			hs->flags |= KAPA_HALF_WSCALE;
+		}
+		tcp->st.conns_midstream++;
+	} else {
+		c->state = KAPA_CONN_ESTABLISHED;
+		c->flags |= KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED;
+		half_init(&c->half[dir], pkt->seq, KAPA_HALF_OPEN);
+		if (f & KAPA_TCP_ACK)
+			half_init(&c->half[!dir], pkt->ack, KAPA_HALF_OPEN);
+		tcp->st.conns_midstream++;
+	}
+	kapa_flow_set_idle(tcp->ft, idx, embryonic ? tcp->syn_timeout_ms :
+			   tcp->est_timeout_ms);
+	kapa_flow_write_end(c);
+	*dirp = dir;
+	return idx;
+}
+
+/*
+ * A SYN on an existing entry: is it a new connection on the same 4-tuple
+ * (port reuse), or a retransmission belonging to this one?
+ */
+static int
+syn_starts_new(const struct kapa_conn *c, enum kapa_dir dir,
+	       const struct kapa_pkt *pkt)
+{
+	const struct kapa_tcp_half *hc = &c->half[KAPA_DIR_C2S];
+
+	if (c->state == KAPA_CONN_CLOSED || c->state == KAPA_CONN_CLOSING)
+		return 1;
+	if (pkt->tcp_flags & KAPA_TCP_ACK)
+		return 0;	/* a SYN/ACK of this handshake, or a copy of it */
+	/* A data-first pickup had its handshake long ago. */
+	if (c->flags & KAPA_CONN_ROLE_GUESSED)
+		return 1;
+	if (dir != KAPA_DIR_C2S || !(hc->flags & KAPA_HALF_SEQ_KNOWN))
+		return 1;
+	return hc->base_seq != pkt->seq + 1;
+}
+
+/* RFC 5961, stricter: only an RST at exactly the next expected sequence. */
+static int
+rst_is_exact(const struct kapa_conn *c, enum kapa_dir dir,
+	     const struct kapa_pkt *pkt)
+{
+	const struct kapa_tcp_half *h = &c->half[dir], *peer = &c->half[!dir];
+	uint32_t next;
+
+	if (h->flags & KAPA_HALF_SEQ_KNOWN) {
+		/* A FIN delivered in order used one sequence number. */
+		next = h->base_seq + (uint32_t)h->next_off +
+		       (h->state == KAPA_HALF_CLOSED ? 1 : 0);
+		if (pkt->seq == next)
+			return 1;
+	}
+	if ((peer->flags & KAPA_HALF_ACK_KNOWN) && pkt->seq == peer->ack)
+		return 1;
+	/* Refused connection: RST+ACK acknowledging exactly the SYN. */
+	return c->state == KAPA_CONN_SYN_SENT && dir == KAPA_DIR_S2C &&
+	       (pkt->tcp_flags & KAPA_TCP_ACK) &&
+	       (c->half[KAPA_DIR_C2S].flags & KAPA_HALF_SEQ_KNOWN) &&
+	       pkt->ack == c->half[KAPA_DIR_C2S].base_seq;
+}
+
+static void
+conn_closed(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
+{
+	c->state = KAPA_CONN_CLOSED;
+	flush_conn(tcp, c);
+	kapa_flow_set_idle(tcp->ft, idx, tcp->linger_ms);
+}
+
+static void
+handle_rst(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
+	   enum kapa_dir dir, const struct kapa_pkt *pkt)
+{
+	if (!rst_is_exact(c, dir, pkt)) {
+		tcp->st.rst_ignored++;
+		return;
+	}
+	tcp->st.rst_accepted++;
+	if (c->state == KAPA_CONN_CLOSED)
+		return;
+	c->flags |= KAPA_CONN_RESET;
+	conn_closed(tcp, idx, c);
+	emit(tcp, idx, c, dir, KAPA_EV_RESET, 0, 0);
+}
+
+/* The handshake (or what we saw of it) is over: the connection is live. */
+static void
+conn_establish(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
+{
+	int d;
+
+	c->state = KAPA_CONN_ESTABLISHED;
+	for (d = 0; d < 2; d++)
+		if (c->half[d].state == KAPA_HALF_SYN)
+			c->half[d].state = KAPA_HALF_OPEN;
+	kapa_flow_set_established(tcp->ft, idx);
+	kapa_flow_set_idle(tcp->ft, idx, tcp->est_timeout_ms);
+}
+
+/* SYN/ACK of the handshake in progress. */
+static void
+handle_synack(struct kapa_conn *c, enum kapa_dir dir, const struct kapa_pkt *pkt)
+{
+	struct kapa_tcp_half *hs = &c->half[KAPA_DIR_S2C];
+	struct kapa_tcp_half *hc = &c->half[KAPA_DIR_C2S];
+
+	if (dir != KAPA_DIR_S2C || c->state != KAPA_CONN_SYN_SENT ||
+	    pkt->ack != hc->base_seq)
+		return;	/* a retransmission, or not for this SYN */
+	half_init(hs, pkt->seq + 1, KAPA_HALF_SYN);
+	c->state = KAPA_CONN_SYN_RCVD;
+	if ((pkt->opt.present & KAPA_OPT_WSCALE) && (hc->flags & HALF_WS_OFFERED)) {
+		hs->wscale = RTE_MIN(pkt->opt.wscale, WSCALE_MAX);
+		hs->flags |= KAPA_HALF_WSCALE;
+		hc->flags |= KAPA_HALF_WSCALE;
+	} else {
+		hc->wscale = 0;
+	}
+}
+
+/* Payload (and FIN) of the segment into the half's stream. */
+static void
+half_data(struct kapa_tcp *tcp, struct kapa_conn *c, enum kapa_dir dir,
+	  const struct kapa_pkt *pkt)
+{
+	struct kapa_tcp_half *h = &c->half[dir];
+	uint32_t seq = pkt->seq + ((pkt->tcp_flags & KAPA_TCP_SYN) ? 1 : 0);
+	int fin = (pkt->tcp_flags & KAPA_TCP_FIN) != 0;
+	struct kapa_reasm r = {
+		.pool = &tcp->pool, .lim = &tcp->lim, .st = &tcp->st, .out = &tcp->out,
+	};
+	int64_t end;
+
+	if (pkt->payload_len == 0 && !fin)
+		return;
+	if (fin && h->state < KAPA_HALF_FIN)
+		h->state = KAPA_HALF_FIN;
+	if (fin && c->state < KAPA_CONN_CLOSING)
+		c->state = KAPA_CONN_CLOSING;
+	if (!(c->flags & KAPA_CONN_OPAQUE)) {
+		tcp->cur_dir = dir;
+		kapa_reasm_segment(&r, h, seq, pkt->data + pkt->payload_off,
+				   pkt->payload_len, fin);
+		return;
+	}
+	/* Opaque: follow the sequence space only. */
+	end = kapa_reasm_offset(h, seq) + pkt->payload_len;
+	if (end > (int64_t)h->next_off && end - (int64_t)h->next_off < KAPA_REASM_MAX_DIST)
+		h->next_off = (uint64_t)end;
+	if (fin && h->state != KAPA_HALF_CLOSED && end == (int64_t)h->next_off) {
+		h->state = KAPA_HALF_CLOSED;
+		emit(tcp, tcp->cur_idx, c, dir, KAPA_EV_FIN, h->next_off, 0);
+	}
+}
+
+/* Everything a packet does to an entry that exists. */
+static void
+conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
+	     enum kapa_dir dir, const struct kapa_pkt *pkt, uint32_t now_ms)
+{
+	struct kapa_tcp_half *h = &c->half[dir], *peer = &c->half[!dir];
+	uint8_t f = pkt->tcp_flags;
+	struct kapa_reasm r = {
+		.pool = &tcp->pool, .lim = &tcp->lim, .st = &tcp->st, .out = &tcp->out,
+	};
+	static const uint8_t zero_mac[6];
+
+	kapa_flow_write_begin(c);
+	if (memcmp(c->mac[dir], zero_mac, 6) == 0)
+		memcpy(c->mac[dir], pkt->eth_src, 6);
+	if (f & KAPA_TCP_RST) {
+		handle_rst(tcp, idx, c, dir, pkt);
+		goto out;
+	}
+	if ((f & (KAPA_TCP_SYN | KAPA_TCP_ACK)) == (KAPA_TCP_SYN | KAPA_TCP_ACK))
+		handle_synack(c, dir, pkt);
+	if (!(h->flags & KAPA_HALF_SEQ_KNOWN)) {
+		/* Its SYN was missed: it starts where we first see it. */
+		half_init(h, pkt->seq + ((f & KAPA_TCP_SYN) ? 1 : 0), KAPA_HALF_OPEN);
+	}
+	if (f & KAPA_TCP_ACK) {
+		if (!(h->flags & KAPA_HALF_ACK_KNOWN) || (int32_t)(pkt->ack - h->ack) > 0)
+			h->ack = pkt->ack;
+		h->flags |= KAPA_HALF_ACK_KNOWN;
+		if (!(peer->flags & KAPA_HALF_SEQ_KNOWN) && !(f & KAPA_TCP_SYN))
+			half_init(peer, pkt->ack, KAPA_HALF_OPEN);
+	}
+	h->win = pkt->win;
+	if (c->state == KAPA_CONN_CLOSED)
+		goto out;	/* lingering: late segments change nothing */
+	if (!(f & KAPA_TCP_SYN) && c->state < KAPA_CONN_ESTABLISHED &&
+	    ((f & KAPA_TCP_ACK) || pkt->payload_len != 0))
+		conn_establish(tcp, idx, c);
+	if (h->state < KAPA_HALF_OPEN && !(f & KAPA_TCP_SYN))
+		h->state = KAPA_HALF_OPEN;
+
+	half_data(tcp, c, dir, pkt);
+	/* The peer holds bytes kapa never saw: skip them now rather than wait
+	 * for a limit (this is what makes lossy captures decodable). */
+	if ((f & KAPA_TCP_ACK) && !(c->flags & KAPA_CONN_OPAQUE) && !tcp->cur_close) {
+		tcp->cur_dir = !dir;
+		kapa_reasm_ack(&r, peer, pkt->ack);
+	}
+	if (c->state != KAPA_CONN_CLOSED &&
+	    c->half[0].state == KAPA_HALF_CLOSED && c->half[1].state == KAPA_HALF_CLOSED)
+		conn_closed(tcp, idx, c);
+out:
+	kapa_flow_touch(tcp->ft, idx, now_ms);
+	kapa_flow_write_end(c);
+}
+
+void
+kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
+	       uint64_t now_ns, void *pkt_ref, struct kapa_tcp_result *res)
+{
+	struct kapa_flow_key key;
+	enum kapa_dir dir = KAPA_DIR_C2S;
+	struct kapa_conn *c = NULL;
+	uint32_t now_ms;
+	int side, idx;
+
+	res->idx = -1;
+	res->dir = 0;
+	res->is_new = 0;
+	tcp->st.pkts[pkt->cls < KAPA_PKT_CLASS_MAX ? pkt->cls : KAPA_PKT_MALFORMED]++;
+	if (pkt->cls == KAPA_PKT_MALFORMED)
+		tcp->st.bad[pkt->bad < KAPA_BAD_MAX ? pkt->bad : KAPA_BAD_NONE]++;
+	if (pkt->cls != KAPA_PKT_TCP)
+		return;
+	now_ms = clock_ms(tcp, now_ns);
+	tcp->cur_pkt = pkt;
+	tcp->cur_ref = pkt_ref;
+	tcp->cur_ns = now_ns;
+	tcp->cur_close = 0;
+
+	side = kapa_flow_key_make(&key, pkt->family, pkt->src, pkt->sport,
+				  pkt->dst, pkt->dport);
+	idx = kapa_flow_lookup(tcp->ft, &key);
+	if (idx >= 0) {
+		c = kapa_flow_conn(tcp->ft, idx);
+		dir = side == c->client_side ? KAPA_DIR_C2S : KAPA_DIR_S2C;
+		if ((pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_RST)) == KAPA_TCP_SYN &&
+		    syn_starts_new(c, dir, pkt)) {
+			if (c->state >= KAPA_CONN_CLOSING)
+				tcp->st.syn_new_on_closed++;
+			tcp->cur_idx = idx;
+			kapa_flow_release(tcp->ft, idx, KAPA_REL_REPLACED);
+			tcp->cur_close = 0;	/* it is gone already */
+			idx = -1;
+		}
+	}
+	tcp->cur_idx = KAPA_NIL;
+	if (idx < 0) {
+		idx = conn_create(tcp, &key, side, pkt, now_ms, &dir);
+		if (idx < 0)
+			goto done;
+		res->is_new = 1;
+		c = kapa_flow_conn(tcp->ft, idx);
+		tcp->cur_idx = idx;
+		tcp->cur_conn = c;
+		emit(tcp, idx, c, dir, KAPA_EV_OPEN, 0, 0);
+	}
+	tcp->cur_idx = idx;
+	tcp->cur_conn = c;
+	res->idx = idx;
+	res->dir = dir;
+	if (!tcp->cur_close)
+		conn_segment(tcp, idx, c, dir, pkt, now_ms);
+	if (tcp->cur_close) {
+		/* kapa_tcp_close() from a callback: release once we are done. */
+		tcp->cur_close = 0;
+		tcp->cur_idx = KAPA_NIL;
+		kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
+		res->idx = -1;
+	}
+done:
+	tcp->cur_idx = KAPA_NIL;
+	tcp->cur_conn = NULL;
+	tcp->cur_pkt = NULL;
+	tcp->cur_ref = NULL;
+}
+
+uint32_t
+kapa_tcp_advance(struct kapa_tcp *tcp, uint64_t now_ns, uint32_t max)
+{
+	uint32_t now_ms = clock_ms(tcp, now_ns);
+
+	tcp->cur_ns = now_ns;
+	tcp->cur_pkt = NULL;
+	return kapa_flow_expire(tcp->ft, now_ms, max);
+}
+
+void
+kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
+{
+	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
+
+	c->flags |= KAPA_CONN_OPAQUE;
+	flush_conn(tcp, c);
+}
+
+void
+kapa_tcp_set_idle(struct kapa_tcp *tcp, uint32_t idx, uint32_t limit_ms)
+{
+	kapa_flow_set_idle(tcp->ft, idx, limit_ms);
+}
+
+void
+kapa_tcp_close(struct kapa_tcp *tcp, uint32_t idx)
+{
+	if (idx == tcp->cur_idx) {
+		/* From a callback on this connection: its record is in use up
+		 * the stack, so release it when the packet is done. */
+		tcp->cur_close = 1;
+		return;
+	}
+	kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
+}
+
+struct kapa_flow_table *
+kapa_tcp_table(struct kapa_tcp *tcp)
+{
+	return tcp->ft;
+}
+
+const struct kapa_tcp_stats *
+kapa_tcp_stats(const struct kapa_tcp *tcp)
+{
+	return &tcp->st;
+}
+
+void *
+kapa_tcp_ops_arg(const struct kapa_tcp *tcp)
+{
+	return tcp->ops_arg;
+}
+
+uint64_t
+kapa_tcp_ooo_bytes(const struct kapa_tcp *tcp)
+{
+	return tcp->pool.bytes;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Reassembly of one direction of a TCP connection (internal to kapa_tcp).
+ *
+ * - In-order payload is handed to the output without a copy.
+ * - Out-of-order payload is copied into fixed-size chunks of a preallocated
+ *   pool and kept on a list sorted by stream offset (struct
+ *   kapa_tcp_half::ooo_head). Held chunks never overlap: a new segment is
+ *   trimmed against what is held, so the bytes seen first win; a later copy
+ *   that differs is counted as inconsistent.
+ * - A FIN that arrives before the bytes ahead of it is held as a zero-length
+ *   chunk flagged FIN; data held or arriving past a FIN is dropped.
+ * - Limits: held bytes and held chunks per direction, and the pool. When a
+ *   segment cannot be held the direction skips its hole (a GAP) up to the
+ *   first held byte, or up to the segment, and goes on from there. An ack
+ *   from the peer past a hole (bytes lost before kapa saw them) skips it too.
+ *
+ * Nothing here allocates per packet, logs or blocks.
+ */
+#ifndef KAPA_REASM_H
+#define KAPA_REASM_H
+
+#include <stdint.h>
+
+#include "kapa_flow.h"
+#include "kapa_tcp.h"
+
+/** Bytes of one pool chunk, header included. */
+#define KAPA_REASM_CHUNK_SIZE 2048u
+
+/** Segments further than this from the next expected byte are ignored. */
+#define KAPA_REASM_MAX_DIST (1ll << 30)
+
+/** Bits of struct kapa_reasm_chunk::flags. */
+#define KAPA_CHUNK_FIN 0x01	/**< a FIN at off (len is 0) */
+
+/** One held piece of stream: [off, off + len). */
+struct kapa_reasm_chunk {
+	uint64_t off;
+	uint32_t next;		/**< next chunk index, KAPA_NIL ends */
+	uint16_t len;
+	uint8_t flags;		/**< KAPA_CHUNK_* */
+	uint8_t pad;
+	uint8_t data[];
+};
+
+/** Payload bytes one chunk holds. */
+#define KAPA_REASM_CHUNK_DATA \
+	(KAPA_REASM_CHUNK_SIZE - (uint32_t)sizeof(struct kapa_reasm_chunk))
+
+/**
+ * The chunk pool: one preallocated array, a free list, and a bump index so
+ * that memory never used is never touched.
+ */
+struct kapa_reasm_pool {
+	uint8_t *mem;
+	uint32_t nchunks;	/**< capacity */
+	uint32_t bump;		/**< chunks [bump, nchunks) were never used */
+	uint32_t free_head;	/**< free list, KAPA_NIL when empty */
+	uint32_t used;		/**< chunks handed out */
+	uint64_t bytes;		/**< payload bytes held in all chunks */
+};
+
+/** Per-direction limits (from kapa_tcp_conf, defaults applied). */
+struct kapa_reasm_limits {
+	uint32_t max_bytes;
+	uint32_t max_segs;	/**< chunks, at most 255 */
+};
+
+/** Why a segment could not be held. */
+enum kapa_reasm_limit {
+	KAPA_REASM_HELD = 0,	/**< everything was held */
+	KAPA_REASM_LIMIT_CONN,	/**< the direction's bytes or chunks */
+	KAPA_REASM_LIMIT_GLOBAL, /**< the pool is empty */
+};
+
+/**
+ * Where reassembly sends its output. Every callback returns 0 to go on, or
+ * non-zero when the consumer no longer wants bytes of this direction (it made
+ * the connection opaque or closed it): reassembly then stops delivering,
+ * frees what the direction holds and only tracks the sequence space.
+ */
+struct kapa_reasm_out {
+	/** In-order bytes at stream offset @p off, valid during the call. */
+	int (*data)(void *arg, uint64_t off, const uint8_t *p, uint32_t len);
+	/** Bytes [off, off + len) were skipped and will never be delivered. */
+	int (*gap)(void *arg, uint64_t off, uint64_t len);
+	/** The direction ended in order at @p off. */
+	int (*fin)(void *arg, uint64_t off);
+	void *arg;
+};
+
+/** Everything reassembly of one direction needs besides the half. */
+struct kapa_reasm {
+	struct kapa_reasm_pool *pool;
+	const struct kapa_reasm_limits *lim;
+	struct kapa_tcp_stats *st;	/**< reassembly counters are bumped here */
+	const struct kapa_reasm_out *out;
+};
+
+/**
+ * Preallocate a pool of @p pool_bytes / KAPA_REASM_CHUNK_SIZE chunks.
+ * @return 0, -ENOMEM.
+ */
+int kapa_reasm_pool_init(struct kapa_reasm_pool *pool, uint64_t pool_bytes,
+			 int socket_id);
+
+/** Free the pool memory (chunks still held are lost). */
+void kapa_reasm_pool_fini(struct kapa_reasm_pool *pool);
+
+/**
+ * Widen a 32-bit sequence number to the 64-bit stream offset of @p h that is
+ * nearest to h->next_off (handles wrap at 2^32).
+ * @return the offset; negative when before the start of the stream.
+ */
+static inline int64_t
+kapa_reasm_offset(const struct kapa_tcp_half *h, uint32_t seq)
+{
+	int32_t d = (int32_t)((seq - h->base_seq) - (uint32_t)h->next_off);
+
+	return (int64_t)h->next_off + d;
+}
+
+/**
+ * Reassemble one segment of the direction @p h (which must have
+ * KAPA_HALF_SEQ_KNOWN): @p len payload bytes at sequence @p seq, followed by
+ * a FIN when @p fin is set.
+ *
+ * @return 0, or 1 when an output callback asked to stop (h->next_off has then
+ *         been moved past the segment and nothing is held).
+ */
+int kapa_reasm_segment(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+		       uint32_t seq, const uint8_t *p, uint32_t len, int fin);
+
+/**
+ * The peer acknowledged @p ack in the sequence space of @p h: if that is past
+ * h->next_off, the receiver has bytes kapa never saw, so skip them (a GAP up
+ * to the ack or to the first held byte, whichever comes first) and deliver
+ * what becomes contiguous.
+ *
+ * @return 0, or 1 when an output callback asked to stop.
+ */
+int kapa_reasm_ack(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+		   uint32_t ack);
+
+/** Free every chunk @p h holds. */
+void kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h);
+
+#endif /* KAPA_REASM_H */
