@@ -73,6 +73,12 @@ int kapa_timer_armed(const struct kapa_timer_wheel *w, uint32_t idx);
 uint32_t kapa_timer_advance(struct kapa_timer_wheel *w, uint32_t now_ms,
 			    uint32_t max_fire, kapa_timer_fire_fn fn, void *arg);
 
+/**
+ * Set the wheel's clock to @p now_ms when no node is armed (the first use,
+ * or after a jump in time such as a new capture file); ignored otherwise.
+ */
+void kapa_timer_set_now(struct kapa_timer_wheel *w, uint32_t now_ms);
+
 /** @return nodes currently armed. */
 uint32_t kapa_timer_count(const struct kapa_timer_wheel *w);
 
