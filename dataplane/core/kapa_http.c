@@ -1,1 +1,1034 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HTTP/1.x keep-alive tracker: a stream consumer of the TCP core.
+ *
+ * Each direction of a connection runs its own small state machine
+ *   START -> (HEADER) -> BODY_LEN | CHUNK_SIZE/DATA/CRLF/TRAILERS | BODY_CLOSE
+ *         -> START ...
+ * whose state across arbitrary cut points is a handful of counters in the
+ * 128-byte per-connection slot, so nothing is ever re-parsed. A header block
+ * found whole inside one delivery is scanned where it lies (zero copy); one
+ * that spans deliveries is copied into a buffer from a bounded pool, its end
+ * found incrementally, and scanned once when complete. Bodies are skipped by
+ * count and never scanned. See docs/core-http.md.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kapa_http.h"
+#include "kapa_http_int.h"
+
+/* Per-direction states. */
+enum half_state {
+	ST_START = 0,	/* between messages (leading empty lines skipped) */
+	ST_HEADER,	/* a header block is open in a buffer */
+	ST_BODY_LEN,	/* remain = body bytes left */
+	ST_CHUNK_SIZE,	/* remain = size read so far, sub/ndigits = line state */
+	ST_CHUNK_DATA,	/* remain = chunk bytes left */
+	ST_CHUNK_CRLF,	/* the CRLF after chunk data; sub = CR seen */
+	ST_TRAILERS,	/* sub = enum kapa_trailer_sub */
+	ST_BODY_CLOSE,	/* response body until the server's FIN */
+	ST_WAIT,	/* after CONNECT: skipped until its response decides */
+	ST_RESYNC,	/* looking for a message start; remain = deliveries tried */
+	ST_DONE,	/* FIN: nothing more comes */
+};
+
+/* Bits of struct http_half::flags. */
+#define HALF_RESYNCED	0x01	/* the next message comes from a resync point */
+#define HALF_SKIPPED	0x02	/* bytes were skipped in ST_WAIT */
+
+/* Bits of struct http_conn::flags. */
+#define F_ROLE_KNOWN	0x01	/* which direction carries requests is decided */
+#define F_SWAPPED	0x02	/* ... and it is S2C (the TCP core guessed wrong) */
+#define F_LEFT		0x04	/* the connection left HTTP/1.x tracking */
+#define F_CLOSING	0x08	/* a message said the connection closes */
+
+/* Request kinds kept in the method FIFO (2 bits each). */
+enum req_kind {
+	REQ_OTHER = 0,
+	REQ_HEAD,
+	REQ_CONNECT,
+};
+
+#define FIFO_MAX 32
+/* Deliveries a direction may look for a message start before giving up. */
+#define RESYNC_MAX 4096
+#define PREFIX_LOOK 48
+#define NO_LEAVE KAPA_LEAVE_MAX
+
+struct http_half {
+	uint64_t remain;
+	uint32_t index;		/* messages reported in this direction */
+	uint32_t buf;		/* header buffer + 1; 0 = none */
+	uint8_t state;		/* enum half_state */
+	uint8_t sub;
+	uint8_t ndigits;
+	uint8_t flags;		/* HALF_* */
+	uint32_t spare;
+};
+
+/* The tracker's per-connection state, at the start of the app slot. */
+struct http_conn {
+	struct http_half half[2];	/* [enum kapa_dir] */
+	uint64_t fifo_kind;	/* enum req_kind, 2 bits per request in flight */
+	uint32_t fifo_persist;	/* 1 bit per request: it asked to persist */
+	uint8_t fifo_head;
+	uint8_t fifo_count;
+	uint8_t flags;		/* F_* */
+	uint8_t leave;		/* enum kapa_http_leave once F_LEFT */
+};
+
+_Static_assert(sizeof(struct http_conn) <= KAPA_HTTP_STATE_SIZE,
+	       "HTTP tracker state must fit KAPA_HTTP_STATE_SIZE");
+_Static_assert(FIFO_MAX * 2 <= 64, "method FIFO must fit 64 bits");
+
+/* A header block open across deliveries. */
+struct hdr_buf {
+	uint64_t off;		/* stream offset of the message */
+	uint64_t first_ns;
+	void *pkt_ref;
+	uint32_t len;
+	uint32_t next_free;	/* free list: index + 1, 0 = end */
+};
+
+struct kapa_http {
+	struct kapa_http_ops ops;
+	void *ops_arg;
+	uint32_t max_header;
+	uint32_t header_buffers;
+	uint32_t depth;
+	uint32_t free_head;	/* index + 1, 0 = pool exhausted */
+	struct hs_scratch *scratch;
+	uint8_t *pool;		/* header_buffers x max_header */
+	struct hdr_buf *bufs;
+	struct kapa_http_stats stats;
+	struct kapa_http_scan_res res;
+	struct kapa_http_msg msg;
+};
+
+static const char *const leave_names[KAPA_LEAVE_MAX] = {
+	[KAPA_LEAVE_UPGRADE] = "upgrade",
+	[KAPA_LEAVE_CONNECT] = "connect",
+	[KAPA_LEAVE_H2_PREFACE] = "h2-preface",
+	[KAPA_LEAVE_NOT_HTTP] = "not-http",
+	[KAPA_LEAVE_GAP] = "gap",
+	[KAPA_LEAVE_CL_TE] = "cl-te",
+	[KAPA_LEAVE_BAD_CL] = "bad-cl",
+	[KAPA_LEAVE_BAD_TE] = "bad-te",
+	[KAPA_LEAVE_BAD_CHUNK] = "bad-chunk",
+	[KAPA_LEAVE_OBS_FOLD] = "obs-fold",
+	[KAPA_LEAVE_BARE_CR] = "bare-cr",
+	[KAPA_LEAVE_BAD_START_LINE] = "bad-start-line",
+	[KAPA_LEAVE_BAD_FIELD] = "bad-field",
+	[KAPA_LEAVE_HEADER_TOO_BIG] = "header-too-big",
+	[KAPA_LEAVE_NO_BUFFER] = "no-buffer",
+	[KAPA_LEAVE_PIPELINE_DEPTH] = "pipeline-depth",
+};
+
+const char *
+kapa_http_leave_name(unsigned why)
+{
+	return why < KAPA_LEAVE_MAX ? leave_names[why] : "unknown";
+}
+
+/* ---- header buffer pool ------------------------------------------------ */
+
+static uint8_t *
+buf_data(struct kapa_http *h, uint32_t id)
+{
+	return h->pool + (size_t)(id - 1) * h->max_header;
+}
+
+static uint32_t
+buf_get(struct kapa_http *h)
+{
+	uint32_t id = h->free_head;
+
+	if (id != 0) {
+		h->free_head = h->bufs[id - 1].next_free;
+		h->bufs[id - 1].len = 0;
+	}
+	return id;
+}
+
+static void
+buf_put(struct kapa_http *h, uint32_t id)
+{
+	h->bufs[id - 1].next_free = h->free_head;
+	h->free_head = id;
+}
+
+static void
+half_drop_buf(struct kapa_http *h, struct http_half *hf)
+{
+	if (hf->buf != 0) {
+		buf_put(h, hf->buf);
+		hf->buf = 0;
+	}
+}
+
+/* ---- roles, FIFO, leaving ------------------------------------------------ */
+
+static inline bool
+dir_is_request(const struct http_conn *st, enum kapa_dir dir)
+{
+	return (dir == KAPA_DIR_C2S) != ((st->flags & F_SWAPPED) != 0);
+}
+
+static void
+fifo_push(struct http_conn *st, enum req_kind kind, bool persist)
+{
+	uint32_t i = (st->fifo_head + st->fifo_count) % FIFO_MAX;
+
+	st->fifo_kind &= ~(UINT64_C(3) << (2 * i));
+	st->fifo_kind |= (uint64_t)kind << (2 * i);
+	if (persist)
+		st->fifo_persist |= UINT32_C(1) << i;
+	else
+		st->fifo_persist &= ~(UINT32_C(1) << i);
+	st->fifo_count++;
+}
+
+/* The request a response answers; a response with none in flight (a
+ * mid-stream pickup, or requests lost in a gap) pairs with a plain one. */
+static void
+fifo_peek(const struct http_conn *st, enum req_kind *kind, bool *persist)
+{
+	uint32_t i = st->fifo_head;
+
+	if (st->fifo_count == 0) {
+		*kind = REQ_OTHER;
+		*persist = true;
+		return;
+	}
+	*kind = (enum req_kind)((st->fifo_kind >> (2 * i)) & 3);
+	*persist = (st->fifo_persist >> i) & 1;
+}
+
+static void
+fifo_pop(struct http_conn *st)
+{
+	if (st->fifo_count > 0) {
+		st->fifo_head = (uint8_t)((st->fifo_head + 1) % FIFO_MAX);
+		st->fifo_count--;
+	}
+}
+
+static void
+http_leave(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	   struct http_conn *st, enum kapa_http_leave why)
+{
+	if (st->flags & F_LEFT)
+		return;
+	st->flags |= F_LEFT;
+	st->leave = (uint8_t)why;
+	half_drop_buf(h, &st->half[0]);
+	half_drop_buf(h, &st->half[1]);
+	h->stats.leave[why]++;
+	if (h->ops.leave != NULL)
+		h->ops.leave(ctx, why, h->ops_arg);
+	/* Fail open: the TCP core keeps forwarding and idle-tracking, but
+	 * stops handing bytes to us. */
+	if (ctx->tcp != NULL)
+		kapa_tcp_set_opaque(ctx->tcp, ctx->idx);
+}
+
+static void
+enter_resync(struct kapa_http *h, struct http_conn *st, struct http_half *hf)
+{
+	half_drop_buf(h, hf);
+	hf->state = ST_RESYNC;
+	hf->remain = 0;
+	hf->sub = 0;
+	hf->ndigits = 0;
+	/* Requests may have been lost with the bytes: the responses that
+	 * follow can no longer be paired with certainty. */
+	st->fifo_count = 0;
+}
+
+/* A start line did not parse. After a resync it was a false start: keep
+ * looking. Otherwise the stream is not (or no longer) HTTP/1.x. */
+static void
+fail_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	   struct http_conn *st, struct http_half *hf, enum kapa_http_leave why)
+{
+	if (hf->flags & HALF_RESYNCED) {
+		enter_resync(h, st, hf);
+		return;
+	}
+	http_leave(h, ctx, st, why);
+}
+
+static void
+message_end(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	    struct http_conn *st, struct http_half *hf)
+{
+	hf->state = ST_START;
+	hf->remain = 0;
+	if (h->ops.message_end != NULL)
+		h->ops.message_end(ctx, dir_is_request(st, ctx->dir), hf->index - 1,
+				   h->ops_arg);
+}
+
+/* ---- a complete header block ------------------------------------------- */
+
+static inline bool
+is_ows(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool
+span_eq(const struct kapa_span *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s->len == n && memcmp(s->p, lit, n) == 0;
+}
+
+/* Framing fields of one block, as read. */
+struct framing {
+	struct kapa_http_cl cl;
+	struct kapa_http_te te;
+};
+
+/*
+ * Read the values of the field lines Hyperscan found.
+ * @return NO_LEAVE, or why the block cannot be tracked.
+ */
+static enum kapa_http_leave
+read_fields(struct kapa_http *h, const uint8_t *b, uint32_t blen,
+	    const struct kapa_http_scan_res *r, struct kapa_http_msg *m,
+	    struct framing *fr)
+{
+	uint8_t conn = 0;
+	uint32_t i, vb, ve, lf;
+	const uint8_t *nl;
+
+	for (i = 0; i < r->n; i++) {
+		vb = r->m[i].to;
+		/* No whitespace between a field name and its colon (RFC 9112
+		 * §5.1): a proxy would strip it, a server refuse; we do not
+		 * guess which the next hop does. */
+		if (is_ows(b[vb - 2]))
+			return KAPA_LEAVE_BAD_FIELD;
+		nl = memchr(b + vb, '\n', blen - vb);
+		if (nl == NULL)
+			return KAPA_LEAVE_BAD_FIELD;	/* cannot happen: the block ends in LF */
+		lf = (uint32_t)(nl - b);
+		/* A continuation line would extend this value (obs-fold). */
+		if (lf + 1 < blen && is_ows(b[lf + 1]))
+			return KAPA_LEAVE_OBS_FOLD;
+		ve = lf;
+		if (ve > vb && b[ve - 1] == '\r')
+			ve--;
+		while (vb < ve && is_ows(b[vb]))
+			vb++;
+		while (ve > vb && is_ows(b[ve - 1]))
+			ve--;
+		switch (r->m[i].id) {
+		case KAPA_PAT_CONNECTION:
+			conn |= kapa_http_parse_connection(b + vb, ve - vb, m->tokens,
+							   KAPA_HTTP_MAX_TOKENS,
+							   &m->ntokens);
+			break;
+		case KAPA_PAT_KEEP_ALIVE:
+			if (m->nka < KAPA_HTTP_MAX_KA_LINES) {
+				m->ka_raw[m->nka].p = b + vb;
+				m->ka_raw[m->nka].len = ve - vb;
+				m->nka++;
+			}
+			h->stats.ka_bad_param += kapa_http_parse_keep_alive(b + vb, ve - vb, m);
+			break;
+		case KAPA_PAT_CONTENT_LENGTH:
+			kapa_http_parse_content_length(b + vb, ve - vb, &fr->cl);
+			break;
+		case KAPA_PAT_TRANSFER_ENC:
+			kapa_http_parse_transfer_encoding(b + vb, ve - vb, &fr->te);
+			break;
+		default:
+			break;
+		}
+	}
+	m->tokens_truncated = (conn & KAPA_HTTP_CONN_TRUNCATED) != 0;
+	m->conn_flags = conn & (uint8_t)~KAPA_HTTP_CONN_TRUNCATED;
+	return NO_LEAVE;
+}
+
+/* Body of a request (RFC 9112 §6.3, items 3-6 for requests). */
+static enum kapa_http_leave
+request_body(struct kapa_http_msg *m, const struct framing *fr)
+{
+	if (fr->te.seen && fr->cl.seen)
+		return KAPA_LEAVE_CL_TE;
+	if (fr->te.seen) {
+		/* HTTP/1.0 has no Transfer-Encoding: faulty framing
+		 * (RFC 9112 §6.1). A request's final coding must be chunked. */
+		if (m->ver_minor == 0 || fr->te.bad || !fr->te.chunked_last)
+			return KAPA_LEAVE_BAD_TE;
+		m->body = KAPA_BODY_CHUNKED;
+	} else if (fr->cl.seen) {
+		if (fr->cl.bad)
+			return KAPA_LEAVE_BAD_CL;
+		m->body = KAPA_BODY_LENGTH;
+		m->content_length = fr->cl.value;
+	}
+	return NO_LEAVE;
+}
+
+/* Body of a final response that may have one. */
+static enum kapa_http_leave
+response_body(struct kapa_http_msg *m, const struct framing *fr)
+{
+	if (fr->te.seen && fr->cl.seen)
+		return KAPA_LEAVE_CL_TE;
+	if (fr->te.seen) {
+		if (m->ver_minor == 0 || fr->te.bad)
+			return KAPA_LEAVE_BAD_TE;
+		/* Not ending in chunked: read until close (RFC 9112 §6.3). */
+		m->body = fr->te.chunked_last ? KAPA_BODY_CHUNKED : KAPA_BODY_CLOSE;
+	} else if (fr->cl.seen) {
+		if (fr->cl.bad)
+			return KAPA_LEAVE_BAD_CL;
+		m->body = KAPA_BODY_LENGTH;
+		m->content_length = fr->cl.value;
+	} else {
+		m->body = KAPA_BODY_CLOSE;
+	}
+	return NO_LEAVE;
+}
+
+/* What a message itself says about persistence (RFC 9112 §9.3): close wins;
+ * 1.1 persists by default; 1.0 only with keep-alive. */
+static bool
+message_persists(const struct kapa_http_msg *m)
+{
+	if (m->conn_flags & KAPA_HTTP_CONN_CLOSE)
+		return false;
+	if (m->ver_major == 1 && m->ver_minor >= 1)
+		return true;
+	return (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) != 0;
+}
+
+static void
+block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	   struct http_conn *st, struct http_half *hf, const uint8_t *b,
+	   uint32_t blen, const struct kapa_http_scan_res *r, uint64_t off,
+	   void *pkt_ref, uint64_t first_ns)
+{
+	struct kapa_http_msg *m = &h->msg;
+	struct kapa_http_start sl;
+	struct framing fr;
+	enum kapa_http_leave why = NO_LEAVE;
+	enum req_kind kind = REQ_OTHER;
+	bool req_persist = true;
+	struct http_half *peer;
+
+	if (!kapa_http_start_prefix_ok(b, blen)) {
+		fail_start(h, ctx, st, hf, hf->index == 0 ? KAPA_LEAVE_NOT_HTTP :
+						   KAPA_LEAVE_BAD_START_LINE);
+		return;
+	}
+	if (kapa_http_parse_start(b, blen, &sl) != 0) {
+		fail_start(h, ctx, st, hf, KAPA_LEAVE_BAD_START_LINE);
+		return;
+	}
+	if (!(st->flags & F_ROLE_KNOWN)) {
+		/* Roles by content: whichever side first completes a start
+		 * line tells which direction carries requests. */
+		if (sl.is_request != (ctx->dir == KAPA_DIR_C2S))
+			st->flags |= F_SWAPPED;
+		st->flags |= F_ROLE_KNOWN;
+	} else if (sl.is_request != dir_is_request(st, ctx->dir)) {
+		fail_start(h, ctx, st, hf, hf->index == 0 ? KAPA_LEAVE_NOT_HTTP :
+						   KAPA_LEAVE_BAD_START_LINE);
+		return;
+	}
+	if (sl.ver_major != 1) {
+		if (sl.is_request && sl.ver_major == 2 && span_eq(&sl.method, "PRI"))
+			http_leave(h, ctx, st, KAPA_LEAVE_H2_PREFACE);
+		else
+			fail_start(h, ctx, st, hf, KAPA_LEAVE_BAD_START_LINE);
+		return;
+	}
+	if (r->overflow) {
+		http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);
+		return;
+	}
+	if (r->bare_cr) {
+		http_leave(h, ctx, st, KAPA_LEAVE_BARE_CR);
+		return;
+	}
+	/* A line starting with whitespace right after the start line
+	 * (RFC 9112 §2.2): refused rather than guessed. */
+	if (sl.len < blen && is_ows(b[sl.len])) {
+		http_leave(h, ctx, st, KAPA_LEAVE_BAD_FIELD);
+		return;
+	}
+
+	memset(m, 0, sizeof(*m));
+	memset(&fr, 0, sizeof(fr));
+	why = read_fields(h, b, blen, r, m, &fr);
+	if (why != NO_LEAVE) {
+		http_leave(h, ctx, st, why);
+		return;
+	}
+	m->is_request = sl.is_request;
+	m->index = hf->index;
+	m->off = off;
+	m->first_pkt_ref = pkt_ref;
+	m->first_ns = first_ns;
+	m->method = sl.method;
+	m->target = sl.target;
+	m->status = sl.status;
+	m->reason = sl.reason;
+	m->version = sl.version;
+	m->ver_major = sl.ver_major;
+	m->ver_minor = sl.ver_minor;
+	m->ka_effective = (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) &&
+			  !(m->conn_flags & KAPA_HTTP_CONN_CLOSE);
+	if (m->nka > 0 && !(m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE))
+		h->stats.ka_without_conn++;
+	if (st->flags & F_CLOSING)
+		h->stats.after_close++;
+
+	if (sl.is_request) {
+		h->stats.requests++;
+		if (span_eq(&sl.method, "HEAD"))
+			kind = REQ_HEAD;
+		else if (span_eq(&sl.method, "CONNECT"))
+			kind = REQ_CONNECT;
+		why = request_body(m, &fr);
+		m->persistent = message_persists(m);
+		if (!m->persistent)
+			st->flags |= F_CLOSING;
+		if (why == NO_LEAVE) {
+			if (st->fifo_count >= h->depth)
+				why = KAPA_LEAVE_PIPELINE_DEPTH;
+			else
+				fifo_push(st, kind, m->persistent);
+		}
+	} else {
+		h->stats.responses++;
+		fifo_peek(st, &kind, &req_persist);
+		if (sl.status < 200) {
+			/* Interim: no body, the request still waits for its
+			 * final response. 101 ends HTTP/1.x. */
+			h->stats.interim++;
+			m->persistent = sl.status != 101 && req_persist &&
+					message_persists(m);
+			if (sl.status == 101)
+				why = KAPA_LEAVE_UPGRADE;
+		} else {
+			fifo_pop(st);
+			if (kind == REQ_CONNECT && sl.status < 300) {
+				why = KAPA_LEAVE_CONNECT;
+			} else if (kind != REQ_HEAD && sl.status != 204 &&
+				   sl.status != 304) {
+				/* HEAD, 204 and 304 never have a body,
+				 * whatever CL/TE say (RFC 9112 §6.3). */
+				why = response_body(m, &fr);
+			}
+			m->persistent = why == NO_LEAVE && req_persist &&
+					message_persists(m) && m->body != KAPA_BODY_CLOSE;
+			if (!m->persistent)
+				st->flags |= F_CLOSING;
+			/* A refused CONNECT: the client may speak HTTP again. */
+			if (kind == REQ_CONNECT && why == NO_LEAVE) {
+				peer = &st->half[ctx->dir ^ 1];
+				if (peer->state == ST_WAIT)
+					peer->state = (peer->flags & HALF_SKIPPED) ?
+						ST_RESYNC : ST_START;
+				peer->flags &= (uint8_t)~HALF_SKIPPED;
+			}
+		}
+	}
+	if (why != NO_LEAVE && why != KAPA_LEAVE_UPGRADE && why != KAPA_LEAVE_CONNECT &&
+	    why != KAPA_LEAVE_PIPELINE_DEPTH) {
+		/* Ambiguous framing: the header block was readable and is
+		 * reported, but nothing after it can be framed. */
+		m->body = KAPA_BODY_NONE;
+		m->persistent = false;
+	}
+
+	hf->index++;
+	if (hf->flags & HALF_RESYNCED) {
+		hf->flags &= (uint8_t)~HALF_RESYNCED;
+		h->stats.resync++;
+	}
+	if (h->ops.message != NULL)
+		h->ops.message(ctx, m, h->ops_arg);
+	if (why != NO_LEAVE) {
+		http_leave(h, ctx, st, why);
+		return;
+	}
+
+	hf->sub = 0;
+	hf->ndigits = 0;
+	hf->remain = 0;
+	switch (m->body) {
+	case KAPA_BODY_LENGTH:
+		if (m->content_length > 0) {
+			hf->state = ST_BODY_LEN;
+			hf->remain = m->content_length;
+			break;
+		}
+		message_end(h, ctx, st, hf);
+		break;
+	case KAPA_BODY_CHUNKED:
+		hf->state = ST_CHUNK_SIZE;
+		break;
+	case KAPA_BODY_CLOSE:
+		hf->state = ST_BODY_CLOSE;
+		break;
+	default:
+		message_end(h, ctx, st, hf);
+		break;
+	}
+	if (sl.is_request && kind == REQ_CONNECT && !(st->flags & F_LEFT))
+		hf->state = ST_WAIT;	/* what follows is a tunnel, or nothing */
+}
+
+/* ---- per-state steps: each consumes at least one byte ----------------- */
+
+/* End of a header block in b[from, to): one past its final LF, or 0. */
+static uint32_t
+find_end(const uint8_t *b, uint32_t from, uint32_t to)
+{
+	const uint8_t *nl;
+	uint32_t k;
+
+	while (from < to) {
+		nl = memchr(b + from, '\n', to - from);
+		if (nl == NULL)
+			return 0;
+		k = (uint32_t)(nl - b);
+		if (k + 1 < to && b[k + 1] == '\n')
+			return k + 2;
+		if (k + 2 < to && b[k + 1] == '\r' && b[k + 2] == '\n')
+			return k + 3;
+		from = k + 1;
+	}
+	return 0;
+}
+
+static uint32_t
+step_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	   struct http_conn *st, struct http_half *hf, uint64_t off,
+	   const uint8_t *p, uint32_t n)
+{
+	uint32_t i = 0, lim, id;
+	struct hdr_buf *hb;
+
+	/* Empty lines before a message are ignored (RFC 9112 §2.2). */
+	while (i < n && (p[i] == '\r' || p[i] == '\n'))
+		i++;
+	if (i > 0)
+		return i;
+	if (!kapa_http_start_prefix_ok(p, n)) {
+		fail_start(h, ctx, st, hf, hf->index == 0 ? KAPA_LEAVE_NOT_HTTP :
+						   KAPA_LEAVE_BAD_START_LINE);
+		return n;
+	}
+	/* Zero copy: the whole block is often in hand. */
+	lim = n < h->max_header ? n : h->max_header;
+	h->stats.scans++;
+	if (kapa_http_scan_block(h->scratch, p, lim, &h->res) != 0) {
+		http_leave(h, ctx, st, KAPA_LEAVE_BAD_FIELD);
+		return n;
+	}
+	if (h->res.end_found) {
+		h->stats.header_bytes += h->res.end;
+		block_done(h, ctx, st, hf, p, h->res.end, &h->res, off,
+			   ctx->pkt_ref, ctx->now_ns);
+		return h->res.end;
+	}
+	h->stats.header_bytes += lim;
+	if (n >= h->max_header) {
+		http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);
+		return n;
+	}
+	id = buf_get(h);
+	if (id == 0) {
+		http_leave(h, ctx, st, KAPA_LEAVE_NO_BUFFER);
+		return n;
+	}
+	hb = &h->bufs[id - 1];
+	memcpy(buf_data(h, id), p, n);
+	hb->len = n;
+	hb->off = off;
+	hb->first_ns = ctx->now_ns;
+	hb->pkt_ref = ctx->pkt_ref;
+	hf->buf = id;
+	hf->state = ST_HEADER;
+	h->stats.header_copies++;
+	return n;
+}
+
+static uint32_t
+step_header(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	    struct http_conn *st, struct http_half *hf, const uint8_t *p,
+	    uint32_t n)
+{
+	uint32_t id = hf->buf, old, take, e;
+	struct hdr_buf *hb = &h->bufs[id - 1];
+	uint8_t *b = buf_data(h, id);
+
+	old = hb->len;
+	take = h->max_header - old;
+	if (take > n)
+		take = n;
+	memcpy(b + old, p, take);
+	if (old < PREFIX_LOOK && !kapa_http_start_prefix_ok(b, old + take)) {
+		fail_start(h, ctx, st, hf, hf->index == 0 ? KAPA_LEAVE_NOT_HTTP :
+						   KAPA_LEAVE_BAD_START_LINE);
+		return n;
+	}
+	/* Only the new bytes and two before them can hold the end. */
+	e = find_end(b, old >= 2 ? old - 2 : 0, old + take);
+	if (e == 0) {
+		hb->len = old + take;
+		if (hb->len >= h->max_header) {
+			http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);
+			return n;
+		}
+		return take;
+	}
+	hb->len = e;
+	/* The buffer stays ours while callbacks read spans in it. */
+	hf->buf = 0;
+	hf->state = ST_START;
+	h->stats.scans++;
+	h->stats.header_bytes += e;
+	if (kapa_http_scan_block(h->scratch, b, e, &h->res) != 0 || !h->res.end_found)
+		http_leave(h, ctx, st, KAPA_LEAVE_BAD_FIELD);
+	else
+		block_done(h, ctx, st, hf, b, e, &h->res, hb->off, hb->pkt_ref,
+			   hb->first_ns);
+	buf_put(h, id);
+	return e - old;
+}
+
+static uint32_t
+step_chunk_size(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+		struct http_conn *st, struct http_half *hf, const uint8_t *p,
+		uint32_t n)
+{
+	uint32_t used = n;
+	int rc = kapa_http_chunk_line(p, n, &hf->remain, &hf->sub, &hf->ndigits, &used);
+
+	if (rc < 0) {
+		http_leave(h, ctx, st, KAPA_LEAVE_BAD_CHUNK);
+		return n;
+	}
+	if (rc > 0) {
+		hf->sub = 0;
+		hf->ndigits = 0;
+		/* The last chunk (size 0) is followed by trailers. */
+		hf->state = hf->remain == 0 ? ST_TRAILERS : ST_CHUNK_DATA;
+	}
+	return used;
+}
+
+static uint32_t
+step_skip(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	  struct http_conn *st, struct http_half *hf, uint32_t n)
+{
+	uint32_t k = hf->remain < n ? (uint32_t)hf->remain : n;
+
+	hf->remain -= k;
+	h->stats.body_bytes += k;
+	if (hf->remain == 0) {
+		if (hf->state == ST_CHUNK_DATA) {
+			hf->state = ST_CHUNK_CRLF;
+			hf->sub = 0;
+		} else {
+			message_end(h, ctx, st, hf);
+		}
+	}
+	return k;
+}
+
+static uint32_t
+step_chunk_crlf(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+		struct http_conn *st, struct http_half *hf, uint8_t c)
+{
+	if (c == '\r' && hf->sub == 0) {
+		hf->sub = 1;
+	} else if (c == '\n') {
+		/* CRLF, or a bare LF (accepted as at line ends elsewhere). */
+		hf->state = ST_CHUNK_SIZE;
+		hf->sub = 0;
+		hf->ndigits = 0;
+		hf->remain = 0;
+	} else {
+		http_leave(h, ctx, st, KAPA_LEAVE_BAD_CHUNK);
+	}
+	return 1;
+}
+
+static uint32_t
+step_trailers(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	      struct http_conn *st, struct http_half *hf, const uint8_t *p,
+	      uint32_t n)
+{
+	uint32_t used = n;
+	int rc = kapa_http_trailers(p, n, &hf->sub, &used);
+
+	if (rc < 0) {
+		http_leave(h, ctx, st, KAPA_LEAVE_BAD_CHUNK);
+		return n;
+	}
+	if (rc > 0)
+		message_end(h, ctx, st, hf);
+	return used;
+}
+
+/* Resume at a delivery that begins a message clearly enough. */
+static bool
+resync_try(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	   struct http_conn *st, struct http_half *hf, const uint8_t *p,
+	   uint32_t n)
+{
+	int kind = kapa_http_resync_point(p, n);
+	bool is_req = kind == 1;
+
+	if (kind != 0 && (st->flags & F_ROLE_KNOWN) &&
+	    is_req != dir_is_request(st, ctx->dir))
+		kind = 0;
+	if (kind == 0) {
+		if (++hf->remain > RESYNC_MAX)
+			http_leave(h, ctx, st, KAPA_LEAVE_GAP);
+		return false;
+	}
+	if (!(st->flags & F_ROLE_KNOWN)) {
+		if (is_req != (ctx->dir == KAPA_DIR_C2S))
+			st->flags |= F_SWAPPED;
+		st->flags |= F_ROLE_KNOWN;
+	}
+	hf->state = ST_START;
+	hf->remain = 0;
+	hf->flags |= HALF_RESYNCED;
+	return true;
+}
+
+/* ---- stream ops --------------------------------------------------------- */
+
+static void
+http_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
+	  uint32_t len)
+{
+	struct kapa_http *h = ctx->ops_arg;
+	struct http_conn *st = ctx->app;
+	struct http_half *hf = &st->half[ctx->dir];
+	uint32_t pos = 0, n;
+
+	if ((st->flags & F_LEFT) || len == 0)
+		return;
+	if (hf->state == ST_RESYNC && !resync_try(h, ctx, st, hf, p, len))
+		return;
+	while (pos < len && !(st->flags & F_LEFT)) {
+		n = len - pos;
+		switch (hf->state) {
+		case ST_START:
+			n = step_start(h, ctx, st, hf, off + pos, p + pos, n);
+			break;
+		case ST_HEADER:
+			n = step_header(h, ctx, st, hf, p + pos, n);
+			break;
+		case ST_BODY_LEN:
+		case ST_CHUNK_DATA:
+			n = step_skip(h, ctx, st, hf, n);
+			break;
+		case ST_CHUNK_SIZE:
+			n = step_chunk_size(h, ctx, st, hf, p + pos, n);
+			break;
+		case ST_CHUNK_CRLF:
+			n = step_chunk_crlf(h, ctx, st, hf, p[pos]);
+			break;
+		case ST_TRAILERS:
+			n = step_trailers(h, ctx, st, hf, p + pos, n);
+			break;
+		case ST_BODY_CLOSE:
+			h->stats.body_bytes += n;
+			break;
+		case ST_WAIT:
+			hf->flags |= HALF_SKIPPED;
+			break;
+		default:	/* ST_RESYNC (a false start ended), ST_DONE */
+			break;
+		}
+		pos += n;
+	}
+}
+
+/* Bytes lost in one direction. Inside a body of known length the gap only
+ * eats body bytes and framing goes on; anywhere else the next message start
+ * must be found again. */
+static void
+http_gap(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	 struct http_conn *st, struct http_half *hf, uint64_t len)
+{
+	switch (hf->state) {
+	case ST_BODY_LEN:
+	case ST_CHUNK_DATA:
+		if (len > hf->remain) {
+			enter_resync(h, st, hf);
+			return;
+		}
+		hf->remain -= len;
+		h->stats.body_bytes += len;
+		if (hf->remain > 0)
+			return;
+		if (hf->state == ST_CHUNK_DATA) {
+			hf->state = ST_CHUNK_CRLF;
+			hf->sub = 0;
+		} else {
+			message_end(h, ctx, st, hf);
+		}
+		return;
+	case ST_BODY_CLOSE:
+		h->stats.body_bytes += len;
+		return;
+	case ST_DONE:
+	case ST_RESYNC:
+		return;
+	case ST_WAIT:
+		hf->flags |= HALF_SKIPPED;
+		return;
+	default:
+		enter_resync(h, st, hf);
+		return;
+	}
+}
+
+static void
+http_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
+	   uint64_t off, uint64_t len)
+{
+	struct kapa_http *h = ctx->ops_arg;
+	struct http_conn *st = ctx->app;
+	struct http_half *hf = &st->half[ctx->dir & 1];
+
+	switch (ev) {
+	case KAPA_EV_OPEN:
+		memset(st, 0, sizeof(*st));
+		if (ctx->conn == NULL ||
+		    !(ctx->conn->flags & (KAPA_CONN_ROLE_GUESSED | KAPA_CONN_MIDSTREAM)))
+			st->flags |= F_ROLE_KNOWN;
+		/* Picked up mid-stream: the first bytes may be inside a
+		 * message; look for a start at delivery boundaries. */
+		if (ctx->conn != NULL && (ctx->conn->flags & KAPA_CONN_MIDSTREAM)) {
+			st->half[0].state = ST_RESYNC;
+			st->half[1].state = ST_RESYNC;
+			st->half[0].flags = HALF_RESYNCED;
+			st->half[1].flags = HALF_RESYNCED;
+		}
+		break;
+	case KAPA_EV_GAP:
+		if (!(st->flags & F_LEFT))
+			http_gap(h, ctx, st, hf, len);
+		break;
+	case KAPA_EV_FIN:
+		if (!(st->flags & F_LEFT)) {
+			/* A close-delimited body ends here; anything else
+			 * open is a truncated message. */
+			if (hf->state == ST_BODY_CLOSE)
+				message_end(h, ctx, st, hf);
+			half_drop_buf(h, hf);
+			hf->state = ST_DONE;
+		}
+		break;
+	case KAPA_EV_RESET:
+	case KAPA_EV_CLOSE:
+		half_drop_buf(h, &st->half[0]);
+		half_drop_buf(h, &st->half[1]);
+		break;
+	default:
+		break;
+	}
+	if (h->ops.event != NULL)
+		h->ops.event(ctx, ev, off, len, h->ops_arg);
+}
+
+static uint32_t
+http_expire(const struct kapa_stream_ctx *ctx)
+{
+	struct kapa_http *h = ctx->ops_arg;
+
+	if (h->ops.expire != NULL)
+		return h->ops.expire(ctx, h->ops_arg);
+	return 0;
+}
+
+static const struct kapa_stream_ops http_stream_ops = {
+	.data = http_data,
+	.event = http_event,
+	.expire = http_expire,
+};
+
+const struct kapa_stream_ops *
+kapa_http_stream_ops(void)
+{
+	return &http_stream_ops;
+}
+
+const struct kapa_http_stats *
+kapa_http_stats(const struct kapa_http *h)
+{
+	return &h->stats;
+}
+
+struct kapa_http *
+kapa_http_create(const struct kapa_http_conf *conf)
+{
+	struct kapa_http *h;
+	uint32_t i;
+	int err = ENOMEM;
+
+	if (conf == NULL || conf->pipeline_depth > FIFO_MAX ||
+	    (conf->max_header != 0 && conf->max_header < 64)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		goto fail;
+	if (conf->ops != NULL)
+		h->ops = *conf->ops;
+	h->ops_arg = conf->ops_arg;
+	h->max_header = conf->max_header ? conf->max_header : 16384;
+	h->header_buffers = conf->header_buffers ? conf->header_buffers : 1024;
+	h->depth = conf->pipeline_depth ? conf->pipeline_depth : 16;
+	h->scratch = kapa_http_scan_scratch();
+	if (h->scratch == NULL) {
+		err = errno;
+		goto fail;
+	}
+	/* Untouched pages of the pool cost no memory until a header block
+	 * spans deliveries on that many connections at once. */
+	h->pool = malloc((size_t)h->header_buffers * h->max_header);
+	h->bufs = calloc(h->header_buffers, sizeof(*h->bufs));
+	if (h->pool == NULL || h->bufs == NULL)
+		goto fail;
+	for (i = 0; i < h->header_buffers; i++)
+		h->bufs[i].next_free = i + 2 <= h->header_buffers ? i + 2 : 0;
+	h->free_head = 1;
+	return h;
+fail:
+	kapa_http_destroy(h);
+	errno = err;
+	return NULL;
+}
+
+void
+kapa_http_destroy(struct kapa_http *h)
+{
+	if (h == NULL)
+		return;
+	kapa_http_scan_scratch_free(h->scratch);
+	free(h->pool);
+	free(h->bufs);
+	free(h);
+}

@@ -1,1 +1,559 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Value parsers of the HTTP/1.x tracker. Pure functions over byte ranges
+ * that Hyperscan located: no allocation, no state outside their arguments,
+ * never a read past p + len. The incremental ones (chunk-size lines,
+ * trailers) keep their state in a few caller-owned bytes so that a line may
+ * be cut at any byte without re-parsing.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "kapa_http_int.h"
+
+/* Upper bound of a Content-Length: far above any real body, and low
+ * enough that offset + length never wraps a 64-bit stream offset. */
+#define CL_MAX (UINT64_C(1) << 62)
+
+static inline bool
+is_ows(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static inline bool
+is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 9110 §5.6.2 tchar. */
+static bool
+is_tchar(uint8_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+		return true;
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static inline uint8_t
+lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+/* Case-insensitive comparison of a span with a lower-case literal. */
+static bool
+span_is(const uint8_t *p, uint32_t len, const char *lit)
+{
+	uint32_t i;
+
+	if (strlen(lit) != len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (lower(p[i]) != (uint8_t)lit[i])
+			return false;
+	return true;
+}
+
+/* Trim optional whitespace at both ends of [*b, *e). */
+static void
+trim(const uint8_t *p, uint32_t *b, uint32_t *e)
+{
+	while (*b < *e && is_ows(p[*b]))
+		(*b)++;
+	while (*e > *b && is_ows(p[*e - 1]))
+		(*e)--;
+}
+
+/* End of the list element starting at @p i: the next ',' outside a quoted
+ * string (a quoted Keep-Alive value may hold a comma). */
+static uint32_t
+element_end(const uint8_t *p, uint32_t len, uint32_t i)
+{
+	bool quoted = false;
+
+	for (; i < len; i++) {
+		if (quoted) {
+			if (p[i] == '\\' && i + 1 < len)
+				i++;
+			else if (p[i] == '"')
+				quoted = false;
+		} else if (p[i] == '"') {
+			quoted = true;
+		} else if (p[i] == ',') {
+			break;
+		}
+	}
+	return i;
+}
+
+uint8_t
+kapa_http_parse_connection(const uint8_t *p, uint32_t len,
+			   struct kapa_span *tokens, uint8_t max,
+			   uint8_t *ntokens)
+{
+	uint8_t flags = 0;
+	uint32_t i = 0, b, e;
+
+	while (i <= len) {
+		b = i;
+		e = element_end(p, len, i);
+		i = e + 1;
+		trim(p, &b, &e);
+		if (b == e)
+			continue;	/* empty list elements are allowed */
+		if (*ntokens < max) {
+			tokens[*ntokens].p = p + b;
+			tokens[*ntokens].len = e - b;
+			(*ntokens)++;
+		} else {
+			flags |= KAPA_HTTP_CONN_TRUNCATED;
+		}
+		/* The whole element must be the token: "close;x" and
+		 * "closed" are other tokens, not close. */
+		if (span_is(p + b, e - b, "close"))
+			flags |= KAPA_HTTP_CONN_CLOSE;
+		else if (span_is(p + b, e - b, "keep-alive"))
+			flags |= KAPA_HTTP_CONN_KEEP_ALIVE;
+		else if (span_is(p + b, e - b, "upgrade"))
+			flags |= KAPA_HTTP_CONN_UPGRADE;
+	}
+	return flags;
+}
+
+/* Parse a Keep-Alive parameter value: 1*DIGIT, or the same quoted.
+ * @return 0 with *v set, or -1 (empty, not digits, over UINT32_MAX). */
+static int
+ka_value(const uint8_t *p, uint32_t len, uint32_t *v)
+{
+	uint64_t acc = 0;
+	uint32_t i;
+
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+		p++;
+		len -= 2;
+	}
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!is_digit(p[i]))
+			return -1;
+		acc = acc * 10 + (uint64_t)(p[i] - '0');
+		if (acc > UINT32_MAX)
+			return -1;
+	}
+	*v = (uint32_t)acc;
+	return 0;
+}
+
+static bool
+all_digits(const uint8_t *p, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (!is_digit(p[i]))
+			return false;
+	return len > 0;
+}
+
+uint32_t
+kapa_http_parse_keep_alive(const uint8_t *p, uint32_t len,
+			   struct kapa_http_msg *msg)
+{
+	uint32_t bad = 0, i = 0, b, e, eq, nb, ne, vb, ve, v;
+
+	while (i <= len) {
+		b = i;
+		e = element_end(p, len, i);
+		i = e + 1;
+		trim(p, &b, &e);
+		if (b == e)
+			continue;
+		for (eq = b; eq < e && p[eq] != '='; eq++)
+			;
+		nb = b;
+		ne = eq;
+		trim(p, &nb, &ne);
+		if (eq == e) {
+			/* No '=': the old "Keep-Alive: 300" form is not a
+			 * parameter (its meaning was never specified). */
+			if (all_digits(p + nb, ne - nb))
+				bad++;
+			continue;
+		}
+		vb = eq + 1;
+		ve = e;
+		trim(p, &vb, &ve);
+		if (span_is(p + nb, ne - nb, "timeout")) {
+			if (msg->has_ka_timeout || ka_value(p + vb, ve - vb, &v) != 0) {
+				bad++;	/* first valid value wins */
+				continue;
+			}
+			msg->has_ka_timeout = true;
+			msg->ka_timeout = v;
+		} else if (span_is(p + nb, ne - nb, "max")) {
+			if (msg->has_ka_max || ka_value(p + vb, ve - vb, &v) != 0) {
+				bad++;
+				continue;
+			}
+			msg->has_ka_max = true;
+			msg->ka_max = v;
+		} else if (nb == ne) {
+			bad++;	/* "=5": a value without a name */
+		}
+		/* other names: ignored, as the spec says */
+	}
+	return bad;
+}
+
+int
+kapa_http_parse_content_length(const uint8_t *p, uint32_t len,
+			       struct kapa_http_cl *cl)
+{
+	uint32_t i = 0, b, e, k;
+	uint64_t v;
+
+	if (cl->bad)
+		return -1;
+	if (len == 0)
+		goto bad;
+	while (i <= len) {
+		b = i;
+		for (e = i; e < len && p[e] != ','; e++)
+			;
+		i = e + 1;
+		trim(p, &b, &e);
+		/* An empty element ("5,,5", ", 5", "") is refused: the
+		 * value would be a guess. */
+		if (b == e)
+			goto bad;
+		v = 0;
+		for (k = b; k < e; k++) {
+			if (!is_digit(p[k]))
+				goto bad;	/* "+5", "5 5", "0x5" */
+			v = v * 10 + (uint64_t)(p[k] - '0');
+			if (v > CL_MAX)
+				goto bad;
+		}
+		if (cl->seen && cl->value != v)
+			goto bad;
+		cl->seen = true;
+		cl->value = v;
+	}
+	return 0;
+bad:
+	cl->seen = true;
+	cl->bad = true;
+	return -1;
+}
+
+int
+kapa_http_parse_transfer_encoding(const uint8_t *p, uint32_t len,
+				  struct kapa_http_te *te)
+{
+	uint32_t i = 0, b, e, n = 0;
+	bool chunked;
+
+	te->seen = true;
+	while (i <= len) {
+		b = i;
+		for (e = i; e < len && p[e] != ','; e++)
+			;
+		i = e + 1;
+		trim(p, &b, &e);
+		if (b == e)
+			continue;
+		/* The coding name ends at its parameters. */
+		n++;
+		{
+			uint32_t ne = b;
+
+			while (ne < e && p[ne] != ';' && !is_ows(p[ne]))
+				ne++;
+			chunked = span_is(p + b, ne - b, "chunked");
+		}
+		if (chunked) {
+			if (te->chunked_seen)
+				te->bad = true;	/* chunked twice (RFC 9112 §6.1) */
+			te->chunked_seen = true;
+		}
+		te->chunked_last = chunked;
+		if (te->ncodings < UINT8_MAX)
+			te->ncodings++;
+	}
+	if (n == 0)
+		te->bad = true;	/* "Transfer-Encoding:" with no coding */
+	return te->bad ? -1 : 0;
+}
+
+static inline int
+hex_val(uint8_t c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+kapa_http_chunk_line(const uint8_t *p, uint32_t len, uint64_t *size,
+		     uint8_t *sub, uint8_t *ndigits, uint32_t *used)
+{
+	uint32_t i;
+	int x;
+
+	for (i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		switch (*sub) {
+		case KAPA_CHUNK_DIGITS:
+			x = hex_val(c);
+			if (x >= 0) {
+				if (*ndigits >= KAPA_CHUNK_MAX_DIGITS)
+					goto bad;
+				(*ndigits)++;
+				*size = (*size << 4) | (uint64_t)x;
+				continue;
+			}
+			if (*ndigits == 0)
+				goto bad;
+			/* The first byte after the digits is read as in BWS. */
+			/* fall through */
+		case KAPA_CHUNK_BWS:
+			if (is_ows(c))
+				*sub = KAPA_CHUNK_BWS;
+			else if (c == ';')
+				*sub = KAPA_CHUNK_EXT;
+			else if (c == '\r')
+				*sub = KAPA_CHUNK_CR;
+			else if (c == '\n')
+				goto done;
+			else
+				goto bad;
+			break;
+		case KAPA_CHUNK_EXT:
+			/* Extensions are skipped unread, but a CR in them
+			 * must still end the line. */
+			while (i < len && p[i] != '\r' && p[i] != '\n')
+				i++;
+			if (i == len)
+				break;
+			if (p[i] == '\n')
+				goto done;
+			*sub = KAPA_CHUNK_CR;
+			break;
+		case KAPA_CHUNK_CR:
+			if (c != '\n')
+				goto bad;
+			goto done;
+		default:
+			goto bad;
+		}
+	}
+	*used = len;
+	return 0;
+done:
+	*used = i + 1;
+	if (*size > CL_MAX)
+		return -1;
+	return 1;
+bad:
+	*used = i;
+	return -1;
+}
+
+int
+kapa_http_trailers(const uint8_t *p, uint32_t len, uint8_t *sub, uint32_t *used)
+{
+	uint32_t i = 0;
+	const uint8_t *lf;
+
+	while (i < len) {
+		switch (*sub) {
+		case KAPA_TRAILER_LINE_START:
+			if (p[i] == '\n') {
+				*used = i + 1;
+				return 1;
+			}
+			*sub = p[i] == '\r' ? KAPA_TRAILER_EMPTY_CR : KAPA_TRAILER_IN_LINE;
+			i++;
+			break;
+		case KAPA_TRAILER_IN_LINE:
+			lf = memchr(p + i, '\n', len - i);
+			if (lf == NULL) {
+				i = len;
+				break;
+			}
+			i = (uint32_t)(lf - p) + 1;
+			*sub = KAPA_TRAILER_LINE_START;
+			break;
+		case KAPA_TRAILER_EMPTY_CR:
+			if (p[i] != '\n') {
+				*used = i;
+				return -1;
+			}
+			*used = i + 1;
+			return 1;
+		default:
+			*used = i;
+			return -1;
+		}
+	}
+	*used = len;
+	return 0;
+}
+
+/* Bytes of a start line that kapa_http_start_prefix_ok() looks at. */
+#define PREFIX_LOOK 48
+/* Longest method accepted (the registered ones are far shorter). */
+#define METHOD_MAX 32
+
+static bool
+status_prefix_ok(const uint8_t *p, uint32_t m)
+{
+	static const char pat[] = "HTTP/d.d ";
+	uint32_t i;
+
+	for (i = 0; i < m && i < sizeof(pat) - 1; i++) {
+		if (pat[i] == 'd') {
+			if (!is_digit(p[i]))
+				return false;
+		} else if (p[i] != (uint8_t)pat[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
+request_prefix_ok(const uint8_t *p, uint32_t m)
+{
+	static const char ver[] = "HTTP/d.d";
+	uint32_t i = 0, t, k;
+
+	while (i < m && is_tchar(p[i]))
+		i++;
+	if (i > METHOD_MAX)
+		return false;
+	if (i == m)
+		return true;
+	if (i == 0 || p[i] != ' ')
+		return false;
+	t = ++i;
+	while (i < m && p[i] > 0x20 && p[i] != 0x7f)
+		i++;
+	if (i == m)
+		return true;
+	if (i == t || p[i] != ' ')
+		return false;
+	i++;
+	for (k = 0; i < m && k < sizeof(ver) - 1; i++, k++) {
+		if (ver[k] == 'd') {
+			if (!is_digit(p[i]))
+				return false;
+		} else if (p[i] != (uint8_t)ver[k]) {
+			return false;
+		}
+	}
+	if (i == m)
+		return true;
+	return p[i] == '\r' || p[i] == '\n';
+}
+
+bool
+kapa_http_start_prefix_ok(const uint8_t *p, uint32_t n)
+{
+	uint32_t m = n < PREFIX_LOOK ? n : PREFIX_LOOK;
+
+	return status_prefix_ok(p, m) || request_prefix_ok(p, m);
+}
+
+/* "d.d" at p: the version after "HTTP/". */
+static int
+version(const uint8_t *p, uint32_t len, struct kapa_http_start *sl)
+{
+	if (len < 3 || !is_digit(p[0]) || p[1] != '.' || !is_digit(p[2]))
+		return -1;
+	sl->version.p = p;
+	sl->version.len = 3;
+	sl->ver_major = (uint8_t)(p[0] - '0');
+	sl->ver_minor = (uint8_t)(p[2] - '0');
+	return 0;
+}
+
+int
+kapa_http_parse_start(const uint8_t *p, uint32_t len, struct kapa_http_start *sl)
+{
+	const uint8_t *lf = memchr(p, '\n', len);
+	uint32_t end, i, t;
+
+	if (lf == NULL)
+		return -1;
+	memset(sl, 0, sizeof(*sl));
+	sl->len = (uint32_t)(lf - p) + 1;
+	end = sl->len - 1;
+	if (end > 0 && p[end - 1] == '\r')
+		end--;	/* CRLF, or a bare LF (accepted, as tshark does) */
+
+	if (end >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		if (version(p + 5, end - 5, sl) != 0)
+			return -1;
+		i = 8;
+		if (i + 4 > end || p[i] != ' ' || !is_digit(p[i + 1]) ||
+		    !is_digit(p[i + 2]) || !is_digit(p[i + 3]))
+			return -1;
+		sl->status = (uint16_t)((p[i + 1] - '0') * 100 + (p[i + 2] - '0') * 10 +
+					(p[i + 3] - '0'));
+		if (sl->status < 100)
+			return -1;
+		i += 4;
+		if (i < end) {
+			if (p[i] != ' ')
+				return -1;
+			sl->reason.p = p + i + 1;
+			sl->reason.len = end - i - 1;
+		} else {
+			sl->reason.p = p + end;
+		}
+		return 0;
+	}
+
+	for (i = 0; i < end && is_tchar(p[i]); i++)
+		;
+	if (i == 0 || i > METHOD_MAX || i >= end || p[i] != ' ')
+		return -1;
+	sl->is_request = true;
+	sl->method.p = p;
+	sl->method.len = i;
+	t = ++i;
+	while (i < end && p[i] > 0x20 && p[i] != 0x7f)
+		i++;
+	if (i == t || i >= end || p[i] != ' ')
+		return -1;
+	sl->target.p = p + t;
+	sl->target.len = i - t;
+	i++;
+	if (end - i != 8 || memcmp(p + i, "HTTP/", 5) != 0)
+		return -1;
+	return version(p + i + 5, 3, sl);
+}
+
+/* How far a resync looks for the end of a start line. */
+#define RESYNC_LOOK 2048
+
+int
+kapa_http_resync_point(const uint8_t *p, uint32_t n)
+{
+	struct kapa_http_start sl;
+	uint32_t m = n < RESYNC_LOOK ? n : RESYNC_LOOK;
+
+	if (m == 0 || !kapa_http_start_prefix_ok(p, m))
+		return 0;
+	if (kapa_http_parse_start(p, m, &sl) != 0)
+		return 0;
+	return sl.is_request ? 1 : 2;
+}
