@@ -1075,6 +1075,119 @@ test_truncation(void)
 	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_padded);
 }
 
+/* Two parses of the same bytes into structs that held different garbage
+ * must agree on every field: nothing is left over from the previous packet. */
+static int
+same_result(const struct kapa_pkt *a, const struct kapa_pkt *b)
+{
+	unsigned int i;
+
+	if (a->data != b->data || a->len != b->len || a->cls != b->cls ||
+	    a->bad != b->bad || a->family != b->family || a->nvlan != b->nvlan ||
+	    memcmp(a->vlan_tpid, b->vlan_tpid, sizeof(a->vlan_tpid)) != 0 ||
+	    memcmp(a->vlan_tci, b->vlan_tci, sizeof(a->vlan_tci)) != 0 ||
+	    memcmp(a->eth_dst, b->eth_dst, 6) != 0 ||
+	    memcmp(a->eth_src, b->eth_src, 6) != 0 ||
+	    a->l3_off != b->l3_off || a->l4_off != b->l4_off ||
+	    a->payload_off != b->payload_off || a->payload_len != b->payload_len ||
+	    a->ip_proto != b->ip_proto || memcmp(a->src, b->src, 16) != 0 ||
+	    memcmp(a->dst, b->dst, 16) != 0 || a->sport != b->sport ||
+	    a->dport != b->dport || a->seq != b->seq || a->ack != b->ack ||
+	    a->win != b->win || a->urg != b->urg || a->tcp_flags != b->tcp_flags ||
+	    a->opt.present != b->opt.present || a->opt.wscale != b->opt.wscale ||
+	    a->opt.nsack != b->opt.nsack || a->opt.mss != b->opt.mss ||
+	    a->opt.ts_val != b->opt.ts_val || a->opt.ts_ecr != b->opt.ts_ecr)
+		return 0;
+	/* Only the blocks nsack counts are defined. */
+	for (i = 0; i < a->opt.nsack && i < KAPA_MAX_SACK; i++)
+		if (a->opt.sack[i][0] != b->opt.sack[i][0] ||
+		    a->opt.sack[i][1] != b->opt.sack[i][1])
+			return 0;
+	return 1;
+}
+
+static void
+no_stale_fields(const struct fb *f, enum kapa_l2_type l2, unsigned int *seen)
+{
+	struct kapa_pkt a, b;
+	uint32_t n;
+
+	for (n = 0; n <= f->len; n++) {
+		memset(&a, 0x00, sizeof(a));
+		memset(&b, 0xff, sizeof(b));
+		kapa_pkt_parse(f->b, n, l2, &a);
+		kapa_pkt_parse(f->b, n, l2, &b);
+		CU_ASSERT(same_result(&a, &b));
+		seen[a.bad]++;
+	}
+}
+
+static void
+test_every_field_defined(void)
+{
+	static const uint16_t tp[2] = { ET_QINQ, ET_VLAN };
+	static const uint16_t tc[2] = { 7, 8 };
+	static const uint8_t kinds[] = { P_HOPOPTS, P_FRAGMENT };
+	static const uint8_t units[] = { 0, 0 };
+	static const uint8_t bad_opt[] = { 1, 1, 30, 0 };
+	unsigned int seen[KAPA_BAD_MAX] = { 0 };
+	struct fb f;
+
+	/* Every prefix of these frames, which between them end in every
+	 * class and every malformation reason but VLAN_DEPTH (below). */
+	eth_ip4_tcp(&f, opt_ts_sack2, sizeof(opt_ts_sack2), 4);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	fb_init(&f);
+	fb_eth(&f, ET_IPV6, 2, tp, tc);
+	fb_ip6(&f, P_TCP);
+	fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, opt_syn, sizeof(opt_syn));
+	fb_finish(&f);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	ip6_chain(&f, kinds, units, 2, P_TCP, 4);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	no_stale_fields(&f, KAPA_L3_IPV4, seen);
+	eth_ip4_tcp(&f, bad_opt, sizeof(bad_opt), 0);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	set16(&f, f.l4, 0);
+	f.b[f.l4 + 22] = 1;
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	eth_ip4_tcp(&f, NULL, 0, 4);
+	f.b[f.l4 + 12] = 0x40;
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	f.b[f.l3] = 0x44;
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	set16(&f, f.l3 + 6, 0x2000);
+	f.b[f.l3] = 0x45;
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	f.b[f.l3 + 9] = P_UDP;
+	set16(&f, f.l3 + 6, 0);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	set16(&f, 12, ET_ARP);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	{
+		static const uint16_t tp3[3] = { ET_QINQ, ET_VLAN, ET_VLAN };
+		static const uint16_t tc3[3] = { 1, 2, 3 };
+
+		fb_init(&f);
+		fb_eth(&f, ET_IPV4, 3, tp3, tc3);
+		fb_payload(&f, 30);
+		no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	}
+	CU_ASSERT(seen[KAPA_BAD_NONE] > 0);
+	CU_ASSERT(seen[KAPA_BAD_ETH_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_VLAN_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_VLAN_DEPTH] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP_VERSION] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP4_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP4_IHL] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP4_LEN] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP6_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP6_LEN] > 0);
+	CU_ASSERT(seen[KAPA_BAD_TCP_DOFF] > 0);
+	CU_ASSERT(seen[KAPA_BAD_TCP_OPT] > 0);
+	CU_ASSERT(seen[KAPA_BAD_TCP_PORT] > 0);
+}
+
 /* xorshift32: deterministic, so a failure reproduces. */
 static uint32_t
 rnd(uint32_t *s)
@@ -1196,6 +1309,7 @@ kapa_unit_register(void)
 		{ "malformed ipv4", test_ip4_bad },
 		{ "malformed tcp", test_tcp_bad },
 		{ "truncation at every length", test_truncation },
+		{ "every field defined on every exit", test_every_field_defined },
 		{ "random damage", test_mutations },
 		{ "names", test_names },
 	};
