@@ -280,6 +280,8 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 		if (stream < 0)
 			return -ENOMEM;
 		run->cur_stream = (uint32_t)stream;
+	} else if (streams_note_icmp(run->streams, &pkt, ts) < 0) {
+		return -ENOMEM;
 	}
 	run->cur_frame = f->number;
 	kapa_tcp_input(run->tcp, &pkt, ts, (void *)(uintptr_t)f->number, &res);

@@ -5,6 +5,10 @@
 #include "streams.h"
 
 #define STREAMS_MIN_SLOTS 1024u
+#define ICMP_HDR_LEN 8
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_TCP_ 6
+#define IPPROTO_ICMPV6_ 58
 
 /* Canonical 4-tuple: side 0 is the lower (address, port). */
 struct stream_key {
@@ -60,6 +64,14 @@ key_make(struct stream_key *k, const struct kapa_pkt *pkt)
 	k->port[side] = pkt->sport;
 	k->port[!side] = pkt->dport;
 	return side;
+}
+
+/* ICMPv4 errors that quote the offending datagram: unreachable, source
+ * quench, redirect, time exceeded, parameter problem. */
+static int
+icmp4_is_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
 struct streams *
@@ -127,6 +139,29 @@ rebuild(struct streams *s, uint64_t now_ns)
 	return 0;
 }
 
+/* @return the entry of @p k, created (with the next stream number) when new;
+ * NULL when out of memory. */
+static struct stream_ent *
+lookup_or_create(struct streams *s, const struct stream_key *k, uint64_t now_ns)
+{
+	struct stream_ent *e = probe(s->slot, s->nslots, k);
+
+	if (e->flags & IN_USE)
+		return e;
+	if (s->used + 1 > s->nslots / 2) {
+		if (rebuild(s, now_ns) != 0)
+			return NULL;
+		e = probe(s->slot, s->nslots, k);
+	}
+	memset(e, 0, sizeof(*e));
+	e->key = *k;
+	e->flags = IN_USE;
+	e->stream = (uint32_t)s->next_stream++;
+	e->last_ns = now_ns;
+	s->used++;
+	return e;
+}
+
 int64_t
 streams_number(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
 {
@@ -135,20 +170,11 @@ streams_number(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
 	int side = key_make(&k, pkt);
 	uint8_t base_bit = side ? BASE_SET1 : BASE_SET0;
 
-	e = probe(s->slot, s->nslots, &k);
-	if (!(e->flags & IN_USE)) {
-		if (s->used + 1 > s->nslots / 2) {
-			if (rebuild(s, now_ns) != 0)
-				return -1;
-			e = probe(s->slot, s->nslots, &k);
-		}
-		memset(e, 0, sizeof(*e));
-		e->key = k;
-		e->flags = IN_USE;
-		e->stream = (uint32_t)s->next_stream++;
-		s->used++;
-	} else if ((pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_ACK)) == KAPA_TCP_SYN &&
-		   (e->flags & base_bit) && pkt->seq != e->base_seq[side]) {
+	e = lookup_or_create(s, &k, now_ns);
+	if (e == NULL)
+		return -1;
+	if ((pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_ACK)) == KAPA_TCP_SYN &&
+	    (e->flags & base_bit) && pkt->seq != e->base_seq[side]) {
 		/* A new SYN on a known 4-tuple with another ISN: port reuse,
 		 * a new stream (a SYN with the same ISN is a retransmission). */
 		e->flags = IN_USE;
@@ -160,6 +186,48 @@ streams_number(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
 	}
 	e->last_ns = now_ns;
 	return e->stream;
+}
+
+int
+streams_note_icmp(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
+{
+	const uint8_t *p = pkt->data + pkt->l4_off;
+	uint32_t len = pkt->len > pkt->l4_off ? pkt->len - pkt->l4_off : 0;
+	struct stream_key k;
+	struct kapa_pkt inner;
+	uint32_t ihl;
+
+	if (pkt->cls != KAPA_PKT_NON_TCP || len < ICMP_HDR_LEN)
+		return 0;
+	if (!(pkt->family == 4 && pkt->ip_proto == IPPROTO_ICMP_ && icmp4_is_error(p[0])) &&
+	    !(pkt->family == 6 && pkt->ip_proto == IPPROTO_ICMPV6_ && p[0] >= 1 && p[0] <= 4))
+		return 0;
+	p += ICMP_HDR_LEN;
+	len -= ICMP_HDR_LEN;
+	memset(&inner, 0, sizeof(inner));
+	if (len >= 20 && (p[0] >> 4) == 4 && p[9] == IPPROTO_TCP_) {
+		ihl = (uint32_t)(p[0] & 0x0f) * 4;
+		if (ihl < 20 || len < ihl + 4)
+			return 0;
+		inner.family = 4;
+		memcpy(inner.src, p + 12, 4);
+		memcpy(inner.dst, p + 16, 4);
+	} else if (len >= 40 && (p[0] >> 4) == 6 && p[6] == IPPROTO_TCP_) {
+		ihl = 40;
+		if (len < ihl + 4)
+			return 0;
+		inner.family = 6;
+		memcpy(inner.src, p + 8, 16);
+		memcpy(inner.dst, p + 24, 16);
+	} else {
+		return 0;
+	}
+	inner.sport = (uint16_t)(p[ihl] << 8 | p[ihl + 1]);
+	inner.dport = (uint16_t)(p[ihl + 2] << 8 | p[ihl + 3]);
+	key_make(&k, &inner);
+	if (lookup_or_create(s, &k, now_ns) == NULL)
+		return -1;
+	return 1;
 }
 
 uint64_t

@@ -35,6 +35,14 @@ void streams_free(struct streams *s);
  */
 int64_t streams_number(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns);
 
+/**
+ * tshark also dissects the TCP header quoted in an ICMP error and numbers
+ * its connection when it has not seen it: do the same, so that later stream
+ * numbers agree. Call for every non-TCP packet.
+ * @return 1 when the packet quoted a TCP header, 0 when not, -1 out of memory.
+ */
+int streams_note_icmp(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns);
+
 /** @return streams numbered so far. */
 uint64_t streams_count(const struct streams *s);
 

@@ -11,6 +11,7 @@ file, 1 otherwise (and when the corpus or the capture is missing)."""
 
 import argparse
 import csv
+import ipaddress
 import json
 import os
 import struct
@@ -63,8 +64,16 @@ def load_truth(path):
                 "connection": norm_connection(row["connection"]),
                 "keep_alive": norm_keep_alive(row["keep_alive"]),
                 "frame": row["hdr_frame"] if row["hdr_frame"] != "?" else row["frame"],
+                "ends": frozenset((endpoint(row["src"]), endpoint(row["dst"]))),
             }
     return out
+
+
+def endpoint(text):
+    """'1.2.3.4:80', '[2001:db8::1]:80' or tshark's '2001:db8::1:80' ->
+    (address, port) in one canonical form."""
+    addr, port = text.rsplit(":", 1)
+    return (ipaddress.ip_address(addr.strip("[]")), int(port))
 
 
 def run_inspect(inspect, path):
@@ -88,7 +97,31 @@ def load_kapa(stdout):
             "connection": m.get("connection", []),
             "keep_alive": m.get("keep_alive_raw", []),
             "frame": str(m.get("frame", "?")),
+            "ends": frozenset(endpoint(e) for e in m["flow"].split(" > ")),
         }
+    return out
+
+
+def stream_map(kapa, truth):
+    """Pair kapa's streams with tshark's by their endpoints (the n-th stream
+    on an address/port pair with the n-th), so that a numbering difference
+    (a connection one side numbers and the other does not see) shows once,
+    as a 'stream' disagreement, instead of as every later message.
+    @return {kapa stream: truth stream}"""
+    def by_ends(msgs):
+        seen = {}
+        for key, m in sorted(msgs.items()):
+            lst = seen.setdefault(m["ends"], [])
+            if key[0] not in lst:
+                lst.append(key[0])
+        return seen
+    kt, tt = by_ends(kapa), by_ends(truth)
+    out = {}
+    for ends, ks in kt.items():
+        for i, k in enumerate(ks):
+            ts = tt.get(ends, [])
+            if i < len(ts):
+                out[k] = ts[i]
     return out
 
 
@@ -192,7 +225,11 @@ def replay(args):
     if rc != 0:
         fail("kapa-inspect exited %d: %s" % (rc, err.strip()))
     kapa = load_kapa(out)
-    diffs = compare(args.capture, kapa, truths)
+    smap = stream_map(kapa, truths[0])
+    diffs = [(t, "*", "*", "stream", "kapa numbers it stream %d, tshark %d" % (k, t))
+             for k, t in sorted(smap.items()) if k != t]
+    kapa = {(smap.get(k[0], k[0]),) + k[1:]: v for k, v in kapa.items()}
+    diffs += compare(args.capture, kapa, truths)
     known = load_known(args.known, args.capture)
     used = set()
     unexplained = []
