@@ -171,6 +171,13 @@ struct kapa_flow_conf {
 	kapa_flow_release_fn on_release;
 	kapa_flow_expire_fn on_expire;
 	void *cb_arg;
+	/**
+	 * A full table does not evict an entry idle for less than this (ms):
+	 * the insert is refused instead, so that a flood of new connections
+	 * cannot churn out connections that are active right now. 0 = any
+	 * entry may be evicted. Does not apply to half-open recycling.
+	 */
+	uint32_t evict_min_idle_ms;
 };
 
 struct kapa_flow_table;
@@ -204,18 +211,28 @@ void kapa_flow_lookup_bulk(struct kapa_flow_table *t,
  * the longest-idle entry. The record is zeroed except gen (bumped), the
  * consumer slot is zeroed, last_seen = @p now_ms, idle timer disarmed.
  *
- * @return the new index, or -ENOSPC (counted in stats.refused).
+ * Opens its own write section on the record: do not call it inside one.
+ * An insert may evict any other entry: hold (index, gen) pairs across it.
+ *
+ * @return the new index, -ENOSPC (counted in stats.refused: nothing
+ *         evictable, or every free position still waits for a reader grace
+ *         period), or -EEXIST when the key is already present.
  */
 int kapa_flow_insert(struct kapa_flow_table *t, const struct kapa_flow_key *key,
 		     uint32_t now_ms, int embryonic);
 
-/** Release entry @p idx now (calls on_release). */
+/**
+ * Release entry @p idx now (calls on_release, which must not insert or
+ * release). Opens its own write section. A free index is ignored.
+ */
 void kapa_flow_release(struct kapa_flow_table *t, uint32_t idx,
 		       enum kapa_flow_release why);
 
 /**
  * Record activity at @p now_ms: last_seen always, LRU position at most once
- * a second. Cheap enough for every packet.
+ * a second. Cheap enough for every packet. Like set_established and
+ * set_idle it writes single fields and opens no write section, so it may be
+ * called inside the caller's own write section.
  */
 void kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms);
 
