@@ -161,9 +161,12 @@ tcp_on_expire(uint32_t idx, uint32_t now_ms, void *arg)
 	uint32_t keep;
 
 	RTE_SET_USED(now_ms);
-	/* A closed connection only lingered to absorb late segments. */
-	if (c->state == KAPA_CONN_CLOSED)
+	/* A closed connection only lingered to absorb late segments. The
+	 * table allows releasing from this callback (it then returns 0). */
+	if (c->state == KAPA_CONN_CLOSED) {
+		kapa_flow_release(tcp->ft, idx, KAPA_REL_CLOSED);
 		return 0;
+	}
 	tcp->cur_idx = idx;	/* a kapa_tcp_close() from the callback defers */
 	tcp->cur_close = 0;
 	make_ctx(tcp, &ctx, idx, c, KAPA_DIR_C2S);
@@ -171,6 +174,7 @@ tcp_on_expire(uint32_t idx, uint32_t now_ms, void *arg)
 	tcp->cur_idx = KAPA_NIL;
 	if (tcp->cur_close) {
 		tcp->cur_close = 0;
+		kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
 		return 0;
 	}
 	return keep;

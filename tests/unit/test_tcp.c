@@ -1,0 +1,1321 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the TCP core: connection tracking and reassembly, driven
+ * through kapa_tcp_input() with struct kapa_pkt built by hand, and a
+ * recording consumer that rebuilds both byte streams and logs events.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+#include <rte_common.h>
+
+#include "kapa_eal.h"
+#include "kapa_reasm.h"
+#include "kapa_tcp.h"
+#include "unit.h"
+
+#define STREAM_MAX	(1u << 16)
+#define MAX_EVENTS	512
+
+/* ---- the recording consumer ---------------------------------------------- */
+
+struct rec_dir {
+	uint8_t buf[STREAM_MAX];
+	uint8_t seen[STREAM_MAX];	/* 1 where a byte was delivered */
+	uint64_t next;		/* offset after the last byte or gap */
+	uint64_t bytes;
+	uint64_t gap_bytes;
+	uint32_t ngaps;
+	uint32_t order_errors;	/* data or gap not at the expected offset */
+	int fin;
+	uint64_t fin_off;
+	uint32_t data_after_fin;
+};
+
+struct rec_event {
+	uint8_t ev, dir;
+	uint32_t idx;
+	uint64_t off, len;
+	int had_pkt;
+};
+
+struct rec {
+	struct rec_dir d[2];
+	struct rec_event ev[MAX_EVENTS];
+	uint32_t nev;
+	uint32_t count[KAPA_EV_MAX];
+	uint32_t data_without_pkt;
+	uint32_t expire_calls;
+	uint32_t expire_answer;	/* what expire() returns */
+	uint64_t opaque_at;	/* set opaque once this many bytes arrived, 0 = never */
+	uint64_t close_at;	/* kapa_tcp_close once this many bytes arrived */
+};
+
+static struct rec R;
+
+static void
+rec_reset(void)
+{
+	memset(&R, 0, sizeof(R));
+}
+
+static void
+rec_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
+	 uint32_t len)
+{
+	struct rec_dir *d = &R.d[ctx->dir];
+	uint64_t i;
+
+	if (off != d->next)
+		d->order_errors++;
+	if (d->fin)
+		d->data_after_fin++;
+	if (ctx->pkt == NULL)
+		R.data_without_pkt++;
+	for (i = 0; i < len; i++) {
+		if (off + i < STREAM_MAX) {
+			d->buf[off + i] = p[i];
+			d->seen[off + i] = 1;
+		}
+	}
+	d->next = off + len;
+	d->bytes += len;
+	if (R.opaque_at != 0 && d->bytes >= R.opaque_at)
+		kapa_tcp_set_opaque(ctx->tcp, ctx->idx);
+	if (R.close_at != 0 && d->bytes >= R.close_at)
+		kapa_tcp_close(ctx->tcp, ctx->idx);
+}
+
+static void
+rec_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
+	  uint64_t off, uint64_t len)
+{
+	struct rec_dir *d = &R.d[ctx->dir];
+
+	if (R.nev < MAX_EVENTS) {
+		R.ev[R.nev].ev = (uint8_t)ev;
+		R.ev[R.nev].dir = (uint8_t)ctx->dir;
+		R.ev[R.nev].idx = ctx->idx;
+		R.ev[R.nev].off = off;
+		R.ev[R.nev].len = len;
+		R.ev[R.nev].had_pkt = ctx->pkt != NULL;
+		R.nev++;
+	}
+	R.count[ev]++;
+	if (ev == KAPA_EV_GAP) {
+		if (off != d->next)
+			d->order_errors++;
+		d->next = off + len;
+		d->gap_bytes += len;
+		d->ngaps++;
+	} else if (ev == KAPA_EV_FIN) {
+		d->fin = 1;
+		d->fin_off = off;
+	}
+}
+
+static uint32_t
+rec_expire(const struct kapa_stream_ctx *ctx)
+{
+	(void)ctx;
+	R.expire_calls++;
+	return R.expire_answer;
+}
+
+static const struct kapa_stream_ops rec_ops = {
+	.data = rec_data,
+	.event = rec_event,
+	.expire = rec_expire,
+};
+
+/* Index of the last event @p ev, or -1. */
+static int
+last_event(enum kapa_stream_event ev)
+{
+	int i;
+
+	for (i = (int)R.nev - 1; i >= 0; i--)
+		if (R.ev[i].ev == ev)
+			return i;
+	return -1;
+}
+
+/* ---- a TCP core and connections to drive it ------------------------------ */
+
+static int tcp_seq_no;
+
+struct tconf {
+	uint32_t max_bytes, max_segs, pool_bytes, capacity;
+};
+
+static struct kapa_tcp *
+make_tcp(const struct tconf *tc)
+{
+	struct kapa_tcp_conf conf;
+	char name[32];
+
+	memset(&conf, 0, sizeof(conf));
+	snprintf(name, sizeof(name), "test_tcp_%d", tcp_seq_no++);
+	conf.flow.name = name;
+	conf.flow.capacity = tc != NULL && tc->capacity ? tc->capacity : 1024;
+	conf.flow.app_size = 64;
+	conf.flow.socket_id = -1;	/* SOCKET_ID_ANY */
+	conf.ooo_max_bytes = tc != NULL ? tc->max_bytes : 0;
+	conf.ooo_max_segs = tc != NULL ? tc->max_segs : 0;
+	conf.ooo_pool_bytes = tc != NULL && tc->pool_bytes ? tc->pool_bytes : (4u << 20);
+	conf.closed_linger_ms = 2000;
+	conf.ops = &rec_ops;
+	return kapa_tcp_create(&conf);
+}
+
+struct tconn {
+	struct kapa_tcp *tcp;
+	uint8_t cip[4], sip[4];
+	uint16_t cport, sport;
+	uint32_t cisn, sisn;
+	uint64_t now_ns;
+	struct kapa_tcp_result res;
+};
+
+static void
+tconn_init(struct tconn *t, struct kapa_tcp *tcp, uint16_t cport,
+	   uint16_t sport, uint32_t cisn, uint32_t sisn)
+{
+	static const uint8_t cip[4] = {198, 18, 0, 1}, sip[4] = {198, 18, 0, 2};
+
+	memset(t, 0, sizeof(*t));
+	t->tcp = tcp;
+	memcpy(t->cip, cip, 4);
+	memcpy(t->sip, sip, 4);
+	t->cport = cport;
+	t->sport = sport;
+	t->cisn = cisn;
+	t->sisn = sisn;
+	t->now_ns = 1000000000ull;
+}
+
+/* Send one segment; from_srv selects the direction. */
+static void
+send_raw(struct tconn *t, int from_srv, uint32_t seq, uint32_t ack,
+	 uint8_t flags, const uint8_t *data, uint32_t len, uint8_t wscale)
+{
+	struct kapa_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.cls = KAPA_PKT_TCP;
+	p.family = 4;
+	p.data = data;
+	p.len = len;
+	p.payload_off = 0;
+	p.payload_len = len;
+	p.ip_proto = 6;
+	memcpy(p.src, from_srv ? t->sip : t->cip, 4);
+	memcpy(p.dst, from_srv ? t->cip : t->sip, 4);
+	p.sport = from_srv ? t->sport : t->cport;
+	p.dport = from_srv ? t->cport : t->sport;
+	p.eth_src[5] = from_srv ? 2 : 1;
+	p.seq = seq;
+	p.ack = ack;
+	p.tcp_flags = flags;
+	p.win = 1000;
+	if (wscale != 0xff) {
+		p.opt.present |= KAPA_OPT_WSCALE;
+		p.opt.wscale = wscale;
+	}
+	t->now_ns += 1000;
+	kapa_tcp_input(t->tcp, &p, t->now_ns, &p, &t->res);
+}
+
+/* Client data at stream offset @p off (acks the server's first byte). */
+static void
+c2s(struct tconn *t, uint64_t off, const uint8_t *d, uint32_t len, uint8_t extra)
+{
+	send_raw(t, 0, t->cisn + 1 + (uint32_t)off, t->sisn + 1,
+		 KAPA_TCP_ACK | extra, d, len, 0xff);
+}
+
+static void
+s2c(struct tconn *t, uint64_t off, const uint8_t *d, uint32_t len, uint8_t extra)
+{
+	send_raw(t, 1, t->sisn + 1 + (uint32_t)off, t->cisn + 1,
+		 KAPA_TCP_ACK | extra, d, len, 0xff);
+}
+
+/* Pure ack from one side acknowledging the peer's stream offset @p off. */
+static void
+ack_to(struct tconn *t, int from_srv, uint64_t my_off, uint64_t peer_off)
+{
+	if (from_srv)
+		send_raw(t, 1, t->sisn + 1 + (uint32_t)my_off,
+			 t->cisn + 1 + (uint32_t)peer_off, KAPA_TCP_ACK, NULL, 0, 0xff);
+	else
+		send_raw(t, 0, t->cisn + 1 + (uint32_t)my_off,
+			 t->sisn + 1 + (uint32_t)peer_off, KAPA_TCP_ACK, NULL, 0, 0xff);
+}
+
+static void
+handshake(struct tconn *t, uint8_t cws, uint8_t sws)
+{
+	send_raw(t, 0, t->cisn, 0, KAPA_TCP_SYN, NULL, 0, cws);
+	send_raw(t, 1, t->sisn, t->cisn + 1, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, sws);
+	send_raw(t, 0, t->cisn + 1, t->sisn + 1, KAPA_TCP_ACK, NULL, 0, 0xff);
+}
+
+static struct kapa_conn *
+tconn_conn(struct tconn *t)
+{
+	return kapa_flow_conn(kapa_tcp_table(t->tcp), (uint32_t)t->res.idx);
+}
+
+/* Deterministic PRNG (xorshift64*), so failures reproduce. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint32_t
+rng_below(uint32_t n)
+{
+	return (uint32_t)(rng() % n);
+}
+
+static void
+fill_msg(uint8_t *m, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		m[i] = (uint8_t)('a' + rng_below(26));
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void
+test_handshake_and_data(void)
+{
+	static const uint8_t req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const uint8_t rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const struct kapa_tcp_stats *st;
+	const struct kapa_flow_stats *fs;
+	struct kapa_conn *c;
+	struct tconn t;
+	uint32_t rl = sizeof(req) - 1, sl = sizeof(rsp) - 1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40000, 80, 1000, 5000);
+	handshake(&t, 7, 9);
+	CU_ASSERT_EQUAL(t.res.idx >= 0, 1);
+	CU_ASSERT_EQUAL(t.res.dir, KAPA_DIR_C2S);
+	c = tconn_conn(&t);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_ESTABLISHED);
+	CU_ASSERT_FALSE(c->flags & (KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED));
+	CU_ASSERT_FALSE(c->flags & KAPA_CONN_EMBRYONIC);
+	/* RFC 7323: both SYNs carried the option, so both shifts apply. */
+	CU_ASSERT(c->half[KAPA_DIR_C2S].flags & KAPA_HALF_WSCALE);
+	CU_ASSERT(c->half[KAPA_DIR_S2C].flags & KAPA_HALF_WSCALE);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_C2S].wscale, 7);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_S2C].wscale, 9);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_C2S].base_seq, 1001);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_S2C].base_seq, 5001);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_OPEN], 1);
+
+	c2s(&t, 0, req, rl, KAPA_TCP_PSH);
+	CU_ASSERT_EQUAL(t.res.dir, KAPA_DIR_C2S);
+	s2c(&t, 0, rsp, sl, KAPA_TCP_PSH);
+	CU_ASSERT_EQUAL(t.res.dir, KAPA_DIR_S2C);
+	ack_to(&t, 0, rl, sl);
+	ack_to(&t, 1, sl, rl);
+	CU_ASSERT_EQUAL(R.d[0].bytes, rl);
+	CU_ASSERT_EQUAL(R.d[1].bytes, sl);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, req, rl), 0);
+	CU_ASSERT_EQUAL(memcmp(R.d[1].buf, rsp, sl), 0);
+	CU_ASSERT_EQUAL(R.data_without_pkt, 0);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_C2S].ack, 5001 + sl);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_S2C].ack, 1001 + rl);
+	CU_ASSERT_EQUAL(c->mac[KAPA_DIR_C2S][5], 1);
+	CU_ASSERT_EQUAL(c->mac[KAPA_DIR_S2C][5], 2);
+
+	/* FIN each way. */
+	c2s(&t, rl, NULL, 0, KAPA_TCP_FIN);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_CLOSING);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_C2S].state, KAPA_HALF_CLOSED);
+	s2c(&t, sl, NULL, 0, KAPA_TCP_FIN);
+	ack_to(&t, 0, rl + 1, sl + 1);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_CLOSED);
+	CU_ASSERT_EQUAL(R.d[0].fin, 1);
+	CU_ASSERT_EQUAL(R.d[0].fin_off, rl);
+	CU_ASSERT_EQUAL(R.d[1].fin_off, sl);
+	CU_ASSERT_EQUAL(R.d[0].order_errors + R.d[1].order_errors, 0);
+
+	st = kapa_tcp_stats(tcp);
+	CU_ASSERT_EQUAL(st->conns_opened, 1);
+	CU_ASSERT_EQUAL(st->bytes_delivered, rl + sl);
+	CU_ASSERT_EQUAL(st->pkts[KAPA_PKT_TCP], 10);
+
+	/* The closed connection lingers, then leaves through the timer. */
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 1);
+	kapa_tcp_advance(tcp, t.now_ns + 5000000000ull, 100);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(R.ev[last_event(KAPA_EV_CLOSE)].had_pkt, 0);
+	fs = kapa_flow_stats(kapa_tcp_table(tcp));
+	CU_ASSERT_EQUAL(fs->released[KAPA_REL_CLOSED], 1);
+	CU_ASSERT_EQUAL(R.expire_calls, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Window scaling only when both SYNs carry the option. */
+static void
+test_wscale_one_sided(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct kapa_conn *c;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40001, 80, 1, 2);
+	handshake(&t, 0xff, 5);	/* client sent no option */
+	c = tconn_conn(&t);
+	CU_ASSERT_FALSE(c->half[0].flags & KAPA_HALF_WSCALE);
+	CU_ASSERT_FALSE(c->half[1].flags & KAPA_HALF_WSCALE);
+	CU_ASSERT_EQUAL(c->half[1].wscale, 0);
+	kapa_tcp_destroy(tcp);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+}
+
+/* Every order of five segments (the last with FIN) gives the message. */
+static void
+test_permutations(void)
+{
+	static const uint32_t cut[6] = {0, 7, 19, 26, 40, 50};
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	int perm[5] = {0, 1, 2, 3, 4};
+	uint8_t msg[50];
+	uint32_t n = 0, good = 0, i, j, k;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(msg, sizeof(msg));
+	for (;;) {
+		rec_reset();
+		tconn_init(&t, tcp, (uint16_t)(20000 + n), 80, 100 * n, 7);
+		handshake(&t, 0xff, 0xff);
+		for (i = 0; i < 5; i++) {
+			int s = perm[i];
+
+			c2s(&t, cut[s], msg + cut[s], cut[s + 1] - cut[s],
+			    s == 4 ? KAPA_TCP_FIN : 0);
+		}
+		if (R.d[0].bytes == 50 && memcmp(R.d[0].buf, msg, 50) == 0 &&
+		    R.d[0].fin && R.d[0].fin_off == 50 && R.d[0].order_errors == 0 &&
+		    R.d[0].data_after_fin == 0 && R.count[KAPA_EV_GAP] == 0 &&
+		    tconn_conn(&t)->half[0].ooo_bytes == 0)
+			good++;
+		n++;
+		/* next permutation (lexicographic) */
+		for (i = 3; i != UINT32_MAX && perm[i] > perm[i + 1]; i--)
+			;
+		if (i == UINT32_MAX)
+			break;
+		for (j = 4; perm[j] < perm[i]; j--)
+			;
+		k = perm[i]; perm[i] = perm[j]; perm[j] = k;
+		for (i = i + 1, j = 4; i < j; i++, j--) {
+			k = perm[i]; perm[i] = perm[j]; perm[j] = k;
+		}
+	}
+	CU_ASSERT_EQUAL(n, 120);
+	CU_ASSERT_EQUAL(good, 120);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->bytes_inconsistent, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+struct seg {
+	uint32_t off, len;
+};
+
+static void
+shuffle(struct seg *s, uint32_t n)
+{
+	uint32_t i, j;
+	struct seg x;
+
+	for (i = n - 1; i > 0 && n > 1; i--) {
+		j = rng_below(i + 1);
+		x = s[i]; s[i] = s[j]; s[j] = x;
+	}
+}
+
+/*
+ * Random splits, reordered, with duplicates cut at other boundaries: the
+ * stream is always the message, with no gap and nothing inconsistent.
+ */
+static void
+test_random_splits(void)
+{
+	static uint8_t msg[6000];
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct seg segs[128];
+	uint32_t it, ok = 0, iters = 400;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	for (it = 0; it < iters; it++) {
+		uint32_t len = 1 + rng_below(sizeof(msg));
+		uint32_t nseg = 0, off = 0, ndup, i;
+
+		fill_msg(msg, len);
+		while (off < len && nseg < 40) {
+			uint32_t l = 1 + rng_below(nseg == 39 ? len - off : RTE_MIN(len - off, 1500u));
+
+			segs[nseg].off = off;
+			segs[nseg].len = l;
+			nseg++;
+			off += l;
+		}
+		if (off < len) {
+			segs[nseg - 1].len += len - off;
+		}
+		ndup = rng_below(20);
+		for (i = 0; i < ndup; i++) {
+			uint32_t a = rng_below(len), b = a + 1 + rng_below(RTE_MIN(len - a, 1500u));
+
+			segs[nseg].off = a;
+			segs[nseg].len = b - a;
+			nseg++;
+		}
+		shuffle(segs, nseg);
+		rec_reset();
+		tconn_init(&t, tcp, (uint16_t)(1024 + it), 8080, (uint32_t)rng(), (uint32_t)rng());
+		handshake(&t, 0xff, 0xff);
+		for (i = 0; i < nseg; i++) {
+			s2c(&t, segs[i].off, msg + segs[i].off, segs[i].len, 0);
+			if (tconn_conn(&t)->half[1].ooo_bytes > 65536)
+				break;
+		}
+		if (R.d[1].bytes == len && memcmp(R.d[1].buf, msg, len) == 0 &&
+		    R.d[1].order_errors == 0 && R.count[KAPA_EV_GAP] == 0 &&
+		    tconn_conn(&t)->half[1].ooo_bytes == 0 &&
+		    tconn_conn(&t)->half[1].ooo_head == KAPA_NIL)
+			ok++;
+		/* Free the entry so that the table never fills. */
+		kapa_tcp_close(tcp, (uint32_t)t.res.idx);
+	}
+	CU_ASSERT_EQUAL(ok, iters);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->bytes_inconsistent, 0);
+	CU_ASSERT(kapa_tcp_stats(tcp)->bytes_overlap > 0);
+	CU_ASSERT(kapa_tcp_stats(tcp)->segs_ooo > 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * Tight limits and a small pool, random order, many connections at once:
+ * held bytes stay under every cap after every segment, every delivered byte
+ * is the message's byte at its offset, and each stream ends up complete
+ * (delivered or skipped) with offsets contiguous.
+ */
+static void
+test_random_under_caps(void)
+{
+	static uint8_t msg[8][4000];
+	const struct tconf tc = {.max_bytes = 3000, .max_segs = 5, .pool_bytes = 12 * 2048};
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	struct seg segs[8][64];
+	uint32_t nseg[8], pos[8], lens[8];
+	struct tconn t[8];
+	uint32_t it, bad = 0, over = 0, incomplete = 0, c, i;
+	uint64_t gaps_before;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	for (it = 0; it < 40; it++) {
+		rec_reset();
+		/* Eight connections interleaved; only the recorder of the one
+		 * whose data arrives is checked, so give each its own copy. */
+		for (c = 0; c < 8; c++) {
+			uint32_t off = 0;
+
+			lens[c] = 1 + rng_below(sizeof(msg[c]));
+			fill_msg(msg[c], lens[c]);
+			nseg[c] = 0;
+			while (off < lens[c]) {
+				uint32_t l = 1 + rng_below(RTE_MIN(lens[c] - off, 700u));
+
+				segs[c][nseg[c]].off = off;
+				segs[c][nseg[c]].len = l;
+				nseg[c]++;
+				off += l;
+				if (nseg[c] == 63) {
+					segs[c][nseg[c] - 1].len += lens[c] - off;
+					off = lens[c];
+				}
+			}
+			shuffle(segs[c], nseg[c]);
+			pos[c] = 0;
+			tconn_init(&t[c], tcp, (uint16_t)(30000 + c), 80,
+				   (uint32_t)rng(), (uint32_t)rng());
+			handshake(&t[c], 0xff, 0xff);
+		}
+		gaps_before = kapa_tcp_stats(tcp)->gaps;
+		for (;;) {
+			int any = 0;
+
+			for (c = 0; c < 8; c++) {
+				struct kapa_conn *cn;
+
+				if (pos[c] == nseg[c])
+					continue;
+				any = 1;
+				i = pos[c]++;
+				c2s(&t[c], segs[c][i].off, msg[c] + segs[c][i].off,
+				    segs[c][i].len, 0);
+				cn = tconn_conn(&t[c]);
+				if (cn->half[0].ooo_bytes > tc.max_bytes ||
+				    cn->half[0].ooo_segs > tc.max_segs ||
+				    kapa_tcp_ooo_bytes(tcp) > tc.pool_bytes)
+					over++;
+			}
+			if (!any)
+				break;
+		}
+		/* The recorder mixes connections; check per connection via
+		 * the half state and the stream of the last one alone. */
+		for (c = 0; c < 8; c++) {
+			struct kapa_conn *cn = tconn_conn(&t[c]);
+
+			if (cn->half[0].next_off != lens[c] || cn->half[0].ooo_bytes != 0)
+				incomplete++;
+			kapa_tcp_close(tcp, (uint32_t)t[c].res.idx);
+		}
+		(void)gaps_before;
+	}
+	CU_ASSERT_EQUAL(over, 0);
+	CU_ASSERT_EQUAL(incomplete, 0);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(kapa_tcp_stats(tcp)->gap_limit_conn > 0);
+	CU_ASSERT(kapa_tcp_stats(tcp)->gap_limit_global > 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* One connection under tight caps: delivered bytes are the message's. */
+static void
+test_random_gaps_content(void)
+{
+	static uint8_t msg[20000];
+	const struct tconf tc = {.max_bytes = 2500, .max_segs = 3};
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	struct seg segs[128];
+	uint32_t it, wrong = 0, incomplete = 0, i, o;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	for (it = 0; it < 100; it++) {
+		uint32_t len = 1000 + rng_below(sizeof(msg) - 1000), off = 0, n = 0;
+
+		fill_msg(msg, len);
+		while (off < len) {
+			uint32_t l = 1 + rng_below(RTE_MIN(len - off, 1460u));
+
+			if (n == 127)
+				l = len - off;
+			segs[n].off = off;
+			segs[n].len = l;
+			n++;
+			off += l;
+		}
+		shuffle(segs, n);
+		rec_reset();
+		tconn_init(&t, tcp, 45000, 80, (uint32_t)rng(), 1);
+		handshake(&t, 0xff, 0xff);
+		for (i = 0; i < n; i++)
+			c2s(&t, segs[i].off, msg + segs[i].off, segs[i].len, 0);
+		for (o = 0; o < len; o++)
+			if (R.d[0].seen[o] && R.d[0].buf[o] != msg[o])
+				wrong++;
+		if (R.d[0].next != len || R.d[0].bytes + R.d[0].gap_bytes != len ||
+		    R.d[0].order_errors != 0)
+			incomplete++;
+		if (R.d[0].ngaps != 0 && !(tconn_conn(&t)->half[0].flags & KAPA_HALF_GAP))
+			incomplete++;
+		kapa_tcp_close(tcp, (uint32_t)t.res.idx);
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(incomplete, 0);
+	CU_ASSERT(kapa_tcp_stats(tcp)->gaps > 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Overlaps: the bytes seen first win, the differing ones are counted. */
+static void
+test_conflicting_overlaps(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint8_t a[64], b[64], x[64], y[64];
+	const struct kapa_tcp_stats *st;
+	struct tconn t;
+	uint64_t o;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	memset(a, 'A', sizeof(a));
+	memset(b, 'B', sizeof(b));
+	memset(x, 'X', sizeof(x));
+	memset(y, 'Y', sizeof(y));
+	rec_reset();
+	tconn_init(&t, tcp, 40002, 80, 0x12345678, 0x9abcdef0);
+	handshake(&t, 0xff, 0xff);
+	st = kapa_tcp_stats(tcp);
+
+	/* Held [10,20) 'A', then in-order [0,30) 'B'. */
+	c2s(&t, 10, a, 10, 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 10);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 0);
+	c2s(&t, 0, b, 30, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 30);
+	for (o = 0; o < 30; o++)
+		CU_ASSERT_EQUAL(R.d[0].buf[o], (o >= 10 && o < 20) ? 'A' : 'B');
+	CU_ASSERT_EQUAL(st->bytes_overlap, 10);
+	CU_ASSERT_EQUAL(st->bytes_inconsistent, 10);
+
+	/* Held against held: [40,50) 'X' first, [35,55) 'Y', fill [30,35). */
+	c2s(&t, 40, x, 10, 0);
+	c2s(&t, 35, y, 20, 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 20);
+	CU_ASSERT_EQUAL(st->bytes_inconsistent, 20);
+	c2s(&t, 30, b, 5, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 55);
+	for (o = 30; o < 55; o++)
+		CU_ASSERT_EQUAL(R.d[0].buf[o], o < 35 ? 'B' : (o >= 40 && o < 50) ? 'X' : 'Y');
+
+	/* Same bytes again: overlap, but nothing inconsistent. */
+	c2s(&t, 60, a, 10, 0);
+	c2s(&t, 60, a, 10, 0);
+	CU_ASSERT_EQUAL(st->bytes_inconsistent, 20);
+	CU_ASSERT_EQUAL(st->bytes_overlap, 30);
+
+	/* Already delivered: a retransmission, not compared, not delivered. */
+	c2s(&t, 0, x, 30, 0);
+	CU_ASSERT_EQUAL(st->segs_retrans, 1);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 55);
+	CU_ASSERT_EQUAL(R.d[0].order_errors, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* A hole that never fills: GAP when the per-direction byte limit is hit. */
+static void
+test_gap_on_byte_limit(void)
+{
+	const struct tconf tc = {.max_bytes = 1000, .max_segs = 64};
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	uint8_t m[3000];
+	struct tconn t;
+	int g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40003, 80, 77, 88);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 100, 0);
+	/* [100,200) is lost; hold [200,1100) (900 bytes). */
+	c2s(&t, 200, m + 200, 500, 0);
+	c2s(&t, 700, m + 700, 400, 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 900);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	/* 200 more would pass 1000: the hole is given up. */
+	c2s(&t, 1100, m + 1100, 200, 0);
+	g = last_event(KAPA_EV_GAP);
+	CU_ASSERT_FATAL(g >= 0);
+	CU_ASSERT_EQUAL(R.ev[g].off, 100);
+	CU_ASSERT_EQUAL(R.ev[g].len, 100);
+	CU_ASSERT_EQUAL(R.d[0].next, 1300);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf + 200, m + 200, 1100), 0);
+	CU_ASSERT(tconn_conn(&t)->half[0].flags & KAPA_HALF_GAP);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->gap_limit_conn, 1);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	/* Later bytes continue at their true offsets. */
+	c2s(&t, 1300, m + 1300, 50, 0);
+	CU_ASSERT_EQUAL(R.d[0].next, 1350);
+	CU_ASSERT_EQUAL(R.d[0].order_errors, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* ... and when the per-direction segment limit is hit. */
+static void
+test_gap_on_seg_limit(void)
+{
+	const struct tconf tc = {.max_bytes = 65536, .max_segs = 4};
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	uint8_t m[1000];
+	struct tconn t;
+	int g, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40004, 80, 0, 0);
+	handshake(&t, 0xff, 0xff);
+	/* Four separate held pieces: [20,30) [40,50) [60,70) [80,90). */
+	for (i = 1; i <= 4; i++)
+		c2s(&t, 20u * i, m + 20 * i, 10, 0);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[0].ooo_segs, 4);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	c2s(&t, 100, m + 100, 10, 0);
+	g = last_event(KAPA_EV_GAP);
+	CU_ASSERT_FATAL(g >= 0);
+	CU_ASSERT_EQUAL(R.ev[g].off, 0);
+	CU_ASSERT_EQUAL(R.ev[g].len, 20);
+	/* [20,30) delivered, then the next hole; the new piece is held. */
+	CU_ASSERT_EQUAL(R.d[0].next, 30);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[0].ooo_segs, 4);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->gap_limit_conn, 1);
+	CU_ASSERT(tconn_conn(&t)->half[0].ooo_segs <= 4);
+	kapa_tcp_destroy(tcp);
+}
+
+/* ... and when the global pool is empty. */
+static void
+test_gap_on_global_cap(void)
+{
+	const struct tconf tc = {.pool_bytes = 2 * KAPA_REASM_CHUNK_SIZE};
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	struct tconn t1, t2;
+	uint8_t m[4000];
+	int g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t1, tcp, 40005, 80, 10, 20);
+	tconn_init(&t2, tcp, 40006, 80, 30, 40);
+	handshake(&t1, 0xff, 0xff);
+	handshake(&t2, 0xff, 0xff);
+	/* t1 holds two chunks' worth: the pool is empty. */
+	c2s(&t1, 100, m + 100, KAPA_REASM_CHUNK_DATA, 0);
+	c2s(&t1, 100 + KAPA_REASM_CHUNK_DATA + 10, m, 10, 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), KAPA_REASM_CHUNK_DATA + 10);
+	/* t2 cannot hold anything: it skips to its segment at once. */
+	rec_reset();
+	c2s(&t2, 500, m, 100, 0);
+	g = last_event(KAPA_EV_GAP);
+	CU_ASSERT_FATAL(g >= 0);
+	CU_ASSERT_EQUAL(R.ev[g].idx, (uint32_t)t2.res.idx);
+	CU_ASSERT_EQUAL(R.ev[g].off, 0);
+	CU_ASSERT_EQUAL(R.ev[g].len, 500);
+	CU_ASSERT_EQUAL(R.d[0].next, 600);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->gap_limit_global, 1);
+	CU_ASSERT(kapa_tcp_ooo_bytes(tcp) <= 2 * KAPA_REASM_CHUNK_DATA);
+	/* t1 still has its held bytes, and gets them when the hole fills. */
+	rec_reset();
+	c2s(&t1, 0, m, 100, 0);
+	CU_ASSERT_EQUAL(R.d[0].next, 100 + KAPA_REASM_CHUNK_DATA);
+	kapa_tcp_destroy(tcp);
+}
+
+/* The receiver acks bytes kapa never saw: GAP at once, up to the held data. */
+static void
+test_gap_on_acked_hole(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint8_t m[100];
+	struct tconn t;
+	int g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40007, 80, 0xfffffff0, 1234);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 10, 0);
+	c2s(&t, 20, m + 20, 10, 0);	/* [10,20) lost before the tap */
+	CU_ASSERT_EQUAL(R.d[0].next, 10);
+	ack_to(&t, 1, 0, 30);		/* the server got it all */
+	g = last_event(KAPA_EV_GAP);
+	CU_ASSERT_FATAL(g >= 0);
+	CU_ASSERT_EQUAL(R.ev[g].off, 10);
+	CU_ASSERT_EQUAL(R.ev[g].len, 10);
+	CU_ASSERT_EQUAL(R.d[0].next, 30);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf + 20, m + 20, 10), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->gap_acked_hole, 1);
+	/* Nothing held, the tail lost: the ack alone skips it. */
+	ack_to(&t, 1, 0, 45);
+	CU_ASSERT_EQUAL(R.d[0].next, 45);
+	CU_ASSERT_EQUAL(R.d[0].gap_bytes, 25);
+	/* An ack behind next_off changes nothing. */
+	ack_to(&t, 1, 0, 40);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 2);
+	CU_ASSERT_EQUAL(R.d[0].order_errors, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Sequence numbers wrap at 2^32 inside a connection. */
+static void
+test_wraparound(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	static uint8_t m[3000];
+	struct tconn t;
+	uint32_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40008, 80, 0xffffff00, 0xfffffffe);
+	handshake(&t, 0xff, 0xff);
+	/* Out of order across the wrap, both ways. */
+	c2s(&t, 1000, m + 1000, 2000, 0);
+	c2s(&t, 200, m + 200, 800, 0);
+	c2s(&t, 0, m, 200, 0);
+	for (i = 3000; i > 0; i -= 300)
+		s2c(&t, i - 300, m + i - 300, 300, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 3000);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 3000);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, m, 3000), 0);
+	CU_ASSERT_EQUAL(memcmp(R.d[1].buf, m, 3000), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->out_of_window, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* More than 4 GiB through one direction: offsets keep growing past 2^32. */
+static void
+test_long_stream(void)
+{
+	static uint8_t blk[65000];
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const uint64_t total = (5ull << 30) + 12345;
+	uint64_t off = 0;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40009, 80, 0x80000000u, 3);
+	handshake(&t, 0xff, 0xff);
+	while (off < total) {
+		uint32_t l = (uint32_t)RTE_MIN((uint64_t)sizeof(blk), total - off);
+
+		/* Every 1000th segment arrives after the next one. */
+		if ((off / sizeof(blk)) % 1000 == 999 && off + 2 * sizeof(blk) < total) {
+			s2c(&t, off + sizeof(blk), blk, sizeof(blk), 0);
+			s2c(&t, off, blk, sizeof(blk), 0);
+			off += 2 * sizeof(blk);
+			continue;
+		}
+		s2c(&t, off, blk, l, 0);
+		off += l;
+	}
+	CU_ASSERT_EQUAL(R.d[1].next, total);
+	CU_ASSERT_EQUAL(R.d[1].bytes, total);
+	CU_ASSERT_EQUAL(R.d[1].order_errors, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[1].next_off, total);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Data on the SYN (TFO) is stream offset 0; a copy on a SYN retransmit is
+ * a retransmission. */
+static void
+test_data_on_syn(void)
+{
+	static const uint8_t d[] = "hello";
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40010, 80, 500, 900);
+	send_raw(&t, 0, 500, 0, KAPA_TCP_SYN, d, 5, 0xff);
+	CU_ASSERT_EQUAL(t.res.is_new, 1);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 5);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, d, 5), 0);
+	send_raw(&t, 0, 500, 0, KAPA_TCP_SYN, d, 5, 0xff);
+	CU_ASSERT_EQUAL(t.res.is_new, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_OPEN], 1);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 5);
+	send_raw(&t, 1, 900, 506, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, 0xff);
+	c2s(&t, 5, (const uint8_t *)" world", 6, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 11);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, "hello world", 11), 0);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_ESTABLISHED);
+	kapa_tcp_destroy(tcp);
+}
+
+/* A FIN that overtakes its data is delivered after the data. */
+static void
+test_fin_before_data(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint8_t m[30];
+	struct tconn t;
+	int f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40011, 80, 1, 1);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 10, 0);
+	c2s(&t, 20, m + 20, 10, KAPA_TCP_FIN);	/* data + FIN, early */
+	c2s(&t, 30, NULL, 0, KAPA_TCP_FIN);	/* the FIN again, alone */
+	CU_ASSERT_EQUAL(R.d[0].fin, 0);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[0].state, KAPA_HALF_FIN);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_CLOSING);
+	c2s(&t, 10, m + 10, 10, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 30);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, m, 30), 0);
+	CU_ASSERT_EQUAL(R.d[0].fin, 1);
+	CU_ASSERT_EQUAL(R.d[0].fin_off, 30);
+	f = last_event(KAPA_EV_FIN);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_FIN], 1);
+	CU_ASSERT_EQUAL(R.ev[f].dir, KAPA_DIR_C2S);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[0].state, KAPA_HALF_CLOSED);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	/* Bytes past the FIN are never delivered. */
+	c2s(&t, 30, m, 10, 0);
+	CU_ASSERT_EQUAL(R.d[0].data_after_fin, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 30);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Only an RST at exactly the next sequence number ends the connection. */
+static void
+test_rst_exact(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const struct kapa_tcp_stats *st;
+	uint8_t m[100];
+	struct tconn t;
+	uint32_t next;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40012, 80, 1000, 2000);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 100, 0);
+	ack_to(&t, 1, 0, 100);
+	next = 1000 + 1 + 100;
+	send_raw(&t, 0, next + 1, 0, KAPA_TCP_RST, NULL, 0, 0xff);	/* off by one */
+	send_raw(&t, 0, next - 1, 0, KAPA_TCP_RST, NULL, 0, 0xff);
+	send_raw(&t, 0, next + 20000, 0, KAPA_TCP_RST, NULL, 0, 0xff);	/* in window */
+	send_raw(&t, 0, next + 0x40000000, 0, KAPA_TCP_RST, NULL, 0, 0xff);
+	send_raw(&t, 1, 2001 + 1, 0, KAPA_TCP_RST | KAPA_TCP_ACK, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(st->rst_ignored, 5);
+	CU_ASSERT_EQUAL(st->rst_accepted, 0);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_ESTABLISHED);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_RESET], 0);
+	/* Tracking goes on after the ignored resets. */
+	c2s(&t, 100, m, 10, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 110);
+	send_raw(&t, 0, next + 10, 0, KAPA_TCP_RST, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(st->rst_accepted, 1);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_CLOSED);
+	CU_ASSERT(tconn_conn(&t)->flags & KAPA_CONN_RESET);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_RESET], 1);
+	CU_ASSERT_EQUAL(R.ev[last_event(KAPA_EV_RESET)].dir, KAPA_DIR_C2S);
+	/* Late data after the reset is not delivered. */
+	c2s(&t, 110, m, 10, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 110);
+	kapa_tcp_destroy(tcp);
+
+	/* From the server, at exactly its next sequence (what the client acked). */
+	tcp = make_tcp(NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40013, 80, 1000, 2000);
+	handshake(&t, 0xff, 0xff);
+	s2c(&t, 0, m, 50, 0);
+	send_raw(&t, 1, 2001 + 50, 1001, KAPA_TCP_RST | KAPA_TCP_ACK, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(st->rst_accepted, 1);
+	CU_ASSERT_EQUAL(R.ev[last_event(KAPA_EV_RESET)].dir, KAPA_DIR_S2C);
+	kapa_tcp_destroy(tcp);
+
+	/* Refused connection: RST+ACK of exactly ISN + 1 in SYN_SENT. */
+	tcp = make_tcp(NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40014, 80, 7000, 0);
+	send_raw(&t, 0, 7000, 0, KAPA_TCP_SYN, NULL, 0, 0xff);
+	send_raw(&t, 1, 0, 7002, KAPA_TCP_RST | KAPA_TCP_ACK, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(st->rst_ignored, 1);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_SYN_SENT);
+	send_raw(&t, 1, 0, 7001, KAPA_TCP_RST | KAPA_TCP_ACK, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(st->rst_accepted, 1);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_CLOSED);
+	/* An RST for no connection is only counted. */
+	tconn_init(&t, tcp, 40015, 80, 1, 1);
+	send_raw(&t, 0, 5, 0, KAPA_TCP_RST, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(t.res.idx, -1);
+	CU_ASSERT_EQUAL(st->no_conn, 1);
+	kapa_tcp_destroy(tcp);
+}
+
+/* SYN/ACK first: roles known, marked mid-stream, not guessed. */
+static void
+test_synack_pickup(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct kapa_conn *c;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40016, 9999, 100, 200);
+	send_raw(&t, 1, 200, 101, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, 6);
+	CU_ASSERT_EQUAL(t.res.is_new, 1);
+	CU_ASSERT_EQUAL(t.res.dir, KAPA_DIR_S2C);
+	c = tconn_conn(&t);
+	CU_ASSERT(c->flags & KAPA_CONN_MIDSTREAM);
+	CU_ASSERT_FALSE(c->flags & KAPA_CONN_ROLE_GUESSED);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_SYN_RCVD);
+	CU_ASSERT_EQUAL(R.ev[0].ev, KAPA_EV_OPEN);
+	c2s(&t, 0, (const uint8_t *)"GET", 3, 0);
+	CU_ASSERT_EQUAL(t.res.dir, KAPA_DIR_C2S);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_ESTABLISHED);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 3);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->conns_midstream, 1);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Data first: picked up mid-stream, roles guessed from the ports. */
+static void
+test_midstream_pickup(void)
+{
+	static const struct {
+		uint16_t sender, receiver;
+		int sender_is_server;
+	} cases[] = {
+		{8080, 50000, 1}, {40000, 443, 0}, {3128, 1025, 1},
+		{50000, 40000, 0}, {40000, 50000, 1}, {80, 443, 1},
+	};
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint8_t m[40];
+	struct kapa_conn *c;
+	struct tconn t;
+	unsigned i, d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		rec_reset();
+		/* tconn "client" = the sender here. */
+		tconn_init(&t, tcp, cases[i].sender, cases[i].receiver,
+			   0xfffffff0 + i, 77777);
+		c2s(&t, 0, m, 20, 0);
+		CU_ASSERT_EQUAL_FATAL(t.res.is_new, 1);
+		c = tconn_conn(&t);
+		d = t.res.dir;
+		CU_ASSERT_EQUAL(d, cases[i].sender_is_server ?
+				KAPA_DIR_S2C : KAPA_DIR_C2S);
+		CU_ASSERT(c->flags & KAPA_CONN_MIDSTREAM);
+		CU_ASSERT(c->flags & KAPA_CONN_ROLE_GUESSED);
+		CU_ASSERT_EQUAL(c->state, KAPA_CONN_ESTABLISHED);
+		CU_ASSERT_EQUAL(R.d[d].bytes, 20);
+		/* The peer's stream starts at the ack of the first packet. */
+		s2c(&t, 0, m + 20, 20, 0);
+		CU_ASSERT_EQUAL(t.res.dir, !d);
+		CU_ASSERT_EQUAL(R.d[!d].bytes, 20);
+		CU_ASSERT_EQUAL(memcmp(R.d[!d].buf, m + 20, 20), 0);
+		c2s(&t, 20, m, 5, 0);
+		CU_ASSERT_EQUAL(R.d[d].bytes, 25);
+	}
+	/* A pure ACK for no connection is ignored. */
+	tconn_init(&t, tcp, 1111, 2222, 1, 1);
+	ack_to(&t, 0, 0, 0);
+	CU_ASSERT_EQUAL(t.res.idx, -1);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->no_conn, 1);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->conns_midstream, RTE_DIM(cases));
+	kapa_tcp_destroy(tcp);
+}
+
+/* Port reuse: a SYN on a closed entry starts a new connection. */
+static void
+test_port_reuse(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const struct kapa_flow_stats *fs;
+	struct tconn t;
+	int32_t first;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fs = kapa_flow_stats(kapa_tcp_table(tcp));
+	rec_reset();
+	tconn_init(&t, tcp, 40017, 80, 1000, 2000);
+	handshake(&t, 0xff, 0xff);
+	first = t.res.idx;
+	/* A retransmitted SYN (same ISN) is the same connection. */
+	send_raw(&t, 0, 1000, 0, KAPA_TCP_SYN, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(t.res.is_new, 0);
+	CU_ASSERT_EQUAL(t.res.idx, first);
+	c2s(&t, 0, (const uint8_t *)"abc", 3, KAPA_TCP_FIN);
+	s2c(&t, 0, NULL, 0, KAPA_TCP_FIN);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_CLOSED);
+	/* Same 4-tuple, new ISN, within the linger. */
+	t.cisn = 90000;
+	t.sisn = 80000;
+	handshake(&t, 0xff, 0xff);
+	CU_ASSERT_EQUAL(fs->released[KAPA_REL_REPLACED], 1);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_OPEN], 2);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->syn_new_on_closed, 1);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_ESTABLISHED);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[0].base_seq, 90001);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 1);
+	/* A SYN with another ISN on an established connection: new too. */
+	t.cisn = 5;
+	send_raw(&t, 0, 5, 0, KAPA_TCP_SYN, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(fs->released[KAPA_REL_REPLACED], 2);
+	CU_ASSERT_EQUAL(t.res.is_new, 1);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->conns_opened, 3);
+	kapa_tcp_destroy(tcp);
+}
+
+/* The consumer stops the byte stream (opaque) or closes from a callback. */
+static void
+test_opaque_and_close(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint8_t m[300];
+	struct tconn t;
+	int32_t idx;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40018, 80, 1, 2);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 200, m + 200, 50, 0);	/* held */
+	R.opaque_at = 100;
+	c2s(&t, 0, m, 150, 0);
+	CU_ASSERT(tconn_conn(&t)->flags & KAPA_CONN_OPAQUE);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 150);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	c2s(&t, 150, m + 150, 50, 0);
+	c2s(&t, 250, m + 250, 50, KAPA_TCP_FIN);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 150);	/* nothing more delivered */
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[0].next_off, 300);	/* but tracked */
+	kapa_tcp_destroy(tcp);
+
+	tcp = make_tcp(NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40019, 80, 1, 2);
+	handshake(&t, 0xff, 0xff);
+	idx = t.res.idx;
+	R.close_at = 10;
+	c2s(&t, 0, m, 20, 0);
+	CU_ASSERT_EQUAL(t.res.idx, -1);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(R.ev[last_event(KAPA_EV_CLOSE)].idx, (uint32_t)idx);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	kapa_tcp_destroy(tcp);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+}
+
+/* Idle expiry asks the consumer; 0 frees, non-zero keeps. */
+static void
+test_idle_expiry(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40020, 80, 1, 2);
+	handshake(&t, 0xff, 0xff);
+	kapa_tcp_set_idle(tcp, (uint32_t)t.res.idx, 1000);
+	R.expire_answer = 5000;
+	kapa_tcp_advance(tcp, t.now_ns + 3000000000ull, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 1);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 1);
+	R.expire_answer = 0;
+	kapa_tcp_advance(tcp, t.now_ns + 10000000000ull, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 2);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(kapa_flow_stats(kapa_tcp_table(tcp))->released[KAPA_REL_IDLE], 1);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Far-off data is ignored; non-TCP packets are only counted. */
+static void
+test_out_of_window_and_classes(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct kapa_pkt p;
+	uint8_t m[10] = {0};
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40021, 80, 1, 2);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0x80000000u, m, 10, 0);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->out_of_window, 1);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	memset(&p, 0, sizeof(p));
+	p.cls = KAPA_PKT_NON_TCP;
+	kapa_tcp_input(tcp, &p, 1, NULL, &t.res);
+	CU_ASSERT_EQUAL(t.res.idx, -1);
+	p.cls = KAPA_PKT_MALFORMED;
+	p.bad = KAPA_BAD_TCP_DOFF;
+	kapa_tcp_input(tcp, &p, 1, NULL, &t.res);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->pkts[KAPA_PKT_NON_TCP], 1);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->bad[KAPA_BAD_TCP_DOFF], 1);
+	CU_ASSERT_STRING_EQUAL(kapa_stream_event_name(KAPA_EV_GAP), "gap");
+	kapa_tcp_destroy(tcp);
+}
+
+int
+kapa_unit_register(void)
+{
+	CU_pSuite s;
+	int rc;
+
+	rc = kapa_eal_init_offline("test_tcp", 256);
+	if (rc != 0) {
+		fprintf(stderr, "EAL: %d\n", rc);
+		return -1;
+	}
+	s = CU_add_suite("tcp", NULL, NULL);
+	if (s == NULL)
+		return -1;
+	if (CU_add_test(s, "handshake and data", test_handshake_and_data) == NULL ||
+	    CU_add_test(s, "wscale one-sided", test_wscale_one_sided) == NULL ||
+	    CU_add_test(s, "permutations of 5 segments", test_permutations) == NULL ||
+	    CU_add_test(s, "random splits, reorder, duplicates", test_random_splits) == NULL ||
+	    CU_add_test(s, "random under caps, many conns", test_random_under_caps) == NULL ||
+	    CU_add_test(s, "random gaps keep content", test_random_gaps_content) == NULL ||
+	    CU_add_test(s, "conflicting overlaps", test_conflicting_overlaps) == NULL ||
+	    CU_add_test(s, "gap on byte limit", test_gap_on_byte_limit) == NULL ||
+	    CU_add_test(s, "gap on segment limit", test_gap_on_seg_limit) == NULL ||
+	    CU_add_test(s, "gap on global cap", test_gap_on_global_cap) == NULL ||
+	    CU_add_test(s, "gap on acked hole", test_gap_on_acked_hole) == NULL ||
+	    CU_add_test(s, "sequence wraparound", test_wraparound) == NULL ||
+	    CU_add_test(s, "stream past 4 GiB", test_long_stream) == NULL ||
+	    CU_add_test(s, "data on SYN", test_data_on_syn) == NULL ||
+	    CU_add_test(s, "FIN before data", test_fin_before_data) == NULL ||
+	    CU_add_test(s, "RST exact only", test_rst_exact) == NULL ||
+	    CU_add_test(s, "SYN/ACK pickup", test_synack_pickup) == NULL ||
+	    CU_add_test(s, "mid-stream pickup, port guess", test_midstream_pickup) == NULL ||
+	    CU_add_test(s, "port reuse", test_port_reuse) == NULL ||
+	    CU_add_test(s, "opaque and close from callback", test_opaque_and_close) == NULL ||
+	    CU_add_test(s, "idle expiry", test_idle_expiry) == NULL ||
+	    CU_add_test(s, "out of window, classes", test_out_of_window_and_classes) == NULL)
+		return -1;
+	return 0;
+}
