@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness of kapa_pkt_parse(). The first input byte picks where the
+ * packet starts (enum kapa_l2_type, modulo 4); the rest is the packet, in a
+ * buffer that ends exactly where the input ends, so ASan sees any read past
+ * it. Beyond "no crash", every result must be coherent with the bytes it was
+ * made from; a violation aborts, which libFuzzer reports with the input.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kapa_pkt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "fuzz_pkt: %s:%d: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+static uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+/* What a TCP result says about the bytes must be true of the bytes. */
+static void
+check_tcp(const struct kapa_pkt *k)
+{
+	const uint8_t *d = k->data;
+	uint32_t doff;
+
+	CHECK(k->family == 4 || k->family == 6);
+	CHECK(k->ip_proto == 6);
+	CHECK(k->l3_off < k->l4_off);
+	CHECK((uint32_t)k->l4_off + 20 <= k->payload_off);
+	CHECK((uint64_t)k->payload_off + k->payload_len <= k->len);
+	doff = (uint32_t)(d[k->l4_off + 12] >> 4) * 4;
+	CHECK(k->payload_off == k->l4_off + doff);
+	CHECK(k->sport == rd16(d + k->l4_off) && k->sport != 0);
+	CHECK(k->dport == rd16(d + k->l4_off + 2) && k->dport != 0);
+	CHECK(k->tcp_flags == d[k->l4_off + 13]);
+	CHECK(k->opt.nsack <= KAPA_MAX_SACK);
+	CHECK(((k->opt.present & KAPA_OPT_SACK) != 0) == (k->opt.nsack != 0));
+	/* The payload ends exactly where the IP header says the datagram does. */
+	if (k->family == 4) {
+		CHECK((d[k->l3_off] >> 4) == 4);
+		CHECK(k->l4_off == k->l3_off + (d[k->l3_off] & 0x0f) * 4u);
+		CHECK(k->payload_off + k->payload_len ==
+		      k->l3_off + (uint32_t)rd16(d + k->l3_off + 2));
+		CHECK((rd16(d + k->l3_off + 6) & 0x3fff) == 0);
+	} else {
+		CHECK((d[k->l3_off] >> 4) == 6);
+		CHECK(k->l4_off >= k->l3_off + 40u);
+		CHECK(k->payload_off + k->payload_len ==
+		      k->l3_off + 40u + rd16(d + k->l3_off + 4));
+		CHECK(memcmp(k->src, d + k->l3_off + 8, 16) == 0);
+	}
+}
+
+static void
+check(const struct kapa_pkt *k, int cls, const uint8_t *buf, uint32_t len,
+      enum kapa_l2_type l2)
+{
+	CHECK(cls >= 0 && cls < KAPA_PKT_CLASS_MAX);
+	CHECK(k->cls == cls);
+	CHECK(k->data == buf && k->len == len);
+	CHECK((cls == KAPA_PKT_MALFORMED) == (k->bad != KAPA_BAD_NONE));
+	CHECK(k->bad < KAPA_BAD_MAX);
+	CHECK(k->nvlan <= KAPA_MAX_VLAN);
+	CHECK(k->family == 0 || k->family == 4 || k->family == 6);
+	CHECK(k->l3_off <= len && k->l4_off <= len);
+	CHECK((uint64_t)k->payload_off + k->payload_len <= len);
+	CHECK(kapa_pkt_class_name((unsigned)cls) != NULL);
+	CHECK(kapa_pkt_bad_name(k->bad) != NULL);
+	if (l2 != KAPA_L2_ETHER)
+		CHECK(k->nvlan == 0);
+	switch (cls) {
+	case KAPA_PKT_TCP:
+		check_tcp(k);
+		break;
+	case KAPA_PKT_NON_TCP:
+		CHECK(k->family == 4 || k->family == 6);
+		CHECK(k->ip_proto != 6);
+		break;
+	case KAPA_PKT_FRAGMENT:
+		CHECK(k->family == 4 || k->family == 6);
+		break;
+	case KAPA_PKT_NON_IP:
+		CHECK(l2 == KAPA_L2_ETHER && k->family == 0);
+		break;
+	default:
+		break;
+	}
+	if (cls != KAPA_PKT_TCP)
+		CHECK(k->payload_len == 0 || k->bad == KAPA_BAD_TCP_OPT ||
+		      k->bad == KAPA_BAD_TCP_PORT);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kapa_pkt a, b;
+	enum kapa_l2_type l2;
+	const uint8_t *buf;
+	uint32_t len;
+	int cls;
+
+	if (size == 0 || size > 65536)
+		return 0;
+	l2 = (enum kapa_l2_type)(data[0] & 3);
+	buf = data + 1;
+	len = (uint32_t)(size - 1);
+
+	memset(&a, 0x00, sizeof(a));
+	memset(&b, 0xff, sizeof(b));
+	cls = kapa_pkt_parse(buf, len, l2, &a);
+	check(&a, cls, buf, len, l2);
+	/* Nothing of what the struct held before may leak into the result. */
+	CHECK(kapa_pkt_parse(buf, len, l2, &b) == cls);
+	CHECK(a.bad == b.bad && a.family == b.family && a.nvlan == b.nvlan);
+	CHECK(a.l3_off == b.l3_off && a.l4_off == b.l4_off);
+	CHECK(a.payload_off == b.payload_off && a.payload_len == b.payload_len);
+	CHECK(a.ip_proto == b.ip_proto && a.sport == b.sport && a.dport == b.dport);
+	CHECK(a.seq == b.seq && a.ack == b.ack && a.win == b.win && a.urg == b.urg);
+	CHECK(a.tcp_flags == b.tcp_flags && a.opt.present == b.opt.present);
+	CHECK(a.opt.mss == b.opt.mss && a.opt.wscale == b.opt.wscale);
+	CHECK(a.opt.ts_val == b.opt.ts_val && a.opt.ts_ecr == b.opt.ts_ecr);
+	CHECK(a.opt.nsack == b.opt.nsack);
+	CHECK(memcmp(a.src, b.src, 16) == 0 && memcmp(a.dst, b.dst, 16) == 0);
+	CHECK(memcmp(a.eth_dst, b.eth_dst, 6) == 0 && memcmp(a.eth_src, b.eth_src, 6) == 0);
+	CHECK(memcmp(a.vlan_tpid, b.vlan_tpid, sizeof(a.vlan_tpid)) == 0);
+	CHECK(memcmp(a.vlan_tci, b.vlan_tci, sizeof(a.vlan_tci)) == 0);
+	CHECK(memcmp(a.opt.sack, b.opt.sack, sizeof(a.opt.sack[0]) * a.opt.nsack) == 0);
+	return 0;
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# One bounded libFuzzer run, as the meson `fuzz` suite does it:
+#
+#   run_fuzz.sh HARNESS WORK_DIR SEED_DIR [PCAP_DIR]
+#
+# New inputs go to WORK_DIR/corpus (in the build tree, never the source
+# tree); the checked-in SEED_DIR is read only; with PCAP_DIR, frames of the
+# captures there are added as seeds once (make_seeds.sh). Crash inputs land in
+# WORK_DIR. KAPA_FUZZ_SECONDS (default 30) bounds the run.
+set -eu
+
+harness=${1:?usage: run_fuzz.sh HARNESS WORK_DIR SEED_DIR [PCAP_DIR]}
+work=${2:?}
+seeds=${3:?}
+pcaps=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+
+mkdir -p "$work/corpus"
+set -- "$work/corpus" "$seeds"
+if [ -n "$pcaps" ]; then
+	if [ ! -d "$work/pcap_seeds" ]; then
+		"$here/make_seeds.sh" "$work/pcap_seeds.tmp" "$pcaps"
+		mv "$work/pcap_seeds.tmp" "$work/pcap_seeds"
+	fi
+	set -- "$@" "$work/pcap_seeds"
+fi
+exec "$harness" -max_total_time="${KAPA_FUZZ_SECONDS:-30}" -timeout=10 \
+	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" "$@"
