@@ -1,0 +1,1309 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the HTTP/1.x tracker, driven through its stream ops with a
+ * hand-made stream context (no TCP core): whole exchanges cut at every byte
+ * and at random multi-cuts must give the same messages and persistence
+ * decisions as the uncut feed; each adversarial case has its own test.
+ *
+ * TCP-level cases (overlapping retransmissions, urgent data, out-of-order
+ * segments) are the TCP core's to turn into first-wins ordered bytes and GAP
+ * events; here they are covered at the tracker's level: what it receives.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "kapa_http.h"
+#include "unit.h"
+
+#define C2S KAPA_DIR_C2S
+#define S2C KAPA_DIR_S2C
+
+/* ---- what the tracker reported ----------------------------------------- */
+
+#define MAX_MSGS 64
+
+struct rec_msg {
+	bool is_request;
+	uint32_t index;
+	uint64_t off;
+	uint16_t status;
+	uint8_t body;
+	uint64_t content_length;
+	bool persistent, ka_effective;
+	uint8_t conn_flags;
+	uint8_t ntokens;
+	char tokens[256];	/* tokens joined with '|' */
+	bool has_t, has_m;
+	uint32_t t, m;
+	uint8_t nka;
+	char ka_raw[256];
+	char version[16];
+	char method[16];
+	char target[64];
+};
+
+static struct rec_msg msgs[MAX_MSGS];
+static unsigned nmsgs, nends, nleaves;
+static int last_leave = -1;
+static char lg[1 << 16];	/* the whole report as text, for comparisons */
+static size_t lglen;
+
+static void
+log_reset(void)
+{
+	nmsgs = 0;
+	nends = 0;
+	nleaves = 0;
+	last_leave = -1;
+	lglen = 0;
+	lg[0] = 0;
+}
+
+static void
+logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+logf_(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (lglen >= sizeof(lg) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(lg + lglen, sizeof(lg) - lglen, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		lglen += (size_t)n;
+	if (lglen > sizeof(lg) - 1)
+		lglen = sizeof(lg) - 1;
+}
+
+static void
+span_cpy(char *dst, size_t cap, const struct kapa_span *s)
+{
+	size_t n = s->len < cap - 1 ? s->len : cap - 1;
+
+	if (n > 0)
+		memcpy(dst, s->p, n);
+	dst[n] = 0;
+}
+
+static void
+join(char *dst, size_t cap, const struct kapa_span *v, unsigned n)
+{
+	size_t l = 0;
+	unsigned i;
+
+	dst[0] = 0;
+	for (i = 0; i < n && l + 2 < cap; i++) {
+		if (i > 0)
+			dst[l++] = '|';
+		span_cpy(dst + l, cap - l, &v[i]);
+		l += strlen(dst + l);
+	}
+}
+
+static void
+on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
+	   void *arg)
+{
+	struct rec_msg *r;
+
+	(void)ctx;
+	(void)arg;
+	if (nmsgs == MAX_MSGS)
+		return;
+	r = &msgs[nmsgs++];
+	memset(r, 0, sizeof(*r));
+	r->is_request = m->is_request;
+	r->index = m->index;
+	r->off = m->off;
+	r->status = m->status;
+	r->body = m->body;
+	r->content_length = m->content_length;
+	r->persistent = m->persistent;
+	r->ka_effective = m->ka_effective;
+	r->conn_flags = m->conn_flags;
+	r->ntokens = m->ntokens;
+	join(r->tokens, sizeof(r->tokens), m->tokens, m->ntokens);
+	r->has_t = m->has_ka_timeout;
+	r->has_m = m->has_ka_max;
+	r->t = m->ka_timeout;
+	r->m = m->ka_max;
+	r->nka = m->nka;
+	join(r->ka_raw, sizeof(r->ka_raw), m->ka_raw, m->nka);
+	span_cpy(r->version, sizeof(r->version), &m->version);
+	span_cpy(r->method, sizeof(r->method), &m->method);
+	span_cpy(r->target, sizeof(r->target), &m->target);
+	logf_("M req=%d idx=%u off=%llu %s %s %u v=%s tok=[%s] cf=%x ka=%d:%u/%d:%u raw=[%s] "
+	      "body=%u cl=%llu pers=%d eff=%d\n",
+	      r->is_request, r->index, (unsigned long long)r->off, r->method, r->target,
+	      r->status, r->version, r->tokens, r->conn_flags, r->has_t, r->t, r->has_m,
+	      r->m, r->ka_raw, r->body, (unsigned long long)r->content_length,
+	      r->persistent, r->ka_effective);
+}
+
+static void
+on_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index, void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	nends++;
+	logf_("E req=%d idx=%u\n", is_request, index);
+}
+
+static void
+on_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	nleaves++;
+	last_leave = (int)why;
+	logf_("L %s\n", kapa_http_leave_name(why));
+}
+
+static const struct kapa_http_ops test_ops = {
+	.message = on_message,
+	.message_end = on_end,
+	.leave = on_leave,
+};
+
+static struct kapa_http *
+tracker(uint32_t max_header, uint32_t buffers, uint32_t depth)
+{
+	struct kapa_http_conf conf = {
+		.max_header = max_header,
+		.header_buffers = buffers,
+		.pipeline_depth = depth,
+		.ops = &test_ops,
+	};
+	struct kapa_http *h = kapa_http_create(&conf);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	return h;
+}
+
+/* ---- one connection, fed by hand ----------------------------------------- */
+
+struct harness {
+	struct kapa_http *h;
+	struct kapa_conn conn;
+	_Alignas(16) uint8_t app[KAPA_HTTP_STATE_SIZE + 32];
+	struct kapa_stream_ctx ctx;
+	uint64_t off[2];
+};
+
+static void
+h_open(struct harness *t, struct kapa_http *h, uint16_t conn_flags)
+{
+	memset(t, 0, sizeof(*t));
+	t->h = h;
+	t->conn.flags = conn_flags;
+	t->ctx.tcp = NULL;
+	t->ctx.ops_arg = h;
+	t->ctx.app = t->app;
+	t->ctx.conn = &t->conn;
+	t->ctx.idx = 0;
+	kapa_http_stream_ops()->event(&t->ctx, KAPA_EV_OPEN, 0, 0);
+}
+
+static void
+h_data(struct harness *t, enum kapa_dir dir, const void *p, uint32_t len)
+{
+	t->ctx.dir = dir;
+	t->ctx.now_ns += 1000;
+	t->ctx.pkt_ref = (void *)(uintptr_t)t->ctx.now_ns;
+	kapa_http_stream_ops()->data(&t->ctx, t->off[dir], p, len);
+	t->off[dir] += len;
+}
+
+static void
+h_str(struct harness *t, enum kapa_dir dir, const char *s)
+{
+	h_data(t, dir, s, (uint32_t)strlen(s));
+}
+
+static void
+h_event(struct harness *t, enum kapa_dir dir, enum kapa_stream_event ev, uint64_t len)
+{
+	t->ctx.dir = dir;
+	kapa_http_stream_ops()->event(&t->ctx, ev, t->off[dir], len);
+	if (ev == KAPA_EV_GAP)
+		t->off[dir] += len;
+}
+
+static void
+h_close(struct harness *t)
+{
+	h_event(t, C2S, KAPA_EV_CLOSE, 0);
+}
+
+/* ---- scripts cut anywhere -------------------------------------------------- */
+
+enum piece_kind { P_DATA, P_FIN, P_GAP };
+
+struct piece {
+	uint8_t kind;
+	uint8_t dir;
+	const char *s;
+	uint32_t len;		/* P_GAP: bytes lost */
+};
+
+#define D(d, str) { P_DATA, d, str, 0 }
+#define FIN(d) { P_FIN, d, NULL, 0 }
+
+static uint32_t
+piece_len(const struct piece *p)
+{
+	return p->kind == P_DATA ? (uint32_t)strlen(p->s) : 0;
+}
+
+static uint32_t
+script_len(const struct piece *ps, unsigned n)
+{
+	uint32_t total = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		total += piece_len(&ps[i]);
+	return total;
+}
+
+/* Feed a script with deliveries also cut at the sorted global byte
+ * positions @p cuts; the report is left in lg/msgs. */
+static void
+run_script(struct kapa_http *h, const struct piece *ps, unsigned n,
+	   const uint32_t *cuts, unsigned ncuts, uint16_t conn_flags)
+{
+	struct harness t;
+	uint32_t g = 0, pos, end, len;
+	unsigned i, ci = 0;
+
+	log_reset();
+	h_open(&t, h, conn_flags);
+	for (i = 0; i < n; i++) {
+		if (ps[i].kind == P_FIN) {
+			h_event(&t, ps[i].dir, KAPA_EV_FIN, 0);
+			continue;
+		}
+		if (ps[i].kind == P_GAP) {
+			h_event(&t, ps[i].dir, KAPA_EV_GAP, ps[i].len);
+			continue;
+		}
+		len = piece_len(&ps[i]);
+		for (pos = 0; pos < len; pos = end) {
+			while (ci < ncuts && cuts[ci] <= g + pos)
+				ci++;
+			end = (ci < ncuts && cuts[ci] < g + len) ? cuts[ci] - g : len;
+			h_data(&t, ps[i].dir, ps[i].s + pos, end - pos);
+		}
+		g += len;
+	}
+	h_close(&t);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The property: any cutting of the byte streams gives the same report. */
+static void
+check_cut_invariance(const struct piece *ps, unsigned n, uint16_t conn_flags,
+		     unsigned min_msgs)
+{
+	static char base[sizeof(lg)];
+	static uint32_t cuts[1 << 13];
+	struct kapa_http *h = tracker(0, 0, 0);
+	uint32_t total = script_len(ps, n), k, r;
+	unsigned bad = 0, i, nc;
+
+	run_script(h, ps, n, NULL, 0, conn_flags);
+	memcpy(base, lg, lglen + 1);
+	CU_ASSERT(nmsgs >= min_msgs);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	if (nleaves != 0 || nmsgs < min_msgs)
+		fprintf(stderr, "\nuncut report:\n%s", base);
+
+	/* every single cut point */
+	for (k = 1; k < total; k++) {
+		run_script(h, ps, n, &k, 1, conn_flags);
+		if (strcmp(base, lg) != 0 && bad++ == 0)
+			fprintf(stderr, "\ncut at %u differs:\n%s---- expected:\n%s", k, lg, base);
+	}
+	/* every byte its own delivery */
+	CU_ASSERT_FATAL(total <= sizeof(cuts) / sizeof(cuts[0]));
+	for (k = 0; k < total; k++)
+		cuts[k] = k + 1;
+	run_script(h, ps, n, cuts, total, conn_flags);
+	if (strcmp(base, lg) != 0 && bad++ == 0)
+		fprintf(stderr, "\n1-byte deliveries differ:\n%s", lg);
+	/* random multi-cuts, reproducible */
+	srand(12345);
+	for (r = 0; r < 300; r++) {
+		nc = 1 + (unsigned)rand() % 40;
+		for (i = 0; i < nc; i++)
+			cuts[i] = 1 + (uint32_t)rand() % (total - 1);
+		qsort(cuts, nc, sizeof(cuts[0]), cmp_u32);
+		run_script(h, ps, n, cuts, nc, conn_flags);
+		if (strcmp(base, lg) != 0 && bad++ == 0)
+			fprintf(stderr, "\nrandom cut set %u differs:\n%s", r, lg);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* No header buffer is kept once the connection is closed. */
+	kapa_http_destroy(h);
+}
+
+static const struct piece ex_keepalive_11[] = {
+	D(C2S, "GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.0\r\n"
+	       "Accept: */*\r\nConnection: keep-alive\r\n\r\n"),
+	D(S2C, "HTTP/1.1 200 OK\r\nServer: Apache\r\nContent-Length: 12\r\n"
+	       "Keep-Alive: timeout=5, max=100\r\nConnection: Keep-Alive\r\n"
+	       "Content-Type: text/html\r\n\r\nhello world\n"),
+	D(C2S, "POST /api HTTP/1.1\r\nHost: example.com\r\nContent-Length: 7\r\n"
+	       "Content-Type: application/json\r\n\r\n{\"a\":1}"),
+	D(S2C, "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+	       "5;ext=1\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-Trailer: yes\r\nConnection: close\r\n\r\n"),
+	D(C2S, "HEAD /big HTTP/1.1\r\nHost: example.com\r\n\r\n"),
+	D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n"),
+	D(C2S, "GET /bye HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"),
+	D(S2C, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"),
+	FIN(S2C),
+	FIN(C2S),
+};
+
+static const struct piece ex_keepalive_10[] = {
+	D(C2S, "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\nUser-Agent: ApacheBench/2.3\r\n\r\n"),
+	D(S2C, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\n"
+	       "Content-Length: 5\r\n\r\nabcde"),
+	D(C2S, "GET /2 HTTP/1.0\r\n\r\n"),
+	D(S2C, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nclose-delimited body\r\n\r\n..."),
+	FIN(S2C),
+	FIN(C2S),
+};
+
+static const struct piece ex_pipelined[] = {
+	D(C2S, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+	       "HEAD /c HTTP/1.1\r\nHost: h\r\n\r\n"),
+	D(S2C, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+	       "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+	       "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+	       "HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	D(C2S, "PUT /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"),
+	D(S2C, "HTTP/1.1 100 Continue\r\n\r\n"),
+	D(C2S, "data"),
+	D(S2C, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
+};
+
+static const struct piece ex_lenient[] = {
+	D(C2S, "\r\n\r\nGET /lf HTTP/1.1\nHost: h\nX-Long: a\n  continued\nConnection:keep-alive\n\n"),
+	D(S2C, "HTTP/1.1 200 OK\nContent-Length:   3  \nConnection: keep-alive, Upgrade-ish\n\nxyz"),
+	D(C2S, "\nGET /x HTTP/1.1\r\nConnection: a,\r\nConnection: close\r\n\r\n"),
+	D(S2C, "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\nETag: \"x\"\r\n\r\n"),
+	FIN(S2C),
+};
+
+static void
+test_cuts_keepalive_11(void)
+{
+	check_cut_invariance(ex_keepalive_11, sizeof(ex_keepalive_11) / sizeof(ex_keepalive_11[0]),
+			     0, 8);
+}
+
+static void
+test_cuts_keepalive_10(void)
+{
+	check_cut_invariance(ex_keepalive_10, sizeof(ex_keepalive_10) / sizeof(ex_keepalive_10[0]),
+			     0, 4);
+}
+
+static void
+test_cuts_pipelined(void)
+{
+	check_cut_invariance(ex_pipelined, sizeof(ex_pipelined) / sizeof(ex_pipelined[0]), 0, 10);
+}
+
+static void
+test_cuts_lenient(void)
+{
+	check_cut_invariance(ex_lenient, sizeof(ex_lenient) / sizeof(ex_lenient[0]), 0, 4);
+}
+
+/* ---- the uncut exchanges, read closely ------------------------------------ */
+
+static struct kapa_http *T;	/* shared tracker of the single-case tests */
+
+static void
+run(const struct piece *ps, unsigned n)
+{
+	run_script(T, ps, n, NULL, 0, 0);
+}
+
+#define RUN(arr) run(arr, sizeof(arr) / sizeof(arr[0]))
+
+static void
+test_exchange_11(void)
+{
+	RUN(ex_keepalive_11);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 8);
+	CU_ASSERT(msgs[0].is_request && msgs[0].persistent);
+	CU_ASSERT_STRING_EQUAL(msgs[0].method, "GET");
+	CU_ASSERT_STRING_EQUAL(msgs[0].target, "/index.html");
+	CU_ASSERT_STRING_EQUAL(msgs[0].version, "1.1");
+	CU_ASSERT_STRING_EQUAL(msgs[0].tokens, "keep-alive");
+	/* Apache's shape: keep-alive with timeout and max. */
+	CU_ASSERT(!msgs[1].is_request && msgs[1].status == 200 && msgs[1].persistent);
+	CU_ASSERT(msgs[1].has_t && msgs[1].t == 5 && msgs[1].has_m && msgs[1].m == 100);
+	CU_ASSERT(msgs[1].ka_effective);
+	CU_ASSERT_STRING_EQUAL(msgs[1].ka_raw, "timeout=5, max=100");
+	CU_ASSERT_STRING_EQUAL(msgs[1].tokens, "Keep-Alive");
+	CU_ASSERT(msgs[1].body == KAPA_BODY_LENGTH && msgs[1].content_length == 12);
+	CU_ASSERT(msgs[2].body == KAPA_BODY_LENGTH && msgs[2].content_length == 7);
+	CU_ASSERT(msgs[2].index == 1);
+	/* chunked; the Connection: close in its trailers is not a Connection field */
+	CU_ASSERT(msgs[3].body == KAPA_BODY_CHUNKED && msgs[3].persistent);
+	/* the response to HEAD has no body despite its Content-Length */
+	CU_ASSERT(msgs[5].body == KAPA_BODY_NONE && msgs[5].persistent);
+	CU_ASSERT(!msgs[6].persistent && (msgs[6].conn_flags & KAPA_HTTP_CONN_CLOSE));
+	CU_ASSERT(msgs[7].status == 204 && !msgs[7].persistent);
+	CU_ASSERT_EQUAL(nends, 8);
+	CU_ASSERT_EQUAL(nleaves, 0);
+}
+
+static void
+test_exchange_10(void)
+{
+	RUN(ex_keepalive_10);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 4);
+	CU_ASSERT(msgs[0].persistent);		/* 1.0 asking keep-alive */
+	CU_ASSERT(msgs[1].persistent && msgs[1].ka_effective);
+	CU_ASSERT(msgs[1].t == 5 && msgs[1].m == 100);
+	CU_ASSERT_STRING_EQUAL(msgs[1].version, "1.0");
+	CU_ASSERT(!msgs[2].persistent);		/* 1.0 without keep-alive */
+	CU_ASSERT(msgs[3].body == KAPA_BODY_CLOSE && !msgs[3].persistent);
+	/* the close-delimited body ends with the server's FIN */
+	CU_ASSERT_EQUAL(nends, 4);
+}
+
+static void
+test_interim_and_pipelining(void)
+{
+	RUN(ex_pipelined);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 10);
+	/* 3 requests in one delivery */
+	CU_ASSERT(msgs[0].is_request && msgs[1].is_request && msgs[2].is_request);
+	CU_ASSERT_STRING_EQUAL(msgs[2].method, "HEAD");
+	/* 103 counts as a message; the 200 after it answers /a */
+	CU_ASSERT(msgs[3].status == 103 && msgs[3].index == 0);
+	CU_ASSERT(msgs[4].status == 200 && msgs[4].index == 1 && msgs[4].content_length == 3);
+	CU_ASSERT(msgs[5].status == 404 && msgs[5].body == KAPA_BODY_LENGTH);
+	/* answer to HEAD: CL and TE present, no body, no leave */
+	CU_ASSERT(msgs[6].status == 200 && msgs[6].body == KAPA_BODY_NONE);
+	CU_ASSERT(msgs[8].status == 100);
+	CU_ASSERT(msgs[9].status == 200 && msgs[9].content_length == 2);
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->leave[KAPA_LEAVE_CL_TE], 0);
+	CU_ASSERT_EQUAL(nleaves, 0);
+}
+
+/* ---- single adversarial cases ---------------------------------------------- */
+
+static void
+one(const char *c2s, const char *s2c)
+{
+	struct piece ps[2] = { D(C2S, c2s), D(S2C, s2c) };
+
+	run(ps, s2c != NULL ? 2 : 1);
+}
+
+static void
+test_keepalive_close_one_line(void)
+{
+	one("GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(!msgs[0].persistent);
+	CU_ASSERT_STRING_EQUAL(msgs[0].tokens, "keep-alive|close");
+	CU_ASSERT(!msgs[1].persistent);	/* the request's close wins */
+	/* HTTP/1.0 too: close wins over keep-alive (llhttp gets this wrong) */
+	one("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+	    "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(!msgs[0].persistent && !msgs[1].persistent);
+}
+
+static void
+test_keepalive_close_two_lines(void)
+{
+	one("GET / HTTP/1.1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n"
+	    "Connection: close\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[0].persistent);
+	CU_ASSERT(!msgs[1].persistent);
+	CU_ASSERT_STRING_EQUAL(msgs[1].tokens, "keep-alive|close");
+	CU_ASSERT(!msgs[1].ka_effective);
+}
+
+static void
+test_token_edges(void)
+{
+	one("GET / HTTP/1.1\r\nConnection: CLOSE\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && !msgs[0].persistent);
+	one("GET / HTTP/1.1\r\nConnection: Close\t\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && !msgs[0].persistent);
+	CU_ASSERT_STRING_EQUAL(msgs[0].tokens, "Close");
+	one("GET / HTTP/1.1\r\nConnection: ,,close\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && !msgs[0].persistent);
+	one("GET / HTTP/1.1\r\nConnection: closed\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && msgs[0].persistent);
+	one("GET / HTTP/1.1\r\nConnection: close;x\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && msgs[0].persistent);
+	/* Proxy-Connection is another field */
+	one("GET / HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && !msgs[0].persistent && msgs[0].ntokens == 0);
+	/* field names are case-insensitive */
+	one("GET / HTTP/1.0\r\ncOnNeCtIoN: Keep-Alive\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && msgs[0].persistent);
+}
+
+static void
+expect_leave(enum kapa_http_leave why)
+{
+	CU_ASSERT_EQUAL(nleaves, 1);
+	CU_ASSERT_EQUAL(last_leave, (int)why);
+	if (last_leave != (int)why)
+		fprintf(stderr, "\nleave %s expected, report:\n%s", kapa_http_leave_name(why), lg);
+}
+
+static void
+test_obs_fold(void)
+{
+	/* in a framing field: leave */
+	one("POST / HTTP/1.1\r\nContent-Length:\r\n 5\r\n\r\nhello", NULL);
+	expect_leave(KAPA_LEAVE_OBS_FOLD);
+	one("GET / HTTP/1.1\r\nConnection: keep-alive,\r\n\tclose\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_OBS_FOLD);
+	/* in another field: tolerated */
+	one("GET / HTTP/1.1\r\nX-A: b\r\n c\r\nHost: h\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0);
+}
+
+static void
+test_ws_before_colon(void)
+{
+	one("POST / HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello", NULL);
+	expect_leave(KAPA_LEAVE_BAD_FIELD);
+	one("GET / HTTP/1.1\r\nConnection\t: close\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_FIELD);
+}
+
+static void
+test_ws_before_first_field(void)
+{
+	one("GET / HTTP/1.1\r\n Transfer-Encoding: chunked\r\nHost: h\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_FIELD);
+	CU_ASSERT_EQUAL(nmsgs, 0);
+}
+
+static void
+test_bare_lf_bare_cr_leading_lines(void)
+{
+	one("\r\n\n\r\nGET / HTTP/1.1\nHost: h\nConnection: close\n\n", NULL);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0 && !msgs[0].persistent);
+	CU_ASSERT_EQUAL(msgs[0].off, 5);
+	one("GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BARE_CR);
+	one("GET / HTTP/1.1\r\nContent-Length: 0\r\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BARE_CR);
+}
+
+static void
+test_cl_te_both_orders(void)
+{
+	one("POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_CL_TE);
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_CL_TE);
+	one("GET / HTTP/1.1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n");
+	expect_leave(KAPA_LEAVE_CL_TE);
+	/* the header block is still reported, without a body */
+	CU_ASSERT(nmsgs == 2 && msgs[1].body == KAPA_BODY_NONE && !msgs[1].persistent);
+}
+
+static void
+test_cl_variants(void)
+{
+	one("POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 2 && nleaves == 0 && msgs[0].content_length == 5);
+	one("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", NULL);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0);
+	one("POST / HTTP/1.1\r\nContent-Length: 005\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 2 && nleaves == 0);
+	one("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CL);
+	one("POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CL);
+	one("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CL);
+	one("POST / HTTP/1.1\r\nContent-Length: \r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CL);
+	one("POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CL);
+}
+
+static void
+test_te_variants(void)
+{
+	/* request: final coding must be chunked */
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
+	    "GET / HTTP/1.1\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 2 && nleaves == 0 && msgs[0].body == KAPA_BODY_CHUNKED);
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_TE);
+	/* two TE lines combine */
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "0\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0 && nends == 1);
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    NULL);
+	expect_leave(KAPA_LEAVE_BAD_TE);
+	/* TE on HTTP/1.0: faulty framing */
+	one("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_TE);
+	/* response: not ending in chunked => close-delimited */
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nxx");
+	CU_ASSERT(nmsgs == 2 && nleaves == 0 && msgs[1].body == KAPA_BODY_CLOSE &&
+		  !msgs[1].persistent);
+}
+
+static void
+test_chunk_grammar(void)
+{
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "a\r\n0123456789\r\nA;x=y\r\n0123456789\r\n0000F\r\n0123456789abcde\r\n"
+	    "1\n!\n0\n\nGET /n HTTP/1.1\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 2 && nleaves == 0 && nends == 2);
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->leave[KAPA_LEAVE_BAD_CHUNK], 0);
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CHUNK);
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CHUNK);	/* missing CRLF after data */
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CHUNK);
+	/* trailers, then the next message */
+	one("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: b\r\nC: d\r\n\r\n"
+	    "GET / HTTP/1.1\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 2 && nleaves == 0);
+}
+
+static void
+test_no_body_responses(void)
+{
+	struct piece ps[] = {
+		D(C2S, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nHEAD /3 HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"
+		       "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
+		       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 7\r\n\r\n"
+		       "HTTP/1.1 200 OK\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 7);
+	CU_ASSERT(msgs[3].body == KAPA_BODY_NONE && msgs[3].persistent);
+	CU_ASSERT(msgs[4].body == KAPA_BODY_NONE && msgs[4].persistent);
+	CU_ASSERT(msgs[5].body == KAPA_BODY_NONE && msgs[5].persistent);
+	/* an unsolicited final response: close-delimited */
+	CU_ASSERT(msgs[6].body == KAPA_BODY_CLOSE);
+	CU_ASSERT_EQUAL(nleaves, 0);
+}
+
+static void
+test_interim_before_final(void)
+{
+	one("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+	    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n"
+	    "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 5);
+	CU_ASSERT(msgs[1].status == 100 && msgs[2].status == 103 && msgs[3].status == 102);
+	CU_ASSERT(msgs[4].status == 200 && msgs[4].index == 3 && msgs[4].persistent);
+	CU_ASSERT_EQUAL(nleaves, 0);
+}
+
+static void
+test_upgrade_101(void)
+{
+	uint64_t before = kapa_http_stats(T)->leave[KAPA_LEAVE_UPGRADE];
+
+	one("GET /chat HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+	    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+	    "\x81\x05hello");
+	expect_leave(KAPA_LEAVE_UPGRADE);
+	CU_ASSERT_EQUAL(nmsgs, 2);
+	CU_ASSERT(msgs[0].conn_flags & KAPA_HTTP_CONN_UPGRADE);
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->leave[KAPA_LEAVE_UPGRADE], before + 1);
+}
+
+static void
+test_connect(void)
+{
+	struct piece ps[] = {
+		D(C2S, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"
+		       "\x16\x03\x01\x02\x00"),
+		D(S2C, "HTTP/1.1 200 Connection Established\r\n\r\n\x16\x03\x03"),
+	};
+	struct piece refused[] = {
+		D(C2S, "CONNECT example.com:443 HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"),
+		D(C2S, "CONNECT example.com:443 HTTP/1.1\r\nProxy-Authorization: x\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\n\r\n"),
+	};
+
+	RUN(ps);
+	expect_leave(KAPA_LEAVE_CONNECT);
+	CU_ASSERT_EQUAL(nmsgs, 2);	/* the optimistic TLS bytes were not parsed */
+	RUN(refused);
+	expect_leave(KAPA_LEAVE_CONNECT);
+	CU_ASSERT_EQUAL(nmsgs, 4);
+}
+
+static void
+test_h2_preface(void)
+{
+	one("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04", NULL);
+	expect_leave(KAPA_LEAVE_H2_PREFACE);
+	CU_ASSERT_EQUAL(nmsgs, 0);
+}
+
+static void
+test_not_http(void)
+{
+	one("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", NULL);
+	expect_leave(KAPA_LEAVE_NOT_HTTP);
+	one("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", NULL);
+	expect_leave(KAPA_LEAVE_NOT_HTTP);
+	one("GET /\r\n\r\n", NULL);	/* HTTP/0.9 */
+	expect_leave(KAPA_LEAVE_NOT_HTTP);
+}
+
+static void
+test_close_delimited(void)
+{
+	struct piece ps[] = {
+		D(C2S, "GET / HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		FIN(S2C),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	/* the body until FIN is not parsed, however HTTP-like */
+	CU_ASSERT(msgs[1].body == KAPA_BODY_CLOSE && !msgs[1].persistent);
+	CU_ASSERT_EQUAL(nends, 2);
+	CU_ASSERT_EQUAL(nleaves, 0);
+}
+
+static void
+test_bytes_after_close(void)
+{
+	uint64_t before = kapa_http_stats(T)->after_close;
+
+	one("GET /1 HTTP/1.1\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 3);
+	CU_ASSERT(!msgs[0].persistent && msgs[1].persistent && !msgs[2].persistent);
+	/* the pipelined request after a close is still framed, and counted */
+	CU_ASSERT(kapa_http_stats(T)->after_close >= before + 1);
+	CU_ASSERT_EQUAL(nleaves, 0);
+}
+
+static void
+test_http10_keepalive_params(void)
+{
+	one("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	    "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100\r\n"
+	    "Content-Length: 0\r\n\r\n");
+	CU_ASSERT_FATAL(nmsgs == 2);
+	CU_ASSERT(msgs[1].persistent && msgs[1].t == 5 && msgs[1].m == 100 && msgs[1].ka_effective);
+	/* max=0 is a valid value */
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\n"
+	    "Keep-Alive: timeout=5, max=0\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 2 && msgs[1].has_m && msgs[1].m == 0);
+	/* 1.0 response without keep-alive: not persistent */
+	one("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	    "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 2 && msgs[0].persistent && !msgs[1].persistent);
+	/* 1.1 response to a 1.0 request that did not ask: not persistent */
+	one("GET / HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 2 && !msgs[1].persistent);
+}
+
+static void
+test_keepalive_malformed_duplicate(void)
+{
+	uint64_t bad = kapa_http_stats(T)->ka_bad_param;
+
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+	    "Keep-Alive: timeout=abc, max=5, max=6\r\nKeep-Alive: timeout=\"7\"\r\n"
+	    "Content-Length: 0\r\n\r\n");
+	CU_ASSERT_FATAL(nmsgs == 2);
+	CU_ASSERT(msgs[1].has_t && msgs[1].t == 7 && msgs[1].m == 5);
+	CU_ASSERT_EQUAL(msgs[1].nka, 2);
+	CU_ASSERT_STRING_EQUAL(msgs[1].ka_raw, "timeout=abc, max=5, max=6|timeout=\"7\"");
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->ka_bad_param, bad + 2);
+	/* the old "Keep-Alive: 300" form */
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+	    "Keep-Alive: 300\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 2 && !msgs[1].has_t);
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->ka_bad_param, bad + 3);
+}
+
+static void
+test_keepalive_without_connection(void)
+{
+	uint64_t before = kapa_http_stats(T)->ka_without_conn;
+
+	one("GET / HTTP/1.1\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_FATAL(nmsgs == 2);
+	CU_ASSERT(msgs[1].has_t && !msgs[1].ka_effective);
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->ka_without_conn, before + 1);
+}
+
+static void
+test_pipeline_depth(void)
+{
+	struct kapa_http *h = tracker(0, 0, 4);
+	struct harness t;
+	int i;
+
+	log_reset();
+	h_open(&t, h, 0);
+	for (i = 0; i < 4; i++)
+		h_str(&t, C2S, "GET / HTTP/1.1\r\n\r\n");
+	CU_ASSERT_EQUAL(nleaves, 0);
+	h_str(&t, C2S, "GET / HTTP/1.1\r\n\r\n");
+	expect_leave(KAPA_LEAVE_PIPELINE_DEPTH);
+	h_close(&t);
+	/* responses drain the FIFO: 4 + 4 + 4 never exceed it */
+	log_reset();
+	h_open(&t, h, 0);
+	for (i = 0; i < 12; i++) {
+		h_str(&t, C2S, "GET / HTTP/1.1\r\n\r\n");
+		if (i % 4 == 3)
+			h_str(&t, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+				       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+				       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+				       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	}
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL(nmsgs, 24);
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
+static void
+test_huge_header_block(void)
+{
+	struct kapa_http *h = tracker(4096, 4, 0);
+	struct harness t;
+	static char big[8192];
+	uint32_t i, n;
+
+	n = (uint32_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nX-Big: ");
+	memset(big + n, 'a', 5000);
+	n += 5000;
+	memcpy(big + n, "\r\n\r\n", 4);
+	n += 4;
+	/* whole: refused at once */
+	log_reset();
+	h_open(&t, h, 0);
+	h_data(&t, C2S, big, n);
+	expect_leave(KAPA_LEAVE_HEADER_TOO_BIG);
+	h_close(&t);
+	/* in 1-byte segments: refused at the limit, the buffer given back */
+	log_reset();
+	h_open(&t, h, 0);
+	for (i = 0; i < n; i++)
+		h_data(&t, C2S, big + i, 1);
+	expect_leave(KAPA_LEAVE_HEADER_TOO_BIG);
+	h_close(&t);
+	CU_ASSERT(kapa_http_stats(h)->header_bytes <= 2 * 4096);
+	kapa_http_destroy(h);
+}
+
+static void
+test_thousands_of_field_lines(void)
+{
+	struct kapa_http *h = tracker(65536, 4, 0);
+	struct harness t;
+	static char big[65536];
+	uint32_t n, i;
+
+	n = (uint32_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\n");
+	for (i = 0; i < 3000; i++)
+		n += (uint32_t)snprintf(big + n, sizeof(big) - n, "X-F%u: v\r\n", i);
+	n += (uint32_t)snprintf(big + n, sizeof(big) - n, "Connection: close\r\n\r\n");
+	log_reset();
+	h_open(&t, h, 0);
+	h_data(&t, C2S, big, n);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0 && !msgs[0].persistent);
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->scans, 1);	/* zero copy, one scan */
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->header_copies, 0);
+	h_close(&t);
+
+	/* thousands of Connection lines: too many located fields, refused */
+	n = (uint32_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\n");
+	for (i = 0; i < 2000; i++)
+		n += (uint32_t)snprintf(big + n, sizeof(big) - n, "Connection: x%u\r\n", i);
+	n += (uint32_t)snprintf(big + n, sizeof(big) - n, "\r\n");
+	log_reset();
+	h_open(&t, h, 0);
+	h_data(&t, C2S, big, n);
+	expect_leave(KAPA_LEAVE_HEADER_TOO_BIG);
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
+static void
+test_many_tiny_segments(void)
+{
+	struct kapa_http *h = tracker(0, 4, 0);
+	struct harness t;
+	static char big[16384];
+	uint32_t n, i;
+	const struct kapa_http_stats *s = kapa_http_stats(h);
+
+	n = (uint32_t)snprintf(big, sizeof(big), "GET / HTTP/1.1\r\n");
+	for (i = 0; i < 1000; i++)
+		n += (uint32_t)snprintf(big + n, sizeof(big) - n, "X-F%u: v\r\n", i);
+	n += (uint32_t)snprintf(big + n, sizeof(big) - n, "\r\n");
+	log_reset();
+	h_open(&t, h, 0);
+	for (i = 0; i < n; i++)
+		h_data(&t, C2S, big + i, 1);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0);
+	/* Linear: the first byte scanned in place, then one scan of the
+	 * completed block; no re-scan per segment. */
+	CU_ASSERT_EQUAL(s->scans, 2);
+	CU_ASSERT_EQUAL(s->header_bytes, (uint64_t)n + 1);
+	CU_ASSERT_EQUAL(s->header_copies, 1);
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
+static void
+test_no_buffer(void)
+{
+	struct kapa_http *h = tracker(0, 1, 0);
+	struct harness a, b;
+
+	log_reset();
+	h_open(&a, h, 0);
+	h_open(&b, h, 0);
+	h_str(&a, C2S, "GET / HTTP/1.1\r\nHo");
+	h_str(&b, C2S, "GET / HTTP/1.1\r\nHo");
+	expect_leave(KAPA_LEAVE_NO_BUFFER);
+	h_str(&a, C2S, "st: h\r\n\r\n");
+	CU_ASSERT_EQUAL(nmsgs, 1);
+	/* the buffer is back: a third connection can split a block */
+	h_close(&b);
+	h_open(&b, h, 0);
+	h_str(&b, C2S, "GET / HTTP/1.1\r\nHo");
+	h_str(&b, C2S, "st: h\r\n\r\n");
+	CU_ASSERT_EQUAL(nmsgs, 2);
+	CU_ASSERT_EQUAL(nleaves, 1);
+	h_close(&a);
+	h_close(&b);
+	kapa_http_destroy(h);
+}
+
+static void
+test_buffer_released_on_close(void)
+{
+	struct kapa_http *h = tracker(0, 1, 0);
+	struct harness a;
+	int i;
+
+	/* Open a block and close the connection, many times: with one buffer,
+	 * a leak would show as NO_BUFFER on the second round. */
+	for (i = 0; i < 3; i++) {
+		log_reset();
+		h_open(&a, h, 0);
+		h_str(&a, C2S, "GET / HTTP/1.1\r\nHo");
+		h_close(&a);
+		CU_ASSERT_EQUAL(nleaves, 0);
+	}
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->leave[KAPA_LEAVE_NO_BUFFER], 0);
+	kapa_http_destroy(h);
+}
+
+/* ---- TCP-level cases, at the tracker's level ---------------------------- */
+
+static void
+test_gap_in_body_skipped(void)
+{
+	struct piece ps[] = {
+		D(C2S, "POST / HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123"),
+		{ P_GAP, C2S, NULL, 10 },
+		D(C2S, "456789GET /next HTTP/1.1\r\n\r\n"),
+	};
+	struct piece chunked[] = {
+		D(C2S, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123"),
+		{ P_GAP, C2S, NULL, 12 },
+		D(C2S, "\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT(nmsgs == 2 && nleaves == 0 && nends == 2);
+	CU_ASSERT_EQUAL(msgs[1].off, 59);
+	RUN(chunked);
+	CU_ASSERT(nmsgs == 2 && nleaves == 0 && nends == 2);
+}
+
+static void
+test_gap_in_header_resyncs(void)
+{
+	uint64_t before = kapa_http_stats(T)->resync;
+	struct piece ps[] = {
+		D(C2S, "GET /1 HTTP/1.1\r\nHo"),
+		{ P_GAP, C2S, NULL, 30 },
+		D(C2S, "rest of a lost header\r\n\r\n"),	/* not a message start */
+		D(C2S, "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+	CU_ASSERT_STRING_EQUAL(msgs[0].target, "/2");
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->resync, before + 1);
+}
+
+static void
+test_gap_past_body_end(void)
+{
+	struct piece ps[] = {
+		D(C2S, "POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nab"),
+		{ P_GAP, C2S, NULL, 40 },	/* eats the body end and more */
+		D(C2S, "ost: h\r\n\r\n"),
+		D(C2S, "GET /ok HTTP/1.1\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT_STRING_EQUAL(msgs[1].target, "/ok");
+}
+
+static void
+test_midstream_pickup(void)
+{
+	struct piece ps[] = {
+		D(C2S, "dy of a request picked up mid-stream"),
+		D(S2C, "ml>tail of a response body</html>"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),	/* its request was lost */
+		D(C2S, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+	};
+
+	run_script(T, ps, 5, NULL, 0, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 3);
+	CU_ASSERT(!msgs[0].is_request && msgs[1].is_request && !msgs[2].is_request);
+	CU_ASSERT_EQUAL(msgs[2].index, 1);
+}
+
+static void
+test_midstream_roles_swapped(void)
+{
+	/* The TCP core guessed the server as the client: content decides. */
+	struct piece ps[] = {
+		D(S2C, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+		D(C2S, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"),
+	};
+
+	run_script(T, ps, 2, NULL, 0, KAPA_CONN_ROLE_GUESSED);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[0].is_request && !msgs[1].is_request && msgs[1].persistent);
+	/* with the handshake seen, roles are not guessed: refused */
+	run_script(T, ps, 2, NULL, 0, 0);
+	expect_leave(KAPA_LEAVE_NOT_HTTP);
+}
+
+static void
+test_midstream_gives_up(void)
+{
+	struct kapa_http *h = tracker(0, 0, 0);
+	struct harness t;
+	int i;
+
+	log_reset();
+	h_open(&t, h, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+	for (i = 0; i < 5000 && nleaves == 0; i++)
+		h_str(&t, C2S, "opaque binary-ish stream bytes, no message starts here");
+	expect_leave(KAPA_LEAVE_GAP);
+	CU_ASSERT(i > 4000);	/* not at once: it kept looking */
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
+static void
+test_overlap_first_wins(void)
+{
+	/* A retransmission carried "Connection: close" where the first copy
+	 * said keep-alive. The TCP core keeps the first copy and delivers
+	 * each byte once; the tracker's decision follows those bytes. */
+	one("GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && msgs[0].persistent);
+}
+
+static void
+test_urgent_data_in_band(void)
+{
+	/* Urgent data is part of the byte stream (no out-of-band channel):
+	 * a byte sent urgent inside a header block is an ordinary byte. */
+	struct piece ps[] = {
+		D(C2S, "GET / HTTP/1.1\r\nX-Urg: !"),
+		D(C2S, "\r\nConnection: close\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0 && !msgs[0].persistent);
+}
+
+static void
+test_out_of_order_hole(void)
+{
+	/* Out-of-order data reaches the tracker in order once the hole
+	 * fills; a hole that never fills is a GAP: inside a header block it
+	 * means resync, and the next message is found. */
+	struct piece ps[] = {
+		D(C2S, "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Len"),
+		{ P_GAP, S2C, NULL, 20 },
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[1].status == 200 && !msgs[1].is_request);
+}
+
+static void
+test_stats_counts(void)
+{
+	struct kapa_http *h = tracker(0, 0, 0);
+	struct harness t;
+
+	log_reset();
+	h_open(&t, h, 0);
+	h_str(&t, C2S, "GET / HTTP/1.1\r\n\r\n");
+	h_str(&t, S2C, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->requests, 1);
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->responses, 2);
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->interim, 1);
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->body_bytes, 3);
+	h_close(&t);
+	CU_ASSERT_STRING_EQUAL(kapa_http_leave_name(KAPA_LEAVE_CL_TE), "cl-te");
+	CU_ASSERT_STRING_EQUAL(kapa_http_leave_name(KAPA_LEAVE_MAX), "unknown");
+	kapa_http_destroy(h);
+}
+
+static void
+test_create_refuses(void)
+{
+	struct kapa_http_conf conf = { .pipeline_depth = 33 };
+
+	CU_ASSERT_PTR_NULL(kapa_http_create(&conf));
+	CU_ASSERT_PTR_NULL(kapa_http_create(NULL));
+	kapa_http_destroy(NULL);
+}
+
+static int
+suite_init(void)
+{
+	struct kapa_http_conf conf = { .ops = &test_ops };
+
+	T = kapa_http_create(&conf);
+	return T == NULL;
+}
+
+static int
+suite_fini(void)
+{
+	kapa_http_destroy(T);
+	return 0;
+}
+
+#define ADD(s, name, fn) \
+	do { if (CU_add_test(s, name, fn) == NULL) return -1; } while (0)
+
+int
+kapa_unit_register(void)
+{
+	CU_pSuite cut = CU_add_suite("http_cut_invariance", NULL, NULL);
+	CU_pSuite adv = CU_add_suite("http_tracker", suite_init, suite_fini);
+	CU_pSuite lim = CU_add_suite("http_limits", NULL, NULL);
+
+	if (cut == NULL || adv == NULL || lim == NULL)
+		return -1;
+	ADD(cut, "HTTP/1.1 keep-alive exchange cut everywhere", test_cuts_keepalive_11);
+	ADD(cut, "HTTP/1.0 keep-alive exchange cut everywhere", test_cuts_keepalive_10);
+	ADD(cut, "pipelined + interim exchange cut everywhere", test_cuts_pipelined);
+	ADD(cut, "bare-LF / lenient exchange cut everywhere", test_cuts_lenient);
+
+	ADD(adv, "HTTP/1.1 exchange read", test_exchange_11);
+	ADD(adv, "HTTP/1.0 exchange read", test_exchange_10);
+	ADD(adv, "pipelining and interim responses", test_interim_and_pipelining);
+	ADD(adv, "Connection: keep-alive, close", test_keepalive_close_one_line);
+	ADD(adv, "keep-alive and close on two lines", test_keepalive_close_two_lines);
+	ADD(adv, "Connection token edge cases", test_token_edges);
+	ADD(adv, "obs-fold", test_obs_fold);
+	ADD(adv, "whitespace before the colon", test_ws_before_colon);
+	ADD(adv, "whitespace before the first field line", test_ws_before_first_field);
+	ADD(adv, "bare LF, bare CR, leading empty lines", test_bare_lf_bare_cr_leading_lines);
+	ADD(adv, "CL and TE together, either order", test_cl_te_both_orders);
+	ADD(adv, "Content-Length variants", test_cl_variants);
+	ADD(adv, "Transfer-Encoding variants", test_te_variants);
+	ADD(adv, "chunk grammar", test_chunk_grammar);
+	ADD(adv, "no-body responses with CL/TE", test_no_body_responses);
+	ADD(adv, "100/103 before the final response", test_interim_before_final);
+	ADD(adv, "101 Switching Protocols", test_upgrade_101);
+	ADD(adv, "CONNECT", test_connect);
+	ADD(adv, "HTTP/2 preface", test_h2_preface);
+	ADD(adv, "not HTTP", test_not_http);
+	ADD(adv, "close-delimited response", test_close_delimited);
+	ADD(adv, "pipelining and bytes after close", test_bytes_after_close);
+	ADD(adv, "HTTP/1.0 keep-alive parameters", test_http10_keepalive_params);
+	ADD(adv, "Keep-Alive malformed and duplicate", test_keepalive_malformed_duplicate);
+	ADD(adv, "Keep-Alive without Connection: keep-alive", test_keepalive_without_connection);
+	ADD(adv, "gap inside a body is skipped", test_gap_in_body_skipped);
+	ADD(adv, "gap inside a header block resyncs", test_gap_in_header_resyncs);
+	ADD(adv, "gap past the end of a body resyncs", test_gap_past_body_end);
+	ADD(adv, "mid-stream pickup", test_midstream_pickup);
+	ADD(adv, "guessed roles swapped by content", test_midstream_roles_swapped);
+	ADD(adv, "overlapping retransmission: first copy wins", test_overlap_first_wins);
+	ADD(adv, "urgent data is in-band", test_urgent_data_in_band);
+	ADD(adv, "out-of-order hole never filled", test_out_of_order_hole);
+
+	ADD(lim, "pipeline depth", test_pipeline_depth);
+	ADD(lim, "huge header block", test_huge_header_block);
+	ADD(lim, "thousands of field lines", test_thousands_of_field_lines);
+	ADD(lim, "many tiny segments, no quadratic re-parse", test_many_tiny_segments);
+	ADD(lim, "header buffer pool exhausted", test_no_buffer);
+	ADD(lim, "header buffer released on close", test_buffer_released_on_close);
+	ADD(lim, "mid-stream search gives up, bounded", test_midstream_gives_up);
+	ADD(lim, "counters", test_stats_counts);
+	ADD(lim, "create refuses bad conf", test_create_refuses);
+	return 0;
+}
