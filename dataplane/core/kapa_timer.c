@@ -212,6 +212,10 @@ kapa_timer_advance(struct kapa_timer_wheel *w, uint32_t now_ms,
 				return calls;
 			work++;
 			n = tmr_node(w, idx);
+			/* The next pending node is a cache miss in a big table:
+			 * start it now, under this node's callback. */
+			if (n->next != KAPA_NIL)
+				__builtin_prefetch(tmr_node(w, n->next), 1);
 			tmr_unlink(w, n);
 			if ((int32_t)(n->deadline - now_ms) > 0) {
 				/* Parked beyond the horizon: not due yet. */
