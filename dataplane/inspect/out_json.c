@@ -179,6 +179,8 @@ json_out_message(struct json_out *j, const struct json_msg_where *w,
 	put_u64(j, msg->index);
 	puts_lit(j, ",\"frame\":");
 	put_u64(j, w->frame);
+	puts_lit(j, ",\"hdr_frame\":");
+	put_u64(j, w->hdr_frame);
 	if (msg->is_request) {
 		puts_lit(j, ",\"method\":");
 		put_str(j, msg->method.p, msg->method.len);

@@ -27,6 +27,7 @@ struct json_msg_where {
 	uint32_t stream;	/**< tshark-style tcp.stream */
 	const char *flow;	/**< "CLIENT > SERVER" */
 	uint64_t frame;		/**< frame of the message's first byte */
+	uint64_t hdr_frame;	/**< frame that completed its header block */
 };
 
 /** @return a buffer, or NULL (ENOMEM). */

@@ -63,7 +63,8 @@ def load_truth(path):
                 "version": norm_version(row["version"]),
                 "connection": norm_connection(row["connection"]),
                 "keep_alive": norm_keep_alive(row["keep_alive"]),
-                "frame": row["hdr_frame"] if row["hdr_frame"] != "?" else row["frame"],
+                "frame": row["frame"],
+                "hdr_frame": int(row["hdr_frame"]) if row["hdr_frame"] != "?" else None,
                 "ends": frozenset((endpoint(row["src"]), endpoint(row["dst"]))),
             }
     return out
@@ -96,7 +97,8 @@ def load_kapa(stdout):
             "version": m.get("version", ""),
             "connection": m.get("connection", []),
             "keep_alive": m.get("keep_alive_raw", []),
-            "frame": str(m.get("frame", "?")),
+            "frame": m["frame"],
+            "hdr_frame": m["hdr_frame"],
             "ends": frozenset(endpoint(e) for e in m["flow"].split(" > ")),
         }
     return out
@@ -123,13 +125,6 @@ def stream_map(kapa, truth):
             if i < len(ts):
                 out[k] = ts[i]
     return out
-
-
-def counts(msgs):
-    c = {}
-    for (stream, d, _) in msgs:
-        c[(stream, d)] = c.get((stream, d), 0) + 1
-    return c
 
 
 def show(v):
@@ -165,46 +160,91 @@ def explained(known, stream, d, seq, field):
     return None, None
 
 
-def compare(capture, kapa, truths):
-    """@return list of (stream, dir, msg_seq, field, detail)."""
+def compatible(k, t):
+    """Can kapa message k be tshark's message t? kapa reports a message when
+    its header block completes; tshark (body desegmentation on) in the frame
+    that completes the body, so kapa's frames can only be earlier."""
+    if int(k["frame"]) > int(t["frame"]):
+        return False
+    return t["hdr_frame"] is None or int(k["frame"]) <= t["hdr_frame"]
+
+
+def score(k, t):
+    sc = 4
+    if k["method_or_code"] == t["method_or_code"]:
+        sc += 2
+    if t["hdr_frame"] is not None and int(k["hdr_frame"]) == t["hdr_frame"]:
+        sc += 1
+    if all(k[f] == t[f] for f in FIELDS):
+        sc += 1
+    return sc
+
+
+def align(ks, ts):
+    """Pair two ordered message lists (one stream, one direction) so that the
+    total score is highest, keeping order (a weighted longest common
+    subsequence). @return [(kapa msg or None, truth msg or None)]"""
+    n, m = len(ks), len(ts)
+    best = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            b = max(best[i + 1][j], best[i][j + 1])
+            if compatible(ks[i], ts[j]):
+                b = max(b, best[i + 1][j + 1] + score(ks[i], ts[j]))
+            best[i][j] = b
+    out, i, j = [], 0, 0
+    while i < n and j < m:
+        if compatible(ks[i], ts[j]) and best[i][j] == best[i + 1][j + 1] + score(ks[i], ts[j]):
+            out.append((ks[i], ts[j]))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            out.append((ks[i], None))
+            i += 1
+        else:
+            out.append((None, ts[j]))
+            j += 1
+    out += [(k, None) for k in ks[i:]] + [(None, t) for t in ts[j:]]
+    return out
+
+
+def group(msgs):
+    g = {}
+    for (stream, d, seq), m in sorted(msgs.items()):
+        g.setdefault((stream, d), []).append(dict(m, seq=seq))
+    return g
+
+
+def diff_one(stream, d, ks, ts):
     diffs = []
-    main = truths[0]
-    keys = set(kapa)
-    for t in truths:
-        keys |= set(t)
-    for key in sorted(keys, key=lambda k: (k[0], k[1] != "request", k[2])):
-        got = kapa.get(key)
-        ok = False
-        for t in truths:
-            exp = t.get(key)
-            if exp is None and got is None:
-                ok = True
-            elif exp is not None and got is not None and all(exp[f] == got[f] for f in FIELDS):
-                ok = True
-        if ok:
-            continue
-        exp = main.get(key)
-        if exp is None:
-            exp = next((t[key] for t in truths if key in t), None)
-        if got is None:
-            diffs.append(key + ("missing", "tshark has %s %s (frame %s), kapa has none" % (
-                key[1], exp["method_or_code"], exp["frame"])))
-        elif exp is None:
-            diffs.append(key + ("extra", "kapa has %s %s (frame %s), tshark has none" % (
-                key[1], got["method_or_code"], got["frame"])))
+    for k, t in align(ks, ts):
+        if t is None:
+            diffs.append((stream, d, k["seq"], "extra", "kapa has %s %s (frame %s), tshark has none" % (
+                d, k["method_or_code"], k["hdr_frame"])))
+        elif k is None:
+            diffs.append((stream, d, t["seq"], "missing", "tshark has %s %s (frame %s), kapa has none" % (
+                d, t["method_or_code"], t["frame"])))
         else:
             for f in FIELDS:
-                if exp[f] != got[f]:
-                    diffs.append(key + (f, "expected %r got %r (tshark frame %s, kapa frame %s)" % (
-                        show(exp[f]), show(got[f]), exp["frame"], got["frame"])))
-    kc = counts(kapa)
-    tcs = [counts(t) for t in truths]
-    for sd in sorted(set(kc) | set().union(*tcs), key=lambda k: (k[0], k[1] != "request")):
-        got = kc.get(sd, 0)
-        exps = [tc.get(sd, 0) for tc in tcs]
-        if got not in exps:
-            diffs.append((sd[0], sd[1], "*", "count", "expected %s messages got %d" % (
-                " or ".join(str(e) for e in exps), got)))
+                if k[f] != t[f]:
+                    diffs.append((stream, d, t["seq"], f, "expected %r got %r (tshark frame %s, kapa frame %s)" % (
+                        show(t[f]), show(k[f]), t["frame"], k["hdr_frame"])))
+    return diffs
+
+
+def compare(kapa, truths):
+    """Per stream and direction, align kapa's messages with each truth and
+    keep the truth that disagrees least (a message agrees when it matches
+    truth/ or truth_alt_ooo/). Every message is either paired or reported
+    missing/extra, so the counts per stream and direction agree exactly
+    when nothing is missing or extra.
+    @return list of (stream, dir, msg_seq, field, detail)."""
+    kg = group(kapa)
+    tgs = [group(t) for t in truths]
+    keys = set(kg).union(*tgs)
+    diffs = []
+    for sd in sorted(keys, key=lambda k: (k[0], k[1] != "request")):
+        options = [diff_one(sd[0], sd[1], kg.get(sd, []), tg.get(sd, [])) for tg in tgs]
+        diffs += min(options, key=len)
     return diffs
 
 
@@ -229,7 +269,7 @@ def replay(args):
     diffs = [(t, "*", "*", "stream", "kapa numbers it stream %d, tshark %d" % (k, t))
              for k, t in sorted(smap.items()) if k != t]
     kapa = {(smap.get(k[0], k[0]),) + k[1:]: v for k, v in kapa.items()}
-    diffs += compare(args.capture, kapa, truths)
+    diffs += compare(kapa, truths)
     known = load_known(args.known, args.capture)
     used = set()
     unexplained = []
@@ -242,7 +282,7 @@ def replay(args):
         else:
             unexplained.append(d)
             lines.append("  DIFF   %s %s #%s %-14s %s" % (d[0], d[1], d[2], d[3], d[4]))
-    agree = sum(1 for key in kapa if not any(d[:3] == key for d in diffs))
+    agree = len(kapa) - len(set(d[:3] for d in diffs if d[3] != "missing" and d[3] != "stream"))
     print("%s: truth %d messages%s, kapa %d, agreeing %d, disagreements %d (known %d, unexplained %d)" % (
         args.capture, len(truths[0]),
         " (alt ooo %d)" % len(truths[1]) if len(truths) > 1 else "",
