@@ -307,12 +307,17 @@ read_fields(struct kapa_http *h, const uint8_t *b, uint32_t blen,
 	const uint8_t *nl;
 
 	for (i = 0; i < r->n; i++) {
-		vb = r->m[i].to;
+		/* The block ends in LF, so these loops stop inside it. */
+		for (vb = r->m[i].to; is_ows(b[vb]); vb++)
+			;
+		if (b[vb] != ':')
+			continue;	/* a longer name, e.g. Connection-Id */
 		/* No whitespace between a field name and its colon (RFC 9112
 		 * §5.1): a proxy would strip it, a server refuse; we do not
 		 * guess which the next hop does. */
-		if (is_ows(b[vb - 2]))
+		if (vb != r->m[i].to)
 			return KAPA_LEAVE_BAD_FIELD;
+		vb++;
 		nl = memchr(b + vb, '\n', blen - vb);
 		if (nl == NULL)
 			return KAPA_LEAVE_BAD_FIELD;	/* cannot happen: the block ends in LF */
@@ -327,6 +332,10 @@ read_fields(struct kapa_http *h, const uint8_t *b, uint32_t blen,
 			vb++;
 		while (ve > vb && is_ows(b[ve - 1]))
 			ve--;
+		/* A CR inside a value that decides framing or persistence:
+		 * some parsers end the line there (RFC 9112 §2.2). */
+		if (memchr(b + vb, '\r', ve - vb) != NULL)
+			return KAPA_LEAVE_BARE_CR;
 		switch (r->m[i].id) {
 		case KAPA_PAT_CONNECTION:
 			conn |= kapa_http_parse_connection(b + vb, ve - vb, m->tokens,
@@ -456,7 +465,9 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);
 		return;
 	}
-	if (r->bare_cr) {
+	/* A bare CR before a framing field name, or in the start line
+	 * (only the reason phrase can hold one once the line parsed). */
+	if (r->bare_cr || memchr(b, '\r', sl.len - 2) != NULL) {
 		http_leave(h, ctx, st, KAPA_LEAVE_BARE_CR);
 		return;
 	}

@@ -17,14 +17,20 @@
 
 /* ---- Hyperscan ------------------------------------------------------ */
 
-/** Pattern ids of the header-block database. */
+/**
+ * Pattern ids of the header-block database. Only literals and one tiny
+ * regex: a class such as [ \t]* after a name, or a bare-CR pattern \r[^\n]
+ * that fires on every line, costs Hyperscan several times more per block
+ * (docs/core-http.md); the code checks what follows a name instead.
+ */
 enum kapa_http_pat {
 	KAPA_PAT_END = 0,	/**< end of the header block: \n\r?\n */
-	KAPA_PAT_CONNECTION,	/**< \nconnection[ \t]*: */
-	KAPA_PAT_KEEP_ALIVE,	/**< \nkeep-alive[ \t]*: */
-	KAPA_PAT_CONTENT_LENGTH,/**< \ncontent-length[ \t]*: */
-	KAPA_PAT_TRANSFER_ENC,	/**< \ntransfer-encoding[ \t]*: */
-	KAPA_PAT_BARE_CR,	/**< \r[^\n] */
+	KAPA_PAT_CONNECTION,	/**< \nconnection (the code expects [ \t]*:) */
+	KAPA_PAT_KEEP_ALIVE,	/**< \nkeep-alive */
+	KAPA_PAT_CONTENT_LENGTH,/**< \ncontent-length */
+	KAPA_PAT_TRANSFER_ENC,	/**< \ntransfer-encoding */
+	KAPA_PAT_CR_CL,		/**< \rcontent-length: a bare CR as a line break */
+	KAPA_PAT_CR_TE,		/**< \rtransfer-encoding: the same */
 	KAPA_PAT_MAX
 };
 
@@ -36,11 +42,11 @@ struct kapa_http_scan_res {
 	uint32_t n;		/**< entries in m[] */
 	bool overflow;		/**< more than KAPA_HTTP_SCAN_MAX field matches */
 	bool end_found;		/**< the end-of-block pattern matched */
-	bool bare_cr;		/**< a CR not followed by LF before the end */
+	bool bare_cr;		/**< a bare CR before a framing field name */
 	uint32_t end;		/**< block length (through the final LF) if end_found */
-	uint32_t bare_cr_at;	/**< match end of the first bare CR */
+	uint32_t bare_cr_at;	/**< match end of the first such CR */
 	struct {
-		uint32_t to;	/**< offset just after the ':' */
+		uint32_t to;	/**< offset just after the field name */
 		uint32_t id;	/**< enum kapa_http_pat */
 	} m[KAPA_HTTP_SCAN_MAX];
 };

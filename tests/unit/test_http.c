@@ -569,6 +569,10 @@ test_token_edges(void)
 	/* Proxy-Connection is another field */
 	one("GET / HTTP/1.0\r\nProxy-Connection: keep-alive\r\n\r\n", NULL);
 	CU_ASSERT(nmsgs == 1 && !msgs[0].persistent && msgs[0].ntokens == 0);
+	/* a longer name is another field */
+	one("GET / HTTP/1.1\r\nConnection-Id: close\r\nContent-Lengthy: 5\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && msgs[0].persistent && msgs[0].ntokens == 0 &&
+		  msgs[0].body == KAPA_BODY_NONE);
 	/* field names are case-insensitive */
 	one("GET / HTTP/1.0\r\ncOnNeCtIoN: Keep-Alive\r\n\r\n", NULL);
 	CU_ASSERT(nmsgs == 1 && msgs[0].persistent);
@@ -619,10 +623,22 @@ test_bare_lf_bare_cr_leading_lines(void)
 	one("\r\n\n\r\nGET / HTTP/1.1\nHost: h\nConnection: close\n\n", NULL);
 	CU_ASSERT(nmsgs == 1 && nleaves == 0 && !msgs[0].persistent);
 	CU_ASSERT_EQUAL(msgs[0].off, 5);
-	one("GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", NULL);
+	/* a bare CR that would hide a framing field from us */
+	one("POST / HTTP/1.1\r\nHost: h\rContent-Length: 5\r\n\r\nhello", NULL);
 	expect_leave(KAPA_LEAVE_BARE_CR);
+	one("POST / HTTP/1.1\r\nX: y\rtransfer-encoding: chunked\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BARE_CR);
+	/* in a framing or persistence value */
 	one("GET / HTTP/1.1\r\nContent-Length: 0\r\r\n\r\n", NULL);
 	expect_leave(KAPA_LEAVE_BARE_CR);
+	one("GET / HTTP/1.1\r\nConnection: keep-alive\rclose\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BARE_CR);
+	/* in the start line */
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n");
+	expect_leave(KAPA_LEAVE_BARE_CR);
+	/* elsewhere: tolerated (RFC 9112 §2.2 lets a recipient read it as SP) */
+	one("GET / HTTP/1.1\r\nUser-Agent: a\rb\r\nConnection: close\r\n\r\n", NULL);
+	CU_ASSERT(nmsgs == 1 && nleaves == 0 && !msgs[0].persistent);
 }
 
 static void
