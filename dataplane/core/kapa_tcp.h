@@ -167,6 +167,29 @@ kapa_tcp_seq_of(const struct kapa_conn *c, enum kapa_dir dir, uint64_t off)
 	return c->half[dir].base_seq + (uint32_t)off;
 }
 
+/**
+ * The sequence number an RST sent in the name of the sender of @p dir must
+ * carry for its peer to accept it now (RFC 5961: exactly the peer's
+ * rcv_nxt). kapa forwards every byte it sees, so that is the later of the
+ * next in-order byte it expects from the sender (after its FIN, if that was
+ * delivered) and the peer's last ack.
+ *
+ * @return the sequence number; meaningful when c->half[dir] has
+ *         KAPA_HALF_SEQ_KNOWN.
+ */
+static inline uint32_t
+kapa_tcp_rst_seq(const struct kapa_conn *c, enum kapa_dir dir)
+{
+	const struct kapa_tcp_half *h = &c->half[dir];
+	const struct kapa_tcp_half *peer = &c->half[dir ^ 1];
+	uint32_t next = h->base_seq + (uint32_t)h->next_off +
+			(h->state == KAPA_HALF_CLOSED ? 1 : 0);
+
+	if ((peer->flags & KAPA_HALF_ACK_KNOWN) && (int32_t)(peer->ack - next) > 0)
+		return peer->ack;
+	return next;
+}
+
 /** @return a short name of a stream event. */
 const char *kapa_stream_event_name(unsigned ev);
 

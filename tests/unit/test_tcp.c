@@ -370,6 +370,9 @@ test_handshake_and_data(void)
 	s2c(&t, sl, NULL, 0, KAPA_TCP_FIN);
 	ack_to(&t, 0, rl + 1, sl + 1);
 	CU_ASSERT_EQUAL(c->state, KAPA_CONN_CLOSED);
+	/* The FIN used a sequence number. */
+	CU_ASSERT_EQUAL(kapa_tcp_rst_seq(c, KAPA_DIR_C2S), 1001 + rl + 1);
+	CU_ASSERT_EQUAL(kapa_tcp_rst_seq(c, KAPA_DIR_S2C), 5001 + sl + 1);
 	CU_ASSERT_EQUAL(R.d[0].fin, 1);
 	CU_ASSERT_EQUAL(R.d[0].fin_off, rl);
 	CU_ASSERT_EQUAL(R.d[1].fin_off, sl);
@@ -1028,6 +1031,8 @@ test_rst_exact(void)
 	c2s(&t, 0, m, 100, 0);
 	ack_to(&t, 1, 0, 100);
 	next = 1000 + 1 + 100;
+	CU_ASSERT_EQUAL(kapa_tcp_rst_seq(tconn_conn(&t), KAPA_DIR_C2S), next);
+	CU_ASSERT_EQUAL(kapa_tcp_rst_seq(tconn_conn(&t), KAPA_DIR_S2C), 2001);
 	send_raw(&t, 0, next + 1, 0, KAPA_TCP_RST, NULL, 0, 0xff);	/* off by one */
 	send_raw(&t, 0, next - 1, 0, KAPA_TCP_RST, NULL, 0, 0xff);
 	send_raw(&t, 0, next + 20000, 0, KAPA_TCP_RST, NULL, 0, 0xff);	/* in window */
@@ -1040,6 +1045,8 @@ test_rst_exact(void)
 	/* Tracking goes on after the ignored resets. */
 	c2s(&t, 100, m, 10, 0);
 	CU_ASSERT_EQUAL(R.d[0].bytes, 110);
+	/* What kapa would craft is exactly what it accepts. */
+	CU_ASSERT_EQUAL(kapa_tcp_rst_seq(tconn_conn(&t), KAPA_DIR_C2S), next + 10);
 	send_raw(&t, 0, next + 10, 0, KAPA_TCP_RST, NULL, 0, 0xff);
 	CU_ASSERT_EQUAL(st->rst_accepted, 1);
 	CU_ASSERT_EQUAL(tconn_conn(&t)->state, KAPA_CONN_CLOSED);
