@@ -830,6 +830,13 @@ test_l3_entry(void)
 	CU_ASSERT_EQUAL(parse(&f, KAPA_L3_RAW, &p), KAPA_PKT_MALFORMED);
 	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_TRUNC);
 
+	/* A start layer outside the enum reads nothing. */
+	eth_ip4_tcp(&f, NULL, 0, 4);
+	CU_ASSERT_EQUAL(parse(&f, (enum kapa_l2_type)7, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_ETH_TRUNC);
+	CU_ASSERT_EQUAL(p.family, 0);
+	CU_ASSERT_EQUAL(p.sport, 0);
+
 	/* An ethertype that disagrees with the version nibble. */
 	eth_ip4_tcp(&f, NULL, 0, 40);
 	set16(&f, 12, ET_IPV6);
