@@ -37,12 +37,14 @@ enum half_state {
 /* Bits of struct http_half::flags. */
 #define HALF_RESYNCED	0x01	/* the next message comes from a resync point */
 #define HALF_SKIPPED	0x02	/* bytes were skipped in ST_WAIT */
+#define HALF_LINE_OK	0x04	/* the open block's start line is complete and parsed */
 
 /* Bits of struct http_conn::flags. */
 #define F_ROLE_KNOWN	0x01	/* which direction carries requests is decided */
 #define F_SWAPPED	0x02	/* ... and it is S2C (the TCP core guessed wrong) */
 #define F_LEFT		0x04	/* the connection left HTTP/1.x tracking */
 #define F_CLOSING	0x08	/* a message said the connection closes */
+#define F_FIRST_FAILED	0x10	/* one side's first start line was unreadable */
 
 /* Request kinds kept in the method FIFO (2 bits each). */
 enum req_kind {
@@ -238,6 +240,7 @@ static void
 enter_resync(struct kapa_http *h, struct http_conn *st, struct http_half *hf)
 {
 	half_drop_buf(h, hf);
+	hf->flags &= (uint8_t)~HALF_LINE_OK;
 	hf->state = ST_RESYNC;
 	hf->remain = 0;
 	hf->sub = 0;
@@ -247,8 +250,15 @@ enter_resync(struct kapa_http *h, struct http_conn *st, struct http_half *hf)
 	st->fifo_count = 0;
 }
 
-/* A start line did not parse. After a resync it was a false start: keep
- * looking. Otherwise the stream is not (or no longer) HTTP/1.x. */
+/*
+ * A start line did not parse. After a resync it was a false start: keep
+ * looking. The first message of a side gets one more chance: evasion
+ * captures and broken clients send request lines no server accepts, and the
+ * server's answer is still HTTP (tshark reports it); so that side waits for
+ * a resync point while the other side decides. When the other side's first
+ * message fails too, or a later message fails, the stream is not (or no
+ * longer) HTTP/1.x.
+ */
 static void
 fail_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	   struct http_conn *st, struct http_half *hf, enum kapa_http_leave why)
@@ -256,6 +266,14 @@ fail_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	if (hf->flags & HALF_RESYNCED) {
 		enter_resync(h, st, hf);
 		return;
+	}
+	if (hf->index == 0) {
+		if (!(st->flags & F_FIRST_FAILED)) {
+			st->flags |= F_FIRST_FAILED;
+			enter_resync(h, st, hf);
+			return;
+		}
+		why = KAPA_LEAVE_NOT_HTTP;
 	}
 	http_leave(h, ctx, st, why);
 }
@@ -624,6 +642,21 @@ find_end(const uint8_t *b, uint32_t from, uint32_t to)
 	return 0;
 }
 
+/* A complete start line at the head of an open block: @return whether it
+ * reads (else the failure is handled). */
+static bool
+start_line_ok(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	      struct http_conn *st, struct http_half *hf, const uint8_t *b,
+	      uint32_t len)
+{
+	struct kapa_http_start sl;
+
+	if (kapa_http_parse_start(b, len, &sl) == 0)
+		return true;
+	fail_start(h, ctx, st, hf, KAPA_LEAVE_BAD_START_LINE);
+	return false;
+}
+
 static uint32_t
 step_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	   struct http_conn *st, struct http_half *hf, uint64_t off,
@@ -656,6 +689,13 @@ step_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		return h->res.end;
 	}
 	h->stats.header_bytes += lim;
+	/* Judge the start line as soon as it is whole, not when the block
+	 * ends: a stream that is not HTTP must not hold a buffer for long. */
+	if (memchr(p, '\n', lim) != NULL) {
+		if (!start_line_ok(h, ctx, st, hf, p, lim))
+			return n;
+		hf->flags |= HALF_LINE_OK;
+	}
 	if (n >= h->max_header) {
 		http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);
 		return n;
@@ -696,6 +736,11 @@ step_header(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 						   KAPA_LEAVE_BAD_START_LINE);
 		return n;
 	}
+	if (!(hf->flags & HALF_LINE_OK) && memchr(b + old, '\n', take) != NULL) {
+		if (!start_line_ok(h, ctx, st, hf, b, old + take))
+			return n;
+		hf->flags |= HALF_LINE_OK;
+	}
 	/* Only the new bytes and two before them can hold the end. */
 	e = find_end(b, old >= 2 ? old - 2 : 0, old + take);
 	if (e == 0) {
@@ -709,6 +754,7 @@ step_header(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	hb->len = e;
 	/* The buffer stays ours while callbacks read spans in it. */
 	hf->buf = 0;
+	hf->flags &= (uint8_t)~HALF_LINE_OK;
 	hf->state = ST_START;
 	h->stats.scans++;
 	h->stats.header_bytes += e;
@@ -953,8 +999,11 @@ http_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 		break;
 	case KAPA_EV_RESET:
 	case KAPA_EV_CLOSE:
+		/* Nothing more comes after either: no open block survives. */
 		half_drop_buf(h, &st->half[0]);
 		half_drop_buf(h, &st->half[1]);
+		st->half[0].state = ST_DONE;
+		st->half[1].state = ST_DONE;
 		break;
 	default:
 		break;

@@ -176,6 +176,9 @@ struct kapa_http_start {
 	uint8_t ver_major, ver_minor;
 	uint16_t status;
 	uint32_t len;		/**< bytes through its LF */
+	bool strict;		/**< well-formed; else a lenient request line (a
+				     known method, version missing or odd: read as
+				     1.0, version = the text after "HTTP/", if any) */
 };
 
 /**
@@ -188,7 +191,8 @@ bool kapa_http_start_prefix_ok(const uint8_t *p, uint32_t n);
 /**
  * Parse the start line at the beginning of @p p (which holds at least one
  * LF): `METHOD SP target SP HTTP/d.d` or `HTTP/d.d SP 3DIGIT [SP reason]`,
- * ending in CRLF or bare LF.
+ * ending in CRLF or bare LF; for a known method also `METHOD`,
+ * `METHOD SP target` and `METHOD SP target SP HTTP/<odd>` (sl->strict false).
  * @return 0, or -1 when it is neither.
  */
 int kapa_http_parse_start(const uint8_t *p, uint32_t len,

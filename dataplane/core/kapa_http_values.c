@@ -429,10 +429,19 @@ status_prefix_ok(const uint8_t *p, uint32_t m)
 	return true;
 }
 
+static inline bool
+is_eol(uint8_t c)
+{
+	return c == '\r' || c == '\n';
+}
+
+/* Monotone and at least as permissive as kapa_http_parse_start(): a line
+ * may also end after the method, after the target, or inside an odd
+ * version (the lenient forms). */
 static bool
 request_prefix_ok(const uint8_t *p, uint32_t m)
 {
-	static const char ver[] = "HTTP/d.d";
+	static const char ver[] = "HTTP/";
 	uint32_t i = 0, t, k;
 
 	while (i < m && is_tchar(p[i]))
@@ -441,27 +450,26 @@ request_prefix_ok(const uint8_t *p, uint32_t m)
 		return false;
 	if (i == m)
 		return true;
-	if (i == 0 || p[i] != ' ')
+	if (i == 0)
+		return false;
+	if (is_eol(p[i]))
+		return true;
+	if (p[i] != ' ')
 		return false;
 	t = ++i;
 	while (i < m && p[i] > 0x20 && p[i] != 0x7f)
 		i++;
 	if (i == m)
 		return true;
+	if (i > t && is_eol(p[i]))
+		return true;
 	if (i == t || p[i] != ' ')
 		return false;
 	i++;
-	for (k = 0; i < m && k < sizeof(ver) - 1; i++, k++) {
-		if (ver[k] == 'd') {
-			if (!is_digit(p[i]))
-				return false;
-		} else if (p[i] != (uint8_t)ver[k]) {
+	for (k = 0; i < m && k < sizeof(ver) - 1; i++, k++)
+		if (p[i] != (uint8_t)ver[k])
 			return false;
-		}
-	}
-	if (i == m)
-		return true;
-	return p[i] == '\r' || p[i] == '\n';
+	return true;
 }
 
 bool
@@ -483,6 +491,29 @@ version(const uint8_t *p, uint32_t len, struct kapa_http_start *sl)
 	sl->ver_major = (uint8_t)(p[0] - '0');
 	sl->ver_minor = (uint8_t)(p[2] - '0');
 	return 0;
+}
+
+/*
+ * Methods whose request line is accepted without a well-formed version
+ * ("OPTIONS", "GET /HTTP/1.1", "GET / HTTP/1."), as tshark does for the
+ * methods it knows. Such a request is read as HTTP/1.0; the server answers
+ * it (usually 400) and tracking goes on. Other tokens need a full line, so
+ * that "SSH-2.0-x y" or a TLS record is not taken for a request.
+ */
+static bool
+known_method(const uint8_t *p, uint32_t len)
+{
+	static const char *const known[] = {
+		"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE",
+		"PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK",
+		"UNLOCK", "SEARCH", "REPORT", "CCM_POST",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i]) == len && memcmp(p, known[i], len) == 0)
+			return true;
+	return false;
 }
 
 int
@@ -519,27 +550,47 @@ kapa_http_parse_start(const uint8_t *p, uint32_t len, struct kapa_http_start *sl
 		} else {
 			sl->reason.p = p + end;
 		}
+		sl->strict = true;
 		return 0;
 	}
 
 	for (i = 0; i < end && is_tchar(p[i]); i++)
 		;
-	if (i == 0 || i > METHOD_MAX || i >= end || p[i] != ' ')
+	if (i == 0 || i > METHOD_MAX || (i < end && p[i] != ' '))
 		return -1;
 	sl->is_request = true;
 	sl->method.p = p;
 	sl->method.len = i;
-	t = ++i;
-	while (i < end && p[i] > 0x20 && p[i] != 0x7f)
-		i++;
-	if (i == t || i >= end || p[i] != ' ')
+	sl->target.p = p + i;
+	sl->version.p = p + end;
+	if (i < end) {
+		t = ++i;
+		while (i < end && p[i] > 0x20 && p[i] != 0x7f)
+			i++;
+		sl->target.p = p + t;
+		sl->target.len = i - t;
+		if (i < end && p[i] == ' ' && end - i == 9 &&
+		    memcmp(p + i + 1, "HTTP/", 5) == 0 && version(p + i + 6, 3, sl) == 0 &&
+		    sl->target.len > 0) {
+			sl->strict = true;
+			return 0;
+		}
+		/* lenient: "GET / HTTP/1." keeps "1." as its version text */
+		if (i < end) {
+			if (p[i] != ' ' || end - i < 6 || memcmp(p + i + 1, "HTTP/", 5) != 0)
+				return -1;
+			sl->version.p = p + i + 6;
+			sl->version.len = end - i - 6;
+			for (t = i + 6; t < end; t++)
+				if (p[t] <= 0x20 || p[t] == 0x7f)
+					return -1;
+		}
+	}
+	if (!known_method(sl->method.p, sl->method.len))
 		return -1;
-	sl->target.p = p + t;
-	sl->target.len = i - t;
-	i++;
-	if (end - i != 8 || memcmp(p + i, "HTTP/", 5) != 0)
-		return -1;
-	return version(p + i + 5, 3, sl);
+	sl->ver_major = 1;
+	sl->ver_minor = 0;
+	return 0;
 }
 
 /* How far a resync looks for the end of a start line. */
@@ -553,7 +604,8 @@ kapa_http_resync_point(const uint8_t *p, uint32_t n)
 
 	if (m == 0 || !kapa_http_start_prefix_ok(p, m))
 		return 0;
-	if (kapa_http_parse_start(p, m, &sl) != 0)
+	/* only a well-formed line: a lenient one inside a body is too likely */
+	if (kapa_http_parse_start(p, m, &sl) != 0 || !sl.strict)
 		return 0;
 	return sl.is_request ? 1 : 2;
 }

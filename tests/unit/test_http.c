@@ -802,12 +802,49 @@ test_h2_preface(void)
 static void
 test_not_http(void)
 {
+	/* One unreadable side waits for the other; both: not HTTP. */
 	one("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", NULL);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	one("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", "\x16\x03\x03\x00\x5d\x02");
 	expect_leave(KAPA_LEAVE_NOT_HTTP);
-	one("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", NULL);
+	one("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "SSH-2.0-OpenSSH_8.4p1\r\n");
 	expect_leave(KAPA_LEAVE_NOT_HTTP);
-	one("GET /\r\n\r\n", NULL);	/* HTTP/0.9 */
+	/* HTTP/0.9: a request line without a header block never completes;
+	 * the answer is not HTTP: that side looks for a resync point */
+	one("GET /\r\n", "<html>hello</html>");
+	CU_ASSERT_EQUAL(nmsgs, 0);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	/* decided when the start line is whole, before any end of block */
+	one("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "HTTP/1.1 200 OK\r\n");
+	CU_ASSERT_EQUAL(nleaves, 0);
+	one("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "SSH-2.0-OpenSSH_8.4p1\r\n");
 	expect_leave(KAPA_LEAVE_NOT_HTTP);
+}
+
+static void
+test_evasion_request_lines(void)
+{
+	/* Request lines no server accepts; the server's answer is HTTP and
+	 * is reported, as tshark does. */
+	one("OPTIONS HTTP/1.1\nHost: www.google.com\n\n",
+	    "HTTP/1.0 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT_STRING_EQUAL(msgs[0].target, "HTTP/1.1");
+	CU_ASSERT(msgs[0].version[0] == 0 && !msgs[0].persistent);
+	CU_ASSERT(msgs[1].status == 400 && !msgs[1].persistent);
+	one("GET / HTTP/1.\nHost: h\n\n", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT_STRING_EQUAL(msgs[0].version, "1.");
+	CU_ASSERT_EQUAL(nleaves, 0);
+	/* not a request at all: only the response */
+	one("OPTIONSHTTP/1.1\nHost: www.google.com\n\n",
+	    "HTTP/1.0 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+	CU_ASSERT(!msgs[0].is_request && msgs[0].status == 400);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	/* a later unreadable request still ends tracking */
+	one("GET / HTTP/1.1\r\n\r\n\x16\x03\x01\x00", NULL);
+	expect_leave(KAPA_LEAVE_BAD_START_LINE);
 }
 
 static void
@@ -1298,6 +1335,7 @@ kapa_unit_register(void)
 	ADD(adv, "CONNECT", test_connect);
 	ADD(adv, "HTTP/2 preface", test_h2_preface);
 	ADD(adv, "not HTTP", test_not_http);
+	ADD(adv, "evasion request lines", test_evasion_request_lines);
 	ADD(adv, "close-delimited response", test_close_delimited);
 	ADD(adv, "pipelining and bytes after close", test_bytes_after_close);
 	ADD(adv, "HTTP/1.0 keep-alive parameters", test_http10_keepalive_params);

@@ -332,7 +332,20 @@ test_start_line(void)
 	CU_ASSERT_EQUAL(sl.status, 200);
 	CU_ASSERT_EQUAL(kapa_http_parse_start(S("PRI * HTTP/2.0\r\n"), &sl), 0);
 	CU_ASSERT_EQUAL(sl.ver_major, 2);
-	CU_ASSERT_EQUAL(kapa_http_parse_start(S("GET /\r\n"), &sl), -1);
+	CU_ASSERT(sl.strict);
+	/* lenient request lines, for known methods only */
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("GET /\r\n"), &sl), 0);
+	CU_ASSERT(sl.is_request && !sl.strict && sl.version.len == 0 && sl.ver_minor == 0);
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("OPTIONS\n"), &sl), 0);
+	CU_ASSERT(sl.method.len == 7 && sl.target.len == 0 && !sl.strict);
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("OPTIONS HTTP/1.1\n"), &sl), 0);
+	CU_ASSERT(sl.target.len == 8 && sl.version.len == 0);
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("GET / HTTP/1.\r\n"), &sl), 0);
+	CU_ASSERT(sl.version.len == 2 && memcmp(sl.version.p, "1.", 2) == 0 && !sl.strict);
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("FOO /x\r\n"), &sl), -1);
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"), &sl), -1);
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("OPTIONSHTTP/1.1\n"), &sl), -1);
+	CU_ASSERT_EQUAL(kapa_http_parse_start(S("GET / FTP/1.1\r\n"), &sl), -1);
 	CU_ASSERT_EQUAL(kapa_http_parse_start(S("GET  / HTTP/1.1\r\n"), &sl), -1);
 	CU_ASSERT_EQUAL(kapa_http_parse_start(S("GET / HTTP/1.1"), &sl), -1);
 	CU_ASSERT_EQUAL(kapa_http_parse_start(S("HTTP/1.1 20 OK\r\n"), &sl), -1);
@@ -348,11 +361,12 @@ test_prefix(void)
 	CU_ASSERT(kapa_http_start_prefix_ok(S("POST /x HT")));
 	CU_ASSERT(!kapa_http_start_prefix_ok(S("\x16\x03\x01")));
 	CU_ASSERT(!kapa_http_start_prefix_ok(S("GET /x FTP")));
-	CU_ASSERT(!kapa_http_start_prefix_ok(S("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")));
+	CU_ASSERT(!kapa_http_start_prefix_ok(S("OPTIONSHTTP/1.1\n")));
 	CU_ASSERT_EQUAL(kapa_http_resync_point(S("GET / HTTP/1.1\r\n")), 1);
 	CU_ASSERT_EQUAL(kapa_http_resync_point(S("HTTP/1.1 200 OK\r\n")), 2);
 	CU_ASSERT_EQUAL(kapa_http_resync_point(S("GET / HTTP/1.1")), 0);
 	CU_ASSERT_EQUAL(kapa_http_resync_point(S("some body text\r\n")), 0);
+	CU_ASSERT_EQUAL(kapa_http_resync_point(S("GET /\r\n")), 0);	/* lenient: no */
 }
 
 int
