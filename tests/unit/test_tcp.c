@@ -51,6 +51,7 @@ struct rec {
 	uint32_t expire_answer;	/* what expire() returns */
 	uint64_t opaque_at;	/* set opaque once this many bytes arrived, 0 = never */
 	uint64_t close_at;	/* kapa_tcp_close once this many bytes arrived */
+	int restart_on_open;	/* offsets start over with each OPEN */
 };
 
 static struct rec R;
@@ -112,6 +113,11 @@ rec_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 		*(struct rec **)ctx->app = rec_next;
 	r = rec_of(ctx);
 	d = &r->d[ctx->dir];
+	if (ev == KAPA_EV_OPEN && r->restart_on_open) {
+		/* A new connection on the same 4-tuple: streams start over. */
+		r->d[0].next = r->d[1].next = 0;
+		r->d[0].fin = r->d[1].fin = 0;
+	}
 	if (r->nev < MAX_EVENTS) {
 		r->ev[r->nev].ev = (uint8_t)ev;
 		r->ev[r->nev].dir = (uint8_t)ctx->dir;
@@ -1308,6 +1314,85 @@ test_out_of_window_and_classes(void)
 	kapa_tcp_destroy(tcp);
 }
 
+/*
+ * Random segments (flags, sequence numbers near and far, lengths, both
+ * directions) on one 4-tuple: whatever arrives, offsets stay contiguous per
+ * connection, FIN comes last, held bytes stay under the caps and add up.
+ */
+static void
+test_random_packets(void)
+{
+	static const uint8_t flag_set[] = {
+		KAPA_TCP_SYN, KAPA_TCP_SYN | KAPA_TCP_ACK, KAPA_TCP_ACK,
+		KAPA_TCP_ACK | KAPA_TCP_PSH, KAPA_TCP_ACK | KAPA_TCP_FIN,
+		KAPA_TCP_RST, KAPA_TCP_RST | KAPA_TCP_ACK, 0, KAPA_TCP_FIN,
+		KAPA_TCP_SYN | KAPA_TCP_FIN,
+	};
+	const struct tconf tc = {.max_bytes = 6000, .max_segs = 6, .pool_bytes = 8 * 2048};
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	static uint8_t m[3000];
+	uint32_t i, over = 0, sum_bad = 0, n = 200000;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	R.restart_on_open = 1;
+	tconn_init(&t, tcp, 40100, 80, 0xfffff000, 0x7ffff000);
+	for (i = 0; i < n; i++) {
+		int from_srv = (int)rng_below(2);
+		uint8_t f = flag_set[rng_below(RTE_DIM(flag_set))];
+		uint32_t len = rng_below(4) == 0 ? 0 : rng_below(1500);
+		uint32_t base = from_srv ? t.sisn : t.cisn;
+		uint32_t peer = from_srv ? t.cisn : t.sisn;
+		uint32_t seq = base + 1 + rng_below(20000);
+		uint32_t ack = peer + 1 + rng_below(20000);
+		struct kapa_conn *c;
+
+		if ((f & KAPA_TCP_SYN) && rng_below(10) != 0)
+			seq = base;	/* mostly the known ISN: retransmissions */
+		if ((f & KAPA_TCP_RST) && rng_below(3) == 0 && t.res.idx >= 0) {
+			/* exactly the next sequence, as kapa would craft it;
+			 * the tconn client is key side 0 (the lower address) */
+			c = tconn_conn(&t);
+			if (c->state != KAPA_CONN_FREE)
+				seq = kapa_tcp_rst_seq(c, (from_srv ^ (c->client_side == 0)) ?
+						       KAPA_DIR_C2S : KAPA_DIR_S2C);
+		}
+		if (rng_below(50) == 0)
+			seq = (uint32_t)rng();	/* anywhere */
+		if (rng_below(2000) == 0) {
+			/* now and then a new ISN pair: port reuse */
+			t.cisn = (uint32_t)rng();
+			t.sisn = (uint32_t)rng();
+		}
+		if (f & (KAPA_TCP_SYN | KAPA_TCP_RST))
+			len = rng_below(8) == 0 ? len : 0;
+		send_raw(&t, from_srv, seq, ack, f, m + rng_below(1000), len,
+			 (f & KAPA_TCP_SYN) ? (uint8_t)rng_below(16) : 0xff);
+		if (t.res.idx < 0)
+			continue;
+		c = tconn_conn(&t);
+		if (c->half[0].ooo_bytes > tc.max_bytes || c->half[1].ooo_bytes > tc.max_bytes ||
+		    c->half[0].ooo_segs > tc.max_segs || c->half[1].ooo_segs > tc.max_segs ||
+		    kapa_tcp_ooo_bytes(tcp) > tc.pool_bytes)
+			over++;
+		if ((uint64_t)c->half[0].ooo_bytes + c->half[1].ooo_bytes != kapa_tcp_ooo_bytes(tcp))
+			sum_bad++;
+		if (i % 5000 == 0)
+			kapa_tcp_advance(tcp, t.now_ns, 64);
+	}
+	CU_ASSERT_EQUAL(over, 0);
+	CU_ASSERT_EQUAL(sum_bad, 0);
+	CU_ASSERT_EQUAL(R.d[0].order_errors, 0);
+	CU_ASSERT_EQUAL(R.d[1].order_errors, 0);
+	CU_ASSERT_EQUAL(R.d[0].data_after_fin + R.d[1].data_after_fin, 0);
+	CU_ASSERT(R.count[KAPA_EV_OPEN] > 1);
+	CU_ASSERT(kapa_tcp_stats(tcp)->bytes_delivered > 0);
+	kapa_tcp_destroy(tcp);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_OPEN], R.count[KAPA_EV_CLOSE]);
+}
+
 int
 kapa_unit_register(void)
 {
@@ -1343,7 +1428,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "port reuse", test_port_reuse) == NULL ||
 	    CU_add_test(s, "opaque and close from callback", test_opaque_and_close) == NULL ||
 	    CU_add_test(s, "idle expiry", test_idle_expiry) == NULL ||
-	    CU_add_test(s, "out of window, classes", test_out_of_window_and_classes) == NULL)
+	    CU_add_test(s, "out of window, classes", test_out_of_window_and_classes) == NULL ||
+	    CU_add_test(s, "random packets keep invariants", test_random_packets) == NULL)
 		return -1;
 	return 0;
 }
