@@ -493,6 +493,7 @@ handle_synack(struct kapa_conn *c, enum kapa_dir dir, const struct kapa_pkt *pkt
 	} else {
 		hc->wscale = 0;
 	}
+	hc->flags &= (uint8_t)~HALF_WS_OFFERED;	/* negotiation is over */
 }
 
 /* Payload (and FIN) of the segment into the half's stream. */

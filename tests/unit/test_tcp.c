@@ -349,6 +349,7 @@ test_handshake_and_data(void)
 	CU_ASSERT(c->half[KAPA_DIR_S2C].flags & KAPA_HALF_WSCALE);
 	CU_ASSERT_EQUAL(c->half[KAPA_DIR_C2S].wscale, 7);
 	CU_ASSERT_EQUAL(c->half[KAPA_DIR_S2C].wscale, 9);
+	CU_ASSERT_EQUAL(c->half[KAPA_DIR_C2S].flags & 0x80, 0);	/* private bit cleared */
 	CU_ASSERT_EQUAL(c->half[KAPA_DIR_C2S].base_seq, 1001);
 	CU_ASSERT_EQUAL(c->half[KAPA_DIR_S2C].base_seq, 5001);
 	CU_ASSERT_EQUAL(R.count[KAPA_EV_OPEN], 1);
