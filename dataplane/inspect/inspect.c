@@ -19,6 +19,10 @@
  * following frames instead of stalling on one. */
 #define ADVANCE_MAX 256
 #define FLOW_MAX 128
+/* The tracker's largest pipeline depth (its default is 16): offline, with
+ * responses lost before the capture, requests pile up unanswered; track as
+ * many as the tracker can before it gives the connection up. */
+#define INSPECT_PIPELINE_DEPTH 32
 
 /* kapa-inspect's per-connection state, after the tracker's in the app slot. */
 struct inspect_conn {
@@ -191,6 +195,7 @@ run_create(struct inspect_run *run, char *err, size_t errlen)
 {
 	static unsigned int seq;
 	struct kapa_http_conf hconf = {
+		.pipeline_depth = INSPECT_PIPELINE_DEPTH,
 		.ops = &inspect_http_ops,
 		.ops_arg = run,
 	};

@@ -163,16 +163,20 @@ def explained(known, stream, d, seq, field):
 def compatible(k, t):
     """Can kapa message k be tshark's message t? kapa reports a message when
     its header block completes; tshark (body desegmentation on) in the frame
-    that completes the body, so kapa's frames can only be earlier."""
-    if int(k["frame"]) > int(t["frame"]):
+    that completes the body, so kapa's frames can only be earlier. A
+    different method or status is a different message. Where tshark's
+    header-only pass lost track of the stream (hdr_frame '?'), only messages
+    that agree on every field are paired: a field difference is reported only
+    when both sides completed the header block in the same frame."""
+    if k["method_or_code"] != t["method_or_code"] or int(k["frame"]) > int(t["frame"]):
         return False
-    return t["hdr_frame"] is None or int(k["frame"]) <= t["hdr_frame"]
+    if t["hdr_frame"] is None:
+        return all(k[f] == t[f] for f in FIELDS)
+    return int(k["frame"]) <= t["hdr_frame"]
 
 
 def score(k, t):
     sc = 4
-    if k["method_or_code"] == t["method_or_code"]:
-        sc += 2
     if t["hdr_frame"] is not None and int(k["hdr_frame"]) == t["hdr_frame"]:
         sc += 1
     if all(k[f] == t[f] for f in FIELDS):
