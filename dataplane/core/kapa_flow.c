@@ -600,6 +600,19 @@ kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms)
 }
 
 void
+kapa_flow_touch_prepare(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms)
+{
+	const struct kapa_conn *c = &t->conns[idx];
+
+	if (likely(lru_stamp_of(now_ms) == c->lru_stamp))
+		return;
+	if (c->lru_prev != KAPA_NIL)
+		rte_prefetch0(&t->conns[c->lru_prev]);
+	if (c->lru_next != KAPA_NIL)
+		rte_prefetch0(&t->conns[c->lru_next]);
+}
+
+void
 kapa_flow_set_established(struct kapa_flow_table *t, uint32_t idx)
 {
 	struct kapa_conn *c = &t->conns[idx];

@@ -236,6 +236,14 @@ void kapa_flow_release(struct kapa_flow_table *t, uint32_t idx,
  */
 void kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms);
 
+/**
+ * Prefetch what kapa_flow_touch(t, idx, now_ms) is about to write: when the
+ * entry will move in its LRU list, its two neighbours' records (cache misses
+ * in a big table). Call it for every packet of a burst, then touch them.
+ */
+void kapa_flow_touch_prepare(struct kapa_flow_table *t, uint32_t idx,
+			     uint32_t now_ms);
+
 /** Move an entry off the half-open list (first data, or handshake done). */
 void kapa_flow_set_established(struct kapa_flow_table *t, uint32_t idx);
 

@@ -5,22 +5,24 @@
  *   - insert rate (N keys into an empty table),
  *   - lookup, one key at a time and rte_hash bulk of 32, random keys,
  *   - idle tracking per packet: kapa_flow_touch() on a record the packet path
- *     has just updated, traffic spread so that every connection sends the same
+ *     has just updated (bursts of 32, records prefetched), traffic spread so that every connection sends the same
  *     number of packets per second at every N (the LRU move rate is then the
  *     same), minus the same loop without the touch,
  *   - per expiry: a wheel pass that only re-arms touched connections (lazy
  *     re-check), and one that expires and releases them,
  *   - bytes of fixed state per entry.
- * Usage: bench_flow [--quick] [N...]   (or KAPA_BENCH_QUICK=1)
+ * Usage: bench_flow [--quick] [--no-thp] [N...]   (or KAPA_BENCH_QUICK=1)
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #include <rte_common.h>
 #include <rte_memory.h>
+#include <rte_prefetch.h>
 
 #include "kapa_eal.h"
 #include "kapa_flow.h"
@@ -46,7 +48,9 @@ now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* CPU time of this thread: the machine is shared, and time spent
+	 * descheduled is not the table's. */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -57,6 +61,21 @@ make_key(struct kapa_flow_key *k, uint32_t i)
 	uint8_t b[16] = {198, 18, 0, 2};
 
 	kapa_flow_key_make(k, 4, a, (uint16_t)(1024 + (i >> 24)), b, 80);
+}
+
+static int use_thp = 1;
+
+/* The benchmark's own arrays: the same pages as the table's. */
+static void *
+big_alloc(size_t size)
+{
+	const size_t huge = 2u << 20;
+	size_t len = (size + huge - 1) & ~(huge - 1);
+	void *p = aligned_alloc(huge, len);
+
+	if (p != NULL && use_thp)
+		madvise(p, len, MADV_HUGEPAGE);
+	return p;
 }
 
 static uint32_t
@@ -78,10 +97,29 @@ packet_path(struct kapa_conn *c)
 	kapa_flow_write_end(c);
 }
 
+/* A burst of packets of random connections, their records prefetched as
+ * kapa_flow_lookup_bulk() does on the real path. */
+static inline void
+burst_pick(struct kapa_flow_table *t, const uint32_t *idx, uint32_t n,
+	   uint32_t *burst)
+{
+	uint32_t j;
+
+	for (j = 0; j < BURST; j++) {
+		const uint8_t *c;
+
+		burst[j] = idx[rnd() % n];
+		c = (const uint8_t *)kapa_flow_conn(t, burst[j]);
+		rte_prefetch0(c);
+		rte_prefetch0(c + RTE_CACHE_LINE_SIZE);
+	}
+}
+
 struct result {
 	uint32_t n;
 	double insert_ns, lookup_ns, bulk_ns;
 	double touch_ns, move_frac, base_ns, store_ns, per_move_ns;
+	double prep_ns, prep_move_frac;
 	double rearm_ns, expire_ns, empty_poll_ns;
 	uint64_t bytes;
 };
@@ -95,15 +133,16 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	struct kapa_flow_table *t;
 	uint32_t *idx, *order, i, j, now, per_ms, fired;
 	int32_t pos[BURST];
-	uint64_t sink = 0, pkts, moves = 0;
-	double t0, t1, t_base, t_touch, t_store;
+	uint32_t burst[BURST];
+	uint64_t sink = 0, pkts, moves = 0, moves_prep = 0;
+	double t0, t1, t_base, t_touch, t_store, t_prep;
 	char name[32];
 
 	memset(r, 0, sizeof(*r));
 	r->n = n;
-	keys = malloc((size_t)n * sizeof(*keys));
-	idx = malloc((size_t)n * sizeof(*idx));
-	order = malloc((size_t)nlookups * sizeof(*order));
+	keys = big_alloc((size_t)n * sizeof(*keys));
+	idx = big_alloc((size_t)n * sizeof(*idx));
+	order = big_alloc((size_t)nlookups * sizeof(*order));
 	if (keys == NULL || idx == NULL || order == NULL) {
 		fprintf(stderr, "bench_flow: out of memory at N=%u\n", n);
 		exit(1);
@@ -165,66 +204,95 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	if (per_ms == 0)
 		per_ms = 1;
 	pkts = (uint64_t)per_ms * 1000 * SIM_SECONDS;
-	/* Alternate the two loops and keep the best of REPS of each, so that
-	 * a neighbour's burst on this shared machine does not land in one. */
-	t_base = t_touch = 1e30;
+	pkts -= pkts % BURST;
+	/*
+	 * Three loops per repetition over the same random connections: the
+	 * packet path alone; with touch() as traffic advances table time (LRU
+	 * moves included); with touch() while every connection is already in
+	 * the current LRU second (what remains is idle tracking proper: the
+	 * last_seen store, no timer re-arm, no move). Best of REPS of each, so
+	 * that a neighbour's burst on this shared machine does not land in one.
+	 */
+	t_base = t_touch = t_store = t_prep = 1e30;
+	now = 2000;
 	for (int rep = 0; rep < REPS; rep++) {
-		uint32_t seed_now = 2000 + (uint32_t)rep * 1000 * SIM_SECONDS;
+		uint32_t start = now;
 
-		now = seed_now;
 		rng_state = 0x2545f4914f6cdd1dull + (uint64_t)rep;
 		t0 = now_s();
-		for (uint64_t p = 0; p < pkts; p++) {
-			struct kapa_conn *c = kapa_flow_conn(t, idx[rnd() % n]);
-
-			packet_path(c);
-			if ((p % per_ms) == 0)
+		for (uint64_t p = 0; p < pkts; p += BURST) {
+			burst_pick(t, idx, n, burst);
+			for (j = 0; j < BURST; j++)
+				packet_path(kapa_flow_conn(t, burst[j]));
+			if ((p % per_ms) < BURST)
 				now++;
 		}
 		t_base = RTE_MIN(t_base, now_s() - t0);
-		now = seed_now;
+
+		now = start;
 		moves = 0;
 		rng_state = 0x2545f4914f6cdd1dull + (uint64_t)rep;
 		t0 = now_s();
-		for (uint64_t p = 0; p < pkts; p++) {
-			uint32_t k = idx[rnd() % n];
-			struct kapa_conn *c = kapa_flow_conn(t, k);
-			uint16_t before = c->lru_stamp;
+		for (uint64_t p = 0; p < pkts; p += BURST) {
+			burst_pick(t, idx, n, burst);
+			for (j = 0; j < BURST; j++) {
+				struct kapa_conn *c = kapa_flow_conn(t, burst[j]);
+				uint16_t before = c->lru_stamp;
 
-			packet_path(c);
-			kapa_flow_touch(t, k, now);
-			moves += c->lru_stamp != before;
-			if ((p % per_ms) == 0)
+				packet_path(c);
+				kapa_flow_touch(t, burst[j], now);
+				moves += c->lru_stamp != before;
+			}
+			if ((p % per_ms) < BURST)
 				now++;
 		}
 		t_touch = RTE_MIN(t_touch, now_s() - t0);
-	}
-	/*
-	 * The same with every connection already in the current LRU second:
-	 * what remains is idle tracking proper (the last_seen store, no timer
-	 * re-arm, no LRU move).
-	 */
-	now += 2000;
-	for (i = 0; i < n; i++)
-		kapa_flow_touch(t, idx[i], now);
-	t_store = 1e30;
-	for (int rep = 0; rep < REPS; rep++) {
+
+		now = ((now + 2000) | 1023) + 101;	/* mid-second: now, now + 1 share it */
+		for (i = 0; i < n; i++)
+			kapa_flow_touch(t, idx[i], now);
 		rng_state = 0x2545f4914f6cdd1dull + (uint64_t)rep;
 		t0 = now_s();
-		for (uint64_t p = 0; p < pkts; p++) {
-			uint32_t k = idx[rnd() % n];
-			struct kapa_conn *c = kapa_flow_conn(t, k);
-
-			packet_path(c);
-			kapa_flow_touch(t, k, now + (uint32_t)(p & 1));
+		for (uint64_t p = 0; p < pkts; p += BURST) {
+			burst_pick(t, idx, n, burst);
+			for (j = 0; j < BURST; j++) {
+				packet_path(kapa_flow_conn(t, burst[j]));
+				kapa_flow_touch(t, burst[j], now + (j & 1));
+			}
 		}
 		t_store = RTE_MIN(t_store, now_s() - t0);
+		now += 2000;
+
+		/* touch() as in the second loop, with touch_prepare() over the
+		 * burst first so that LRU neighbours load in parallel */
+		moves_prep = 0;
+		rng_state = 0x2545f4914f6cdd1dull + (uint64_t)rep;
+		t0 = now_s();
+		for (uint64_t p = 0; p < pkts; p += BURST) {
+			burst_pick(t, idx, n, burst);
+			for (j = 0; j < BURST; j++)
+				kapa_flow_touch_prepare(t, burst[j], now);
+			for (j = 0; j < BURST; j++) {
+				struct kapa_conn *c = kapa_flow_conn(t, burst[j]);
+				uint16_t before = c->lru_stamp;
+
+				packet_path(c);
+				kapa_flow_touch(t, burst[j], now);
+				moves_prep += c->lru_stamp != before;
+			}
+			if ((p % per_ms) < BURST)
+				now++;
+		}
+		t_prep = RTE_MIN(t_prep, now_s() - t0);
+		now += 2000;
 	}
 	r->store_ns = (t_store - t_base) * 1e9 / pkts;
 	r->per_move_ns = moves != 0 ? (t_touch - t_store) * 1e9 / moves : 0;
 	r->base_ns = t_base * 1e9 / pkts;
 	r->touch_ns = (t_touch - t_base) * 1e9 / pkts;
 	r->move_frac = (double)moves / pkts;
+	r->prep_ns = (t_prep - t_base) * 1e9 / pkts;
+	r->prep_move_frac = (double)moves_prep / pkts;
 
 	/*
 	 * Per expiry. Every connection is active at T + its spread (over 1 s)
@@ -233,36 +301,37 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	 * deadlines: all due, all touched since, so all re-armed lazily.
 	 * Pass 2 runs past the new deadlines: all expire and are released.
 	 */
-	now += 1000;
-	for (i = 0; i < n; i++) {
-		uint32_t at = now + (uint32_t)((uint64_t)i * 1000 / n);
+	r->rearm_ns = 1e30;
+	for (int rep = 0; rep < REPS; rep++) {
+		now += 2000;
+		for (i = 0; i < n; i++) {
+			uint32_t at = now + (uint32_t)((uint64_t)i * 1000 / n);
 
-		kapa_flow_touch(t, idx[i], at);
-		kapa_flow_set_idle(t, idx[i], 2000);
-	}
-	for (i = 0; i < n; i++)
-		kapa_flow_touch(t, idx[i], now + 1500 + (uint32_t)((uint64_t)i * 1000 / n));
-	kapa_flow_expire(t, now, UINT32_MAX);	/* nothing due: align the wheel */
-	fired = 0;
-	t1 = 0;
-	for (uint32_t ms = 0; fired < n && ms < 100000; ms++) {
+			kapa_flow_touch(t, idx[i], at);
+			kapa_flow_set_idle(t, idx[i], 2000);
+		}
+		for (i = 0; i < n; i++)
+			kapa_flow_touch(t, idx[i], now + 1500 + (uint32_t)((uint64_t)i * 1000 / n));
+		kapa_flow_expire(t, now, UINT32_MAX);	/* nothing due: align the wheel */
+		fired = 0;
+		/* time the whole pass: a CPU-time clock read is a system call */
 		t0 = now_s();
-		fired += kapa_flow_expire(t, now + 2000 + RTE_MIN(ms, 1400u), 4096);
-		t1 += now_s() - t0;
+		for (uint32_t ms = 0; fired < n && ms < 100000; ms++)
+			fired += kapa_flow_expire(t, now + 2000 + RTE_MIN(ms, 1400u), 4096);
+		t1 = now_s() - t0;
+		if (fired != 0)
+			r->rearm_ns = RTE_MIN(r->rearm_ns, t1 * 1e9 / fired);
 	}
-	r->rearm_ns = fired != 0 ? t1 * 1e9 / fired : 0;
 	/* empty polls: nothing due */
 	t0 = now_s();
 	for (i = 0; i < 100000; i++)
 		sink += kapa_flow_expire(t, now + 3400, 4096);
 	r->empty_poll_ns = (now_s() - t0) * 1e9 / 100000;
 	fired = 0;
-	t1 = 0;
-	for (uint32_t ms = 0; kapa_flow_count(t) != 0 && ms < 100000; ms++) {
-		t0 = now_s();
+	t0 = now_s();
+	for (uint32_t ms = 0; kapa_flow_count(t) != 0 && ms < 100000; ms++)
 		fired += kapa_flow_expire(t, now + 3500 + RTE_MIN(ms, 1300u), 4096);
-		t1 += now_s() - t0;
-	}
+	t1 = now_s() - t0;
 	r->expire_ns = fired != 0 ? t1 * 1e9 / fired : 0;
 	if (kapa_flow_count(t) != 0 || fired != n)
 		fprintf(stderr, "bench_flow: N=%u: %u expired, %u left\n", n, fired,
@@ -276,6 +345,18 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 		printf(" ");
 }
 
+/* Ask for transparent huge pages on EAL's --no-huge memory before it is
+ * touched: production runs on hugepages, and 4 KiB pages would add a TLB
+ * miss to every random access of a big table. */
+static int
+thp_advise(const struct rte_memseg_list *msl, void *arg)
+{
+	(void)arg;
+	if (msl->base_va != NULL && msl->len != 0)
+		madvise(msl->base_va, msl->len, MADV_HUGEPAGE);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -283,13 +364,15 @@ main(int argc, char **argv)
 	static const uint32_t quick_sizes[] = {10000, 100000};
 	uint32_t sizes[16], nsizes = 0, i, max_n = 0, nlookups;
 	struct result res[16];
-	int quick = getenv("KAPA_BENCH_QUICK") != NULL;
+	int quick = getenv("KAPA_BENCH_QUICK") != NULL, thp = 1;
 	uint64_t mem_mb;
 	int rc;
 
 	for (i = 1; i < (uint32_t)argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = 1;
+		else if (strcmp(argv[i], "--no-thp") == 0)
+			thp = 0;
 		else if (nsizes < 16)
 			sizes[nsizes++] = (uint32_t)strtoul(argv[i], NULL, 0);
 	}
@@ -308,33 +391,38 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_flow: EAL with %" PRIu64 " MiB failed: %d\n", mem_mb, rc);
 		return 1;
 	}
+	use_thp = thp;
+	if (thp)
+		rte_memseg_list_walk(thp_advise, NULL);
 	nlookups = quick ? 200000 : 2000000;
-	printf("bench_flow: %s, EAL %" PRIu64 " MiB (--no-huge), record %zu bytes, "
+	printf("bench_flow: %s, EAL %" PRIu64 " MiB (--no-huge, %s), record %zu bytes, "
 	       "traffic model %d packets/s per connection\n",
-	       quick ? "quick" : "full", mem_mb, sizeof(struct kapa_conn),
+	       quick ? "quick" : "full", mem_mb,
+	       thp ? "transparent huge pages" : "4 KiB pages", sizeof(struct kapa_conn),
 	       PKTS_PER_CONN_PER_S);
-	printf("%10s %7s %7s %7s | %7s %6s %7s %7s %7s | %7s %7s %6s | %6s\n",
+	printf("%10s %7s %7s %7s | %7s %6s %7s %7s %7s %7s | %7s %7s %6s | %6s\n",
 	       "N", "insert", "lookup", "bulk32", "touch", "moved", "store", "move",
-	       "(read)", "rearm", "expire", "poll", "B/conn");
-	printf("%10s %7s %7s %7s | %7s %6s %7s %7s %7s | %7s %7s %6s | %6s\n",
+	       "t+prep", "(path)", "rearm", "expire", "poll", "B/conn");
+	printf("%10s %7s %7s %7s | %7s %6s %7s %7s %7s %7s | %7s %7s %6s | %6s\n",
 	       "", "ns", "ns", "ns/key", "ns/pkt", "", "ns/pkt", "ns/move", "ns/pkt",
-	       "ns/tmr", "ns/conn", "ns", "");
+	       "ns/pkt", "ns/tmr", "ns/conn", "ns", "");
 	for (i = 0; i < nsizes; i++) {
 		struct result *r = &res[i];
 
 		run_size(sizes[i], nlookups, r);
-		printf("%10u %7.1f %7.1f %7.1f | %7.1f %5.1f%% %7.1f %7.1f %7.1f | %7.1f %7.1f %6.1f | %6" PRIu64 "\n",
+		printf("%10u %7.1f %7.1f %7.1f | %7.1f %5.1f%% %7.1f %7.1f %7.1f %7.1f | %7.1f %7.1f %6.1f | %6" PRIu64 "\n",
 		       r->n, r->insert_ns, r->lookup_ns, r->bulk_ns, r->touch_ns,
-		       r->move_frac * 100, r->store_ns, r->per_move_ns, r->base_ns,
+		       r->move_frac * 100, r->store_ns, r->per_move_ns, r->prep_ns, r->base_ns,
 		       r->rearm_ns, r->expire_ns, r->empty_poll_ns, r->bytes);
 		fflush(stdout);
 	}
 	if (nsizes > 1) {
 		struct result *a = &res[0], *b = &res[nsizes - 1];
 
-		printf("ratio N=%u / N=%u: touch %.2fx (store %.2fx), re-arm %.2fx, expire %.2fx, "
-		       "lookup %.2fx, bulk %.2fx\n",
+		printf("ratio N=%u / N=%u: touch %.2fx (store %.2fx, with prepare %.2fx), "
+		       "re-arm %.2fx, expire %.2fx, lookup %.2fx, bulk %.2fx\n",
 		       b->n, a->n, b->touch_ns / a->touch_ns, b->store_ns / a->store_ns,
+		       b->prep_ns / a->prep_ns,
 		       b->rearm_ns / a->rearm_ns,
 		       b->expire_ns / a->expire_ns, b->lookup_ns / a->lookup_ns,
 		       b->bulk_ns / a->bulk_ns);

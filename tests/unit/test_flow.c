@@ -277,7 +277,10 @@ test_lru_granularity(void)
 	b = insert(t, 2, 100, 0);
 	for (i = 3; i < 9; i++)
 		CU_ASSERT(insert(t, i, 3000, 0) >= 0);
-	/* touched at 1500 ms: a new LRU second, so A moves and B goes first */
+	/* touched at 1500 ms: a new LRU second, so A moves and B goes first
+	 * (touch_prepare only prefetches: it changes nothing) */
+	kapa_flow_touch_prepare(t, (uint32_t)a, 1500);
+	CU_ASSERT(kapa_flow_conn(t, (uint32_t)a)->last_seen == 0);
 	kapa_flow_touch(t, (uint32_t)a, 1500);
 	CU_ASSERT(insert(t, 20, 4000, 0) >= 0);
 	CU_ASSERT_EQUAL(seen.order[0], (uint32_t)b);
