@@ -1315,6 +1315,112 @@ test_out_of_window_and_classes(void)
 	kapa_tcp_destroy(tcp);
 }
 
+/* Parts of the handshake missed: the halves start where they are seen. */
+static void
+test_missed_handshake_parts(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct kapa_conn *c;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	/* SYN seen, SYN/ACK missed: the client's ACK gives the server's base. */
+	tconn_init(&t, tcp, 40200, 80, 100, 900);
+	send_raw(&t, 0, 100, 0, KAPA_TCP_SYN, NULL, 0, 7);
+	c2s(&t, 0, (const uint8_t *)"GET", 3, 0);
+	c = tconn_conn(&t);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_ESTABLISHED);
+	CU_ASSERT_FALSE(c->flags & KAPA_CONN_EMBRYONIC);
+	CU_ASSERT_EQUAL(c->half[1].base_seq, 901);
+	s2c(&t, 0, (const uint8_t *)"HTTP", 4, 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 3);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 4);
+	/* Without the SYN/ACK nobody knows whether scaling was agreed. */
+	CU_ASSERT_FALSE(c->half[0].flags & KAPA_HALF_WSCALE);
+
+	/* Both FINs, then a SYN/ACK on the closed entry: a new connection
+	 * picked up from its SYN/ACK. */
+	c2s(&t, 3, NULL, 0, KAPA_TCP_FIN);
+	s2c(&t, 4, NULL, 0, KAPA_TCP_FIN);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_CLOSED);
+	/* Late data of a closed connection is not delivered. */
+	s2c(&t, 0, (const uint8_t *)"HTTP", 4, 0);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 4);
+	send_raw(&t, 1, 5000, 7001, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(t.res.is_new, 1);
+	c = tconn_conn(&t);
+	CU_ASSERT_EQUAL(c->state, KAPA_CONN_SYN_RCVD);
+	CU_ASSERT(c->flags & KAPA_CONN_MIDSTREAM);
+	CU_ASSERT_EQUAL(c->half[0].base_seq, 7001);
+	CU_ASSERT_EQUAL(kapa_flow_stats(kapa_tcp_table(tcp))->released[KAPA_REL_REPLACED], 1);
+	kapa_tcp_destroy(tcp);
+}
+
+/* A half-open connection expires after syn_timeout_ms when asked. */
+static void
+test_embryonic_expiry(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40201, 80, 1, 2);
+	send_raw(&t, 0, 1, 0, KAPA_TCP_SYN, NULL, 0, 0xff);
+	CU_ASSERT(tconn_conn(&t)->flags & KAPA_CONN_EMBRYONIC);
+	kapa_tcp_advance(tcp, t.now_ns + 20000000000ull, 100);	/* 20 s: not yet */
+	CU_ASSERT_EQUAL(R.expire_calls, 0);
+	kapa_tcp_advance(tcp, t.now_ns + 31000000000ull, 100);	/* past 30 s */
+	CU_ASSERT_EQUAL(R.expire_calls, 1);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	kapa_tcp_destroy(tcp);
+}
+
+/* IPv6 connections are tracked the same way. */
+static void
+test_ipv6(void)
+{
+	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct kapa_tcp_result res;
+	struct kapa_pkt p;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	for (i = 0; i < 4; i++) {
+		static const uint8_t flags[4] = {
+			KAPA_TCP_SYN, KAPA_TCP_SYN | KAPA_TCP_ACK, KAPA_TCP_ACK,
+			KAPA_TCP_ACK | KAPA_TCP_PSH,
+		};
+		int srv = i == 1;
+
+		memset(&p, 0, sizeof(p));
+		p.cls = KAPA_PKT_TCP;
+		p.family = 6;
+		memcpy(p.src, srv ? b : a, 16);
+		memcpy(p.dst, srv ? a : b, 16);
+		p.sport = srv ? 443 : 50000;
+		p.dport = srv ? 50000 : 443;
+		p.seq = srv ? 10 : (i == 0 ? 20 : 21);
+		p.ack = srv ? 21 : 11;
+		p.tcp_flags = flags[i];
+		p.data = (const uint8_t *)"v6!";
+		p.payload_len = i == 3 ? 3 : 0;
+		kapa_tcp_input(tcp, &p, 1000 + (uint64_t)i, NULL, &res);
+	}
+	CU_ASSERT(res.idx >= 0);
+	CU_ASSERT_EQUAL(res.dir, KAPA_DIR_C2S);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 3);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, "v6!", 3), 0);
+	CU_ASSERT_EQUAL(kapa_flow_conn(kapa_tcp_table(tcp), (uint32_t)res.idx)->state,
+			KAPA_CONN_ESTABLISHED);
+	kapa_tcp_destroy(tcp);
+}
+
 /*
  * Random segments (flags, sequence numbers near and far, lengths, both
  * directions) on one 4-tuple: whatever arrives, offsets stay contiguous per
@@ -1430,6 +1536,9 @@ kapa_unit_register(void)
 	    CU_add_test(s, "opaque and close from callback", test_opaque_and_close) == NULL ||
 	    CU_add_test(s, "idle expiry", test_idle_expiry) == NULL ||
 	    CU_add_test(s, "out of window, classes", test_out_of_window_and_classes) == NULL ||
+	    CU_add_test(s, "missed handshake parts", test_missed_handshake_parts) == NULL ||
+	    CU_add_test(s, "embryonic expiry", test_embryonic_expiry) == NULL ||
+	    CU_add_test(s, "IPv6", test_ipv6) == NULL ||
 	    CU_add_test(s, "random packets keep invariants", test_random_packets) == NULL)
 		return -1;
 	return 0;
