@@ -44,7 +44,6 @@ enum half_state {
 #define F_SWAPPED	0x02	/* ... and it is S2C (the TCP core guessed wrong) */
 #define F_LEFT		0x04	/* the connection left HTTP/1.x tracking */
 #define F_CLOSING	0x08	/* a message said the connection closes */
-#define F_FIRST_FAILED	0x10	/* one side's first start line was unreadable */
 
 /* Request kinds kept in the method FIFO (2 bits each). */
 enum req_kind {
@@ -252,29 +251,25 @@ enter_resync(struct kapa_http *h, struct http_conn *st, struct http_half *hf)
 
 /*
  * A start line did not parse. After a resync it was a false start: keep
- * looking. The first message of a side gets one more chance: evasion
- * captures and broken clients send request lines no server accepts, and the
- * server's answer is still HTTP (tshark reports it); so that side waits for
- * a resync point while the other side decides. When the other side's first
- * message fails too, or a later message fails, the stream is not (or no
- * longer) HTTP/1.x.
+ * looking. Otherwise this side has lost its place, but the other side still
+ * frames: evasion captures and broken clients send request lines no server
+ * accepts (or a body the request did not announce), and the server's answer
+ * is still HTTP (tshark reports it). So this side looks for a resync point
+ * while the other goes on. When the other side is lost too, the stream is
+ * not (or no longer) HTTP/1.x: leave.
  */
 static void
 fail_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	   struct http_conn *st, struct http_half *hf, enum kapa_http_leave why)
 {
-	if (hf->flags & HALF_RESYNCED) {
+	const struct http_half *peer = &st->half[ctx->dir ^ 1];
+
+	if ((hf->flags & HALF_RESYNCED) || peer->state != ST_RESYNC) {
 		enter_resync(h, st, hf);
 		return;
 	}
-	if (hf->index == 0) {
-		if (!(st->flags & F_FIRST_FAILED)) {
-			st->flags |= F_FIRST_FAILED;
-			enter_resync(h, st, hf);
-			return;
-		}
+	if (hf->index == 0 && peer->index == 0)
 		why = KAPA_LEAVE_NOT_HTTP;
-	}
 	http_leave(h, ctx, st, why);
 }
 
