@@ -458,6 +458,11 @@ kapa_reasm_ack(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t ack
 	a = kapa_reasm_offset(h, ack);
 	if (a <= next || a - next > KAPA_REASM_MAX_DIST)
 		return 0;
+	/* One past everything, with nothing held, is most likely the ack of a
+	 * FIN kapa did not see rather than one lost byte; if it was a byte,
+	 * the next segment is held behind it and a later ack skips it then. */
+	if (a == next + 1 && h->ooo_head == KAPA_NIL)
+		return 0;
 	target = (uint64_t)a;
 	if (h->ooo_head != KAPA_NIL && chunk_at(r->pool, h->ooo_head)->off < target)
 		target = chunk_at(r->pool, h->ooo_head)->off;

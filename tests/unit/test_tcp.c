@@ -887,6 +887,18 @@ test_gap_on_acked_hole(void)
 	/* An ack behind next_off changes nothing. */
 	ack_to(&t, 1, 0, 40);
 	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 2);
+	/* One past everything with nothing held: a FIN kapa did not see, not
+	 * a gap; had it been a byte, the next segment is held and then the
+	 * ack past it skips the byte. */
+	ack_to(&t, 1, 0, 46);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 2);
+	c2s(&t, 46, m, 4, 0);
+	CU_ASSERT_EQUAL(R.d[0].next, 45);
+	ack_to(&t, 1, 0, 50);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 3);
+	CU_ASSERT_EQUAL(R.ev[last_event(KAPA_EV_GAP)].off, 45);
+	CU_ASSERT_EQUAL(R.ev[last_event(KAPA_EV_GAP)].len, 1);
+	CU_ASSERT_EQUAL(R.d[0].next, 50);
 	CU_ASSERT_EQUAL(R.d[0].order_errors, 0);
 	kapa_tcp_destroy(tcp);
 }
