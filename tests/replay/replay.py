@@ -366,6 +366,113 @@ def bad_input(args):
         return 0
 
 
+LINK_VARIANTS = ("raw", "sll", "sll2", "null", "null-be", "loop", "pcapng", "pcap-ns")
+
+
+def read_pcap(path):
+    """@return (linktype, [(ts_sec, ts_usec, orig_len, data)]) of a classic
+    little-endian microsecond pcap."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, _, _, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
+    if magic != 0xa1b2c3d4:
+        fail("%s: expected a little-endian microsecond pcap" % path)
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        sec, usec, incl, orig = struct.unpack("<IIII", data[off:off + 16])
+        frames.append((sec, usec, orig, data[off + 16:off + 16 + incl]))
+        off += 16 + incl
+    return linktype, frames
+
+
+def l3_of(frame):
+    """Ethernet frame -> (ethertype, L3 bytes), VLAN tags skipped."""
+    etype, off = struct.unpack(">H", frame[12:14])[0], 14
+    while etype in (0x8100, 0x88a8) and len(frame) >= off + 4:
+        etype, off = struct.unpack(">H", frame[off + 2:off + 4])[0], off + 4
+    return etype, frame[off:]
+
+
+def write_variant(kind, frames, path):
+    """Re-encode Ethernet frames under another link type or file format.
+    Non-IP frames are dropped where the link type cannot carry them."""
+    af6 = {"null": 30, "null-be": 24, "loop": 28}
+    out = []
+    for sec, usec, orig, frame in frames:
+        if kind in ("pcapng", "pcap-ns"):
+            out.append((sec, usec, orig, frame))
+            continue
+        etype, l3 = l3_of(frame)
+        if etype not in (0x0800, 0x86dd):
+            continue
+        v6 = etype == 0x86dd
+        if kind == "raw":
+            hdr = b""
+        elif kind == "sll":
+            hdr = struct.pack(">HHH8sH", 0, 1, 6, frame[6:12] + b"\0\0", etype)
+        elif kind == "sll2":
+            hdr = struct.pack(">HHIHBB8s", etype, 0, 1, 1, 0, 6, frame[6:12] + b"\0\0")
+        else:
+            fam = af6[kind] if v6 else 2
+            hdr = struct.pack("<I" if kind == "null" else ">I", fam)
+        out.append((sec, usec, orig - len(frame) + len(hdr) + len(l3), hdr + l3))
+    linktype = {"raw": 101, "sll": 113, "sll2": 276, "null": 0, "null-be": 0,
+                "loop": 108, "pcapng": 1, "pcap-ns": 1}[kind]
+    with open(path, "wb") as f:
+        if kind == "pcapng":
+            def block(btype, body):
+                body += b"\0" * (-len(body) % 4)
+                n = len(body) + 12
+                return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+            f.write(block(0x0a0d0d0a, struct.pack("<IHHq", 0x1a2b3c4d, 1, 0, -1)))
+            f.write(block(0x00000001, struct.pack("<HHI", linktype, 0, 0)))
+            for sec, usec, orig, data in out:
+                ts = sec * 1000000 + usec
+                f.write(block(0x00000006, struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff,
+                                                      len(data), orig) + data))
+            return
+        nano = kind == "pcap-ns"
+        f.write(struct.pack("<IHHiIII", 0xa1b23c4d if nano else 0xa1b2c3d4, 2, 4, 0, 0, 262144, linktype))
+        for sec, usec, orig, data in out:
+            f.write(struct.pack("<IIII", sec, usec * 1000 if nano else usec, len(data), orig) + data)
+
+
+def link_variant(args):
+    """The same traffic under another link type or file format must give the
+    same messages (frame numbers aside: frames a link type cannot carry are
+    dropped)."""
+    src = os.path.join(args.corpus, "pcaps", args.source)
+    if not os.path.exists(src):
+        fail("%s is missing" % src)
+    _, frames = read_pcap(src)
+
+    def strip(out):
+        objs = [json.loads(line) for line in out.splitlines()]
+        for o in objs:
+            o.pop("frame")
+            o.pop("hdr_frame")
+        return objs
+    rc, base, err = run_inspect(args.inspect, src)
+    if rc != 0:
+        fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "variant-" + args.link_variant)
+        write_variant(args.link_variant, frames, path)
+        rc, out, err = run_inspect(args.inspect, path)
+    if rc != 0:
+        fail("kapa-inspect exited %d on the %s variant: %s" % (rc, args.link_variant, err))
+    a, b = strip(base), strip(out)
+    if not a:
+        fail("no message in %s" % src)
+    if a != b:
+        for x, y in zip(a, b):
+            if x != y:
+                fail("%s variant differs:\n  ethernet: %s\n  variant:  %s" % (args.link_variant, x, y))
+        fail("%s variant: %d messages, ethernet %d" % (args.link_variant, len(b), len(a)))
+    print("%s variant of %s: the same %d messages" % (args.link_variant, args.source, len(a)))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inspect", required=True, help="kapa-inspect binary")
@@ -373,12 +480,16 @@ def main():
     ap.add_argument("--known", help="known differences TSV")
     ap.add_argument("--max-lines", type=int, default=200)
     ap.add_argument("--bad-input", help="not-a-capture|empty|missing|unsupported-link|truncated")
+    ap.add_argument("--link-variant", choices=LINK_VARIANTS,
+                    help="re-encode --source under this link type / format and compare")
     ap.add_argument("--source", default="pcapplusplus__pcap_examples__http-packets2.pcap",
-                    help="capture the truncated test cuts")
+                    help="capture the truncated and link-variant tests use")
     ap.add_argument("capture", nargs="?")
     args = ap.parse_args()
     if args.bad_input:
         sys.exit(bad_input(args))
+    if args.link_variant:
+        sys.exit(link_variant(args))
     if not args.capture or not args.known:
         ap.error("CAPTURE and --known are required")
     sys.exit(replay(args))
