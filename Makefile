@@ -5,16 +5,19 @@
 #              path on this machine's embedded default (today: kapa-inspect
 #              over the captures in ../shared/corpus/pcaps)
 #   make test  install what is missing, prepare the host, build with gcc and
-#              with clang, run every meson test suite
+#              with clang, run every meson test suite (fuzz in its own
+#              clang + sanitizer build)
 # The build itself is meson's; nothing here is more than a sequence of it.
 
 BUILD ?= build
 BUILD_CLANG ?= build-clang
+BUILD_FUZZ ?= build-fuzz
 CORPUS ?= ../shared/corpus/pcaps
 INSPECT := $(BUILD)/dataplane/inspect/kapa-inspect
 MESON ?= meson
 
-.PHONY: all run test deps host-prep setup build setup-clang build-clang bench clean
+.PHONY: all run test deps host-prep setup build setup-clang build-clang \
+	setup-fuzz build-fuzz bench clean
 
 all: build
 
@@ -48,6 +51,19 @@ setup-clang:
 build-clang: deps setup-clang
 	$(MESON) compile -C $(BUILD_CLANG)
 
+# The fuzz suite needs clang (libFuzzer ships with it) and is worth running
+# only under AddressSanitizer and UBSan: a build of its own.
+FUZZ_OPTS := -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+setup-fuzz:
+	@if [ -f $(BUILD_FUZZ)/build.ninja ]; then \
+		$(MESON) setup --reconfigure $(BUILD_FUZZ) $(FUZZ_OPTS) >/dev/null; \
+	else \
+		CC=clang $(MESON) setup $(BUILD_FUZZ) $(FUZZ_OPTS); \
+	fi
+
+build-fuzz: deps setup-fuzz
+	$(MESON) compile -C $(BUILD_FUZZ)
+
 run: build
 	@if [ ! -x $(INSPECT) ]; then \
 		echo "make run: $(INSPECT) was not built: kapa-inspect (dataplane/inspect/) is not in this tree yet" >&2; \
@@ -61,13 +77,20 @@ run: build
 	echo "make run: $(INSPECT) over $$# captures in $(CORPUS)"; \
 	$(INSPECT) "$$@"
 
-# Every suite: unit, replay, ctl, e2e (and fuzz when configured). Root
-# suites need host-prep. Benchmarks are not tests: see `make bench`.
-test: deps host-prep build build-clang
-	$(MESON) test -C $(BUILD) --print-errorlogs
+# Every suite: unit, replay, ctl, e2e from the gcc build, fuzz from the fuzz
+# build (each bounded by KAPA_FUZZ_SECONDS). Both run even when the first
+# fails, so that one run reports everything. Root suites need host-prep.
+# Benchmarks are not tests: see `make bench`.
+test: deps host-prep build build-clang build-fuzz
+	@rc=0; \
+	echo "$(MESON) test -C $(BUILD) --print-errorlogs"; \
+	$(MESON) test -C $(BUILD) --print-errorlogs || rc=1; \
+	echo "$(MESON) test -C $(BUILD_FUZZ) --suite fuzz --print-errorlogs"; \
+	$(MESON) test -C $(BUILD_FUZZ) --suite fuzz --print-errorlogs || rc=1; \
+	exit $$rc
 
 bench: build
 	$(MESON) test -C $(BUILD) --benchmark
 
 clean:
-	rm -rf $(BUILD) $(BUILD_CLANG)
+	rm -rf $(BUILD) $(BUILD_CLANG) $(BUILD_FUZZ)
