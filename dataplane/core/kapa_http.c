@@ -43,7 +43,8 @@ enum half_state {
 #define F_ROLE_KNOWN	0x01	/* which direction carries requests is decided */
 #define F_SWAPPED	0x02	/* ... and it is S2C (the TCP core guessed wrong) */
 #define F_LEFT		0x04	/* the connection left HTTP/1.x tracking */
-#define F_CLOSING	0x08	/* a message said the connection closes */
+#define F_CLOSING	0x08	/* a final response said the connection closes */
+#define F_REQ_CLOSING	0x10	/* a request said so (later requests are late) */
 
 /* Request kinds kept in the method FIFO (2 bits each). */
 enum req_kind {
@@ -514,7 +515,10 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 			  !(m->conn_flags & KAPA_HTTP_CONN_CLOSE);
 	if (m->nka > 0 && !(m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE))
 		h->stats.ka_without_conn++;
-	if (st->flags & F_CLOSING)
+	/* Messages after one that ends the connection: a request after a
+	 * request or final response that closes; a response after a final
+	 * response that closes. Still framed, counted. */
+	if ((st->flags & F_CLOSING) || (sl.is_request && (st->flags & F_REQ_CLOSING)))
 		h->stats.after_close++;
 
 	if (sl.is_request) {
@@ -526,7 +530,7 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		why = request_body(m, &fr);
 		m->persistent = message_persists(m);
 		if (!m->persistent)
-			st->flags |= F_CLOSING;
+			st->flags |= F_REQ_CLOSING;
 		if (why == NO_LEAVE) {
 			if (st->fifo_count >= h->depth)
 				why = KAPA_LEAVE_PIPELINE_DEPTH;
