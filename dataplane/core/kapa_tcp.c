@@ -51,6 +51,7 @@ struct kapa_tcp {
 	uint8_t cur_dir;	/* direction reassembly is delivering */
 	uint32_t cur_idx;	/* KAPA_NIL when none */
 	struct kapa_conn *cur_conn;
+	struct kapa_conn *writing;	/* record in an open write section */
 	const struct kapa_pkt *cur_pkt;
 	void *cur_ref;
 	uint64_t cur_ns;
@@ -146,9 +147,14 @@ tcp_on_release(uint32_t idx, enum kapa_flow_release why, void *arg)
 {
 	struct kapa_tcp *tcp = arg;
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
+	int own = tcp->writing != c;	/* readers must not see it half-flushed */
 
 	RTE_SET_USED(why);
+	if (own)
+		kapa_flow_write_begin(c);
 	flush_conn(tcp, c);
+	if (own)
+		kapa_flow_write_end(c);
 	emit(tcp, idx, c, KAPA_DIR_C2S, KAPA_EV_CLOSE, 0, 0);
 }
 
@@ -544,6 +550,7 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	static const uint8_t zero_mac[6];
 
 	kapa_flow_write_begin(c);
+	tcp->writing = c;
 	if (memcmp(c->mac[dir], zero_mac, 6) == 0)
 		memcpy(c->mac[dir], pkt->eth_src, 6);
 	if (f & KAPA_TCP_RST) {
@@ -584,6 +591,7 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 		conn_closed(tcp, idx, c);
 out:
 	kapa_flow_touch(tcp->ft, idx, now_ms);
+	tcp->writing = NULL;
 	kapa_flow_write_end(c);
 }
 
@@ -672,9 +680,14 @@ void
 kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
 {
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
+	int own = tcp->writing != c;	/* not already inside our section */
 
+	if (own)
+		kapa_flow_write_begin(c);
 	c->flags |= KAPA_CONN_OPAQUE;
 	flush_conn(tcp, c);
+	if (own)
+		kapa_flow_write_end(c);
 }
 
 void
