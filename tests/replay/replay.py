@@ -295,11 +295,12 @@ def replay(args):
         print(line)
     if len(lines) > args.max_lines:
         print("  ... %d more" % (len(lines) - args.max_lines))
-    for k in sorted(set(known) - used):
-        print("  stale known-differences entry (no longer differs): %s" % "\t".join(k))
+    stale = sorted(set(known) - used)
+    for k in stale:
+        print("  STALE known-differences entry (no longer differs; remove it): %s" % "\t".join(k))
     if err.strip():
         print("kapa-inspect stderr: " + err.strip())
-    return 1 if unexplained else 0
+    return 1 if unexplained or stale else 0
 
 
 def write_pcap(path, linktype, frames):
