@@ -591,6 +591,8 @@ kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms)
 	if (likely(stamp == c->lru_stamp))
 		return;
 	/* At most once a (1024 ms) second: keep the list in idle order. */
+	if (unlikely(c->lru_prev == LRU_FREE))
+		return;	/* a stale index: never link a free record */
 	c->lru_stamp = stamp;
 	list = conn_list(c);
 	if (t->lru[list].tail == idx)

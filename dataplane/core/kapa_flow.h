@@ -160,7 +160,7 @@ typedef void (*kapa_flow_release_fn)(uint32_t idx, enum kapa_flow_release why,
 typedef uint32_t (*kapa_flow_expire_fn)(uint32_t idx, uint32_t now_ms, void *arg);
 
 struct kapa_flow_conf {
-	const char *name;	/**< unique per process (rte_hash name) */
+	const char *name;	/**< unique per process (rte_hash name), <= 20 chars */
 	uint32_t capacity;	/**< entries; memory is fixed at creation */
 	uint32_t embryonic_max;	/**< half-open budget; 0 = capacity / 8 */
 	uint32_t app_size;	/**< bytes of consumer state per entry (0..1024) */
