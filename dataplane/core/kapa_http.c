@@ -970,12 +970,13 @@ http_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 	switch (ev) {
 	case KAPA_EV_OPEN:
 		memset(st, 0, sizeof(*st));
-		if (ctx->conn == NULL ||
-		    !(ctx->conn->flags & (KAPA_CONN_ROLE_GUESSED | KAPA_CONN_MIDSTREAM)))
+		if (ctx->conn == NULL || !(ctx->conn->flags & KAPA_CONN_ROLE_GUESSED))
 			st->flags |= F_ROLE_KNOWN;
-		/* Picked up mid-stream: the first bytes may be inside a
-		 * message; look for a start at delivery boundaries. */
-		if (ctx->conn != NULL && (ctx->conn->flags & KAPA_CONN_MIDSTREAM)) {
+		/* Picked up on data: the first bytes may be inside a message;
+		 * look for a start at delivery boundaries. (Picked up at the
+		 * SYN/ACK, both streams start at their first byte.) */
+		if (ctx->conn != NULL && (ctx->conn->flags & KAPA_CONN_MIDSTREAM) &&
+		    (ctx->conn->flags & KAPA_CONN_ROLE_GUESSED)) {
 			st->half[0].state = ST_RESYNC;
 			st->half[1].state = ST_RESYNC;
 			st->half[0].flags = HALF_RESYNCED;

@@ -1184,6 +1184,22 @@ test_midstream_pickup(void)
 }
 
 static void
+test_pickup_at_synack(void)
+{
+	/* Picked up at the SYN/ACK: roles known, streams start at byte 0, so
+	 * a start line split across segments is not lost to a resync. */
+	struct piece ps[] = {
+		D(C2S, "GE"),
+		D(C2S, "T / HTTP/1.1\r\nHost: h\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+
+	run_script(T, ps, 3, NULL, 0, KAPA_CONN_MIDSTREAM);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL(nmsgs, 2);
+}
+
+static void
 test_midstream_roles_swapped(void)
 {
 	/* The TCP core guessed the server as the client: content decides. */
@@ -1354,6 +1370,7 @@ kapa_unit_register(void)
 	ADD(adv, "gap inside a header block resyncs", test_gap_in_header_resyncs);
 	ADD(adv, "gap past the end of a body resyncs", test_gap_past_body_end);
 	ADD(adv, "mid-stream pickup", test_midstream_pickup);
+	ADD(adv, "pickup at the SYN/ACK", test_pickup_at_synack);
 	ADD(adv, "guessed roles swapped by content", test_midstream_roles_swapped);
 	ADD(adv, "overlapping retransmission: first copy wins", test_overlap_first_wins);
 	ADD(adv, "urgent data is in-band", test_urgent_data_in_band);
