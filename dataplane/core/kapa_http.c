@@ -854,8 +854,11 @@ resync_try(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	    is_req != dir_is_request(st, ctx->dir))
 		kind = 0;
 	if (kind == 0) {
+		/* Bounded: a side that never shows a message start is given
+		 * up on; "not-http" when no message was ever seen at all. */
 		if (++hf->remain > RESYNC_MAX)
-			http_leave(h, ctx, st, KAPA_LEAVE_GAP);
+			http_leave(h, ctx, st, (st->half[0].index | st->half[1].index) == 0 ?
+					       KAPA_LEAVE_NOT_HTTP : KAPA_LEAVE_GAP);
 		return false;
 	}
 	if (!(st->flags & F_ROLE_KNOWN)) {
