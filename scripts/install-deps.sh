@@ -71,5 +71,5 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-
 echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
 echo "install-deps: apt-get update"
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt-get install -y -q "${missing[@]}"
 echo "install-deps: installed ${missing[*]}"
