@@ -501,6 +501,57 @@ test_idle_expiry(void)
 	kapa_flow_destroy(t);
 }
 
+/* A released position is reused only after the readers' grace period. */
+static void
+test_qsbr_deferred_reuse(void)
+{
+	struct kapa_flow_conf conf = {0};
+	struct kapa_flow_key old_key, k;
+	struct kapa_flow_table *t;
+	struct rte_rcu_qsbr *v;
+	uint32_t i, gen;
+	int idx, r;
+
+	v = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(2), RTE_CACHE_LINE_SIZE);
+	CU_ASSERT_FATAL(v != NULL);
+	CU_ASSERT_FATAL(rte_rcu_qsbr_init(v, 2) == 0);
+	conf.name = "tflow_qsbr";
+	conf.capacity = 8;
+	conf.socket_id = SOCKET_ID_ANY;
+	conf.qsbr = v;
+	t = kapa_flow_create(&conf);
+	CU_ASSERT_FATAL(t != NULL);
+	for (i = 0; i < 8; i++)
+		CU_ASSERT_FATAL(insert(t, i, 10, 0) >= 0);
+	/* a reader is online and has not reported since */
+	CU_ASSERT_FATAL(rte_rcu_qsbr_thread_register(v, 1) == 0);
+	rte_rcu_qsbr_thread_online(v, 1);
+	key_of(&k, 3, 0);
+	r = kapa_flow_lookup(t, &k);
+	CU_ASSERT_FATAL(r >= 0);
+	gen = kapa_flow_conn(t, (uint32_t)r)->gen;
+	kapa_flow_release(t, (uint32_t)r, KAPA_REL_CLOSED);
+	CU_ASSERT_EQUAL(kapa_flow_count(t), 7);
+	/* the position waits: no insert can take it, and a reader that
+	 * found it before still reads the old key there */
+	kapa_flow_reclaim(t);
+	CU_ASSERT(insert(t, 100, 20, 0) == -ENOSPC);
+	CU_ASSERT_EQUAL(kapa_flow_stats(t)->refused, 1);
+	CU_ASSERT_EQUAL(kapa_flow_stats(t)->released[KAPA_REL_EVICT_LRU], 0);
+	memcpy(&old_key, kapa_flow_key(t, (uint32_t)r), sizeof(old_key));
+	CU_ASSERT(memcmp(&old_key, &k, sizeof(k)) == 0);
+	/* the reader reports a quiescent state: the position comes back */
+	rte_rcu_qsbr_quiescent(v, 1);
+	kapa_flow_reclaim(t);
+	idx = insert(t, 100, 30, 0);
+	CU_ASSERT_EQUAL(idx, r);
+	CU_ASSERT_EQUAL(kapa_flow_conn(t, (uint32_t)r)->gen, gen + 1);
+	rte_rcu_qsbr_thread_offline(v, 1);
+	rte_rcu_qsbr_thread_unregister(v, 1);
+	kapa_flow_destroy(t);
+	rte_free(v);
+}
+
 /* ---- a reader thread against the owner ----------------------------------- */
 
 struct mt {
@@ -659,6 +710,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "IPv4/IPv6 keys and lookup_bulk", test_v4_v6_and_bulk) == NULL ||
 	    CU_add_test(s, "snapshot: free, busy, consistent", test_snapshot) == NULL ||
 	    CU_add_test(s, "idle expiry is lazy and asks the policy", test_idle_expiry) == NULL ||
+	    CU_add_test(s, "positions wait for the readers' grace period",
+			test_qsbr_deferred_reuse) == NULL ||
 	    CU_add_test(s, "reader thread never sees a torn record", test_reader_thread) == NULL)
 		return 1;
 	return 0;
