@@ -317,6 +317,20 @@ take_wscale(struct kapa_tcp_half *h, const struct kapa_pkt *pkt)
 	}
 }
 
+static void
+take_vlan(struct kapa_conn *c, const struct kapa_pkt *pkt)
+{
+	int i;
+
+	c->nvlan = RTE_MIN(pkt->nvlan, KAPA_MAX_VLAN);
+	for (i = 0; i < c->nvlan; i++)
+		c->vlan_tci[i] = pkt->vlan_tci[i];
+	if (c->nvlan != 0 && pkt->vlan_tpid[0] == 0x88a8)
+		c->flags |= KAPA_CONN_VLAN_QINQ;
+	else
+		c->flags &= (uint16_t)~KAPA_CONN_VLAN_QINQ;
+}
+
 /*
  * No entry for this 4-tuple: create one when the packet can start or
  * continue a connection. @return the index or -1 (counted).
@@ -329,7 +343,7 @@ conn_create(struct kapa_tcp *tcp, const struct kapa_flow_key *key, int side,
 	struct kapa_tcp_half *hc, *hs;
 	struct kapa_conn *c;
 	enum kapa_dir dir;
-	int embryonic, idx, i;
+	int embryonic, idx;
 
 	if (f & KAPA_TCP_RST) {
 		tcp->st.no_conn++;
@@ -356,11 +370,9 @@ conn_create(struct kapa_tcp *tcp, const struct kapa_flow_key *key, int side,
 	c->client_side = dir == KAPA_DIR_C2S ? side : !side;
 	c->half[0].ooo_head = KAPA_NIL;
 	c->half[1].ooo_head = KAPA_NIL;
-	c->nvlan = RTE_MIN(pkt->nvlan, KAPA_MAX_VLAN);
-	for (i = 0; i < c->nvlan; i++)
-		c->vlan_tci[i] = pkt->vlan_tci[i];
-	if (c->nvlan != 0 && pkt->vlan_tpid[0] == 0x88a8)
-		c->flags |= KAPA_CONN_VLAN_QINQ;
+	/* The record keeps the client-to-server tags; until a packet of that
+	 * direction is seen, the other direction's are the best guess. */
+	take_vlan(c, pkt);
 	hc = &c->half[KAPA_DIR_C2S];
 	hs = &c->half[KAPA_DIR_S2C];
 	if ((f & KAPA_TCP_SYN) && !(f & KAPA_TCP_ACK)) {
@@ -551,8 +563,12 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 
 	kapa_flow_write_begin(c);
 	tcp->writing = c;
-	if (memcmp(c->mac[dir], zero_mac, 6) == 0)
+	if (memcmp(c->mac[dir], zero_mac, 6) == 0) {
+		/* First packet of this direction (or a capture without L2). */
 		memcpy(c->mac[dir], pkt->eth_src, 6);
+		if (dir == KAPA_DIR_C2S)
+			take_vlan(c, pkt);
+	}
 	if (f & KAPA_TCP_RST) {
 		handle_rst(tcp, idx, c, dir, pkt);
 		goto out;

@@ -200,6 +200,7 @@ struct tconn {
 	uint16_t cport, sport;
 	uint32_t cisn, sisn;
 	uint64_t now_ns;
+	uint16_t vlan[2];	/* 802.1Q tag of each sender (0: untagged) */
 	struct kapa_tcp_result res;
 };
 
@@ -240,6 +241,11 @@ send_raw(struct tconn *t, int from_srv, uint32_t seq, uint32_t ack,
 	p.sport = from_srv ? t->sport : t->cport;
 	p.dport = from_srv ? t->cport : t->sport;
 	p.eth_src[5] = from_srv ? 2 : 1;
+	if (t->vlan[from_srv] != 0) {
+		p.nvlan = 1;
+		p.vlan_tpid[0] = 0x8100;
+		p.vlan_tci[0] = t->vlan[from_srv];
+	}
 	p.seq = seq;
 	p.ack = ack;
 	p.tcp_flags = flags;
@@ -1122,7 +1128,11 @@ test_synack_pickup(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
 	rec_reset();
 	tconn_init(&t, tcp, 40016, 9999, 100, 200);
+	t.vlan[1] = 300;	/* the server side's tag differs (translation) */
+	t.vlan[0] = 200;
 	send_raw(&t, 1, 200, 101, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, 6);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->nvlan, 1);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->vlan_tci[0], 300);	/* best guess so far */
 	CU_ASSERT_EQUAL(t.res.is_new, 1);
 	CU_ASSERT_EQUAL(t.res.dir, KAPA_DIR_S2C);
 	c = tconn_conn(&t);
@@ -1132,6 +1142,8 @@ test_synack_pickup(void)
 	CU_ASSERT_EQUAL(R.ev[0].ev, KAPA_EV_OPEN);
 	c2s(&t, 0, (const uint8_t *)"GET", 3, 0);
 	CU_ASSERT_EQUAL(t.res.dir, KAPA_DIR_C2S);
+	CU_ASSERT_EQUAL(c->vlan_tci[0], 200);	/* the client-to-server tag */
+	CU_ASSERT_EQUAL(c->mac[KAPA_DIR_C2S][5], 1);
 	CU_ASSERT_EQUAL(c->state, KAPA_CONN_ESTABLISHED);
 	CU_ASSERT_EQUAL(R.d[0].bytes, 3);
 	CU_ASSERT_EQUAL(kapa_tcp_stats(tcp)->conns_midstream, 1);
