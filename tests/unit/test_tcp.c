@@ -52,6 +52,7 @@ struct rec {
 	uint64_t opaque_at;	/* set opaque once this many bytes arrived, 0 = never */
 	uint64_t close_at;	/* kapa_tcp_close once this many bytes arrived */
 	int restart_on_open;	/* offsets start over with each OPEN */
+	int close_in_expire;	/* expire() calls kapa_tcp_close() */
 };
 
 static struct rec R;
@@ -143,8 +144,9 @@ rec_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 static uint32_t
 rec_expire(const struct kapa_stream_ctx *ctx)
 {
-	(void)ctx;
 	R.expire_calls++;
+	if (R.close_in_expire)
+		kapa_tcp_close(ctx->tcp, ctx->idx);
 	return R.expire_answer;
 }
 
@@ -1307,6 +1309,18 @@ test_idle_expiry(void)
 	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
 	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
 	CU_ASSERT_EQUAL(kapa_flow_stats(kapa_tcp_table(tcp))->released[KAPA_REL_IDLE], 1);
+
+	/* Closing from expire() wins over the limit it returns. */
+	tconn_init(&t, tcp, 40022, 80, 1, 2);
+	t.now_ns += 20000000000ull;	/* after the advance above */
+	handshake(&t, 0xff, 0xff);
+	kapa_tcp_set_idle(tcp, (uint32_t)t.res.idx, 1000);
+	R.expire_answer = 5000;
+	R.close_in_expire = 1;
+	kapa_tcp_advance(tcp, t.now_ns + 3000000000ull, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 3);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(kapa_flow_stats(kapa_tcp_table(tcp))->released[KAPA_REL_EXPLICIT], 1);
 	kapa_tcp_destroy(tcp);
 }
 
