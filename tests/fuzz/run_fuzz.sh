@@ -26,5 +26,7 @@ if [ -n "$pcaps" ]; then
 	fi
 	set -- "$@" "$work/pcap_seeds"
 fi
+# libFuzzer exits 77 on a finding by default, which meson reads as SKIP.
 exec "$harness" -max_total_time="${KAPA_FUZZ_SECONDS:-30}" -timeout=10 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" "$@"
