@@ -438,6 +438,129 @@ def write_variant(kind, frames, path):
             f.write(struct.pack("<IIII", sec, usec * 1000 if nano else usec, len(data), orig) + data)
 
 
+def split_tcp(frame, pieces, swap):
+    """Cut the TCP payload of an Ethernet frame into @p pieces frames (the
+    bytes unchanged, sequence numbers and IP lengths adjusted; checksums are
+    not recomputed: kapa does not verify them). With @p swap the first two
+    pieces are sent in reverse order. @return [frame] (the frame itself when
+    it is not a plain TCP segment with data)."""
+    etype, off = struct.unpack(">H", frame[12:14])[0], 14
+    while etype in (0x8100, 0x88a8) and len(frame) >= off + 4:
+        etype, off = struct.unpack(">H", frame[off + 2:off + 4])[0], off + 4
+    ip = off
+    if etype == 0x0800 and len(frame) >= ip + 20:
+        ihl = (frame[ip] & 15) * 4
+        if frame[ip + 9] != 6 or struct.unpack(">H", frame[ip + 6:ip + 8])[0] & 0x3fff:
+            return [frame]
+        end = ip + struct.unpack(">H", frame[ip + 2:ip + 4])[0]
+        tcp = ip + ihl
+    elif etype == 0x86dd and len(frame) >= ip + 40:
+        if frame[ip + 6] != 6:
+            return [frame]
+        end = ip + 40 + struct.unpack(">H", frame[ip + 4:ip + 6])[0]
+        tcp = ip + 40
+    else:
+        return [frame]
+    if end > len(frame) or tcp + 20 > end:
+        return [frame]
+    doff = (frame[tcp + 12] >> 4) * 4
+    flags = frame[tcp + 13]
+    data = frame[tcp + doff:end]
+    if flags & 0x06 or len(data) < 2:
+        return [frame]
+    pieces = min(pieces, len(data))
+    seq = struct.unpack(">I", frame[tcp + 4:tcp + 8])[0]
+    cuts = [len(data) * i // pieces for i in range(pieces + 1)]
+    out = []
+    for i in range(pieces):
+        chunk = data[cuts[i]:cuts[i + 1]]
+        hdr = bytearray(frame[:tcp + doff])
+        struct.pack_into(">I", hdr, tcp + 4, (seq + cuts[i]) & 0xffffffff)
+        if i != pieces - 1:
+            hdr[tcp + 13] = flags & ~0x09    # FIN and PSH only on the last piece
+        if etype == 0x0800:
+            struct.pack_into(">H", hdr, ip + 2, ihl + doff + len(chunk))
+        else:
+            struct.pack_into(">H", hdr, ip + 4, doff + len(chunk))
+        out.append(bytes(hdr) + chunk)
+    if swap and len(out) > 1:
+        out[0], out[1] = out[1], out[0]
+    return out
+
+
+def sender_of(frame):
+    """The (addresses, ports) bytes of an Ethernet TCP frame's sender, as a key."""
+    etype, off = struct.unpack(">H", frame[12:14])[0], 14
+    while etype in (0x8100, 0x88a8) and len(frame) >= off + 4:
+        etype, off = struct.unpack(">H", frame[off + 2:off + 4])[0], off + 4
+    if etype == 0x0800:
+        return frame[off + 12:off + 20] + frame[off + (frame[off] & 15) * 4:][:4]
+    return frame[off + 8:off + 40] + frame[off + 40:off + 44]
+
+
+def resegment(args):
+    """kapa must give the same messages however the bytes are cut into
+    segments, and whatever order the pieces of a segment arrive in."""
+    src = os.path.join(args.corpus, "pcaps", args.source)
+    if not os.path.exists(src):
+        fail("%s is missing" % src)
+    linktype, frames = read_pcap(src)
+    if linktype != 1:
+        fail("%s is not an Ethernet capture" % src)
+    if args.resegment == "both":
+        for mode in ("inorder", "ooo"):
+            args.resegment = mode
+            resegment(args)
+        return 0
+    swap = args.resegment == "ooo"
+    out = []
+    seen = set()
+    for n, (sec, usec, orig, frame) in enumerate(frames):
+        # The first data segment of each sender is never reordered: a
+        # connection picked up mid-stream starts at the first byte seen,
+        # and nothing can recover bytes that arrive before that start.
+        pieces = split_tcp(frame, 2 + (n * 7919) % 5, False)
+        if swap and len(pieces) > 1:
+            sender = sender_of(frame)
+            if sender in seen:
+                pieces[0], pieces[1] = pieces[1], pieces[0]
+            seen.add(sender)
+        for piece in pieces:
+            out.append((sec, usec, len(piece), piece))
+
+    def strip(text):
+        objs = [json.loads(line) for line in text.splitlines()]
+        for o in objs:
+            o.pop("frame")
+            o.pop("hdr_frame")
+        return objs
+    rc, base, err = run_inspect(args.inspect, src)
+    if rc != 0:
+        fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "recut.pcap")
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+            for sec, usec, orig, data in out:
+                f.write(struct.pack("<IIII", sec, usec, len(data), orig) + data)
+        rc, text, err = run_inspect(args.inspect, path)
+    if rc != 0:
+        fail("kapa-inspect exited %d on the re-cut capture: %s" % (rc, err))
+    a, b = strip(base), strip(text)
+    if a != b:
+        key = lambda o: (o["stream"], o["dir"], o["index"])
+        ka, kb = {key(o): o for o in a}, {key(o): o for o in b}
+        for k in sorted(set(ka) | set(kb)):
+            if ka.get(k) != kb.get(k):
+                print("  %s\n    whole: %s\n    recut: %s" % (k, ka.get(k), kb.get(k)))
+        fail("%s cut into %d frames (%s): %d messages differ" % (
+            args.source, len(out), args.resegment,
+            sum(1 for k in set(ka) | set(kb) if ka.get(k) != kb.get(k))))
+    print("%s cut into %d frames (was %d, %s): the same %d messages" % (
+        args.source, len(out), len(frames), args.resegment, len(a)))
+    return 0
+
+
 def link_variant(args):
     """The same traffic under another link type or file format must give the
     same messages (frame numbers aside: frames a link type cannot carry are
@@ -483,6 +606,8 @@ def main():
     ap.add_argument("--bad-input", help="not-a-capture|empty|missing|unsupported-link|truncated")
     ap.add_argument("--link-variant", choices=LINK_VARIANTS,
                     help="re-encode --source under this link type / format and compare")
+    ap.add_argument("--resegment", choices=("inorder", "ooo", "both"),
+                    help="cut every TCP segment of --source into 2-6 pieces and compare")
     ap.add_argument("--source", default="pcapplusplus__pcap_examples__http-packets2.pcap",
                     help="capture the truncated and link-variant tests use")
     ap.add_argument("capture", nargs="?")
@@ -491,6 +616,8 @@ def main():
         sys.exit(bad_input(args))
     if args.link_variant:
         sys.exit(link_variant(args))
+    if args.resegment:
+        sys.exit(resegment(args))
     if not args.capture or not args.known:
         ap.error("CAPTURE and --known are required")
     sys.exit(replay(args))
