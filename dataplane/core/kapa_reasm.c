@@ -7,7 +7,9 @@
  *  - held chunks are sorted by offset and never overlap;
  *  - every held chunk starts after h->next_off (a chunk that becomes
  *    contiguous is delivered at once);
- *  - a FIN chunk, if any, is unique and nothing is delivered past it.
+ *  - a FIN chunk, if any, is unique and nothing is delivered past it;
+ *  - a chunk's since_ms is never later than that of the chunk after it, so
+ *    the first chunk's is the age of the oldest hole (see hole_since()).
  */
 #include <errno.h>
 #include <string.h>
@@ -17,7 +19,7 @@
 
 #include "kapa_reasm.h"
 
-_Static_assert(sizeof(struct kapa_reasm_chunk) == 16, "chunk header is 16 bytes");
+_Static_assert(sizeof(struct kapa_reasm_chunk) == 24, "chunk header is 24 bytes");
 _Static_assert(KAPA_REASM_CHUNK_DATA <= UINT16_MAX, "chunk length fits its field");
 
 static inline struct kapa_reasm_chunk *
@@ -106,6 +108,24 @@ kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h)
 	}
 	h->ooo_bytes = 0;
 	h->ooo_segs = 0;
+}
+
+/*
+ * since_ms of a chunk about to be linked in front of @p next (KAPA_NIL: at
+ * the end). The bytes just ahead of a new chunk are missing now, and were
+ * already missing when the chunk after it was held (they lie before it and
+ * were not held either), so the hole in front of the new chunk is at least
+ * as old as the one in front of the next chunk.
+ */
+static uint32_t
+hole_since(const struct kapa_reasm *r, uint32_t next)
+{
+	uint32_t t;
+
+	if (next == KAPA_NIL)
+		return r->now_ms;
+	t = chunk_at(r->pool, next)->since_ms;
+	return (int32_t)(t - r->now_ms) < 0 ? t : r->now_ms;
 }
 
 /* The same stream bytes were seen twice: the held copy wins; count. */
@@ -270,6 +290,7 @@ hold_fin(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t e)
 	nc->off = e;
 	nc->len = 0;
 	nc->flags = KAPA_CHUNK_FIN;
+	nc->since_ms = hole_since(r, cur);
 	nc->next = cur;
 	if (prev == KAPA_NIL)
 		h->ooo_head = ni;
@@ -352,6 +373,7 @@ hold(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t s,
 		nc->off = pos;
 		nc->len = (uint16_t)n;
 		nc->flags = 0;
+		nc->since_ms = hole_since(r, cur);
 		memcpy(nc->data, p + (pos - s), n);
 		nc->next = cur;
 		if (prev == KAPA_NIL)
@@ -475,4 +497,58 @@ kapa_reasm_ack(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t ack
 	if (rc != 0)
 		return stop_half(r, h, (int64_t)h->next_off);
 	return 0;
+}
+
+/*
+ * Skip the hole in front of the first held chunk and deliver what becomes
+ * contiguous, for as long as the first chunk's hole is at least @p age_ms
+ * old; each skip is counted in *@p why. Each round frees at least one
+ * chunk, so this ends.
+ */
+static int
+skip_old_holes(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+	       uint32_t age_ms, uint64_t *why)
+{
+	struct kapa_reasm_chunk *c;
+	int rc = 0;
+
+	while (rc == 0 && h->ooo_head != KAPA_NIL && h->state != KAPA_HALF_CLOSED) {
+		c = chunk_at(r->pool, h->ooo_head);
+		if (r->now_ms - c->since_ms < age_ms)
+			break;
+		/* The invariant keeps c->off > next_off; a broken one must
+		 * not make a GAP run backwards. */
+		if (c->off > h->next_off) {
+			(*why)++;
+			rc = skip_to(r, h, c->off);
+		}
+		if (rc == 0)
+			rc = drain(r, h);
+	}
+	if (rc != 0)
+		return stop_half(r, h, (int64_t)h->next_off);
+	return 0;
+}
+
+int
+kapa_reasm_hole_timeout(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	if (h->ooo_head == KAPA_NIL)
+		return 0;
+	return skip_old_holes(r, h, r->lim->hole_timeout_ms, &r->st->gap_hole_timeout);
+}
+
+int
+kapa_reasm_release(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	uint64_t before = r->st->bytes_delivered;
+	int rc;
+
+	if (h->ooo_head == KAPA_NIL)
+		return 0;
+	rc = skip_old_holes(r, h, 0, &r->st->gap_release);
+	r->st->bytes_release_flushed += r->st->bytes_delivered - before;
+	/* Data held past a FIN delivered by the loop is freed by emit_fin. */
+	kapa_reasm_flush(r->pool, h);
+	return rc;
 }

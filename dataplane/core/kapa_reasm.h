@@ -14,7 +14,11 @@
  * - Limits: held bytes and held chunks per direction, and the pool. When a
  *   segment cannot be held the direction skips its hole (a GAP) up to the
  *   first held byte, or up to the segment, and goes on from there. An ack
- *   from the peer past a hole (bytes lost before kapa saw them) skips it too.
+ *   from the peer past a hole (bytes lost before kapa saw them) skips it too,
+ *   and so does a hole older than the hole timeout, checked when the sender
+ *   sends again (kapa_reasm_hole_timeout(): no timer per hole).
+ * - At release, what is still held is handed on (kapa_reasm_release()): a
+ *   GAP for each hole, then the held bytes in order.
  *
  * Nothing here allocates per packet, logs or blocks.
  */
@@ -42,6 +46,15 @@ struct kapa_reasm_chunk {
 	uint16_t len;
 	uint8_t flags;		/**< KAPA_CHUNK_* */
 	uint8_t pad;
+	/**
+	 * Table clock (ms) by which the hole in front of this chunk was open:
+	 * the time the chunk was held, or, for a chunk held in front of the
+	 * first one, that chunk's value (the bytes ahead of both were missing
+	 * since then). Only the first chunk's value is read: it is the age of
+	 * the direction's oldest hole, for the hole timeout.
+	 */
+	uint32_t since_ms;
+	uint32_t pad2;
 	uint8_t data[];
 };
 
@@ -66,6 +79,7 @@ struct kapa_reasm_pool {
 struct kapa_reasm_limits {
 	uint32_t max_bytes;
 	uint32_t max_segs;	/**< chunks, at most 255 */
+	uint32_t hole_timeout_ms; /**< see kapa_reasm_hole_timeout() */
 };
 
 /** Why a segment could not be held. */
@@ -97,6 +111,7 @@ struct kapa_reasm {
 	const struct kapa_reasm_limits *lim;
 	struct kapa_tcp_stats *st;	/**< reassembly counters are bumped here */
 	const struct kapa_reasm_out *out;
+	uint32_t now_ms;	/**< table clock: stamps held chunks (since_ms) */
 };
 
 /**
@@ -143,6 +158,28 @@ int kapa_reasm_segment(const struct kapa_reasm *r, struct kapa_tcp_half *h,
  */
 int kapa_reasm_ack(const struct kapa_reasm *r, struct kapa_tcp_half *h,
 		   uint32_t ack);
+
+/**
+ * The sender of @p h sent a segment (already processed): if the direction's
+ * oldest hole, the one in front of the first held chunk, has been open for
+ * r->lim->hole_timeout_ms or longer (since_ms against r->now_ms), skip it
+ * (a GAP up to the chunk, counted in gap_hole_timeout), deliver what becomes
+ * contiguous, and do the same for the next hole while it is as old.
+ *
+ * @return 0, or 1 when an output callback asked to stop.
+ */
+int kapa_reasm_hole_timeout(const struct kapa_reasm *r, struct kapa_tcp_half *h);
+
+/**
+ * The connection is being released: hand on everything @p h holds, in
+ * order, a GAP for each hole (counted in gap_release) and the held bytes
+ * (counted in bytes_delivered and bytes_release_flushed; a held FIN gives
+ * the FIN). Nothing is held afterwards.
+ *
+ * @return 0, or 1 when an output callback asked to stop (the rest was then
+ *         freed without being delivered).
+ */
+int kapa_reasm_release(const struct kapa_reasm *r, struct kapa_tcp_half *h);
 
 /** Free every chunk @p h holds. */
 void kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h);

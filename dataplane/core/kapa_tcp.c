@@ -27,6 +27,8 @@
 #define DEF_SYN_TIMEOUT_MS	30000u
 #define DEF_EST_TIMEOUT_MS	7200000u
 #define DEF_LINGER_MS		2000u
+/* RFC 6298's initial RTO: see kapa_tcp_conf::hole_timeout_ms. */
+#define DEF_HOLE_TIMEOUT_MS	1000u
 
 struct kapa_tcp {
 	struct kapa_flow_table *ft;
@@ -143,15 +145,74 @@ flush_conn(struct kapa_tcp *tcp, struct kapa_conn *c)
 }
 
 static void
+reasm_of(struct kapa_tcp *tcp, struct kapa_reasm *r)
+{
+	r->pool = &tcp->pool;
+	r->lim = &tcp->lim;
+	r->st = &tcp->st;
+	r->out = &tcp->out;
+	r->now_ms = tcp->now_ms;
+}
+
+/*
+ * The entry is being released with bytes still held out of order: hand them
+ * on (GAP for each hole, then the bytes), so that nothing the consumer could
+ * have had is lost. The release may come from anywhere (an eviction inside
+ * the insert for another packet, an expiry, a port reuse), so the state of
+ * whatever is in hand is saved and restored around it. The callbacks get no
+ * packet; a kapa_tcp_close() of this entry from them only stops the hand-on
+ * (cur_close), a kapa_tcp_set_opaque() frees the rest (and stops it too).
+ */
+static void
+release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
+{
+	uint32_t save_idx = tcp->cur_idx;
+	struct kapa_conn *save_conn = tcp->cur_conn;
+	struct kapa_conn *save_writing = tcp->writing;
+	const struct kapa_pkt *save_pkt = tcp->cur_pkt;
+	void *save_ref = tcp->cur_ref;
+	uint8_t save_close = tcp->cur_close, save_dir = tcp->cur_dir;
+	struct kapa_reasm r;
+	int d;
+
+	reasm_of(tcp, &r);
+	tcp->cur_idx = idx;
+	tcp->cur_conn = c;
+	tcp->writing = c;	/* set_opaque from a callback: section is open */
+	tcp->cur_pkt = NULL;
+	tcp->cur_ref = NULL;
+	tcp->cur_close = 0;
+	for (d = KAPA_DIR_C2S; d <= KAPA_DIR_S2C && !cur_stopped(tcp); d++) {
+		tcp->cur_dir = (uint8_t)d;
+		kapa_reasm_release(&r, &c->half[d]);
+	}
+	tcp->cur_idx = save_idx;
+	tcp->cur_conn = save_conn;
+	tcp->writing = save_writing;
+	tcp->cur_pkt = save_pkt;
+	tcp->cur_ref = save_ref;
+	tcp->cur_close = save_close;
+	tcp->cur_dir = save_dir;
+}
+
+static void
 tcp_on_release(uint32_t idx, enum kapa_flow_release why, void *arg)
 {
 	struct kapa_tcp *tcp = arg;
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
 	int own = tcp->writing != c;	/* readers must not see it half-flushed */
 
+	/* Every reason hands held bytes on, REPLACED too: a SYN reusing the
+	 * 4-tuple means the old connection is over, and its held bytes would
+	 * never come otherwise. (A CLOSED entry holds nothing: the FINs or the
+	 * RST freed it.) */
 	RTE_SET_USED(why);
 	if (own)
 		kapa_flow_write_begin(c);
+	if (!(c->flags & KAPA_CONN_OPAQUE) &&
+	    (c->half[KAPA_DIR_C2S].ooo_head != KAPA_NIL ||
+	     c->half[KAPA_DIR_S2C].ooo_head != KAPA_NIL))
+		release_hand_on(tcp, idx, c);
 	flush_conn(tcp, c);
 	if (own)
 		kapa_flow_write_end(c);
@@ -212,6 +273,8 @@ kapa_tcp_create(const struct kapa_tcp_conf *conf)
 	tcp->syn_timeout_ms = conf->syn_timeout_ms ? conf->syn_timeout_ms : DEF_SYN_TIMEOUT_MS;
 	tcp->est_timeout_ms = conf->est_timeout_ms ? conf->est_timeout_ms : DEF_EST_TIMEOUT_MS;
 	tcp->linger_ms = conf->closed_linger_ms ? conf->closed_linger_ms : DEF_LINGER_MS;
+	tcp->lim.hole_timeout_ms = conf->hole_timeout_ms ? conf->hole_timeout_ms :
+				   DEF_HOLE_TIMEOUT_MS;
 	tcp->out.data = out_data;
 	tcp->out.gap = out_gap;
 	tcp->out.fin = out_fin;
@@ -522,9 +585,7 @@ half_data(struct kapa_tcp *tcp, struct kapa_conn *c, enum kapa_dir dir,
 	struct kapa_tcp_half *h = &c->half[dir];
 	uint32_t seq = pkt->seq + ((pkt->tcp_flags & KAPA_TCP_SYN) ? 1 : 0);
 	int fin = (pkt->tcp_flags & KAPA_TCP_FIN) != 0;
-	struct kapa_reasm r = {
-		.pool = &tcp->pool, .lim = &tcp->lim, .st = &tcp->st, .out = &tcp->out,
-	};
+	struct kapa_reasm r;
 	int64_t end;
 
 	if (pkt->payload_len == 0 && !fin)
@@ -534,6 +595,7 @@ half_data(struct kapa_tcp *tcp, struct kapa_conn *c, enum kapa_dir dir,
 	if (fin && c->state < KAPA_CONN_CLOSING)
 		c->state = KAPA_CONN_CLOSING;
 	if (!(c->flags & KAPA_CONN_OPAQUE)) {
+		reasm_of(tcp, &r);
 		tcp->cur_dir = dir;
 		kapa_reasm_segment(&r, h, seq, pkt->data + pkt->payload_off,
 				   pkt->payload_len, fin);
@@ -556,9 +618,7 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 {
 	struct kapa_tcp_half *h = &c->half[dir], *peer = &c->half[!dir];
 	uint8_t f = pkt->tcp_flags;
-	struct kapa_reasm r = {
-		.pool = &tcp->pool, .lim = &tcp->lim, .st = &tcp->st, .out = &tcp->out,
-	};
+	struct kapa_reasm r;
 	static const uint8_t zero_mac[6];
 
 	kapa_flow_write_begin(c);
@@ -596,6 +656,15 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 		h->state = KAPA_HALF_OPEN;
 
 	half_data(tcp, c, dir, pkt);
+	reasm_of(tcp, &r);
+	/* The sender is still sending and its oldest hole has not filled in
+	 * a retransmission time: kapa missed those bytes, skip them. Checked
+	 * here, after the segment (which may be the one that fills it), and
+	 * only for the sender's own direction: no timer per hole. */
+	if (h->ooo_head != KAPA_NIL && !(c->flags & KAPA_CONN_OPAQUE) && !tcp->cur_close) {
+		tcp->cur_dir = dir;
+		kapa_reasm_hole_timeout(&r, h);
+	}
 	/* The peer holds bytes kapa never saw: skip them now rather than wait
 	 * for a limit (this is what makes lossy captures decodable). */
 	if ((f & KAPA_TCP_ACK) && !(c->flags & KAPA_CONN_OPAQUE) && !tcp->cur_close) {
@@ -717,7 +786,8 @@ kapa_tcp_close(struct kapa_tcp *tcp, uint32_t idx)
 {
 	if (idx == tcp->cur_idx) {
 		/* From a callback on this connection: its record is in use up
-		 * the stack, so release it when the packet is done. */
+		 * the stack, so release it when the packet is done (or, in a
+		 * release's hand-on, just stop it: the release goes on). */
 		tcp->cur_close = 1;
 		return;
 	}

@@ -14,9 +14,16 @@
  *    on when the hole fills. Overlaps: the bytes seen first win; a later copy
  *    that differs is counted as inconsistent. Data already delivered is
  *    dropped from reassembly (counted, still forwarded by the data plane).
- *  - A limit hit, or an ack from the peer past a hole kapa never saw (the
- *    bytes were lost before kapa), skips the hole: the consumer gets a GAP
- *    event and later bytes continue at their true offsets.
+ *  - A limit hit, an ack from the peer past a hole kapa never saw (the
+ *    bytes were lost before kapa), or a hole older than the hole timeout
+ *    when its sender sends again (kapa missed the segment: a capture drop,
+ *    or a tap that sees one direction only), skips the hole: the consumer
+ *    gets a GAP event and later bytes continue at their true offsets.
+ *  - When a connection is released (idle expiry, eviction, port reuse,
+ *    kapa_tcp_close(), kapa_tcp_destroy()) with bytes still held out of
+ *    order, they are handed on before KAPA_EV_CLOSE: a GAP for each hole,
+ *    then the held bytes in order (client to server first). Those data and
+ *    event callbacks come without a packet (ctx->pkt and ctx->pkt_ref NULL).
  *
  * Stream offsets are 64-bit and start at 0 with the first payload byte after
  * the SYN (or with the first byte seen, on a mid-stream pickup).
@@ -40,8 +47,10 @@ struct kapa_stream_ctx {
 	void *app;		/**< the consumer's fixed-size slot */
 	enum kapa_dir dir;	/**< direction of the bytes / event */
 	uint64_t now_ns;	/**< timestamp of the packet in hand */
-	void *pkt_ref;		/**< the caller's reference to the packet in hand */
-	const struct kapa_pkt *pkt; /**< the packet in hand, NULL for timer events */
+	void *pkt_ref;		/**< the caller's reference to pkt (NULL with it) */
+	/** The packet in hand; NULL for timer events and for the data and
+	 *  GAP/FIN callbacks of a release (held bytes handed on before CLOSE). */
+	const struct kapa_pkt *pkt;
 };
 
 /** Stream events. */
@@ -91,6 +100,10 @@ struct kapa_tcp_stats {
 	uint64_t rst_ignored;		/**< not exactly at the next sequence */
 	uint64_t syn_new_on_closed;	/**< SYN reusing a closed 4-tuple */
 	uint64_t out_of_window;		/**< data far outside the window: ignored */
+	uint64_t gap_hole_timeout;	/**< gaps from a hole older than hole_timeout_ms */
+	uint64_t gap_release;		/**< gaps handed on at release (held data) */
+	uint64_t bytes_release_flushed;	/**< held bytes delivered at release (also
+					     in bytes_delivered) */
 };
 
 struct kapa_tcp_conf {
@@ -104,6 +117,18 @@ struct kapa_tcp_conf {
 	uint32_t closed_linger_ms;	/**< after FIN both ways / RST; 0 = 2 s */
 	const struct kapa_stream_ops *ops;
 	void *ops_arg;			/**< returned by kapa_tcp_ops_arg() */
+	/**
+	 * A direction whose oldest hole has been open this long skips it (GAP)
+	 * when its sender's next segment arrives; 0 = 1000 ms, UINT32_MAX =
+	 * never. kapa forwards every segment, so a loss upstream is retransmitted
+	 * through it: fast retransmit within about one RTT (RFC 5681), else at
+	 * the sender's RTO, whose initial value RFC 6298 sets to 1 s (Linux' floor
+	 * is 200 ms). The hole is timed from when bytes behind it were first held,
+	 * after the lost segment was sent, so a first retransmission by a 1 s RTO
+	 * arrives before 1 s of hole age. A hole older than that was missed by
+	 * kapa (capture drop, one-direction tap) and will not fill.
+	 */
+	uint32_t hole_timeout_ms;
 };
 
 /** What kapa_tcp_input() did with a segment, for the caller. */
@@ -139,13 +164,20 @@ void kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
 uint32_t kapa_tcp_advance(struct kapa_tcp *tcp, uint64_t now_ns, uint32_t max);
 
 /** Stop delivering bytes of a connection (opaque, or tracking gave up):
- *  held data is freed, sequence tracking and idle tracking go on. */
+ *  held data is freed, sequence tracking and idle tracking go on. Safe from
+ *  any callback on that connection, release callbacks included. */
 void kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx);
 
 /** Set a connection's idle limit (ms, 0 = none), measured from last_seen. */
 void kapa_tcp_set_idle(struct kapa_tcp *tcp, uint32_t idx, uint32_t limit_ms);
 
-/** Free a connection now (calls KAPA_EV_CLOSE). */
+/**
+ * Free a connection: now (held bytes handed on, then KAPA_EV_CLOSE), or, from
+ * a callback on that connection during kapa_tcp_input() or expire(), once
+ * the packet or expiry is done. From the data and event callbacks of its own
+ * release it only stops the hand-on (the entry is being freed anyway). Not
+ * from KAPA_EV_CLOSE, and not on another connection from a release.
+ */
 void kapa_tcp_close(struct kapa_tcp *tcp, uint32_t idx);
 
 /** @return the connection table (for lookups, snapshots, counters). */

@@ -47,6 +47,9 @@ struct rec {
 	uint32_t nev;
 	uint32_t count[KAPA_EV_MAX];
 	uint32_t data_without_pkt;
+	uint32_t data_after_close;	/* data or GAP after this record's CLOSE */
+	int closed;		/* CLOSE seen (cleared by OPEN) */
+	int log_data;		/* data calls go to ev[] too, as KAPA_EV_MAX */
 	uint32_t expire_calls;
 	uint32_t expire_answer;	/* what expire() returns */
 	uint64_t opaque_at;	/* set opaque once this many bytes arrived, 0 = never */
@@ -89,6 +92,17 @@ rec_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 		d->data_after_fin++;
 	if (ctx->pkt == NULL)
 		r->data_without_pkt++;
+	if (r->closed)
+		r->data_after_close++;
+	if (r->log_data && r->nev < MAX_EVENTS) {
+		r->ev[r->nev].ev = KAPA_EV_MAX;
+		r->ev[r->nev].dir = (uint8_t)ctx->dir;
+		r->ev[r->nev].idx = ctx->idx;
+		r->ev[r->nev].off = off;
+		r->ev[r->nev].len = len;
+		r->ev[r->nev].had_pkt = ctx->pkt != NULL;
+		r->nev++;
+	}
 	for (i = 0; i < len; i++) {
 		if (off + i < STREAM_MAX) {
 			d->buf[off + i] = p[i];
@@ -129,7 +143,13 @@ rec_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 		r->nev++;
 	}
 	r->count[ev]++;
+	if (ev == KAPA_EV_OPEN)
+		r->closed = 0;
+	else if (ev == KAPA_EV_CLOSE)
+		r->closed = 1;
 	if (ev == KAPA_EV_GAP) {
+		if (r->closed)
+			r->data_after_close++;
 		if (off != d->next)
 			d->order_errors++;
 		d->next = off + len;
@@ -173,7 +193,7 @@ last_event(enum kapa_stream_event ev)
 static int tcp_seq_no;
 
 struct tconf {
-	uint32_t max_bytes, max_segs, pool_bytes, capacity;
+	uint32_t max_bytes, max_segs, pool_bytes, capacity, hole_ms;
 };
 
 static struct kapa_tcp *
@@ -192,6 +212,7 @@ make_tcp(const struct tconf *tc)
 	conf.ooo_max_segs = tc != NULL ? tc->max_segs : 0;
 	conf.ooo_pool_bytes = tc != NULL && tc->pool_bytes ? tc->pool_bytes : (4u << 20);
 	conf.closed_linger_ms = 2000;
+	conf.hole_timeout_ms = tc != NULL ? tc->hole_ms : 0;
 	conf.ops = &rec_ops;
 	return kapa_tcp_create(&conf);
 }
@@ -1459,13 +1480,392 @@ test_ipv6(void)
 	kapa_tcp_destroy(tcp);
 }
 
+/* ---- hole timeout and hand-on at release ------------------------------------ */
+
+static void
+wait_ms(struct tconn *t, uint64_t ms)
+{
+	t->now_ns += ms * 1000000u;
+}
+
+/*
+ * A hole nobody fills (a segment kapa missed, no ack from the peer seen) is
+ * skipped once it is older than the hole timeout, and only when its own
+ * sender sends again: not on the peer's packets, not on a timer.
+ */
+static void
+test_hole_timeout(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);	/* default: 1000 ms */
+	const struct kapa_tcp_stats *st;
+	uint8_t m[100];
+	struct tconn t;
+	int g;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40300, 80, 100, 200);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 10, 0);
+	c2s(&t, 20, m + 20, 10, 0);		/* [10,20) missed */
+	wait_ms(&t, 999);
+	c2s(&t, 40, m + 40, 10, 0);		/* [30,40) missed; hole 999 ms old */
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	CU_ASSERT_EQUAL(R.d[0].next, 10);
+	wait_ms(&t, 2);
+	/* Older than 1 s now, but the peer's packets, a packet of the peer
+	 * direction and the timer do not look at it. */
+	ack_to(&t, 1, 0, 10);
+	s2c(&t, 0, m, 5, 0);
+	kapa_tcp_advance(tcp, t.now_ns, 100);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 20);
+	/* The sender's next packet (a pure ack) skips the old hole, delivers
+	 * [20,30), and stops at [30,40): that hole is only 2 ms old. */
+	ack_to(&t, 0, 50, 5);
+	g = last_event(KAPA_EV_GAP);
+	CU_ASSERT_FATAL(g >= 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 1);
+	CU_ASSERT_EQUAL(R.ev[g].dir, KAPA_DIR_C2S);
+	CU_ASSERT_EQUAL(R.ev[g].off, 10);
+	CU_ASSERT_EQUAL(R.ev[g].len, 10);
+	CU_ASSERT_EQUAL(R.ev[g].had_pkt, 1);
+	CU_ASSERT_EQUAL(R.d[0].next, 30);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf + 20, m + 20, 10), 0);
+	CU_ASSERT_EQUAL(st->gap_hole_timeout, 1);
+	CU_ASSERT_EQUAL(st->gaps, 1);
+	CU_ASSERT(tconn_conn(&t)->half[0].flags & KAPA_HALF_GAP);
+	CU_ASSERT_FALSE(tconn_conn(&t)->half[1].flags & KAPA_HALF_GAP);
+	/* A second later a new segment is held behind a new hole: the old
+	 * hole goes, the new one (its bytes missing only since now) stays. */
+	wait_ms(&t, 1000);
+	c2s(&t, 60, m + 60, 10, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 2);
+	CU_ASSERT_EQUAL(R.ev[last_event(KAPA_EV_GAP)].off, 30);
+	CU_ASSERT_EQUAL(R.d[0].next, 50);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 10);
+	CU_ASSERT_EQUAL(st->gap_hole_timeout, 2);
+	/* A late copy of the missed bytes fills a hole before it times out. */
+	wait_ms(&t, 999);
+	c2s(&t, 50, m + 50, 10, 0);
+	CU_ASSERT_EQUAL(R.d[0].next, 70);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 2);
+	CU_ASSERT_EQUAL(R.d[0].order_errors + R.d[1].order_errors, 0);
+	CU_ASSERT_EQUAL(R.d[1].ngaps, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Several holes at once, a hole in front of older data, a held FIN, the
+ * filling segment itself, and a configured timeout. */
+static void
+test_hole_timeout_cases(void)
+{
+	const struct tconf tc = {.hole_ms = 5000};
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const struct kapa_tcp_stats *st;
+	uint8_t m[100];
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fill_msg(m, sizeof(m));
+
+	/* [40,50) held first; [20,30) held 800 ms later in front of it: the
+	 * bytes ahead of both have been missing since the first, so both
+	 * holes go together. */
+	rec_reset();
+	tconn_init(&t, tcp, 40301, 80, 1, 2);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 10, 0);
+	c2s(&t, 40, m + 40, 10, 0);
+	wait_ms(&t, 800);
+	c2s(&t, 20, m + 20, 10, 0);
+	wait_ms(&t, 201);
+	ack_to(&t, 0, 50, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 2);
+	CU_ASSERT_EQUAL(R.d[0].next, 50);
+	CU_ASSERT_EQUAL(R.d[0].gap_bytes, 20);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf + 40, m + 40, 10), 0);
+	CU_ASSERT_EQUAL(st->gap_hole_timeout, 2);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+
+	/* A FIN held behind a hole: delivered after the gap, the half ends. */
+	rec_reset();
+	tconn_init(&t, tcp, 40302, 80, 1, 2);
+	t.now_ns += 10000000000ull;	/* the table clock never goes back */
+	handshake(&t, 0xff, 0xff);
+	s2c(&t, 20, m + 20, 10, KAPA_TCP_FIN);
+	wait_ms(&t, 1500);
+	s2c(&t, 31, NULL, 0, 0);		/* the server's pure ack */
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 1);
+	CU_ASSERT_EQUAL(R.d[1].gap_bytes, 20);
+	CU_ASSERT_EQUAL(R.d[1].fin, 1);
+	CU_ASSERT_EQUAL(R.d[1].fin_off, 30);
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[1].state, KAPA_HALF_CLOSED);
+	CU_ASSERT_EQUAL(st->gap_hole_timeout, 3);
+
+	/* The segment that fills an old hole arrives: no gap. */
+	rec_reset();
+	tconn_init(&t, tcp, 40303, 80, 1, 2);
+	t.now_ns += 20000000000ull;	/* the table clock never goes back */
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 10, m + 10, 10, 0);
+	wait_ms(&t, 4000);
+	c2s(&t, 0, m, 10, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	CU_ASSERT_EQUAL(R.d[0].next, 20);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, m, 20), 0);
+	kapa_tcp_destroy(tcp);
+
+	/* hole_timeout_ms = 5000: not at 4.9 s, at 5 s. */
+	tcp = make_tcp(&tc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40304, 80, 1, 2);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 10, m + 10, 10, 0);
+	wait_ms(&t, 4900);
+	ack_to(&t, 0, 20, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	wait_ms(&t, 100);
+	ack_to(&t, 0, 20, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 1);
+	CU_ASSERT_EQUAL(R.d[0].next, 20);
+	CU_ASSERT_EQUAL(st->gap_hole_timeout, 1);
+	kapa_tcp_destroy(tcp);
+}
+
+/* Hold data both ways with holes: c2s [0,10) delivered, [20,30) and
+ * [40,45) held; s2c [5,15) held. */
+static void
+hold_both_ways(struct tconn *t, const uint8_t *m)
+{
+	handshake(t, 0xff, 0xff);
+	c2s(t, 0, m, 10, 0);
+	c2s(t, 20, m + 20, 10, 0);
+	c2s(t, 40, m + 40, 5, 0);
+	s2c(t, 5, m + 5, 10, 0);
+}
+
+/* The hand-on of hold_both_ways() at release, exactly, before CLOSE. */
+static void
+check_hand_on(const uint8_t *m, uint32_t idx)
+{
+	static const struct {
+		uint8_t ev, dir;
+		uint64_t off, len;
+	} want[] = {
+		{KAPA_EV_GAP, 0, 10, 10}, {KAPA_EV_MAX, 0, 20, 10},
+		{KAPA_EV_GAP, 0, 30, 10}, {KAPA_EV_MAX, 0, 40, 5},
+		{KAPA_EV_GAP, 1, 0, 5}, {KAPA_EV_MAX, 1, 5, 10},
+		{KAPA_EV_CLOSE, 0, 0, 0},
+	};
+	uint32_t i, first = R.nev - RTE_DIM(want);
+
+	CU_ASSERT_FATAL(R.nev >= RTE_DIM(want));
+	for (i = 0; i < RTE_DIM(want); i++) {
+		const struct rec_event *e = &R.ev[first + i];
+
+		CU_ASSERT_EQUAL(e->ev, want[i].ev);
+		CU_ASSERT_EQUAL(e->dir, want[i].dir);
+		CU_ASSERT_EQUAL(e->off, want[i].off);
+		CU_ASSERT_EQUAL(e->len, want[i].len);
+		CU_ASSERT_EQUAL(e->idx, idx);
+		if (want[i].ev != KAPA_EV_CLOSE)
+			CU_ASSERT_EQUAL(e->had_pkt, 0);
+	}
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, m, 10), 0);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf + 20, m + 20, 10), 0);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf + 40, m + 40, 5), 0);
+	CU_ASSERT_EQUAL(memcmp(R.d[1].buf + 5, m + 5, 10), 0);
+	CU_ASSERT_EQUAL(R.d[0].order_errors + R.d[1].order_errors, 0);
+	CU_ASSERT_EQUAL(R.data_after_close, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+}
+
+/*
+ * Held bytes are handed on at release, for every reason: a GAP for each
+ * hole, then the bytes, client to server first, without a packet, then
+ * CLOSE.
+ */
+static void
+test_release_hand_on(void)
+{
+	const struct tconf small = {.capacity = 16};
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const struct kapa_tcp_stats *st;
+	const struct kapa_flow_stats *fs;
+	struct tconn t, u[16];
+	uint8_t m[100];
+	uint32_t idx, i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fs = kapa_flow_stats(kapa_tcp_table(tcp));
+	fill_msg(m, sizeof(m));
+
+	/* kapa_tcp_close() */
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40400, 80, 1, 2);
+	hold_both_ways(&t, m);
+	idx = (uint32_t)t.res.idx;
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	kapa_tcp_close(tcp, idx);
+	check_hand_on(m, idx);
+	CU_ASSERT_EQUAL(R.data_without_pkt, 3);
+	CU_ASSERT_EQUAL(st->gap_release, 3);
+	CU_ASSERT_EQUAL(st->bytes_release_flushed, 25);
+	CU_ASSERT_EQUAL(st->gaps, 3);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+
+	/* Idle expiry */
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40401, 80, 1, 2);
+	hold_both_ways(&t, m);
+	idx = (uint32_t)t.res.idx;
+	kapa_tcp_set_idle(tcp, idx, 1000);
+	kapa_tcp_advance(tcp, t.now_ns + 3000000000ull, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 1);
+	check_hand_on(m, idx);
+	CU_ASSERT_EQUAL(fs->released[KAPA_REL_IDLE], 1);
+
+	/* Port reuse: the SYN is in hand, but the old bytes come without it,
+	 * before the new connection opens. */
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40402, 80, 1, 2);
+	t.now_ns += 10000000000ull;	/* after the advance above */
+	hold_both_ways(&t, m);
+	idx = (uint32_t)t.res.idx;
+	send_raw(&t, 0, 777, 0, KAPA_TCP_SYN, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(t.res.is_new, 1);
+	CU_ASSERT_EQUAL(R.ev[R.nev - 1].ev, KAPA_EV_OPEN);
+	R.nev--;	/* check what came before the new OPEN */
+	check_hand_on(m, idx);
+	CU_ASSERT_EQUAL(fs->released[KAPA_REL_REPLACED], 1);
+
+	kapa_tcp_close(tcp, (uint32_t)t.res.idx);	/* the new one: nothing held */
+
+	/* kapa_tcp_destroy() */
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40403, 80, 1, 2);
+	t.now_ns += 10000000000ull;
+	hold_both_ways(&t, m);
+	idx = (uint32_t)t.res.idx;
+	kapa_tcp_destroy(tcp);
+	check_hand_on(m, idx);
+
+	/* Eviction: a full table (16) evicts the longest idle entry. */
+	tcp = make_tcp(&small);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40404, 80, 1, 2);
+	hold_both_ways(&t, m);
+	idx = (uint32_t)t.res.idx;
+	for (i = 0; i < 16; i++) {
+		tconn_init(&u[i], tcp, (uint16_t)(41000 + i), 80, 1, 2);
+		u[i].now_ns = t.now_ns + 2000000000ull + i * 1000000u;
+		handshake(&u[i], 0xff, 0xff);
+	}
+	CU_ASSERT(kapa_flow_stats(kapa_tcp_table(tcp))->released[KAPA_REL_EVICT_LRU] >= 1);
+	{
+		int last = last_event(KAPA_EV_CLOSE);
+
+		CU_ASSERT_FATAL(last >= 6);
+		CU_ASSERT_EQUAL(R.ev[last].idx, idx);
+		R.nev = (uint32_t)last + 1;
+		check_hand_on(m, idx);
+	}
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * The consumer closes the connection, or makes it opaque, from a callback
+ * of its own release: the hand-on stops, CLOSE comes once, nothing is left
+ * held. An opaque connection hands nothing on.
+ */
+static void
+test_release_hand_on_stops(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const struct kapa_tcp_stats *st;
+	uint8_t m[100];
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fill_msg(m, sizeof(m));
+
+	/* Close from the first data call of the hand-on (bytes 10 -> 20). */
+	rec_reset();
+	tconn_init(&t, tcp, 40500, 80, 1, 2);
+	hold_both_ways(&t, m);
+	R.close_at = 11;
+	kapa_tcp_close(tcp, (uint32_t)t.res.idx);
+	CU_ASSERT_EQUAL(R.d[0].next, 30);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	CU_ASSERT_EQUAL(st->bytes_release_flushed, 10);
+
+	/* The same from an idle expiry (the close is not deferred to a later
+	 * packet: the entry goes now, once). */
+	rec_reset();
+	tconn_init(&t, tcp, 40501, 80, 1, 2);
+	hold_both_ways(&t, m);
+	R.close_at = 11;
+	kapa_tcp_set_idle(tcp, (uint32_t)t.res.idx, 1000);
+	kapa_tcp_advance(tcp, t.now_ns + 3000000000ull, 100);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+
+	/* Opaque from the hand-on: the rest is freed, not delivered. */
+	rec_reset();
+	tconn_init(&t, tcp, 40502, 80, 1, 2);
+	t.now_ns += 10000000000ull;
+	hold_both_ways(&t, m);
+	R.opaque_at = 11;
+	kapa_tcp_close(tcp, (uint32_t)t.res.idx);
+	CU_ASSERT_EQUAL(R.d[0].next, 30);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+
+	/* Opaque before the release: nothing is held, nothing handed on. */
+	rec_reset();
+	tconn_init(&t, tcp, 40503, 80, 1, 2);
+	t.now_ns += 10000000000ull;
+	hold_both_ways(&t, m);
+	kapa_tcp_set_opaque(tcp, (uint32_t)t.res.idx);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	kapa_tcp_close(tcp, (uint32_t)t.res.idx);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 0);
+	CU_ASSERT_EQUAL(R.d[0].bytes, 10);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 0);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+	CU_ASSERT_EQUAL(st->gap_release, 3);	/* one in each case above */
+	kapa_tcp_destroy(tcp);
+}
+
 /*
  * Random segments (flags, sequence numbers near and far, lengths, both
  * directions) on one 4-tuple: whatever arrives, offsets stay contiguous per
- * connection, FIN comes last, held bytes stay under the caps and add up.
+ * connection, FIN comes last, held bytes stay under the caps and add up,
+ * nothing comes after CLOSE, and the gap reasons add up to the gaps. With
+ * @p hole_ms, time also jumps now and then (up to 3 s), so that holes time
+ * out and idle entries are released with bytes held.
  */
 static void
-test_random_packets(void)
+random_packets_run(uint32_t hole_ms)
 {
 	static const uint8_t flag_set[] = {
 		KAPA_TCP_SYN, KAPA_TCP_SYN | KAPA_TCP_ACK, KAPA_TCP_ACK,
@@ -1473,13 +1873,16 @@ test_random_packets(void)
 		KAPA_TCP_RST, KAPA_TCP_RST | KAPA_TCP_ACK, 0, KAPA_TCP_FIN,
 		KAPA_TCP_SYN | KAPA_TCP_FIN,
 	};
-	const struct tconf tc = {.max_bytes = 6000, .max_segs = 6, .pool_bytes = 8 * 2048};
+	const struct tconf tc = {.max_bytes = 6000, .max_segs = 6, .pool_bytes = 8 * 2048,
+				 .hole_ms = hole_ms};
 	struct kapa_tcp *tcp = make_tcp(&tc);
+	const struct kapa_tcp_stats *st;
 	static uint8_t m[3000];
-	uint32_t i, over = 0, sum_bad = 0, n = 200000;
+	uint32_t i, over = 0, sum_bad = 0, n = hole_ms != 0 ? 100000 : 200000;
 	struct tconn t;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
 	fill_msg(m, sizeof(m));
 	rec_reset();
 	R.restart_on_open = 1;
@@ -1513,6 +1916,8 @@ test_random_packets(void)
 		}
 		if (f & (KAPA_TCP_SYN | KAPA_TCP_RST))
 			len = rng_below(8) == 0 ? len : 0;
+		if (hole_ms != 0 && rng_below(64) == 0)
+			t.now_ns += (uint64_t)rng_below(3000) * 1000000u;
 		send_raw(&t, from_srv, seq, ack, f, m + rng_below(1000), len,
 			 (f & KAPA_TCP_SYN) ? (uint8_t)rng_below(16) : 0xff);
 		if (t.res.idx < 0)
@@ -1533,9 +1938,40 @@ test_random_packets(void)
 	CU_ASSERT_EQUAL(R.d[1].order_errors, 0);
 	CU_ASSERT_EQUAL(R.d[0].data_after_fin + R.d[1].data_after_fin, 0);
 	CU_ASSERT(R.count[KAPA_EV_OPEN] > 1);
-	CU_ASSERT(kapa_tcp_stats(tcp)->bytes_delivered > 0);
-	kapa_tcp_destroy(tcp);
+	CU_ASSERT(st->bytes_delivered > 0);
+	if (hole_ms != 0) {
+		CU_ASSERT(st->gap_hole_timeout > 0);
+		CU_ASSERT(st->gap_release > 0);
+	} else {
+		CU_ASSERT_EQUAL(st->gap_hole_timeout, 0);
+	}
+	/* Past every idle limit: the last entry is released with whatever it
+	 * holds, still in order. */
+	R.expire_answer = 0;
+	kapa_tcp_advance(tcp, t.now_ns + 3 * 3600 * 1000000000ull, UINT32_MAX);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_ooo_bytes(tcp), 0);
+	CU_ASSERT_EQUAL(R.d[0].order_errors + R.d[1].order_errors, 0);
+	CU_ASSERT_EQUAL(R.d[0].data_after_fin + R.d[1].data_after_fin, 0);
+	CU_ASSERT_EQUAL(R.data_after_close, 0);
 	CU_ASSERT_EQUAL(R.count[KAPA_EV_OPEN], R.count[KAPA_EV_CLOSE]);
+	CU_ASSERT_EQUAL(st->gaps, st->gap_limit_conn + st->gap_limit_global +
+			st->gap_acked_hole + st->gap_hole_timeout + st->gap_release);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], st->gaps);
+	CU_ASSERT(st->bytes_release_flushed <= st->bytes_delivered);
+	kapa_tcp_destroy(tcp);
+}
+
+static void
+test_random_packets(void)
+{
+	random_packets_run(0);
+}
+
+static void
+test_random_packets_hole_timeout(void)
+{
+	random_packets_run(200);
 }
 
 int
@@ -1577,7 +2013,14 @@ kapa_unit_register(void)
 	    CU_add_test(s, "missed handshake parts", test_missed_handshake_parts) == NULL ||
 	    CU_add_test(s, "embryonic expiry", test_embryonic_expiry) == NULL ||
 	    CU_add_test(s, "IPv6", test_ipv6) == NULL ||
-	    CU_add_test(s, "random packets keep invariants", test_random_packets) == NULL)
+	    CU_add_test(s, "hole timeout", test_hole_timeout) == NULL ||
+	    CU_add_test(s, "hole timeout cases", test_hole_timeout_cases) == NULL ||
+	    CU_add_test(s, "release hands held bytes on", test_release_hand_on) == NULL ||
+	    CU_add_test(s, "release hand-on stopped by the consumer",
+			test_release_hand_on_stops) == NULL ||
+	    CU_add_test(s, "random packets keep invariants", test_random_packets) == NULL ||
+	    CU_add_test(s, "random packets, hole timeout and releases",
+			test_random_packets_hole_timeout) == NULL)
 		return -1;
 	return 0;
 }
