@@ -39,6 +39,24 @@
 #define LIST_EST 0	/* established (and everything not half-open) */
 #define LIST_EMB 1	/* half-open */
 
+/*
+ * LRU wheel (docs/core-flow.md): each list is a two-level ring of buckets,
+ * LRU_BUCKETS fine buckets of one second (1024 ms, ms >> 10: a 4096 s
+ * horizon) and LRU_BUCKETS coarse buckets of 1024 seconds (ms >> 20: the
+ * whole 32-bit ms clock). lru_stamp says where an entry sits: the slot in
+ * its low bits, LRU_STAMP_COARSE for the coarse level.
+ */
+#define LRU_SEC_SHIFT 10
+#define LRU_SEC_MS (1u << LRU_SEC_SHIFT)
+#define LRU_COARSE_SHIFT 20
+#define LRU_BUCKETS 4096u
+#define LRU_MASK (LRU_BUCKETS - 1)
+#define LRU_HORIZON_MS (LRU_BUCKETS << LRU_SEC_SHIFT)
+#define LRU_STAMP_COARSE 0x8000u
+/* Re-filings one look for the oldest entry may do before it gives up and
+ * takes the entry in hand (counted in stats.lru_walk_capped). */
+#define LRU_REFILE_MAX 1024u
+
 #define SNAPSHOT_TRIES 64
 #define NAME_MAX_LEN 20	/* "HT_EXT_" / "RCU_KDQ_" prefixes must fit ring names */
 
@@ -53,10 +71,25 @@
 #define HASH_BUCKET_BYTES 64
 #define HASH_KEY_SLOT_BYTES RTE_ALIGN(8 + sizeof(struct kapa_flow_key), 16)
 
-struct lru_list {
-	uint32_t head;		/* oldest */
-	uint32_t tail;		/* newest */
-	uint32_t count;
+/* One bucket: a FIFO list through lru_prev/lru_next. */
+struct lru_bucket {
+	uint32_t head;		/* filed first */
+	uint32_t tail;		/* filed last */
+};
+
+/*
+ * One LRU list. cur_ms (a multiple of 1024) is the cursor: the second of the
+ * oldest fine bucket that may hold entries. Fine buckets hold the seconds
+ * [cur_ms, cur_ms + horizon); coarse buckets hold entries filed further
+ * ahead, by their 1024 s period, always a period after the cursor's. Every
+ * entry sits in a bucket that starts no later than its last_seen.
+ */
+struct lru_ring {
+	uint32_t cur_ms;
+	uint32_t count;			/* entries, both levels */
+	uint32_t nfine;			/* entries in fine buckets */
+	struct lru_bucket fine[LRU_BUCKETS];
+	struct lru_bucket coarse[LRU_BUCKETS];
 };
 
 struct kapa_flow_table {
@@ -67,7 +100,7 @@ struct kapa_flow_table {
 	uint32_t embryonic_max;
 	uint32_t evict_min_idle_ms;
 	uint32_t count;
-	struct lru_list lru[2];		/* [LIST_EST], [LIST_EMB] */
+	struct lru_ring *lru;		/* [2]: [LIST_EST], [LIST_EMB] */
 	struct rte_hash *h;
 	struct kapa_timer_wheel *wheel;
 	struct rte_rcu_qsbr_dq *dq;	/* NULL without readers */
@@ -163,40 +196,7 @@ kapa_flow_snapshot(const struct kapa_flow_table *t, uint32_t idx,
 	return -EAGAIN;
 }
 
-/* ---- LRU lists ----------------------------------------------------------- */
-
-static inline void
-lru_append(struct kapa_flow_table *t, uint32_t list, uint32_t idx)
-{
-	struct lru_list *l = &t->lru[list];
-	struct kapa_conn *c = &t->conns[idx];
-
-	c->lru_prev = l->tail;
-	c->lru_next = KAPA_NIL;
-	if (l->tail != KAPA_NIL)
-		t->conns[l->tail].lru_next = idx;
-	else
-		l->head = idx;
-	l->tail = idx;
-	l->count++;
-}
-
-static inline void
-lru_unlink(struct kapa_flow_table *t, uint32_t list, uint32_t idx)
-{
-	struct lru_list *l = &t->lru[list];
-	struct kapa_conn *c = &t->conns[idx];
-
-	if (c->lru_prev != KAPA_NIL)
-		t->conns[c->lru_prev].lru_next = c->lru_next;
-	else
-		l->head = c->lru_next;
-	if (c->lru_next != KAPA_NIL)
-		t->conns[c->lru_next].lru_prev = c->lru_prev;
-	else
-		l->tail = c->lru_prev;
-	l->count--;
-}
+/* ---- LRU wheel ----------------------------------------------------------- */
 
 static inline uint32_t
 conn_list(const struct kapa_conn *c)
@@ -204,10 +204,160 @@ conn_list(const struct kapa_conn *c)
 	return (c->flags & KAPA_CONN_EMBRYONIC) ? LIST_EMB : LIST_EST;
 }
 
-static inline uint16_t
-lru_stamp_of(uint32_t now_ms)
+static inline struct lru_bucket *
+lru_bucket_of(struct lru_ring *r, uint16_t stamp)
 {
-	return (uint16_t)((now_ms >> 10) & 0xffff);
+	return (stamp & LRU_STAMP_COARSE) ? &r->coarse[stamp & LRU_MASK] :
+					    &r->fine[stamp & LRU_MASK];
+}
+
+/* Append an unlinked entry at the tail of the bucket @p stamp names. */
+static inline void
+lru_append(struct kapa_flow_table *t, struct lru_ring *r, uint32_t idx,
+	   uint16_t stamp)
+{
+	struct kapa_conn *c = &t->conns[idx];
+	struct lru_bucket *bk = lru_bucket_of(r, stamp);
+
+	c->lru_stamp = stamp;
+	c->lru_next = KAPA_NIL;
+	c->lru_prev = bk->tail;
+	if (bk->tail != KAPA_NIL)
+		t->conns[bk->tail].lru_next = idx;
+	else
+		bk->head = idx;
+	bk->tail = idx;
+	r->count++;
+	if (!(stamp & LRU_STAMP_COARSE))
+		r->nfine++;
+}
+
+/*
+ * File an unlinked entry in list @p list by its activity time @p ms: the
+ * fine bucket of its second when that lies within the horizon, else the
+ * coarse bucket of its 1024 s period. An empty list restarts its cursor
+ * there (first use, or a jump in time such as a new capture file). A time
+ * before the cursor (the clock went back) counts as the cursor's second.
+ */
+static inline void
+lru_file(struct kapa_flow_table *t, uint32_t list, uint32_t idx, uint32_t ms)
+{
+	struct lru_ring *r = &t->lru[list];
+	int32_t ahead;
+	uint16_t stamp;
+
+	if (r->count == 0)
+		r->cur_ms = ms & ~(LRU_SEC_MS - 1);
+	ahead = (int32_t)(ms - r->cur_ms);
+	if (ahead < 0)
+		stamp = (uint16_t)((r->cur_ms >> LRU_SEC_SHIFT) & LRU_MASK);
+	else if ((uint32_t)ahead < LRU_HORIZON_MS)
+		stamp = (uint16_t)((ms >> LRU_SEC_SHIFT) & LRU_MASK);
+	else
+		stamp = (uint16_t)(LRU_STAMP_COARSE | ((ms >> LRU_COARSE_SHIFT) & LRU_MASK));
+	lru_append(t, r, idx, stamp);
+}
+
+static inline void
+lru_unlink(struct kapa_flow_table *t, uint32_t list, uint32_t idx)
+{
+	struct lru_ring *r = &t->lru[list];
+	struct kapa_conn *c = &t->conns[idx];
+	struct lru_bucket *bk = lru_bucket_of(r, c->lru_stamp);
+
+	if (c->lru_prev != KAPA_NIL)
+		t->conns[c->lru_prev].lru_next = c->lru_next;
+	else
+		bk->head = c->lru_next;
+	if (c->lru_next != KAPA_NIL)
+		t->conns[c->lru_next].lru_prev = c->lru_prev;
+	else
+		bk->tail = c->lru_prev;
+	r->count--;
+	if (!(c->lru_stamp & LRU_STAMP_COARSE))
+		r->nfine--;
+}
+
+/*
+ * All fine buckets are empty: move the cursor to the start of the next
+ * period whose coarse bucket holds entries (they are cascaded next).
+ * @return 0, or -1 if there is none (a broken invariant: give up).
+ */
+static int
+lru_jump(struct lru_ring *r)
+{
+	uint32_t period = r->cur_ms >> LRU_COARSE_SHIFT, j;
+
+	for (j = 1; j < LRU_BUCKETS; j++) {
+		if (r->coarse[(period + j) & LRU_MASK].head != KAPA_NIL) {
+			r->cur_ms = (period + j) << LRU_COARSE_SHIFT;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The entry of @p list with the oldest last-seen second, or KAPA_NIL when
+ * the list is empty. It stays in the list. Walks from the cursor:
+ *  - when the cursor is in a period whose coarse bucket holds entries, they
+ *    are re-filed first (into fine buckets, now within the horizon);
+ *  - an entry active after the second of the fine bucket it sits in is
+ *    re-filed under its current second (touch() never moves entries: this is
+ *    where they move, once per look that reaches them);
+ *  - the first entry that is not is the answer.
+ * Every entry sits in a bucket that starts no later than its last activity,
+ * and every bucket before the cursor is empty, so nothing in the list was
+ * active in an earlier second. After LRU_REFILE_MAX re-filings the entry in
+ * hand is the answer (counted): one look does bounded work.
+ */
+static uint32_t
+lru_oldest(struct kapa_flow_table *t, uint32_t list)
+{
+	struct lru_ring *r = &t->lru[list];
+	uint32_t idx, next, refiled = 0, steps = 0;
+	struct kapa_conn *c;
+
+	if (r->count == 0)
+		return KAPA_NIL;
+	for (;;) {
+		idx = r->coarse[(r->cur_ms >> LRU_COARSE_SHIFT) & LRU_MASK].head;
+		if (idx == KAPA_NIL) {
+			if (r->nfine == 0) {
+				if (lru_jump(r) != 0)
+					break;
+				continue;
+			}
+			idx = r->fine[(r->cur_ms >> LRU_SEC_SHIFT) & LRU_MASK].head;
+			if (idx == KAPA_NIL) {
+				/* A fine entry lies within one horizon of the
+				 * cursor; the guard only stops a broken ring. */
+				if (unlikely(++steps > 2 * LRU_BUCKETS))
+					break;
+				r->cur_ms += LRU_SEC_MS;
+				continue;
+			}
+			/* Signed: a last_seen behind the cursor (the clock
+			 * went back) is the oldest there is. */
+			if ((int32_t)(t->conns[idx].last_seen - r->cur_ms) <
+			    (int32_t)LRU_SEC_MS)
+				break;
+		}
+		if (refiled == LRU_REFILE_MAX) {
+			t->stats.lru_walk_capped++;
+			break;
+		}
+		c = &t->conns[idx];
+		next = c->lru_next;
+		/* The next entry of this bucket is the next one looked at. */
+		if (next != KAPA_NIL)
+			rte_prefetch0(&t->conns[next]);
+		lru_unlink(t, list, idx);
+		lru_file(t, list, idx, c->last_seen);
+		refiled++;
+	}
+	t->stats.lru_refiled += refiled;
+	return idx;
 }
 
 /* ---- keys and positions -------------------------------------------------- */
@@ -318,8 +468,18 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 	t->on_release = conf->on_release;
 	t->on_expire = conf->on_expire;
 	t->cb_arg = conf->cb_arg;
-	t->lru[LIST_EST].head = t->lru[LIST_EST].tail = KAPA_NIL;
-	t->lru[LIST_EMB].head = t->lru[LIST_EMB].tail = KAPA_NIL;
+	t->lru = rte_malloc_socket("kapa_flow_lru", 2 * sizeof(struct lru_ring),
+				   RTE_CACHE_LINE_SIZE, conf->socket_id);
+	if (t->lru == NULL)
+		goto fail;
+	for (i = 0; i < 2; i++) {
+		t->lru[i].cur_ms = 0;
+		t->lru[i].count = 0;
+		t->lru[i].nfine = 0;
+		/* KAPA_NIL is all ones: every head and tail empty */
+		memset(t->lru[i].fine, 0xff, sizeof(t->lru[i].fine));
+		memset(t->lru[i].coarse, 0xff, sizeof(t->lru[i].coarse));
+	}
 
 	t->conns = rte_zmalloc_socket("kapa_conns",
 				      (size_t)t->capacity * sizeof(struct kapa_conn),
@@ -394,6 +554,7 @@ fail:
 		rte_hash_free(t->h);
 		rte_free(t->app);
 		rte_free(t->conns);
+		rte_free(t->lru);
 		rte_free(t);
 	}
 	rte_errno = err;
@@ -403,13 +564,12 @@ fail:
 void
 kapa_flow_destroy(struct kapa_flow_table *t)
 {
-	uint32_t list;
+	uint32_t i;
 
 	if (t == NULL)
 		return;
-	for (list = 0; list < 2; list++)
-		while (t->lru[list].head != KAPA_NIL)
-			kapa_flow_release(t, t->lru[list].head, KAPA_REL_EXPLICIT);
+	for (i = 0; i < t->capacity && t->count != 0; i++)
+		kapa_flow_release(t, i, KAPA_REL_EXPLICIT);
 	/* The caller has stopped its readers: anything still deferred goes. */
 	if (t->dq != NULL && rte_rcu_qsbr_dq_delete(t->dq) != 0)
 		RTE_LOG(WARNING, USER1, "kapa_flow: %u positions still deferred at destroy\n",
@@ -418,6 +578,7 @@ kapa_flow_destroy(struct kapa_flow_table *t)
 	rte_hash_free(t->h);
 	rte_free(t->app);
 	rte_free(t->conns);
+	rte_free(t->lru);
 	rte_free(t);
 }
 
@@ -502,12 +663,12 @@ kapa_flow_release(struct kapa_flow_table *t, uint32_t idx,
 	}
 }
 
-/* The entry a full table gives up: the older of the two list heads, unless
- * it is more recently active than evict_min_idle_ms. */
+/* The entry a full table gives up: the older of the two lists' oldest
+ * entries, unless it is more recently active than evict_min_idle_ms. */
 static uint32_t
-lru_victim(const struct kapa_flow_table *t, uint32_t now_ms)
+lru_victim(struct kapa_flow_table *t, uint32_t now_ms)
 {
-	uint32_t e = t->lru[LIST_EST].head, m = t->lru[LIST_EMB].head, v;
+	uint32_t e = lru_oldest(t, LIST_EST), m = lru_oldest(t, LIST_EMB), v;
 
 	if (e == KAPA_NIL)
 		v = m;
@@ -534,7 +695,7 @@ kapa_flow_insert(struct kapa_flow_table *t, const struct kapa_flow_key *key,
 	    rte_hash_lookup(t->h, key) >= 0)
 		return -EEXIST;	/* never evict for a key that is already in */
 	if (embryonic && t->lru[LIST_EMB].count >= t->embryonic_max)
-		kapa_flow_release(t, t->lru[LIST_EMB].head, KAPA_REL_EVICT_EMBRYONIC);
+		kapa_flow_release(t, lru_oldest(t, LIST_EMB), KAPA_REL_EVICT_EMBRYONIC);
 	if (t->count >= t->capacity) {
 		victim = lru_victim(t, now_ms);
 		if (victim == KAPA_NIL) {
@@ -566,10 +727,9 @@ kapa_flow_insert(struct kapa_flow_table *t, const struct kapa_flow_key *key,
 	       sizeof(*c) - offsetof(struct kapa_conn, gen));
 	c->gen = gen;
 	c->last_seen = now_ms;
-	c->lru_stamp = lru_stamp_of(now_ms);
 	c->flags = embryonic ? KAPA_CONN_EMBRYONIC : 0;
 	kapa_timer_init_node(t->wheel, (uint32_t)pos);
-	lru_append(t, embryonic ? LIST_EMB : LIST_EST, (uint32_t)pos);
+	lru_file(t, embryonic ? LIST_EMB : LIST_EST, (uint32_t)pos, now_ms);
 	kapa_flow_write_end(c);
 	if (t->app_stride != 0)
 		memset(t->app + (size_t)pos * t->app_stride, 0, t->app_stride);
@@ -580,38 +740,26 @@ kapa_flow_insert(struct kapa_flow_table *t, const struct kapa_flow_key *key,
 
 /* ---- per-packet and per-event updates ------------------------------------ */
 
+/*
+ * Only last_seen: the LRU wheel re-files an entry lazily when a look for
+ * the oldest entry finds it active after its bucket's second, so nothing
+ * else of the record, and no other record, is written per packet. A stale
+ * index writes a free record's last_seen, which insert overwrites.
+ */
 void
 kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms)
 {
-	struct kapa_conn *c = &t->conns[idx];
-	uint16_t stamp = lru_stamp_of(now_ms);
-	uint32_t list;
-
-	__atomic_store_n(&c->last_seen, now_ms, __ATOMIC_RELAXED);
-	if (likely(stamp == c->lru_stamp))
-		return;
-	/* At most once a (1024 ms) second: keep the list in idle order. */
-	if (unlikely(c->lru_prev == LRU_FREE))
-		return;	/* a stale index: never link a free record */
-	c->lru_stamp = stamp;
-	list = conn_list(c);
-	if (t->lru[list].tail == idx)
-		return;
-	lru_unlink(t, list, idx);
-	lru_append(t, list, idx);
+	__atomic_store_n(&t->conns[idx].last_seen, now_ms, __ATOMIC_RELAXED);
 }
 
 void
 kapa_flow_touch_prepare(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms)
 {
-	const struct kapa_conn *c = &t->conns[idx];
-
-	if (likely(lru_stamp_of(now_ms) == c->lru_stamp))
-		return;
-	if (c->lru_prev != KAPA_NIL)
-		rte_prefetch0(&t->conns[c->lru_prev]);
-	if (c->lru_next != KAPA_NIL)
-		rte_prefetch0(&t->conns[c->lru_next]);
+	/* touch() writes nothing beyond the record the burst path has
+	 * already prefetched: nothing to prepare. */
+	(void)t;
+	(void)idx;
+	(void)now_ms;
 }
 
 void
@@ -624,8 +772,7 @@ kapa_flow_set_established(struct kapa_flow_table *t, uint32_t idx)
 	lru_unlink(t, LIST_EMB, idx);
 	__atomic_store_n(&c->flags, (uint16_t)(c->flags & ~KAPA_CONN_EMBRYONIC),
 			 __ATOMIC_RELAXED);
-	c->lru_stamp = lru_stamp_of(c->last_seen);
-	lru_append(t, LIST_EST, idx);
+	lru_file(t, LIST_EST, idx, c->last_seen);
 }
 
 static inline uint32_t
@@ -754,5 +901,6 @@ kapa_flow_bytes_per_entry(const struct kapa_flow_table *t)
 		total += (uint64_t)rte_align32pow2((uint32_t)n + 1) *
 			 (__RTE_QSBR_TOKEN_SIZE + sizeof(uint32_t));
 	total += ((uint64_t)t->wheel_slots + 1) * sizeof(uint32_t);
+	total += 2 * sizeof(struct lru_ring);
 	return (total + n - 1) / n;
 }

@@ -15,7 +15,10 @@
  *   instead of pushing out established ones. When the table is full the
  *   longest-idle entry goes first. Every refusal and eviction is counted.
  * - Idle expiry: a kapa_timer_wheel over the records. Per packet only
- *   conn->last_seen is written (and the LRU position at most once a second).
+ *   conn->last_seen is written. The LRU lists are wheels of per-second
+ *   buckets that re-file entries lazily when eviction looks at them, so the
+ *   eviction order is exact at 1-second (1024 ms) granularity without any
+ *   LRU write per packet (docs/core-flow.md).
  */
 #ifndef KAPA_FLOW_H
 #define KAPA_FLOW_H
@@ -114,7 +117,7 @@ struct kapa_conn {
 	struct kapa_timer_node tmr;	/**< idle expiry */
 	uint32_t idle_limit;	/**< ms of idleness before expiry; 0 = none */
 	uint16_t flags;		/**< KAPA_CONN_* */
-	uint16_t lru_stamp;	/**< last_seen >> 10 when last moved in its LRU list */
+	uint16_t lru_stamp;	/**< second (ms >> 10, low 16 bits) of the LRU bucket it sits in */
 	uint8_t state;		/**< enum kapa_conn_state */
 	uint8_t client_side;	/**< key side (0/1) of the client */
 	uint8_t nvlan;		/**< VLAN tags in vlan_tci (0..2) */
@@ -145,6 +148,10 @@ struct kapa_flow_stats {
 	uint64_t refused;	/**< insert failed even after eviction */
 	uint64_t released[KAPA_REL_MAX];
 	uint64_t lookups, hits;
+	uint64_t lru_refiled;	/**< entries moved to a newer LRU bucket by eviction looks */
+	uint64_t lru_walk_capped; /**< eviction looks that stopped at the re-filing cap
+				       and took the entry in hand (1-second order not
+				       guaranteed for that one eviction) */
 };
 
 /** Called for every entry just before it leaves the table (any reason). */
@@ -229,17 +236,17 @@ void kapa_flow_release(struct kapa_flow_table *t, uint32_t idx,
 		       enum kapa_flow_release why);
 
 /**
- * Record activity at @p now_ms: last_seen always, LRU position at most once
- * a second. Cheap enough for every packet. Like set_established and
- * set_idle it writes single fields and opens no write section, so it may be
- * called inside the caller's own write section.
+ * Record activity at @p now_ms: stores last_seen and nothing else (the LRU
+ * wheel catches up lazily at eviction time). Cheap enough for every packet.
+ * Like set_established and set_idle it writes single fields and opens no
+ * write section, so it may be called inside the caller's own write section.
  */
 void kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms);
 
 /**
- * Prefetch what kapa_flow_touch(t, idx, now_ms) is about to write: when the
- * entry will move in its LRU list, its two neighbours' records (cache misses
- * in a big table). Call it for every packet of a burst, then touch them.
+ * Kept for API compatibility; does nothing. kapa_flow_touch() used to move
+ * the entry in its LRU list and this prefetched the neighbours; now touch
+ * writes only the record itself, which the burst path has prefetched.
  */
 void kapa_flow_touch_prepare(struct kapa_flow_table *t, uint32_t idx,
 			     uint32_t now_ms);

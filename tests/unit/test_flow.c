@@ -174,9 +174,10 @@ test_fill_capacity(void)
 	CU_ASSERT_EQUAL(seen.why[0], KAPA_REL_EVICT_LRU);
 	CU_ASSERT_EQUAL(kapa_flow_count(t), 1024);
 	CU_ASSERT_EQUAL(st->refused, 0);
-	/* record 128 + slot 48 + hash ~77 + wheel heads 16 */
-	CU_ASSERT(kapa_flow_bytes_per_entry(t) > 128 + 48 + 48);
-	CU_ASSERT(kapa_flow_bytes_per_entry(t) < 300);
+	/* record 128 + slot 48 + hash ~77 + wheel heads 16 + LRU wheel heads
+	 * (128 KiB per table: 128 B per entry at 1024 entries) */
+	CU_ASSERT(kapa_flow_bytes_per_entry(t) > 128 + 48 + 48 + 128);
+	CU_ASSERT(kapa_flow_bytes_per_entry(t) < 300 + 128);
 	kapa_flow_destroy(t);
 	CU_ASSERT_EQUAL(seen.n, 1 + 1024);	/* destroy releases the rest */
 	CU_ASSERT_EQUAL(seen.why[1], KAPA_REL_EXPLICIT);
@@ -284,6 +285,272 @@ test_lru_granularity(void)
 	kapa_flow_touch(t, (uint32_t)a, 1500);
 	CU_ASSERT(insert(t, 20, 4000, 0) >= 0);
 	CU_ASSERT_EQUAL(seen.order[0], (uint32_t)b);
+	kapa_flow_destroy(t);
+}
+
+/* ---- the LRU wheel: lazy re-filing ---------------------------------------- */
+
+/* The table whose releases record_victim() records (set after creation). */
+static struct kapa_flow_table *victim_table;
+static uint32_t victim_idx[4096];
+static uint32_t victim_last_seen[4096];
+
+static void
+record_victim(uint32_t idx, enum kapa_flow_release why, void *arg)
+{
+	(void)why;
+	(void)arg;
+	if (seen.n < RTE_DIM(victim_idx)) {
+		victim_idx[seen.n] = idx;
+		victim_last_seen[seen.n] = kapa_flow_conn(victim_table, idx)->last_seen;
+	}
+	seen.n++;
+}
+
+static struct kapa_flow_table *
+table_victims(uint32_t capacity)
+{
+	struct kapa_flow_conf conf = {0};
+	char name[16];
+
+	snprintf(name, sizeof(name), "tflow%d", table_no++);
+	memset(&seen, 0, sizeof(seen));
+	conf.name = name;
+	conf.capacity = capacity;
+	conf.socket_id = SOCKET_ID_ANY;
+	conf.on_release = record_victim;
+	victim_table = kapa_flow_create(&conf);
+	CU_ASSERT_FATAL(victim_table != NULL);
+	return victim_table;
+}
+
+/* last-seen second of a time, as the table counts seconds */
+static inline uint32_t
+sec_of(uint32_t ms)
+{
+	return ms >> 10;
+}
+
+/*
+ * Model check: random activity (a clock that moves forward by random steps,
+ * mostly within seconds, sometimes by minutes or past the ring's 4096 s
+ * horizon), then new connections push entries out one by one. Every evicted
+ * entry must have the oldest last-seen second of all entries still in the
+ * table: a touched entry is never evicted before a less recently active one.
+ */
+static void
+test_lru_refile_exact(void)
+{
+	const uint32_t cap = 256;
+	struct kapa_flow_table *t;
+	uint32_t live[256], last[256];	/* by slot of the model */
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	uint32_t i, k, round, now, base, bad = 0, evictions = 0, next_key = 0;
+	uint64_t refiled = 0, capped = 0;
+
+	for (round = 0; round < 8; round++) {
+		t = table_victims(cap);
+		/* the last round crosses the 2^32 ms wrap of the clock */
+		base = round < 7 ? round * 0x1f000000u : 0xffc00000u;
+		now = base;
+		for (i = 0; i < cap; i++) {
+			int idx = insert(t, next_key++, now, 0);
+
+			CU_ASSERT_FATAL(idx >= 0);
+			live[i] = (uint32_t)idx;
+			last[i] = now;
+			now += (uint32_t)(x % 300);
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+		}
+		for (k = 0; k < 20000; k++) {
+			uint32_t step;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			step = (x >> 32) % 1000;
+			if (step == 0)
+				step = 4200u * 1024;	/* past the horizon */
+			else if (step < 5)
+				step = (uint32_t)((x >> 8) % 600000);	/* minutes */
+			else
+				step = (uint32_t)((x >> 8) % 300);
+			now += step;
+			i = (uint32_t)(x % cap);
+			/* a skewed choice: some entries stay idle for long */
+			if ((x >> 40) % 4 == 0)
+				i %= 16;
+			kapa_flow_touch(t, live[i], now);
+			last[i] = now;
+			if ((k % 1000) == 999) {
+				/* an eviction in the middle of the traffic */
+				uint32_t n0 = seen.n, vs, j, oldest = UINT32_MAX;
+				int idx;
+
+				for (j = 0; j < cap; j++)
+					oldest = RTE_MIN(oldest, sec_of(last[j] - base));
+				idx = insert(t, next_key++, now, 0);
+				CU_ASSERT_FATAL(idx >= 0 && seen.n == n0 + 1);
+				vs = sec_of(victim_last_seen[n0] - base);
+				evictions++;
+				bad += vs != oldest;
+				/* the model: the victim's slot now holds the newcomer */
+				for (j = 0; j < cap; j++)
+					if (live[j] == victim_idx[n0])
+						break;
+				CU_ASSERT_FATAL(j < cap);
+				live[j] = (uint32_t)idx;
+				last[j] = now;
+			}
+		}
+		refiled += kapa_flow_stats(t)->lru_refiled;
+		capped += kapa_flow_stats(t)->lru_walk_capped;
+		kapa_flow_destroy(t);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(evictions, 8 * 20);
+	CU_ASSERT(refiled > 0);		/* the lazy path did run */
+	CU_ASSERT_EQUAL(capped, 0);
+}
+
+/* Drain a full table by inserting new keys at @p now: return victims' keys. */
+static void
+evict_n(struct kapa_flow_table *t, uint32_t n, uint32_t first_key, uint32_t now)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		CU_ASSERT_FATAL(insert(t, first_key + i, now, 0) >= 0);
+}
+
+static void
+test_lru_horizon(void)
+{
+	struct kapa_flow_table *t = table_victims(8);
+	int a, b, c, d, e;
+	uint32_t s = 1024;	/* one LRU second */
+	uint32_t i;
+
+	/* A at second 0 holds the cursor there. C and D arrive past the ring's
+	 * 4096 s horizon, C (second 5000) before D (second 4500): both are
+	 * parked in the newest bucket, C first, but D is the older one. */
+	a = insert(t, 1, 0, 0);
+	c = insert(t, 3, 5000 * s, 0);
+	d = insert(t, 4, 5000 * s + 10, 0);
+	kapa_flow_touch(t, (uint32_t)d, 4500 * s);	/* the clock went back for D */
+	/* B is in the ring at second 100 but active at second 9000 */
+	b = insert(t, 2, 100 * s, 0);
+	kapa_flow_touch(t, (uint32_t)b, 9000 * s);
+	/* E: second 20000, far beyond the horizon of any cursor so far */
+	e = insert(t, 5, 20000 * s, 0);
+	for (i = 0; i < 3; i++)
+		CU_ASSERT_FATAL(insert(t, 10 + i, 30000 * s, 0) >= 0);
+	CU_ASSERT_EQUAL(kapa_flow_count(t), 8);
+	evict_n(t, 5, 100, 40000 * s);
+	CU_ASSERT_EQUAL_FATAL(seen.n, 5);
+	CU_ASSERT_EQUAL(victim_idx[0], (uint32_t)a);
+	CU_ASSERT_EQUAL(victim_idx[1], (uint32_t)d);
+	CU_ASSERT_EQUAL(victim_idx[2], (uint32_t)c);
+	CU_ASSERT_EQUAL(victim_idx[3], (uint32_t)b);
+	CU_ASSERT_EQUAL(victim_idx[4], (uint32_t)e);
+	/* the ones of second 30000 and the newcomers are left */
+	for (i = 0; i < 3; i++)
+		CU_ASSERT(present(t, 10 + i));
+	CU_ASSERT(kapa_flow_stats(t)->lru_refiled >= 3);
+	CU_ASSERT_EQUAL(kapa_flow_stats(t)->lru_walk_capped, 0);
+	kapa_flow_destroy(t);
+}
+
+static void
+test_lru_cursor(void)
+{
+	struct kapa_flow_table *t = table_victims(16);
+	uint32_t s = 1024, i, refiled;
+	int idx[16];
+
+	/* 16 entries at seconds 0..15, all touched at second 100 except 7 */
+	for (i = 0; i < 16; i++) {
+		idx[i] = insert(t, i, i * s, 0);
+		CU_ASSERT_FATAL(idx[i] >= 0);
+	}
+	for (i = 0; i < 16; i++)
+		if (i != 7)
+			kapa_flow_touch(t, (uint32_t)idx[i], 100 * s + i);
+	/* the first eviction walks seconds 0..7: 0..6 are re-filed under
+	 * second 100, 7 goes */
+	evict_n(t, 1, 100, 200 * s);
+	CU_ASSERT_EQUAL(victim_idx[0], (uint32_t)idx[7]);
+	refiled = (uint32_t)kapa_flow_stats(t)->lru_refiled;
+	CU_ASSERT_EQUAL(refiled, 7);
+	/* the next one goes on from second 8 (the cursor only moves forward):
+	 * 8..15 are re-filed, and the first entry of second 100 — 0, which was
+	 * re-filed first — goes */
+	evict_n(t, 1, 101, 200 * s);
+	CU_ASSERT_EQUAL(victim_idx[1], (uint32_t)idx[0]);
+	CU_ASSERT_EQUAL(kapa_flow_stats(t)->lru_refiled, 15);
+	/* then 1, 2, ... in the order they were re-filed, no more re-filing */
+	evict_n(t, 3, 102, 200 * s);
+	CU_ASSERT_EQUAL(victim_idx[2], (uint32_t)idx[1]);
+	CU_ASSERT_EQUAL(victim_idx[4], (uint32_t)idx[3]);
+	CU_ASSERT_EQUAL(kapa_flow_stats(t)->lru_refiled, 15);
+	/* an entry released from the middle of a bucket leaves it intact */
+	kapa_flow_release(t, (uint32_t)idx[5], KAPA_REL_CLOSED);
+	evict_n(t, 2, 110, 200 * s);	/* one free position, then evict one */
+	CU_ASSERT_EQUAL(victim_idx[6], (uint32_t)idx[4]);
+	evict_n(t, 1, 120, 200 * s);
+	CU_ASSERT_EQUAL(victim_idx[7], (uint32_t)idx[6]);
+	kapa_flow_destroy(t);
+
+	/* an emptied list restarts its cursor at the next insert, wherever
+	 * the clock is (a new capture file): here 3 hours back */
+	t = table_victims(8);
+	for (i = 0; i < 8; i++)
+		CU_ASSERT_FATAL(insert(t, i, 20000 * s + i, 0) >= 0);
+	for (i = 0; i < 8; i++) {
+		struct kapa_flow_key k;
+
+		key_of(&k, i, 0);
+		kapa_flow_release(t, (uint32_t)kapa_flow_lookup(t, &k), KAPA_REL_CLOSED);
+	}
+	for (i = 0; i < 8; i++)
+		CU_ASSERT_FATAL(insert(t, 10 + i, 10000 * s + i * s, 0) >= 0);
+	evict_n(t, 2, 20, 10010 * s);
+	CU_ASSERT(!present(t, 10) && !present(t, 11) && present(t, 12) && present(t, 13));
+	kapa_flow_destroy(t);
+}
+
+static void
+test_lru_walk_cap(void)
+{
+	const uint32_t n = 1500;	/* more than one look's re-filing cap */
+	struct kapa_flow_table *t = table_victims(n);
+	const struct kapa_flow_stats *st = kapa_flow_stats(t);
+	uint32_t s = 1024, i;
+	int last = -1;
+
+	/* all in second 0; all but the last inserted active at second 1 */
+	for (i = 0; i < n; i++) {
+		int idx = insert(t, i, 0, 0);
+
+		CU_ASSERT_FATAL(idx >= 0);
+		if (i + 1 < n)
+			kapa_flow_touch(t, (uint32_t)idx, s + 5);
+		else
+			last = idx;
+	}
+	/* The exact victim is the last one, behind 1499 entries to re-file.
+	 * One look re-files 1024 and takes the entry in hand: counted. */
+	evict_n(t, 1, 10000, 2 * s);
+	CU_ASSERT_EQUAL(st->lru_walk_capped, 1);
+	CU_ASSERT_EQUAL(st->lru_refiled, 1024);
+	CU_ASSERT(victim_last_seen[0] == s + 5);
+	/* the next look finishes the bucket and finds it */
+	evict_n(t, 1, 10001, 2 * s);
+	CU_ASSERT_EQUAL(victim_idx[1], (uint32_t)last);
+	CU_ASSERT_EQUAL(st->lru_walk_capped, 1);
+	CU_ASSERT_EQUAL(st->lru_refiled, 1024 + 474);
 	kapa_flow_destroy(t);
 }
 
@@ -703,6 +970,12 @@ kapa_unit_register(void)
 	    CU_add_test(s, "full with nothing evictable refuses", test_full_not_evictable) == NULL ||
 	    CU_add_test(s, "eviction order: longest idle first", test_eviction_order) == NULL ||
 	    CU_add_test(s, "LRU position moves once a second", test_lru_granularity) == NULL ||
+	    CU_add_test(s, "LRU wheel: eviction takes the oldest second (model)",
+			test_lru_refile_exact) == NULL ||
+	    CU_add_test(s, "LRU wheel: entries past the 4096 s horizon", test_lru_horizon) == NULL ||
+	    CU_add_test(s, "LRU wheel: cursor, re-filing order, restart", test_lru_cursor) == NULL ||
+	    CU_add_test(s, "LRU wheel: a look re-files at most 1024 (counted)",
+			test_lru_walk_cap) == NULL ||
 	    CU_add_test(s, "SYN flood of 10x capacity", test_syn_flood) == NULL ||
 	    CU_add_test(s, "established entries leave the half-open budget",
 			test_established_leaves_budget) == NULL ||
