@@ -6,7 +6,9 @@
  *    header blocks, Content-Length and chunked bodies, Apache-style
  *    Keep-Alive responses), each message cut into segments of a fixed size
  *    from 1 to 1460 bytes or of random sizes: bytes/s and messages/s on one
- *    core. The same segments go through Debian's libhttp-parser as the peer.
+ *    core. The same segments go through two parsing peers: Debian's
+ *    libhttp-parser, and Node's llhttp (Debian's node-llhttp, its C sources
+ *    compiled by meson.build; bench_http_llhttp.c).
  * 2. Header-block scanning: Hyperscan block mode over a whole block, block
  *    mode as the tracker does it for a block cut into segments (copy, find
  *    the end, one scan), and streaming mode (open, one call per segment,
@@ -28,16 +30,11 @@
 
 #include "kapa_http.h"
 #include "kapa_http_int.h"
+#include "bench_http_peer.h"
 
 #define MIX_EXCHANGES 64
 /* Each figure is the best of this many runs: the machine is shared. */
 #define REPEATS 5
-
-struct seg {
-	uint8_t dir;
-	uint32_t off;		/* in its direction's stream */
-	uint32_t len;
-};
 
 struct mix {
 	uint8_t *s[2];		/* [enum kapa_dir] */
@@ -270,6 +267,41 @@ feed_peer(const struct mix *m)
 }
 #endif
 
+#ifdef KAPA_BENCH_LLHTTP
+/* The llhttp peer over the same segments, best of REPEATS; prints its
+ * columns. @return 0, or 1 when it disagrees on the number of messages. */
+static int
+bench_llhttp(const struct mix *m, unsigned n, double bytes)
+{
+	uint64_t msgs = 0, ka = 0;
+	unsigned r, rep;
+	double t0, t = 1e30;
+	int rc = 0;
+
+	if (bench_llhttp_feed(m->s, m->segs, m->nsegs, &msgs, &ka) != 0)
+		rc = 1;		/* warm-up */
+	msgs = 0;
+	for (rep = 0; rep < REPEATS; rep++) {
+		t0 = now_s();
+		for (r = 0; r < n; r++)
+			if (bench_llhttp_feed(m->s, m->segs, m->nsegs, &msgs, &ka) != 0)
+				rc = 1;
+		t0 = now_s() - t0;
+		t = t0 < t ? t0 : t;
+	}
+	if (rc != 0 || msgs != (uint64_t)m->nmsgs * n * REPEATS) {
+		fprintf(stderr, "llhttp saw %llu messages, expected %llu%s\n",
+			(unsigned long long)msgs,
+			(unsigned long long)m->nmsgs * n * REPEATS,
+			rc != 0 ? " (and refused a segment)" : "");
+		rc = 1;
+	}
+	printf(" %8.1f %10.3f %8.0f\n", bytes * n / t / 1e6,
+	       m->nmsgs * (double)n / t / 1e6, t * 1e9 / (m->nmsgs * (double)n));
+	return rc;
+}
+#endif
+
 static int
 bench_throughput(unsigned rounds)
 {
@@ -293,8 +325,11 @@ bench_throughput(unsigned rounds)
 	c.ctx.conn = &c.conn;
 	printf("\n== HTTP tracker throughput, one core, %u exchanges per connection ==\n",
 	       MIX_EXCHANGES);
-	printf("%-8s %10s %8s | %10s %10s %8s | %10s %10s %8s\n", "segment", "bytes/msg",
-	       "segs", "MB/s", "Mmsg/s", "ns/msg", "peer MB/s", "Mmsg/s", "ns/msg");
+	printf("%-8s %10s %8s | %-28s | %-28s | %-28s\n", "", "", "", "kapa tracker",
+	       "libhttp-parser", "llhttp");
+	printf("%-8s %10s %8s | %8s %10s %8s | %8s %10s %8s | %8s %10s %8s\n", "segment",
+	       "bytes/msg", "segs", "MB/s", "Mmsg/s", "ns/msg", "MB/s", "Mmsg/s", "ns/msg",
+	       "MB/s", "Mmsg/s", "ns/msg");
 	for (k = 0; k < sizeof(segs) / sizeof(segs[0]); k++) {
 		build_mix(&m, segs[k]);
 		bytes = (double)(m.len[0] + m.len[1]);
@@ -320,7 +355,7 @@ bench_throughput(unsigned rounds)
 			snprintf(label, sizeof(label), "%u", segs[k]);
 		else
 			snprintf(label, sizeof(label), "random");
-		printf("%-8s %10.0f %8u | %10.1f %10.3f %8.0f |", label, bytes / m.nmsgs,
+		printf("%-8s %10.0f %8u | %8.1f %10.3f %8.0f |", label, bytes / m.nmsgs,
 		       m.nsegs, bytes * n / t / 1e6, m.nmsgs * (double)n / t / 1e6,
 		       t * 1e9 / (m.nmsgs * (double)n));
 #ifdef KAPA_BENCH_HTTP_PARSER
@@ -342,10 +377,15 @@ bench_throughput(unsigned rounds)
 				(unsigned long long)m.nmsgs * n * REPEATS);
 			rc = 1;
 		}
-		printf(" %10.1f %10.3f %8.0f\n", bytes * n / t / 1e6,
+		printf(" %8.1f %10.3f %8.0f |", bytes * n / t / 1e6,
 		       m.nmsgs * (double)n / t / 1e6, t * 1e9 / (m.nmsgs * (double)n));
 #else
-		printf(" %10s\n", "(no libhttp-parser)");
+		printf(" %-28s |", "(no libhttp-parser)");
+#endif
+#ifdef KAPA_BENCH_LLHTTP
+		rc |= bench_llhttp(&m, n, bytes);
+#else
+		printf(" %-28s\n", "(no node-llhttp)");
 #endif
 		free_mix(&m);
 	}
