@@ -5,11 +5,13 @@
  *   - insert rate (N keys into an empty table),
  *   - lookup, one key at a time and rte_hash bulk of 32, random keys,
  *   - idle tracking per packet: kapa_flow_touch() on a record the packet path
- *     has just updated (bursts of 32, records prefetched), traffic spread so that every connection sends the same
- *     number of packets per second at every N (the LRU move rate is then the
- *     same), minus the same loop without the touch,
+ *     has just updated (bursts of 32, records prefetched), traffic spread so
+ *     that every connection sends the same number of packets per second at
+ *     every N, minus the same loop without the touch,
  *   - per expiry: a wheel pass that only re-arms touched connections (lazy
  *     re-check), and one that expires and releases them,
+ *   - per eviction: inserts into a full table where half of the entries were
+ *     active since they were filed (the LRU wheel re-files those lazily),
  *   - bytes of fixed state per entry.
  * Usage: bench_flow [--quick] [--no-thp] [N...]   (or KAPA_BENCH_QUICK=1)
  */
@@ -118,9 +120,10 @@ burst_pick(struct kapa_flow_table *t, const uint32_t *idx, uint32_t n,
 struct result {
 	uint32_t n;
 	double insert_ns, lookup_ns, bulk_ns;
-	double touch_ns, move_frac, base_ns, store_ns, per_move_ns;
-	double prep_ns, prep_move_frac;
+	double touch_ns, base_ns;
 	double rearm_ns, expire_ns, empty_poll_ns;
+	double evict_ns, refiles_per_evict;
+	uint64_t capped;
 	uint64_t bytes;
 };
 
@@ -134,8 +137,8 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	uint32_t *idx, *order, i, j, now, per_ms, fired;
 	int32_t pos[BURST];
 	uint32_t burst[BURST];
-	uint64_t sink = 0, pkts, moves = 0, moves_prep = 0;
-	double t0, t1, t_base, t_touch, t_store, t_prep;
+	uint64_t sink = 0, pkts, refiled0;
+	double t0, t1, t_base, t_touch;
 	char name[32];
 
 	memset(r, 0, sizeof(*r));
@@ -206,14 +209,14 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	pkts = (uint64_t)per_ms * 1000 * SIM_SECONDS;
 	pkts -= pkts % BURST;
 	/*
-	 * Three loops per repetition over the same random connections: the
-	 * packet path alone; with touch() as traffic advances table time (LRU
-	 * moves included); with touch() while every connection is already in
-	 * the current LRU second (what remains is idle tracking proper: the
-	 * last_seen store, no timer re-arm, no move). Best of REPS of each, so
-	 * that a neighbour's burst on this shared machine does not land in one.
+	 * Two loops per repetition over the same random connections: the
+	 * packet path alone, and with touch() as traffic advances table time.
+	 * touch() stores last_seen and nothing else (no timer re-arm, no LRU
+	 * move: the LRU wheel re-files lazily at eviction time). Best of REPS,
+	 * so that a neighbour's burst on this shared machine does not land in
+	 * one.
 	 */
-	t_base = t_touch = t_store = t_prep = 1e30;
+	t_base = t_touch = 1e30;
 	now = 2000;
 	for (int rep = 0; rep < REPS; rep++) {
 		uint32_t start = now;
@@ -230,69 +233,22 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 		t_base = RTE_MIN(t_base, now_s() - t0);
 
 		now = start;
-		moves = 0;
-		rng_state = 0x2545f4914f6cdd1dull + (uint64_t)rep;
-		t0 = now_s();
-		for (uint64_t p = 0; p < pkts; p += BURST) {
-			burst_pick(t, idx, n, burst);
-			for (j = 0; j < BURST; j++) {
-				struct kapa_conn *c = kapa_flow_conn(t, burst[j]);
-				uint16_t before = c->lru_stamp;
-
-				packet_path(c);
-				kapa_flow_touch(t, burst[j], now);
-				moves += c->lru_stamp != before;
-			}
-			if ((p % per_ms) < BURST)
-				now++;
-		}
-		t_touch = RTE_MIN(t_touch, now_s() - t0);
-
-		now = ((now + 2000) | 1023) + 101;	/* mid-second: now, now + 1 share it */
-		for (i = 0; i < n; i++)
-			kapa_flow_touch(t, idx[i], now);
 		rng_state = 0x2545f4914f6cdd1dull + (uint64_t)rep;
 		t0 = now_s();
 		for (uint64_t p = 0; p < pkts; p += BURST) {
 			burst_pick(t, idx, n, burst);
 			for (j = 0; j < BURST; j++) {
 				packet_path(kapa_flow_conn(t, burst[j]));
-				kapa_flow_touch(t, burst[j], now + (j & 1));
-			}
-		}
-		t_store = RTE_MIN(t_store, now_s() - t0);
-		now += 2000;
-
-		/* touch() as in the second loop, with touch_prepare() over the
-		 * burst first so that LRU neighbours load in parallel */
-		moves_prep = 0;
-		rng_state = 0x2545f4914f6cdd1dull + (uint64_t)rep;
-		t0 = now_s();
-		for (uint64_t p = 0; p < pkts; p += BURST) {
-			burst_pick(t, idx, n, burst);
-			for (j = 0; j < BURST; j++)
-				kapa_flow_touch_prepare(t, burst[j], now);
-			for (j = 0; j < BURST; j++) {
-				struct kapa_conn *c = kapa_flow_conn(t, burst[j]);
-				uint16_t before = c->lru_stamp;
-
-				packet_path(c);
 				kapa_flow_touch(t, burst[j], now);
-				moves_prep += c->lru_stamp != before;
 			}
 			if ((p % per_ms) < BURST)
 				now++;
 		}
-		t_prep = RTE_MIN(t_prep, now_s() - t0);
+		t_touch = RTE_MIN(t_touch, now_s() - t0);
 		now += 2000;
 	}
-	r->store_ns = (t_store - t_base) * 1e9 / pkts;
-	r->per_move_ns = moves != 0 ? (t_touch - t_store) * 1e9 / moves : 0;
 	r->base_ns = t_base * 1e9 / pkts;
 	r->touch_ns = (t_touch - t_base) * 1e9 / pkts;
-	r->move_frac = (double)moves / pkts;
-	r->prep_ns = (t_prep - t_base) * 1e9 / pkts;
-	r->prep_move_frac = (double)moves_prep / pkts;
 
 	/*
 	 * Per expiry. Every connection is active at T + its spread (over 1 s)
@@ -336,6 +292,42 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	if (kapa_flow_count(t) != 0 || fired != n)
 		fprintf(stderr, "bench_flow: N=%u: %u expired, %u left\n", n, fired,
 			kapa_flow_count(t));
+
+	/*
+	 * Per eviction. The table is filled again over 1 s of table time; a
+	 * random half of the connections is active 2-3 s later (touch only:
+	 * their LRU bucket is still the one of their insert). Then N/2 new
+	 * connections arrive into the full table: each insert evicts one
+	 * entry, and the looks for the oldest re-file the active ones they
+	 * meet on the way (about one per eviction).
+	 */
+	now += 10000;
+	for (i = 0; i < n; i++) {
+		int rc = kapa_flow_insert(t, &keys[i], now + (uint32_t)((uint64_t)i * 1000 / n), 0);
+
+		if (rc < 0) {
+			fprintf(stderr, "bench_flow: refill %u failed: %d\n", i, rc);
+			exit(1);
+		}
+		idx[i] = (uint32_t)rc;
+	}
+	for (i = 0; i < n; i++)
+		if (rnd() & 1)
+			kapa_flow_touch(t, idx[i], now + 2000 + (uint32_t)((uint64_t)i * 1000 / n));
+	/* the old keys are in the table's key store: reuse our array */
+	for (i = 0; i < n / 2; i++)
+		make_key(&keys[i], n + i);
+	refiled0 = kapa_flow_stats(t)->lru_refiled;
+	t0 = now_s();
+	for (i = 0; i < n / 2; i++)
+		sink += (uint32_t)kapa_flow_insert(t, &keys[i], now + 5000, 0);
+	t1 = now_s() - t0;
+	r->evict_ns = t1 * 1e9 / (n / 2);
+	r->refiles_per_evict = (double)(kapa_flow_stats(t)->lru_refiled - refiled0) / (n / 2);
+	r->capped = kapa_flow_stats(t)->lru_walk_capped;
+	if (kapa_flow_stats(t)->released[KAPA_REL_EVICT_LRU] != n / 2)
+		fprintf(stderr, "bench_flow: N=%u: %" PRIu64 " evictions, expected %u\n", n,
+			kapa_flow_stats(t)->released[KAPA_REL_EVICT_LRU], n / 2);
 
 	kapa_flow_destroy(t);
 	free(keys);
@@ -400,32 +392,32 @@ main(int argc, char **argv)
 	       quick ? "quick" : "full", mem_mb,
 	       thp ? "transparent huge pages" : "4 KiB pages", sizeof(struct kapa_conn),
 	       PKTS_PER_CONN_PER_S);
-	printf("%10s %7s %7s %7s | %7s %6s %7s %7s %7s %7s | %7s %7s %6s | %6s\n",
-	       "N", "insert", "lookup", "bulk32", "touch", "moved", "store", "move",
-	       "t+prep", "(path)", "rearm", "expire", "poll", "B/conn");
-	printf("%10s %7s %7s %7s | %7s %6s %7s %7s %7s %7s | %7s %7s %6s | %6s\n",
-	       "", "ns", "ns", "ns/key", "ns/pkt", "", "ns/pkt", "ns/move", "ns/pkt",
-	       "ns/pkt", "ns/tmr", "ns/conn", "ns", "");
+	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s %6s | %6s\n",
+	       "N", "insert", "lookup", "bulk32", "touch", "(path)", "rearm", "expire",
+	       "poll", "evict", "refile", "capped", "B/conn");
+	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s %6s | %6s\n",
+	       "", "ns", "ns", "ns/key", "ns/pkt", "ns/pkt", "ns/tmr", "ns/conn", "ns",
+	       "ns/ins", "/evict", "", "");
 	for (i = 0; i < nsizes; i++) {
 		struct result *r = &res[i];
 
 		run_size(sizes[i], nlookups, r);
-		printf("%10u %7.1f %7.1f %7.1f | %7.1f %5.1f%% %7.1f %7.1f %7.1f %7.1f | %7.1f %7.1f %6.1f | %6" PRIu64 "\n",
-		       r->n, r->insert_ns, r->lookup_ns, r->bulk_ns, r->touch_ns,
-		       r->move_frac * 100, r->store_ns, r->per_move_ns, r->prep_ns, r->base_ns,
-		       r->rearm_ns, r->expire_ns, r->empty_poll_ns, r->bytes);
+		printf("%10u %7.1f %7.1f %7.1f | %7.1f %7.1f | %7.1f %7.1f %6.1f | %7.1f %7.2f %6" PRIu64
+		       " | %6" PRIu64 "\n",
+		       r->n, r->insert_ns, r->lookup_ns, r->bulk_ns, r->touch_ns, r->base_ns,
+		       r->rearm_ns, r->expire_ns, r->empty_poll_ns, r->evict_ns,
+		       r->refiles_per_evict, r->capped, r->bytes);
 		fflush(stdout);
 	}
 	if (nsizes > 1) {
 		struct result *a = &res[0], *b = &res[nsizes - 1];
 
-		printf("ratio N=%u / N=%u: touch %.2fx (store %.2fx, with prepare %.2fx), "
-		       "re-arm %.2fx, expire %.2fx, lookup %.2fx, bulk %.2fx\n",
-		       b->n, a->n, b->touch_ns / a->touch_ns, b->store_ns / a->store_ns,
-		       b->prep_ns / a->prep_ns,
-		       b->rearm_ns / a->rearm_ns,
-		       b->expire_ns / a->expire_ns, b->lookup_ns / a->lookup_ns,
-		       b->bulk_ns / a->bulk_ns);
+		printf("ratio N=%u / N=%u: touch %.2fx (%.1f vs %.1f ns/pkt), re-arm %.2fx, "
+		       "expire %.2fx, evict %.2fx (insert %.2fx), lookup %.2fx, bulk %.2fx\n",
+		       b->n, a->n, b->touch_ns / a->touch_ns, b->touch_ns, a->touch_ns,
+		       b->rearm_ns / a->rearm_ns, b->expire_ns / a->expire_ns,
+		       b->evict_ns / a->evict_ns, b->insert_ns / a->insert_ns,
+		       b->lookup_ns / a->lookup_ns, b->bulk_ns / a->bulk_ns);
 	}
 	kapa_eal_cleanup();
 	return 0;
