@@ -45,6 +45,9 @@ enum half_state {
 #define F_LEFT		0x04	/* the connection left HTTP/1.x tracking */
 #define F_CLOSING	0x08	/* a final response said the connection closes */
 #define F_REQ_CLOSING	0x10	/* a request said so (later requests are late) */
+#define F_PAIR_UNSURE	0x20	/* bytes that may have held messages were lost:
+				   only the fifo_sure oldest requests in flight
+				   are paired for certain */
 
 /* Request kinds kept in the method FIFO (2 bits each). */
 enum req_kind {
@@ -57,6 +60,15 @@ enum req_kind {
 /* Deliveries a direction may look for a message start before giving up. */
 #define RESYNC_MAX 4096
 #define PREFIX_LOOK 48
+/*
+ * Bytes past the end of what it is given that hs_scan() may read: Hyperscan
+ * 5.4's AVX-512 VBMI runtime reads up to 2 (measured: a block that ends just
+ * before an unmapped page crashes it; 2 readable bytes after it do not). So
+ * the tracker never asks it to scan closer than this to the end of memory it
+ * does not own: in place only up to SCAN_SLACK bytes before the end of the
+ * delivery, and its own buffers carry SCAN_SLACK spare bytes.
+ */
+#define SCAN_SLACK 16
 #define NO_LEAVE KAPA_LEAVE_MAX
 
 struct http_half {
@@ -79,6 +91,9 @@ struct http_conn {
 	uint8_t fifo_count;
 	uint8_t flags;		/* F_* */
 	uint8_t leave;		/* enum kapa_http_leave once F_LEFT */
+	uint8_t fifo_sure;	/* with F_PAIR_UNSURE: FIFO entries from the head
+				   whose responses are still to come, certainly
+				   in this order */
 };
 
 _Static_assert(sizeof(struct http_conn) <= KAPA_HTTP_STATE_SIZE,
@@ -104,6 +119,8 @@ struct kapa_http {
 	struct hs_scratch *scratch;
 	uint8_t *pool;		/* header_buffers x max_header */
 	struct hdr_buf *bufs;
+	uint8_t *bounce;	/* max_header + SCAN_SLACK: a whole block that ends
+				   too near the end of its delivery to scan in place */
 	struct kapa_http_stats stats;
 	struct kapa_http_scan_res res;
 	struct kapa_http_msg msg;
@@ -192,8 +209,8 @@ fifo_push(struct http_conn *st, enum req_kind kind, bool persist)
 	st->fifo_count++;
 }
 
-/* The request a response answers; a response with none in flight (a
- * mid-stream pickup, or requests lost in a gap) pairs with a plain one. */
+/* The request at the head of the FIFO (REQ_OTHER, persisting, when none is
+ * in flight: a server may answer nothing we saw, e.g. a 408). */
 static void
 fifo_peek(const struct http_conn *st, enum req_kind *kind, bool *persist)
 {
@@ -208,6 +225,27 @@ fifo_peek(const struct http_conn *st, enum req_kind *kind, bool *persist)
 	*persist = (st->fifo_persist >> i) & 1;
 }
 
+/* Whether a request of @p kind is in flight. */
+static bool
+fifo_has(const struct http_conn *st, enum req_kind kind)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < st->fifo_count; i++) {
+		k = (st->fifo_head + i) % FIFO_MAX;
+		if (((st->fifo_kind >> (2 * k)) & 3) == (uint64_t)kind)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the next response answers the FIFO's head for certain. */
+static inline bool
+pair_sure(const struct http_conn *st)
+{
+	return !(st->flags & F_PAIR_UNSURE) || st->fifo_sure > 0;
+}
+
 static void
 fifo_pop(struct http_conn *st)
 {
@@ -215,6 +253,29 @@ fifo_pop(struct http_conn *st)
 		st->fifo_head = (uint8_t)((st->fifo_head + 1) % FIFO_MAX);
 		st->fifo_count--;
 	}
+	if (st->fifo_sure > 0)
+		st->fifo_sure--;
+}
+
+/*
+ * Bytes that may have held whole messages are gone from direction @p dir.
+ * Lost requests come after every request already in the FIFO, so those keep
+ * their pairing and only later responses become uncertain; lost responses
+ * may have answered any of them, so then nothing in the FIFO is certain. Not
+ * knowing how many messages were lost, the uncertainty lasts as long as the
+ * connection.
+ */
+static void
+pairing_lost(struct http_conn *st, enum kapa_dir dir)
+{
+	bool req_side = (st->flags & F_ROLE_KNOWN) && dir_is_request(st, dir);
+
+	if (!(st->flags & F_PAIR_UNSURE)) {
+		st->flags |= F_PAIR_UNSURE;
+		st->fifo_sure = st->fifo_count;
+	}
+	if (!req_side)
+		st->fifo_sure = 0;
 }
 
 static void
@@ -237,7 +298,8 @@ http_leave(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 }
 
 static void
-enter_resync(struct kapa_http *h, struct http_conn *st, struct http_half *hf)
+enter_resync(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	     struct http_conn *st, struct http_half *hf)
 {
 	half_drop_buf(h, hf);
 	hf->flags &= (uint8_t)~HALF_LINE_OK;
@@ -245,9 +307,9 @@ enter_resync(struct kapa_http *h, struct http_conn *st, struct http_half *hf)
 	hf->remain = 0;
 	hf->sub = 0;
 	hf->ndigits = 0;
-	/* Requests may have been lost with the bytes: the responses that
-	 * follow can no longer be paired with certainty. */
-	st->fifo_count = 0;
+	/* Messages may have been lost with the bytes (or in what did not
+	 * parse): the responses that follow may not answer what we think. */
+	pairing_lost(st, ctx->dir);
 }
 
 /*
@@ -266,7 +328,7 @@ fail_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	const struct http_half *peer = &st->half[ctx->dir ^ 1];
 
 	if ((hf->flags & HALF_RESYNCED) || peer->state != ST_RESYNC) {
-		enter_resync(h, st, hf);
+		enter_resync(h, ctx, st, hf);
 		return;
 	}
 	if (hf->index == 0 && peer->index == 0)
@@ -422,6 +484,33 @@ response_body(struct kapa_http_msg *m, const struct framing *fr)
 	return NO_LEAVE;
 }
 
+/*
+ * Body of a final response whose request is not known for sure: it answers
+ * one of the requests in flight (or one that was lost). Its framing must not
+ * depend on which: when a CONNECT is in flight (a tunnel may follow, and the
+ * client side waits on it), or a HEAD is and the response announces a body
+ * it would not have, the bytes after the header block cannot be framed
+ * without guessing -- give up (gap). With only plain requests in flight the
+ * response alone decides (a lost request could have been a HEAD too; that
+ * cannot be known, and framing by the response is all there is).
+ */
+static enum kapa_http_leave
+unsure_body(const struct http_conn *st, struct kapa_http_msg *m,
+	    const struct framing *fr)
+{
+	enum kapa_http_leave why;
+
+	if (fifo_has(st, REQ_CONNECT))
+		return KAPA_LEAVE_GAP;
+	if (m->status == 204 || m->status == 304)
+		return NO_LEAVE;
+	why = response_body(m, fr);
+	if (why == NO_LEAVE && fifo_has(st, REQ_HEAD) &&
+	    !(m->body == KAPA_BODY_LENGTH && m->content_length == 0))
+		why = KAPA_LEAVE_GAP;
+	return why;
+}
+
 /* What a message itself says about persistence (RFC 9112 §9.3): close wins;
  * 1.1 persists by default; 1.0 only with keep-alive. */
 static bool
@@ -540,6 +629,12 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	} else {
 		h->stats.responses++;
 		fifo_peek(st, &kind, &req_persist);
+		if (!pair_sure(st)) {
+			/* Its request is not known: judged on its own. */
+			m->pair_unsure = true;
+			h->stats.pair_unsure++;
+			req_persist = true;
+		}
 		if (sl.status < 200) {
 			/* Interim: no body, the request still waits for its
 			 * final response. 101 ends HTTP/1.x. */
@@ -549,8 +644,16 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 			if (sl.status == 101)
 				why = KAPA_LEAVE_UPGRADE;
 		} else {
+			/* Unsure: framed before the pop, while every request
+			 * it may answer is still in the FIFO. */
+			if (m->pair_unsure) {
+				why = unsure_body(st, m, &fr);
+				kind = REQ_OTHER;
+			}
 			fifo_pop(st);
-			if (kind == REQ_CONNECT && sl.status < 300) {
+			if (m->pair_unsure) {
+				;
+			} else if (kind == REQ_CONNECT && sl.status < 300) {
 				why = KAPA_LEAVE_CONNECT;
 			} else if (kind != REQ_HEAD && sl.status != 204 &&
 				   sl.status != 304) {
@@ -661,7 +764,8 @@ step_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	   struct http_conn *st, struct http_half *hf, uint64_t off,
 	   const uint8_t *p, uint32_t n)
 {
-	uint32_t i = 0, lim, id;
+	uint32_t i = 0, lim, safe, scan_len, e, id;
+	const uint8_t *scan_p;
 	struct hdr_buf *hb;
 
 	/* Empty lines before a message are ignored (RFC 9112 §2.2). */
@@ -674,16 +778,33 @@ step_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 						   KAPA_LEAVE_BAD_START_LINE);
 		return n;
 	}
-	/* Zero copy: the whole block is often in hand. */
+	/* Zero copy: the whole block is often in hand. Hyperscan may read
+	 * past what it scans (SCAN_SLACK), so in place it scans only up to
+	 * SCAN_SLACK bytes before the end of the delivery; a block that ends
+	 * in that tail (a request alone in its segment, typically) is found by
+	 * a search of the tail and scanned from a copy. */
 	lim = n < h->max_header ? n : h->max_header;
+	safe = n > SCAN_SLACK ? n - SCAN_SLACK : 0;
+	if (safe > lim)
+		safe = lim;
+	scan_p = p;
+	scan_len = safe;
+	if (safe < lim) {
+		e = find_end(p, safe >= 2 ? safe - 2 : 0, lim);
+		if (e != 0) {
+			memcpy(h->bounce, p, e);
+			scan_p = h->bounce;
+			scan_len = e;
+		}
+	}
 	h->stats.scans++;
-	if (kapa_http_scan_block(h->scratch, p, lim, &h->res) != 0) {
+	if (kapa_http_scan_block(h->scratch, scan_p, scan_len, &h->res) != 0) {
 		http_leave(h, ctx, st, KAPA_LEAVE_BAD_FIELD);
 		return n;
 	}
 	if (h->res.end_found) {
 		h->stats.header_bytes += h->res.end;
-		block_done(h, ctx, st, hf, p, h->res.end, &h->res, off,
+		block_done(h, ctx, st, hf, scan_p, h->res.end, &h->res, off,
 			   ctx->pkt_ref, ctx->now_ns);
 		return h->res.end;
 	}
@@ -933,7 +1054,7 @@ http_gap(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	case ST_BODY_LEN:
 	case ST_CHUNK_DATA:
 		if (len > hf->remain) {
-			enter_resync(h, st, hf);
+			enter_resync(h, ctx, st, hf);
 			return;
 		}
 		hf->remain -= len;
@@ -957,7 +1078,7 @@ http_gap(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		hf->flags |= HALF_SKIPPED;
 		return;
 	default:
-		enter_resync(h, st, hf);
+		enter_resync(h, ctx, st, hf);
 		return;
 	}
 }
@@ -984,6 +1105,9 @@ http_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 			st->half[1].state = ST_RESYNC;
 			st->half[0].flags = HALF_RESYNCED;
 			st->half[1].flags = HALF_RESYNCED;
+			/* Requests sent before the pickup may still be
+			 * answered: no response is paired for certain. */
+			st->flags |= F_PAIR_UNSURE;
 		}
 		break;
 	case KAPA_EV_GAP:
@@ -1071,9 +1195,10 @@ kapa_http_create(const struct kapa_http_conf *conf)
 	}
 	/* Untouched pages of the pool cost no memory until a header block
 	 * spans deliveries on that many connections at once. */
-	h->pool = malloc((size_t)h->header_buffers * h->max_header);
+	h->pool = malloc((size_t)h->header_buffers * h->max_header + SCAN_SLACK);
 	h->bufs = calloc(h->header_buffers, sizeof(*h->bufs));
-	if (h->pool == NULL || h->bufs == NULL)
+	h->bounce = malloc((size_t)h->max_header + SCAN_SLACK);
+	if (h->pool == NULL || h->bufs == NULL || h->bounce == NULL)
 		goto fail;
 	for (i = 0; i < h->header_buffers; i++)
 		h->bufs[i].next_free = i + 2 <= h->header_buffers ? i + 2 : 0;
@@ -1093,5 +1218,6 @@ kapa_http_destroy(struct kapa_http *h)
 	kapa_http_scan_scratch_free(h->scratch);
 	free(h->pool);
 	free(h->bufs);
+	free(h->bounce);
 	free(h);
 }

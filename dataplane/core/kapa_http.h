@@ -78,6 +78,12 @@ struct kapa_http_msg {
 	bool persistent;
 	/** Keep-Alive parameters only count with Connection: keep-alive. */
 	bool ka_effective;
+	/** A final or interim response whose request is not known for sure:
+	 *  bytes that may have held messages were lost before it (a gap, an
+	 *  unreadable start line, a mid-stream pickup). It is framed and judged
+	 *  on its own (no HEAD/CONNECT knowledge, persistent = its own view).
+	 *  Always false for requests. */
+	bool pair_unsure;
 };
 
 /** Why a connection left HTTP/1.x tracking (counted). */
@@ -132,6 +138,7 @@ struct kapa_http_stats {
 	uint64_t resync;		/**< tracking resumed after a gap / pickup */
 	uint64_t scans;			/**< Hyperscan block scans */
 	uint64_t after_close;		/**< messages after one that closes the connection */
+	uint64_t pair_unsure;		/**< responses reported with pair_unsure */
 };
 
 struct kapa_http_conf {

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -34,6 +36,7 @@ struct rec_msg {
 	uint8_t body;
 	uint64_t content_length;
 	bool persistent, ka_effective;
+	bool pair_unsure;
 	uint8_t conn_flags;
 	uint8_t ntokens;
 	char tokens[256];	/* tokens joined with '|' */
@@ -128,6 +131,7 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 	r->content_length = m->content_length;
 	r->persistent = m->persistent;
 	r->ka_effective = m->ka_effective;
+	r->pair_unsure = m->pair_unsure;
 	r->conn_flags = m->conn_flags;
 	r->ntokens = m->ntokens;
 	join(r->tokens, sizeof(r->tokens), m->tokens, m->ntokens);
@@ -141,11 +145,11 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 	span_cpy(r->method, sizeof(r->method), &m->method);
 	span_cpy(r->target, sizeof(r->target), &m->target);
 	logf_("M req=%d idx=%u off=%llu %s %s %u v=%s tok=[%s] cf=%x ka=%d:%u/%d:%u raw=[%s] "
-	      "body=%u cl=%llu pers=%d eff=%d\n",
+	      "body=%u cl=%llu pers=%d eff=%d unsure=%d\n",
 	      r->is_request, r->index, (unsigned long long)r->off, r->method, r->target,
 	      r->status, r->version, r->tokens, r->conn_flags, r->has_t, r->t, r->has_m,
 	      r->m, r->ka_raw, r->body, (unsigned long long)r->content_length,
-	      r->persistent, r->ka_effective);
+	      r->persistent, r->ka_effective, r->pair_unsure);
 }
 
 static void
@@ -1287,6 +1291,233 @@ test_out_of_order_hole(void)
 	CU_ASSERT(msgs[1].status == 200 && !msgs[1].is_request);
 }
 
+/* ---- pairing after lost bytes (docs/core-http.md, "Roles, resync, gaps") -- */
+
+static void
+test_gap_in_body_keeps_pairing(void)
+{
+	/* A gap that only eats body bytes of known length loses no message
+	 * boundary: the HEAD after it is still known to its response. */
+	struct piece ps[] = {
+		D(C2S, "POST / HTTP/1.1\r\nContent-Length: 20\r\n\r\n0123"),
+		{ P_GAP, C2S, NULL, 10 },
+		D(C2S, "456789HEAD /h HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+		       "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+		       "HTTP/1.1 204 No Content\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 5);
+	CU_ASSERT(!msgs[3].pair_unsure && msgs[3].body == KAPA_BODY_NONE);
+	CU_ASSERT_EQUAL(msgs[4].status, 204);	/* found: HEAD's body was none */
+	CU_ASSERT(!msgs[4].pair_unsure);
+}
+
+static void
+test_request_gap_keeps_earlier_pairs(void)
+{
+	/* Requests lost in a gap come after those already in flight: the
+	 * HEAD seen before the gap keeps its pairing; the response after it
+	 * answers a lost request, so it is judged on its own and marked. */
+	uint64_t before = kapa_http_stats(T)->pair_unsure;
+	struct piece ps[] = {
+		D(C2S, "HEAD /h HTTP/1.1\r\nHost: h\r\n\r\nGET /lost HTTP/1.0\r\nHo"),
+		{ P_GAP, C2S, NULL, 50 },
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+		       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 3);
+	CU_ASSERT(!msgs[1].pair_unsure && msgs[1].body == KAPA_BODY_NONE);
+	CU_ASSERT(msgs[2].pair_unsure);
+	/* the lost request was 1.0 without keep-alive; unknown, so the
+	 * response's own view (1.1: persists) is all there is */
+	CU_ASSERT(msgs[2].persistent);
+	CU_ASSERT_EQUAL(msgs[2].body, KAPA_BODY_LENGTH);
+	CU_ASSERT_EQUAL(nends, 3);
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->pair_unsure, before + 1);
+}
+
+static void
+test_response_gap_unpairs_all(void)
+{
+	/* Responses lost in a gap may have answered any request in flight:
+	 * none is paired for certain after it. A HEAD candidate with a body
+	 * announced cannot be framed without guessing: leave (gap). */
+	struct piece ok[] = {
+		D(C2S, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.0\r\n\r\nGET /3 HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Len"),
+		{ P_GAP, S2C, NULL, 40 },
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+	struct piece head[] = {
+		D(C2S, "GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"),
+		{ P_GAP, S2C, NULL, 100 },	/* past the body's end */
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"),
+	};
+	struct piece head_cl0[] = {
+		D(C2S, "GET /1 HTTP/1.1\r\n\r\nHEAD /2 HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Le"),
+		{ P_GAP, S2C, NULL, 10 },
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+
+	RUN(ok);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 4);
+	/* the head of the FIFO was /1 (1.1), but nothing says it answers /1 */
+	CU_ASSERT(msgs[3].pair_unsure && msgs[3].persistent);
+	RUN(head);
+	expect_leave(KAPA_LEAVE_GAP);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 4);
+	CU_ASSERT(msgs[3].pair_unsure && !msgs[3].persistent &&
+		  msgs[3].body == KAPA_BODY_NONE);
+	/* Content-Length: 0 frames the same either way: no guess needed */
+	RUN(head_cl0);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 3);
+	CU_ASSERT(msgs[2].pair_unsure && msgs[2].persistent);
+}
+
+static void
+test_unsure_connect_leaves(void)
+{
+	/* Whether a 2xx answers the CONNECT (a tunnel follows) or a lost
+	 * request is unknown after a response-side gap: leave, do not guess. */
+	struct piece ps[] = {
+		D(C2S, "GET /1 HTTP/1.1\r\n\r\nCONNECT h:443 HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nCont"),
+		{ P_GAP, S2C, NULL, 30 },
+		D(S2C, "HTTP/1.1 200 Connection Established\r\n\r\n"),
+	};
+
+	RUN(ps);
+	expect_leave(KAPA_LEAVE_GAP);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 3);
+	CU_ASSERT(msgs[2].pair_unsure);
+}
+
+static void
+test_bad_request_line_unpairs_later(void)
+{
+	/* An unreadable request line is a request the server will answer
+	 * (400): responses to the requests before it keep their pairing, the
+	 * ones after it are marked. */
+	struct piece ps[] = {
+		D(C2S, "HEAD /a HTTP/1.1\r\n\r\n"),
+		D(C2S, "G\x01T /b HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"
+		       "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 3);
+	CU_ASSERT(!msgs[1].pair_unsure && msgs[1].body == KAPA_BODY_NONE);
+	CU_ASSERT(msgs[2].pair_unsure && msgs[2].status == 400 && !msgs[2].persistent);
+}
+
+static void
+test_midstream_pairing_unsure(void)
+{
+	/* Picked up on data: requests sent before the pickup may still be
+	 * answered, so no response is paired for certain -- a HEAD seen after
+	 * the pickup is not trusted to frame a response with a body. */
+	struct piece ps[] = {
+		D(C2S, "HEAD / HTTP/1.1\r\nHost: h\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		D(C2S, "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"),
+	};
+
+	run_script(T, ps, 4, NULL, 0, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 4);
+	CU_ASSERT(msgs[1].pair_unsure && msgs[1].persistent);
+	CU_ASSERT(msgs[3].pair_unsure);
+	expect_leave(KAPA_LEAVE_GAP);
+	/* picked up at the SYN/ACK, nothing was missed: paired */
+	run_script(T, ps, 4, NULL, 0, KAPA_CONN_MIDSTREAM);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 4);
+	CU_ASSERT(!msgs[3].pair_unsure && msgs[3].body == KAPA_BODY_NONE);
+}
+
+/* ---- regressions found by tests/fuzz/fuzz_http_stream.c ------------------- */
+
+/* Deliver @p len bytes so that they end where an inaccessible page begins. */
+static void
+h_data_at_page_end(struct harness *t, enum kapa_dir dir, const uint8_t *p,
+		   uint32_t len)
+{
+	static uint8_t *end;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (end == NULL) {
+		uint8_t *r = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		CU_ASSERT_FATAL(r != MAP_FAILED);
+		CU_ASSERT_FATAL(mprotect(r + pg, pg, PROT_NONE) == 0);
+		end = r + pg;
+	}
+	CU_ASSERT_FATAL(len <= pg);
+	memcpy(end - len, p, len);
+	h_data(t, dir, end - len, len);
+}
+
+static void
+test_regress_scan_past_delivery(void)
+{
+	/* fuzz_http_stream crash-234f1087: Hyperscan 5.4's AVX-512 VBMI
+	 * runtime reads up to 2 bytes past the end it is given; a header
+	 * block that ended at the end of its delivery, scanned in place,
+	 * crashed when the next page was not mapped. The fuzz input's two
+	 * streams, and a plain exchange, delivered whole and cut at every
+	 * byte, each delivery ending at an unmapped page. */
+	static const uint8_t c2s[] =
+		"POST \x07%\x00l\x00\x00\x0f\x9ey by\x01\x07\r\n\r\n+\x00"
+		"tail of a body\r\nHo.\x00\x12\x00"
+		"4 No t\r\n ,0\r\n\r\nH\n\x09" "ed\r\n\r\n1D";
+	static const uint8_t s2c[] =
+		"1\r\nhello\xff\xff\xff\xff\xff\xff\xff\x8c\xff\xff\xff\xff"
+		"\xff\xff\xff\xff\xff" "Cing\xba: chun\r\nb\x92"
+		"dy until close\x01\xff=\xff-\x07\x08\xb5\x09\n";
+	static const uint8_t req[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const uint8_t rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	const uint8_t *s[2][2] = { { c2s, s2c }, { req, rsp } };
+	const uint32_t n[2][2] = { { sizeof(c2s) - 1, sizeof(s2c) - 1 },
+				   { sizeof(req) - 1, sizeof(rsp) - 1 } };
+	struct harness t;
+	uint32_t k, d, cut;
+	unsigned x, msgs_whole = 0;
+
+	for (x = 0; x < 2; x++) {
+		for (k = 0; k <= n[x][0] + n[x][1]; k++) {
+			log_reset();
+			h_open(&t, T, 0);
+			for (d = 0; d < 2; d++) {
+				/* k == 0: whole; else one cut at byte k of the pair */
+				cut = k == 0 ? 0 : d == 0 ? k : k > n[x][0] ? k - n[x][0] : 0;
+				if (cut > 0 && cut < n[x][d]) {
+					h_data_at_page_end(&t, d, s[x][d], cut);
+					h_data_at_page_end(&t, d, s[x][d] + cut, n[x][d] - cut);
+				} else {
+					h_data_at_page_end(&t, d, s[x][d], n[x][d]);
+				}
+			}
+			h_close(&t);
+			if (x == 1 && k == 0)
+				msgs_whole = nmsgs;
+		}
+	}
+	CU_ASSERT_EQUAL(msgs_whole, 2);	/* got here without a SIGSEGV */
+}
+
 static void
 test_stats_counts(void)
 {
@@ -1385,6 +1616,14 @@ kapa_unit_register(void)
 	ADD(adv, "overlapping retransmission: first copy wins", test_overlap_first_wins);
 	ADD(adv, "urgent data is in-band", test_urgent_data_in_band);
 	ADD(adv, "out-of-order hole never filled", test_out_of_order_hole);
+	ADD(adv, "gap inside a body keeps the pairing", test_gap_in_body_keeps_pairing);
+	ADD(adv, "request-side gap keeps earlier pairs", test_request_gap_keeps_earlier_pairs);
+	ADD(adv, "response-side gap unpairs all", test_response_gap_unpairs_all);
+	ADD(adv, "unsure pairing with a CONNECT leaves", test_unsure_connect_leaves);
+	ADD(adv, "bad request line unpairs later responses", test_bad_request_line_unpairs_later);
+	ADD(adv, "mid-stream pickup: pairing unsure", test_midstream_pairing_unsure);
+	ADD(adv, "regress: Hyperscan read past a delivery (fuzz_http_stream)",
+	    test_regress_scan_past_delivery);
 
 	ADD(lim, "pipeline depth", test_pipeline_depth);
 	ADD(lim, "huge header block", test_huge_header_block);
