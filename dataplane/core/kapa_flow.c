@@ -818,10 +818,35 @@ flow_timer_fire(uint32_t idx, uint32_t now_ms, void *arg)
 	return 0;
 }
 
+/*
+ * Wheel prefetch hook, one callback ahead: when the entry looks due (not
+ * touched since it was armed), its release will unlink it from its LRU
+ * bucket and delete its key, so start its LRU neighbours and key slot now.
+ * The rte_hash bucket cannot be prefetched: its address is private to
+ * rte_hash (it depends on the key's hash and the table's bucket array).
+ */
+static void
+flow_timer_prefetch(uint32_t idx, uint32_t now_ms, void *arg)
+{
+	struct kapa_flow_table *t = arg;
+	const struct kapa_conn *c = &t->conns[idx];
+
+	if (c->idle_limit == 0 ||
+	    (int32_t)(c->last_seen + c->idle_limit - now_ms) > 0)
+		return;
+	if (c->lru_prev < t->capacity)
+		rte_prefetch0(&t->conns[c->lru_prev]);
+	if (c->lru_next < t->capacity)
+		rte_prefetch0(&t->conns[c->lru_next]);
+	if (t->key_base != NULL)
+		rte_prefetch0(t->key_base + idx * t->key_stride);
+}
+
 uint32_t
 kapa_flow_expire(struct kapa_flow_table *t, uint32_t now_ms, uint32_t max)
 {
-	return kapa_timer_advance(t->wheel, now_ms, max, flow_timer_fire, t);
+	return kapa_timer_advance_pf(t->wheel, now_ms, max, flow_timer_fire,
+				     flow_timer_prefetch, t);
 }
 
 void

@@ -196,9 +196,42 @@ kapa_timer_armed(const struct kapa_timer_wheel *w, uint32_t idx)
 	return tmr_node(w, idx)->prev != TMR_OFF;
 }
 
+/*
+ * Slot lists are linked through the elements, so node i+2's index is only
+ * known once node i+1 has been read: a walk can run at most one element
+ * ahead of itself. At step i node i+1 was prefetched one step earlier, so
+ * reading its next pointer here is usually a hit, and node i+2 gets a whole
+ * callback's time to arrive; the hook starts node i+1's own misses.
+ */
+static inline void
+tmr_lookahead(struct kapa_timer_wheel *w, const struct kapa_timer_node *n,
+	      uint32_t now_ms, kapa_timer_prefetch_fn pf, void *arg)
+{
+	uint32_t n1 = n->next, n2;
+
+	if (n1 == KAPA_NIL)
+		return;
+	if (pf == NULL) {
+		__builtin_prefetch(tmr_node(w, n1), 1);
+		return;
+	}
+	n2 = tmr_node(w, n1)->next;
+	if (n2 < w->count)
+		__builtin_prefetch(tmr_node(w, n2), 1);
+	pf(n1, now_ms, arg);
+}
+
 uint32_t
 kapa_timer_advance(struct kapa_timer_wheel *w, uint32_t now_ms,
 		   uint32_t max_fire, kapa_timer_fire_fn fn, void *arg)
+{
+	return kapa_timer_advance_pf(w, now_ms, max_fire, fn, NULL, arg);
+}
+
+uint32_t
+kapa_timer_advance_pf(struct kapa_timer_wheel *w, uint32_t now_ms,
+		      uint32_t max_fire, kapa_timer_fire_fn fn,
+		      kapa_timer_prefetch_fn pf, void *arg)
 {
 	uint32_t calls = 0, work = 0, ticks = 0;
 	struct kapa_timer_node *n;
@@ -212,10 +245,9 @@ kapa_timer_advance(struct kapa_timer_wheel *w, uint32_t now_ms,
 				return calls;
 			work++;
 			n = tmr_node(w, idx);
-			/* The next pending node is a cache miss in a big table:
-			 * start it now, under this node's callback. */
-			if (n->next != KAPA_NIL)
-				__builtin_prefetch(tmr_node(w, n->next), 1);
+			/* The next pending nodes are cache misses in a big
+			 * table: start them now, under this node's callback. */
+			tmr_lookahead(w, n, now_ms, pf, arg);
 			tmr_unlink(w, n);
 			if ((int32_t)(n->deadline - now_ms) > 0) {
 				/* Parked beyond the horizon: not due yet. */

@@ -74,6 +74,24 @@ uint32_t kapa_timer_advance(struct kapa_timer_wheel *w, uint32_t now_ms,
 			    uint32_t max_fire, kapa_timer_fire_fn fn, void *arg);
 
 /**
+ * Called by kapa_timer_advance_pf() for the node that fires next, one
+ * callback ahead, so that the owner can prefetch what that callback will
+ * touch. A hint only: the current callback may still move that node.
+ */
+typedef void (*kapa_timer_prefetch_fn)(uint32_t idx, uint32_t now_ms, void *arg);
+
+/**
+ * kapa_timer_advance() with a prefetch hook (@p pf may be NULL). While node
+ * i's callback is due, the wheel has node i+1's element in flight and asks
+ * @p pf to start the misses of node i+1's callback; it also starts node
+ * i+2's element (read from node i+1, prefetched one step earlier).
+ * @return the number of callbacks made.
+ */
+uint32_t kapa_timer_advance_pf(struct kapa_timer_wheel *w, uint32_t now_ms,
+			       uint32_t max_fire, kapa_timer_fire_fn fn,
+			       kapa_timer_prefetch_fn pf, void *arg);
+
+/**
  * Set the wheel's clock to @p now_ms when no node is armed (the first use,
  * or after a jump in time such as a new capture file); ignored otherwise.
  */

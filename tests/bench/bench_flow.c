@@ -122,10 +122,65 @@ struct result {
 	double insert_ns, lookup_ns, bulk_ns;
 	double touch_ns, base_ns;
 	double rearm_ns, expire_ns, empty_poll_ns;
+	double rearm_rnd_ns, expire_rnd_ns;	/* positions in random order */
 	double evict_ns, refiles_per_evict;
 	uint64_t capped;
 	uint64_t bytes;
 };
+
+/*
+ * Per expiry. Every connection is active at T + its spread (over 1 s) and
+ * gets a 2 s idle limit; then it is active again 1.5 s later (outside the
+ * timed parts). Pass 1 runs the wheel over the first deadlines: all due,
+ * all touched since, so all re-armed lazily (per timer, best of REPS).
+ * Pass 2 runs past the new deadlines: all expire and are released (per
+ * expiry, including the release). Leaves the table empty.
+ */
+static void
+measure_expiry(struct kapa_flow_table *t, const uint32_t *idx, uint32_t n,
+	       uint32_t *nowp, double *rearm_ns, double *expire_ns, double *poll_ns)
+{
+	uint32_t now = *nowp, i, fired;
+	uint64_t sink = 0;
+	double t0, t1;
+
+	*rearm_ns = 1e30;
+	for (int rep = 0; rep < REPS; rep++) {
+		now += 2000;
+		for (i = 0; i < n; i++) {
+			uint32_t at = now + (uint32_t)((uint64_t)i * 1000 / n);
+
+			kapa_flow_touch(t, idx[i], at);
+			kapa_flow_set_idle(t, idx[i], 2000);
+		}
+		for (i = 0; i < n; i++)
+			kapa_flow_touch(t, idx[i], now + 1500 + (uint32_t)((uint64_t)i * 1000 / n));
+		kapa_flow_expire(t, now, UINT32_MAX);	/* nothing due: align the wheel */
+		fired = 0;
+		/* time the whole pass: a CPU-time clock read is a system call */
+		t0 = now_s();
+		for (uint32_t ms = 0; fired < n && ms < 100000; ms++)
+			fired += kapa_flow_expire(t, now + 2000 + RTE_MIN(ms, 1400u), 4096);
+		t1 = now_s() - t0;
+		if (fired != 0)
+			*rearm_ns = RTE_MIN(*rearm_ns, t1 * 1e9 / fired);
+	}
+	/* empty polls: nothing due */
+	t0 = now_s();
+	for (i = 0; i < 100000; i++)
+		sink += kapa_flow_expire(t, now + 3400, 4096);
+	*poll_ns = (now_s() - t0) * 1e9 / 100000;
+	fired = 0;
+	t0 = now_s();
+	for (uint32_t ms = 0; kapa_flow_count(t) != 0 && ms < 100000; ms++)
+		fired += kapa_flow_expire(t, now + 3500 + RTE_MIN(ms, 1300u), 4096);
+	t1 = now_s() - t0;
+	*expire_ns = fired != 0 ? t1 * 1e9 / fired : 0;
+	if (kapa_flow_count(t) != 0 || fired != n)
+		fprintf(stderr, "bench_flow: N=%u: %u expired, %u left\n", n, fired,
+			kapa_flow_count(t));
+	*nowp = now + 10000 + (uint32_t)(sink & 1);
+}
 
 static void
 run_size(uint32_t n, uint32_t nlookups, struct result *r)
@@ -134,7 +189,7 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	struct kapa_flow_key *keys;
 	const struct kapa_flow_key *kp[BURST];
 	struct kapa_flow_table *t;
-	uint32_t *idx, *order, i, j, now, per_ms, fired;
+	uint32_t *idx, *order, i, j, now, per_ms;
 	int32_t pos[BURST];
 	uint32_t burst[BURST];
 	uint64_t sink = 0, pkts, refiled0;
@@ -250,48 +305,8 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	r->base_ns = t_base * 1e9 / pkts;
 	r->touch_ns = (t_touch - t_base) * 1e9 / pkts;
 
-	/*
-	 * Per expiry. Every connection is active at T + its spread (over 1 s)
-	 * and gets a 2 s idle limit; then it is active again 1.5 s later
-	 * (outside the timed parts). Pass 1 runs the wheel over the first
-	 * deadlines: all due, all touched since, so all re-armed lazily.
-	 * Pass 2 runs past the new deadlines: all expire and are released.
-	 */
-	r->rearm_ns = 1e30;
-	for (int rep = 0; rep < REPS; rep++) {
-		now += 2000;
-		for (i = 0; i < n; i++) {
-			uint32_t at = now + (uint32_t)((uint64_t)i * 1000 / n);
-
-			kapa_flow_touch(t, idx[i], at);
-			kapa_flow_set_idle(t, idx[i], 2000);
-		}
-		for (i = 0; i < n; i++)
-			kapa_flow_touch(t, idx[i], now + 1500 + (uint32_t)((uint64_t)i * 1000 / n));
-		kapa_flow_expire(t, now, UINT32_MAX);	/* nothing due: align the wheel */
-		fired = 0;
-		/* time the whole pass: a CPU-time clock read is a system call */
-		t0 = now_s();
-		for (uint32_t ms = 0; fired < n && ms < 100000; ms++)
-			fired += kapa_flow_expire(t, now + 2000 + RTE_MIN(ms, 1400u), 4096);
-		t1 = now_s() - t0;
-		if (fired != 0)
-			r->rearm_ns = RTE_MIN(r->rearm_ns, t1 * 1e9 / fired);
-	}
-	/* empty polls: nothing due */
-	t0 = now_s();
-	for (i = 0; i < 100000; i++)
-		sink += kapa_flow_expire(t, now + 3400, 4096);
-	r->empty_poll_ns = (now_s() - t0) * 1e9 / 100000;
-	fired = 0;
-	t0 = now_s();
-	for (uint32_t ms = 0; kapa_flow_count(t) != 0 && ms < 100000; ms++)
-		fired += kapa_flow_expire(t, now + 3500 + RTE_MIN(ms, 1300u), 4096);
-	t1 = now_s() - t0;
-	r->expire_ns = fired != 0 ? t1 * 1e9 / fired : 0;
-	if (kapa_flow_count(t) != 0 || fired != n)
-		fprintf(stderr, "bench_flow: N=%u: %u expired, %u left\n", n, fired,
-			kapa_flow_count(t));
+	/* Per expiry, positions in insert order (see measure_expiry). */
+	measure_expiry(t, idx, n, &now, &r->rearm_ns, &r->expire_ns, &r->empty_poll_ns);
 
 	/*
 	 * Per eviction. The table is filled again over 1 s of table time; a
@@ -328,6 +343,33 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	if (kapa_flow_stats(t)->released[KAPA_REL_EVICT_LRU] != n / 2)
 		fprintf(stderr, "bench_flow: N=%u: %" PRIu64 " evictions, expected %u\n", n,
 			kapa_flow_stats(t)->released[KAPA_REL_EVICT_LRU], n / 2);
+
+	/*
+	 * Per expiry again, with positions recycled in random order, as after
+	 * churn in production: release every entry in a random order, so that
+	 * rte_hash hands positions out in that order, and insert again. Timer
+	 * slot lists and LRU buckets (both in arrival order) then link random
+	 * records, as they do in a table that has run for a while.
+	 */
+	for (i = 0; i < n; i++) {
+		uint32_t k = i + rnd() % (n - i), tmp = idx[i];
+
+		idx[i] = idx[k];
+		idx[k] = tmp;
+	}
+	for (i = 0; i < n; i++)
+		kapa_flow_release(t, idx[i], KAPA_REL_EXPLICIT);
+	for (i = 0; i < n; i++) {
+		int rc = kapa_flow_insert(t, &keys[i], now + (uint32_t)((uint64_t)i * 1000 / n), 0);
+
+		if (rc < 0) {
+			fprintf(stderr, "bench_flow: refill %u failed: %d\n", i, rc);
+			exit(1);
+		}
+		idx[i] = (uint32_t)rc;
+	}
+	now += 2000;
+	measure_expiry(t, idx, n, &now, &r->rearm_rnd_ns, &r->expire_rnd_ns, &t1);
 
 	kapa_flow_destroy(t);
 	free(keys);
@@ -392,30 +434,32 @@ main(int argc, char **argv)
 	       quick ? "quick" : "full", mem_mb,
 	       thp ? "transparent huge pages" : "4 KiB pages", sizeof(struct kapa_conn),
 	       PKTS_PER_CONN_PER_S);
-	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s %6s | %6s\n",
+	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s | %7s %7s %6s | %6s\n",
 	       "N", "insert", "lookup", "bulk32", "touch", "(path)", "rearm", "expire",
-	       "poll", "evict", "refile", "capped", "B/conn");
-	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s %6s | %6s\n",
+	       "poll", "rearm~", "expire~", "evict", "refile", "capped", "B/conn");
+	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s | %7s %7s %6s | %6s\n",
 	       "", "ns", "ns", "ns/key", "ns/pkt", "ns/pkt", "ns/tmr", "ns/conn", "ns",
-	       "ns/ins", "/evict", "", "");
+	       "ns/tmr", "ns/conn", "ns/ins", "/evict", "", "");
 	for (i = 0; i < nsizes; i++) {
 		struct result *r = &res[i];
 
 		run_size(sizes[i], nlookups, r);
-		printf("%10u %7.1f %7.1f %7.1f | %7.1f %7.1f | %7.1f %7.1f %6.1f | %7.1f %7.2f %6" PRIu64
-		       " | %6" PRIu64 "\n",
+		printf("%10u %7.1f %7.1f %7.1f | %7.1f %7.1f | %7.1f %7.1f %6.1f | %7.1f %7.1f"
+		       " | %7.1f %7.2f %6" PRIu64 " | %6" PRIu64 "\n",
 		       r->n, r->insert_ns, r->lookup_ns, r->bulk_ns, r->touch_ns, r->base_ns,
-		       r->rearm_ns, r->expire_ns, r->empty_poll_ns, r->evict_ns,
-		       r->refiles_per_evict, r->capped, r->bytes);
+		       r->rearm_ns, r->expire_ns, r->empty_poll_ns, r->rearm_rnd_ns,
+		       r->expire_rnd_ns, r->evict_ns, r->refiles_per_evict, r->capped, r->bytes);
 		fflush(stdout);
 	}
 	if (nsizes > 1) {
 		struct result *a = &res[0], *b = &res[nsizes - 1];
 
-		printf("ratio N=%u / N=%u: touch %.2fx (%.1f vs %.1f ns/pkt), re-arm %.2fx, "
-		       "expire %.2fx, evict %.2fx (insert %.2fx), lookup %.2fx, bulk %.2fx\n",
+		printf("ratio N=%u / N=%u: touch %.2fx (%.1f vs %.1f ns/pkt), re-arm %.2fx "
+		       "(random %.2fx), expire %.2fx (random %.2fx), evict %.2fx (insert %.2fx), "
+		       "lookup %.2fx, bulk %.2fx\n",
 		       b->n, a->n, b->touch_ns / a->touch_ns, b->touch_ns, a->touch_ns,
-		       b->rearm_ns / a->rearm_ns, b->expire_ns / a->expire_ns,
+		       b->rearm_ns / a->rearm_ns, b->rearm_rnd_ns / a->rearm_rnd_ns,
+		       b->expire_ns / a->expire_ns, b->expire_rnd_ns / a->expire_rnd_ns,
 		       b->evict_ns / a->evict_ns, b->insert_ns / a->insert_ns,
 		       b->lookup_ns / a->lookup_ns, b->bulk_ns / a->bulk_ns);
 	}

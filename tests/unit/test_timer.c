@@ -20,6 +20,7 @@ struct elem {
 	struct kapa_timer_node node;
 	uint32_t rearm;		/* ms to re-arm by from the callback, once */
 	uint32_t cancel_other;	/* index + 1 of a node to cancel, 0 = none */
+	uint32_t pf_seq;	/* the prefetch hook's call number for it */
 };
 
 struct run {
@@ -28,6 +29,8 @@ struct run {
 	uint32_t shift;
 	uint32_t prev_now;	/* now of the previous advance call */
 	uint64_t early, late, unwanted, calls;
+	int use_pf;		/* advance through kapa_timer_advance_pf() */
+	uint32_t pf_calls, pf_hits, pf_bad;
 };
 
 static uint32_t
@@ -39,6 +42,10 @@ on_fire(uint32_t idx, uint32_t now, void *arg)
 
 	r->calls++;
 	e->fires++;
+	/* the hook named the node that fires now, one callback ahead: the
+	 * node of the n-th callback was the (n-1)-th the hook was told */
+	if (r->use_pf && e->pf_seq != 0 && e->pf_seq + 1 == r->calls)
+		r->pf_hits++;
 	if (e->want == 0) {
 		r->unwanted++;
 		return 0;
@@ -94,10 +101,23 @@ run_free(struct run *r)
 	free(r);
 }
 
+static void
+on_prefetch(uint32_t idx, uint32_t now, void *arg)
+{
+	struct run *r = arg;
+
+	(void)now;
+	r->e[idx].pf_seq = ++r->pf_calls;
+	if (!kapa_timer_armed(r->w, idx))
+		r->pf_bad++;	/* a pending node is armed */
+}
+
 static uint32_t
 run_advance(struct run *r, uint32_t now, uint32_t max)
 {
-	uint32_t n = kapa_timer_advance(r->w, now, max, on_fire, r);
+	uint32_t n = r->use_pf ?
+		     kapa_timer_advance_pf(r->w, now, max, on_fire, on_prefetch, r) :
+		     kapa_timer_advance(r->w, now, max, on_fire, r);
 
 	r->prev_now = now;
 	return n;
@@ -225,6 +245,52 @@ test_callback_edits(void)
 	run_free(r);
 }
 
+/* The prefetch hook names the next node to fire, one callback ahead, and
+ * changes nothing: same firings as without it, with callbacks that edit the
+ * pending list. */
+static void
+test_prefetch_hook(void)
+{
+	struct run *r = run_new(1000, 128, 64, 0);
+	uint32_t i, fired;
+
+	r->use_pf = 1;
+	for (i = 0; i < 1000; i++)
+		arm(r, i, 10 + i % 100);
+	fired = run_advance(r, 128, UINT32_MAX);
+	CU_ASSERT_EQUAL(fired, 1000);
+	CU_ASSERT_EQUAL(r->pf_calls, 999);	/* every node but the last */
+	CU_ASSERT_EQUAL(r->pf_hits, 999);
+	CU_ASSERT_EQUAL(r->pf_bad, 0);
+	CU_ASSERT(r->early == 0 && r->late == 0 && r->unwanted == 0);
+	for (i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL(r->e[i].fires, 1);
+	/* max_fire stops mid-list; the next call picks up where it stopped */
+	for (i = 0; i < 1000; i++)
+		arm(r, i, 200 + i % 50);
+	fired = run_advance(r, 256, 300);
+	fired += run_advance(r, 256, UINT32_MAX);
+	CU_ASSERT_EQUAL(fired, 1000);
+	run_free(r);
+
+	/* pending nodes cancelled by a callback: still exactly right */
+	r = run_new(4, 128, 64, 0);
+	r->use_pf = 1;
+	arm(r, 0, 100);
+	r->e[0].rearm = 1000;
+	arm(r, 1, 100);
+	arm(r, 2, 100);
+	r->e[1].cancel_other = 3;
+	r->e[2].cancel_other = 2;
+	run_advance(r, 128, UINT32_MAX);
+	CU_ASSERT(r->e[1].fires + r->e[2].fires == 1);
+	run_advance(r, 1300, UINT32_MAX);
+	CU_ASSERT(r->e[0].fires == 1);
+	CU_ASSERT(r->early == 0 && r->late == 0 && r->unwanted == 0);
+	CU_ASSERT(kapa_timer_count(r->w) == 0);
+	run_free(r);
+}
+
 static void
 test_wrap(void)
 {
@@ -305,6 +371,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "deadlines past the horizon are parked", test_parking) == NULL ||
 	    CU_add_test(s, "max_fire stops and continues", test_max_fire) == NULL ||
 	    CU_add_test(s, "callbacks re-arm and cancel pending nodes", test_callback_edits) == NULL ||
+	    CU_add_test(s, "prefetch hook: one ahead, changes nothing", test_prefetch_hook) == NULL ||
 	    CU_add_test(s, "clock wraps at 2^32 ms", test_wrap) == NULL ||
 	    CU_add_test(s, "1M timers fire exactly once, on time", test_million) == NULL)
 		return 1;
