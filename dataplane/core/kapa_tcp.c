@@ -794,6 +794,23 @@ kapa_tcp_close(struct kapa_tcp *tcp, uint32_t idx)
 	kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
 }
 
+uint32_t
+kapa_tcp_close_all(struct kapa_tcp *tcp)
+{
+	uint32_t i, n = 0, cap = kapa_flow_capacity(tcp->ft);
+
+	tcp->cur_idx = KAPA_NIL;
+	tcp->cur_pkt = NULL;
+	for (i = 0; i < cap; i++) {
+		/* A record in use always has a state (set at its insert). */
+		if (kapa_flow_conn(tcp->ft, i)->state == KAPA_CONN_FREE)
+			continue;
+		kapa_flow_release(tcp->ft, i, KAPA_REL_EXPLICIT);
+		n++;
+	}
+	return n;
+}
+
 struct kapa_flow_table *
 kapa_tcp_table(struct kapa_tcp *tcp)
 {

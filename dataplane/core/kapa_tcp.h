@@ -172,6 +172,16 @@ void kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx);
 void kapa_tcp_set_idle(struct kapa_tcp *tcp, uint32_t idx, uint32_t limit_ms);
 
 /**
+ * Release every connection now (KAPA_REL_EXPLICIT: held bytes handed on, then
+ * KAPA_EV_CLOSE), as kapa_tcp_destroy() does, but keep the core, so that the
+ * caller can read counters that include the hand-on (kapa-inspect at the end
+ * of a capture). Visits the whole table: not for the packet path. Not from a
+ * callback.
+ * @return connections released.
+ */
+uint32_t kapa_tcp_close_all(struct kapa_tcp *tcp);
+
+/**
  * Free a connection: now (held bytes handed on, then KAPA_EV_CLOSE), or, from
  * a callback on that connection during kapa_tcp_input() or expire(), once
  * the packet or expiry is done. From the data and event callbacks of its own

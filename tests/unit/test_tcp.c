@@ -1761,6 +1761,24 @@ test_release_hand_on(void)
 	kapa_tcp_destroy(tcp);
 	check_hand_on(m, idx);
 
+	/* kapa_tcp_close_all(): the same, and the core stays for its counters. */
+	tcp = make_tcp(NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40405, 80, 1, 2);
+	hold_both_ways(&t, m);
+	idx = (uint32_t)t.res.idx;
+	CU_ASSERT_EQUAL(kapa_tcp_close_all(tcp), 1);
+	check_hand_on(m, idx);
+	CU_ASSERT_EQUAL(st->gap_release, 3);
+	CU_ASSERT_EQUAL(st->bytes_release_flushed, 25);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_close_all(tcp), 0);
+	kapa_tcp_destroy(tcp);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_CLOSE], 1);
+
 	/* Eviction: a full table (16) evicts the longest idle entry. */
 	tcp = make_tcp(&small);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
