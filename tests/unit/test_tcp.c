@@ -55,6 +55,8 @@ struct rec {
 	uint64_t opaque_at;	/* set opaque once this many bytes arrived, 0 = never */
 	uint64_t close_at;	/* kapa_tcp_close once this many bytes arrived */
 	int restart_on_open;	/* offsets start over with each OPEN */
+	int chaos;		/* data(): now and then opaque or close */
+	uint32_t chaos_opaque, chaos_close;
 	int close_in_expire;	/* expire() calls kapa_tcp_close() */
 };
 
@@ -115,6 +117,13 @@ rec_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 		kapa_tcp_set_opaque(ctx->tcp, ctx->idx);
 	if (r->close_at != 0 && d->bytes >= r->close_at)
 		kapa_tcp_close(ctx->tcp, ctx->idx);
+	if (r->chaos && (d->bytes * 2654435761u) % 997 == 0) {
+		r->chaos_opaque++;
+		kapa_tcp_set_opaque(ctx->tcp, ctx->idx);
+	} else if (r->chaos && (d->bytes * 2654435761u) % 991 == 0) {
+		r->chaos_close++;
+		kapa_tcp_close(ctx->tcp, ctx->idx);
+	}
 }
 
 static void
@@ -1880,7 +1889,9 @@ test_release_hand_on_stops(void)
  * connection, FIN comes last, held bytes stay under the caps and add up,
  * nothing comes after CLOSE, and the gap reasons add up to the gaps. With
  * @p hole_ms, time also jumps now and then (up to 3 s), so that holes time
- * out and idle entries are released with bytes held.
+ * out and idle entries are released with bytes held, and the consumer now
+ * and then makes the connection opaque or closes it from data(), hand-on
+ * at release included.
  */
 static void
 random_packets_run(uint32_t hole_ms)
@@ -1904,6 +1915,7 @@ random_packets_run(uint32_t hole_ms)
 	fill_msg(m, sizeof(m));
 	rec_reset();
 	R.restart_on_open = 1;
+	R.chaos = hole_ms != 0;
 	tconn_init(&t, tcp, 40100, 80, 0xfffff000, 0x7ffff000);
 	for (i = 0; i < n; i++) {
 		int from_srv = (int)rng_below(2);
@@ -1960,6 +1972,8 @@ random_packets_run(uint32_t hole_ms)
 	if (hole_ms != 0) {
 		CU_ASSERT(st->gap_hole_timeout > 0);
 		CU_ASSERT(st->gap_release > 0);
+		CU_ASSERT(R.chaos_opaque > 0);
+		CU_ASSERT(R.chaos_close > 0);
 	} else {
 		CU_ASSERT_EQUAL(st->gap_hole_timeout, 0);
 	}
