@@ -252,7 +252,9 @@ json_out_flush(struct json_out *j, FILE *out)
 	size_t i;
 	int rc = 0;
 
-	qsort(j->rec, j->nrec, sizeof(*j->rec), rec_cmp);
+	/* With no message, rec is still NULL: qsort must not be given it. */
+	if (j->nrec > 1)
+		qsort(j->rec, j->nrec, sizeof(*j->rec), rec_cmp);
 	for (i = 0; i < j->nrec; i++)
 		if (fwrite(j->text + j->rec[i].off, 1, j->rec[i].len, out) != j->rec[i].len)
 			rc = -EIO;
