@@ -665,12 +665,18 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 					message_persists(m) && m->body != KAPA_BODY_CLOSE;
 			if (!m->persistent)
 				st->flags |= F_CLOSING;
-			/* A refused CONNECT: the client may speak HTTP again. */
+			/* A refused CONNECT: the client may speak HTTP again.
+			 * What it sent while we waited was skipped unread and
+			 * may hold requests the server answers. */
 			if (kind == REQ_CONNECT && why == NO_LEAVE) {
 				peer = &st->half[ctx->dir ^ 1];
-				if (peer->state == ST_WAIT)
-					peer->state = (peer->flags & HALF_SKIPPED) ?
-						ST_RESYNC : ST_START;
+				if (peer->state == ST_WAIT) {
+					peer->state = ST_START;
+					if (peer->flags & HALF_SKIPPED) {
+						peer->state = ST_RESYNC;
+						pairing_lost(st, (enum kapa_dir)(ctx->dir ^ 1));
+					}
+				}
 				peer->flags &= (uint8_t)~HALF_SKIPPED;
 			}
 		}

@@ -1403,6 +1403,36 @@ test_unsure_connect_leaves(void)
 }
 
 static void
+test_refused_connect_skipped_unpairs(void)
+{
+	/* Bytes the client sent while its CONNECT waited were skipped unread
+	 * (they could have been a tunnel): after a refusal they may have held
+	 * requests, so the responses after the refusal are not paired. */
+	struct piece ps[] = {
+		D(C2S, "CONNECT h:443 HTTP/1.1\r\n\r\n"),
+		D(C2S, "HEAD /skipped HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"),
+	};
+	struct piece nothing_skipped[] = {
+		D(C2S, "CONNECT h:443 HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"),
+		D(C2S, "HEAD /after HTTP/1.1\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"),
+	};
+
+	RUN(ps);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 3);
+	CU_ASSERT(!msgs[1].pair_unsure && msgs[1].status == 407);
+	CU_ASSERT(msgs[2].pair_unsure && msgs[2].body == KAPA_BODY_LENGTH);
+	RUN(nothing_skipped);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 4);
+	CU_ASSERT(!msgs[3].pair_unsure && msgs[3].body == KAPA_BODY_NONE);
+}
+
+static void
 test_bad_request_line_unpairs_later(void)
 {
 	/* An unreadable request line is a request the server will answer
@@ -1621,6 +1651,7 @@ kapa_unit_register(void)
 	ADD(adv, "response-side gap unpairs all", test_response_gap_unpairs_all);
 	ADD(adv, "unsure pairing with a CONNECT leaves", test_unsure_connect_leaves);
 	ADD(adv, "bad request line unpairs later responses", test_bad_request_line_unpairs_later);
+	ADD(adv, "refused CONNECT after skipped bytes unpairs", test_refused_connect_skipped_unpairs);
 	ADD(adv, "mid-stream pickup: pairing unsure", test_midstream_pairing_unsure);
 	ADD(adv, "regress: Hyperscan read past a delivery (fuzz_http_stream)",
 	    test_regress_scan_past_delivery);
