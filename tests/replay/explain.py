@@ -21,21 +21,45 @@ import replay  # noqa: E402
 
 
 def header_pass(pcap):
-    """{(stream, frame): [method or status, ...]} with body desegmentation off."""
+    """[(stream, frame, method or status, uri)] with body desegmentation off."""
     out = subprocess.run(
         ["tshark", "-n", "-r", pcap, "-o", "tcp.desegment_tcp_streams:TRUE",
          "-o", "http.desegment_headers:TRUE", "-o", "http.desegment_body:FALSE",
          "-Y", "http", "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|",
          "-e", "frame.number", "-e", "tcp.stream", "-e", "http.request.method",
-         "-e", "http.response.code"],
+         "-e", "http.response.code", "-e", "http.request.uri"],
         capture_output=True, text=True, check=True).stdout
-    seen = {}
+    seen = []
     for line in out.splitlines():
         cols = line.split("\t")
-        frame, stream = int(cols[0]), cols[1].split("|")[0]
-        vals = [v for c in cols[2:4] for v in c.split("|") if v]
-        seen.setdefault((int(stream), frame), []).extend(vals)
+        frame, stream = int(cols[0]), int(cols[1].split("|")[0])
+        uris = [u for u in cols[4].split("|") if u]
+        for i, v in enumerate(v for v in cols[2].split("|") if v):
+            seen.append((stream, frame, v, uris[i] if i < len(uris) else None))
+        for v in (v for v in cols[3].split("|") if v):
+            seen.append((stream, frame, v, None))
     return seen
+
+
+def verify_extra(hp, truth, stream, m):
+    """@return how tshark's header-only pass confirms kapa's extra message m,
+    or None."""
+    mc, frame = m["method_or_code"], int(m["hdr_frame"])
+    if any(h[:3] == (stream, frame, mc) for h in hp):
+        return "the header block completes in frame %d (tshark finds %s there with " \
+            "http.desegment_body:FALSE)" % (frame, mc)
+    if m.get("target"):
+        for h in hp:
+            if h[0] == stream and h[2] == mc and h[3] and h[3][:200] == m["target"][:200]:
+                return "the header block completes in frame %d (tshark finds %s %s there " \
+                    "with http.desegment_body:FALSE)" % (h[1], mc, h[3][:60])
+        return None
+    n_hdr = sum(1 for h in hp if h[0] == stream and h[2] == mc)
+    n_body = sum(1 for k, t in truth.items() if k[0] == stream and t["method_or_code"] == mc)
+    if n_hdr > n_body:
+        return "tshark finds %d responses %s in this stream with http.desegment_body:FALSE, " \
+            "%d with it" % (n_hdr, mc, n_body)
+    return None
 
 
 def main():
@@ -58,12 +82,11 @@ def main():
         for stream, d, seq, field, detail in replay.compare(kapa, truths):
             if field == "extra":
                 m = kapa[(stream, d, seq)]
-                if m["method_or_code"] in hp.get((stream, int(m["hdr_frame"])), []):
-                    print("%s\t%d\t%s\t%d\textra\tbody never completes in the capture: the header "
-                          "block completes in frame %s (tshark finds %s there with "
-                          "http.desegment_body:FALSE), and with body desegmentation tshark "
-                          "reports a message only when its body completes" % (
-                              cap, stream, d, seq, m["hdr_frame"], m["method_or_code"]))
+                why = verify_extra(hp, truths[0], stream, m)
+                if why:
+                    print("%s\t%d\t%s\t%d\textra\tbody never completes in the capture: %s; "
+                          "with body desegmentation tshark reports a message only when its "
+                          "body completes" % (cap, stream, d, seq, why))
                     continue
             print("# %s\t%s\t%s\t%s\t%s\t%s" % (cap, stream, d, seq, field, detail), file=sys.stderr)
 

@@ -65,6 +65,7 @@ def load_truth(path):
                 "keep_alive": norm_keep_alive(row["keep_alive"]),
                 "frame": row["frame"],
                 "hdr_frame": int(row["hdr_frame"]) if row["hdr_frame"] != "?" else None,
+                "uri": row["uri_or_phrase"] if row["direction"] == "request" else None,
                 "ends": frozenset((endpoint(row["src"]), endpoint(row["dst"]))),
             }
     return out
@@ -99,6 +100,7 @@ def load_kapa(stdout):
             "keep_alive": m.get("keep_alive_raw", []),
             "frame": m["frame"],
             "hdr_frame": m["hdr_frame"],
+            "target": m.get("target"),
             "ends": frozenset(endpoint(e) for e in m["flow"].split(" > ")),
         }
     return out
@@ -160,23 +162,35 @@ def explained(known, stream, d, seq, field):
     return None, None
 
 
+def same_target(k, t):
+    """Request targets agree (the truth keeps 200 characters, escapes tabs
+    and newlines and decodes non-ASCII bytes: compare plain ASCII only)."""
+    if k.get("target") is None or t.get("uri") is None:
+        return True
+    a, b = k["target"][:200], t["uri"][:200]
+    if "\\" in b or not a.isascii() or not b.isascii():
+        return True
+    return a == b
+
+
 def compatible(k, t):
-    """Can kapa message k be tshark's message t? kapa reports a message when
-    its header block completes; tshark (body desegmentation on) in the frame
-    that completes the body, so kapa's frames can only be earlier. A
-    different method or status is a different message. Where tshark's
-    header-only pass lost track of the stream (hdr_frame '?'), only messages
-    that agree on every field are paired: a field difference is reported only
-    when both sides completed the header block in the same frame."""
-    if k["method_or_code"] != t["method_or_code"] or int(k["frame"]) > int(t["frame"]):
+    """Can kapa message k be tshark's message t? The same method or status,
+    the same request target; where tshark's header-only pass lost track of
+    the stream (hdr_frame '?'), only messages that agree on every field are
+    paired, so that a field difference is reported only for messages known
+    to be the same. Frame numbers are not required to agree: bytes held out
+    of order are reported with the frame that released them (FINDINGS F6)."""
+    if k["method_or_code"] != t["method_or_code"] or not same_target(k, t):
         return False
     if t["hdr_frame"] is None:
         return all(k[f] == t[f] for f in FIELDS)
-    return int(k["frame"]) <= t["hdr_frame"]
+    return True
 
 
 def score(k, t):
-    sc = 4
+    sc = 100    # pairs first; the bonuses below only choose between pairings
+    if int(k["frame"]) <= int(t["frame"]):
+        sc += 1
     if t["hdr_frame"] is not None and int(k["hdr_frame"]) == t["hdr_frame"]:
         sc += 1
     if all(k[f] == t[f] for f in FIELDS):
