@@ -565,6 +565,10 @@ handle_synack(struct kapa_conn *c, enum kapa_dir dir, const struct kapa_pkt *pkt
 	if (dir != KAPA_DIR_S2C || c->state != KAPA_CONN_SYN_SENT ||
 	    pkt->ack != hc->base_seq)
 		return;	/* a retransmission, or not for this SYN */
+	/* An earlier SYN/ACK (with a wrong ack) already started this half:
+	 * re-basing it now would hand stream offset 0 on a second time. */
+	if (hs->flags & KAPA_HALF_SEQ_KNOWN)
+		return;
 	half_init(hs, pkt->seq + 1, KAPA_HALF_SYN);
 	c->state = KAPA_CONN_SYN_RCVD;
 	if ((pkt->opt.present & KAPA_OPT_WSCALE) && (hc->flags & HALF_WS_OFFERED)) {

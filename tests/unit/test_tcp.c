@@ -1032,6 +1032,28 @@ test_data_on_syn(void)
 	kapa_tcp_destroy(tcp);
 }
 
+/* Regression (fuzz_tcp, seeds/tcp/bug_synack_rebase): a SYN/ACK with data and
+ * a wrong ack starts the server's half; a later SYN/ACK with the right ack
+ * must not re-base it, or offset 0 would be handed on a second time. */
+static void
+test_synack_no_rebase(void)
+{
+	static const uint8_t d[] = "HTTP";
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40011, 80, 500, 900);
+	send_raw(&t, 0, 500, 0, KAPA_TCP_SYN, NULL, 0, 0xff);
+	send_raw(&t, 1, 900, 777, KAPA_TCP_SYN | KAPA_TCP_ACK, d, 4, 0xff);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 4);
+	send_raw(&t, 1, 900, 501, KAPA_TCP_SYN | KAPA_TCP_ACK, d, 4, 0xff);
+	CU_ASSERT_EQUAL(R.d[1].bytes, 4);
+	CU_ASSERT_EQUAL(memcmp(R.d[1].buf, d, 4), 0);
+	kapa_tcp_destroy(tcp);
+}
+
 /* A FIN that overtakes its data is delivered after the data. */
 static void
 test_fin_before_data(void)
@@ -2034,6 +2056,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "sequence wraparound", test_wraparound) == NULL ||
 	    CU_add_test(s, "stream past 4 GiB", test_long_stream) == NULL ||
 	    CU_add_test(s, "data on SYN", test_data_on_syn) == NULL ||
+	    CU_add_test(s, "SYN/ACK does not re-base a started half", test_synack_no_rebase) == NULL ||
 	    CU_add_test(s, "FIN before data", test_fin_before_data) == NULL ||
 	    CU_add_test(s, "RST exact only", test_rst_exact) == NULL ||
 	    CU_add_test(s, "SYN/ACK pickup", test_synack_pickup) == NULL ||
