@@ -232,12 +232,34 @@ lru_append(struct kapa_flow_table *t, struct lru_ring *r, uint32_t idx,
 		r->nfine++;
 }
 
+/* Put an unlinked entry at the head of the fine bucket of the cursor. */
+static inline void
+lru_prepend_oldest(struct kapa_flow_table *t, struct lru_ring *r, uint32_t idx)
+{
+	struct kapa_conn *c = &t->conns[idx];
+	uint16_t stamp = (uint16_t)((r->cur_ms >> LRU_SEC_SHIFT) & LRU_MASK);
+	struct lru_bucket *bk = &r->fine[stamp];
+
+	c->lru_stamp = stamp;
+	c->lru_prev = KAPA_NIL;
+	c->lru_next = bk->head;
+	if (bk->head != KAPA_NIL)
+		t->conns[bk->head].lru_prev = idx;
+	else
+		bk->tail = idx;
+	bk->head = idx;
+	r->count++;
+	r->nfine++;
+}
+
 /*
  * File an unlinked entry in list @p list by its activity time @p ms: the
  * fine bucket of its second when that lies within the horizon, else the
  * coarse bucket of its 1024 s period. An empty list restarts its cursor
  * there (first use, or a jump in time such as a new capture file). A time
- * before the cursor (the clock went back) counts as the cursor's second.
+ * before the cursor is older than every entry of the list: it goes first,
+ * at the head of the cursor's bucket (a half-open entry established after
+ * this list's cursor passed its second, or a clock that went back).
  */
 static inline void
 lru_file(struct kapa_flow_table *t, uint32_t list, uint32_t idx, uint32_t ms)
@@ -249,9 +271,11 @@ lru_file(struct kapa_flow_table *t, uint32_t list, uint32_t idx, uint32_t ms)
 	if (r->count == 0)
 		r->cur_ms = ms & ~(LRU_SEC_MS - 1);
 	ahead = (int32_t)(ms - r->cur_ms);
-	if (ahead < 0)
-		stamp = (uint16_t)((r->cur_ms >> LRU_SEC_SHIFT) & LRU_MASK);
-	else if ((uint32_t)ahead < LRU_HORIZON_MS)
+	if (ahead < 0) {
+		lru_prepend_oldest(t, r, idx);
+		return;
+	}
+	if ((uint32_t)ahead < LRU_HORIZON_MS)
 		stamp = (uint16_t)((ms >> LRU_SEC_SHIFT) & LRU_MASK);
 	else
 		stamp = (uint16_t)(LRU_STAMP_COARSE | ((ms >> LRU_COARSE_SHIFT) & LRU_MASK));

@@ -503,6 +503,37 @@ test_lru_cursor(void)
 	CU_ASSERT_EQUAL(victim_idx[7], (uint32_t)idx[6]);
 	kapa_flow_destroy(t);
 
+	/* A half-open entry last active before the established list's cursor
+	 * is older than all of that list when it becomes established: it goes
+	 * first, ahead of the entries of the cursor's own second. */
+	t = table_victims(8);
+	{
+		int emb, est[7];
+
+		emb = insert(t, 50, 50 * s, 1);
+		CU_ASSERT_FATAL(emb >= 0);
+		for (i = 0; i < 7; i++) {
+			est[i] = insert(t, 60 + i, 100 * s + i, 0);
+			CU_ASSERT_FATAL(est[i] >= 0);
+		}
+		/* a closed connection frees a position (victim_idx[0]) that a
+		 * new one takes; the established cursor sits at second 100 */
+		kapa_flow_release(t, (uint32_t)est[0], KAPA_REL_CLOSED);
+		CU_ASSERT_FATAL(insert(t, 70, 100 * s + 50, 0) >= 0);
+		/* between the lists, the half-open one (second 50) is older */
+		evict_n(t, 1, 80, 200 * s);
+		CU_ASSERT_EQUAL(victim_idx[1], (uint32_t)emb);
+		/* again, but now it becomes established first */
+		emb = insert(t, 51, 200 * s, 1);	/* evicts est[1] (second 100) */
+		CU_ASSERT_FATAL(emb >= 0);
+		CU_ASSERT_EQUAL(victim_idx[2], (uint32_t)est[1]);
+		kapa_flow_touch(t, (uint32_t)emb, 90 * s);	/* clock went back */
+		kapa_flow_set_established(t, (uint32_t)emb);
+		evict_n(t, 1, 81, 200 * s);
+		CU_ASSERT_EQUAL(victim_idx[3], (uint32_t)emb);
+	}
+	kapa_flow_destroy(t);
+
 	/* an emptied list restarts its cursor at the next insert, wherever
 	 * the clock is (a new capture file): here 3 hours back */
 	t = table_victims(8);
