@@ -50,6 +50,7 @@ bench_one() {
 }
 
 echo "kapa-inspect vs tshark (wall time, one run each; ratio = tshark / kapa)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 awk -F'\t' 'NR > 1 { print $29 "\t" $1 }' "$corpus/INDEX.tsv" | sort -rn | head -n "$top" |
 	cut -f2 | while read -r name; do
 		bench_one "$corpus/pcaps/$name"
