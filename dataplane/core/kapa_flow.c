@@ -355,8 +355,9 @@ lru_oldest(struct kapa_flow_table *t, uint32_t list)
 			idx = r->fine[(r->cur_ms >> LRU_SEC_SHIFT) & LRU_MASK].head;
 			if (idx == KAPA_NIL) {
 				/* A fine entry lies within one horizon of the
-				 * cursor; the guard only stops a broken ring. */
-				if (unlikely(++steps > 2 * LRU_BUCKETS))
+				 * cursor (a re-filing restarts the count); the
+				 * guard only stops a broken ring. */
+				if (unlikely(++steps > LRU_BUCKETS))
 					break;
 				r->cur_ms += LRU_SEC_MS;
 				continue;
@@ -379,6 +380,7 @@ lru_oldest(struct kapa_flow_table *t, uint32_t list)
 		lru_unlink(t, list, idx);
 		lru_file(t, list, idx, c->last_seen);
 		refiled++;
+		steps = 0;
 	}
 	t->stats.lru_refiled += refiled;
 	return idx;

@@ -552,6 +552,34 @@ test_lru_cursor(void)
 	kapa_flow_destroy(t);
 }
 
+/* Looks that cross several horizons: entries active 4000 s apart. The first
+ * look re-files entries 1..7 past the horizon (coarse buckets) and walks
+ * ~4000 empty seconds to entry 0; the next jumps to entry 1's period and
+ * cascades it. Nothing is refused, the order holds. */
+static void
+test_lru_long_walk(void)
+{
+	struct kapa_flow_table *t = table_victims(8);
+	uint32_t s = 1024, i;
+	int idx[8];
+
+	for (i = 0; i < 8; i++) {
+		idx[i] = insert(t, i, i * s, 0);
+		CU_ASSERT_FATAL(idx[i] >= 0);
+	}
+	/* entry i was active at second i + 4000 * (i + 1) */
+	for (i = 0; i < 7; i++)
+		kapa_flow_touch(t, (uint32_t)idx[i], (i + 4000 * (i + 1)) * s);
+	kapa_flow_touch(t, (uint32_t)idx[7], 40000 * s);
+	evict_n(t, 1, 100, 41000 * s);
+	CU_ASSERT_EQUAL(seen.n, 1);
+	CU_ASSERT_EQUAL(victim_idx[0], (uint32_t)idx[0]);
+	evict_n(t, 1, 101, 41000 * s);
+	CU_ASSERT_EQUAL(victim_idx[1], (uint32_t)idx[1]);
+	CU_ASSERT_EQUAL(kapa_flow_stats(t)->refused, 0);
+	kapa_flow_destroy(t);
+}
+
 static void
 test_lru_walk_cap(void)
 {
@@ -1005,6 +1033,7 @@ kapa_unit_register(void)
 			test_lru_refile_exact) == NULL ||
 	    CU_add_test(s, "LRU wheel: entries past the 4096 s horizon", test_lru_horizon) == NULL ||
 	    CU_add_test(s, "LRU wheel: cursor, re-filing order, restart", test_lru_cursor) == NULL ||
+	    CU_add_test(s, "LRU wheel: a look that walks several horizons", test_lru_long_walk) == NULL ||
 	    CU_add_test(s, "LRU wheel: a look re-files at most 1024 (counted)",
 			test_lru_walk_cap) == NULL ||
 	    CU_add_test(s, "SYN flood of 10x capacity", test_syn_flood) == NULL ||
