@@ -106,6 +106,16 @@ def load_kapa(stdout):
     return out
 
 
+def index_holes(kapa):
+    """kapa's index must count the messages of a stream and direction
+    0, 1, 2, ... without holes. @return [((stream, dir), n, indexes)]"""
+    seen = {}
+    for (stream, d, seq) in kapa:
+        seen.setdefault((stream, d), []).append(seq - 1)
+    return [(sd, len(v), sorted(v)[:10]) for sd, v in sorted(seen.items())
+            if sorted(v) != list(range(len(v)))]
+
+
 def stream_map(kapa, truth):
     """Pair kapa's streams with tshark's by their endpoints (the n-th stream
     on an address/port pair with the n-th), so that a numbering difference
@@ -283,11 +293,14 @@ def replay(args):
     if rc != 0:
         fail("kapa-inspect exited %d: %s" % (rc, err.strip()))
     kapa = load_kapa(out)
+    holes = index_holes(kapa)
     smap = stream_map(kapa, truths[0])
     diffs = [(t, "*", "*", "stream", "kapa numbers it stream %d, tshark %d" % (k, t))
              for k, t in sorted(smap.items()) if k != t]
     kapa = {(smap.get(k[0], k[0]),) + k[1:]: v for k, v in kapa.items()}
     diffs += compare(kapa, truths)
+    diffs += [(smap.get(sd[0], sd[0]), sd[1], "*", "index", "kapa's indexes are not 0..%d: %s" % (n - 1, got))
+              for sd, n, got in holes]
     known = load_known(args.known, args.capture)
     used = set()
     unexplained = []
