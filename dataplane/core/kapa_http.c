@@ -31,6 +31,8 @@ enum half_state {
 	ST_BODY_CLOSE,	/* response body until the server's FIN */
 	ST_WAIT,	/* after CONNECT: skipped until its response decides */
 	ST_RESYNC,	/* looking for a message start; remain = deliveries tried */
+	ST_RESYNC_LINE,	/* a delivery began like a start line without its end:
+			   buffered until the line ends, then judged */
 	ST_DONE,	/* FIN: nothing more comes */
 };
 
@@ -59,6 +61,9 @@ enum req_kind {
 #define FIFO_MAX 32
 /* Deliveries a direction may look for a message start before giving up. */
 #define RESYNC_MAX 4096
+/* Longest start line a resync waits for across deliveries (as far as
+ * kapa_http_resync_point() looks). */
+#define RESYNC_LINE_MAX 2048
 #define PREFIX_LOOK 48
 /*
  * Bytes past the end of what it is given that hs_scan() may read: Hyperscan
@@ -327,7 +332,8 @@ fail_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 {
 	const struct http_half *peer = &st->half[ctx->dir ^ 1];
 
-	if ((hf->flags & HALF_RESYNCED) || peer->state != ST_RESYNC) {
+	if ((hf->flags & HALF_RESYNCED) ||
+	    (peer->state != ST_RESYNC && peer->state != ST_RESYNC_LINE)) {
 		enter_resync(h, ctx, st, hf);
 		return;
 	}
@@ -968,35 +974,114 @@ step_trailers(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	return used;
 }
 
-/* Resume at a delivery that begins a message clearly enough. */
-static bool
-resync_try(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
-	   struct http_conn *st, struct http_half *hf, const uint8_t *p,
-	   uint32_t n)
+/* A resync point's kind (kapa_http_resync_point()), 0 when its role
+ * contradicts the roles already known; decides the roles if not yet. */
+static int
+resync_kind(struct http_conn *st, enum kapa_dir dir, const uint8_t *p, uint32_t n)
 {
 	int kind = kapa_http_resync_point(p, n);
 	bool is_req = kind == 1;
 
-	if (kind != 0 && (st->flags & F_ROLE_KNOWN) &&
-	    is_req != dir_is_request(st, ctx->dir))
-		kind = 0;
-	if (kind == 0) {
-		/* Bounded: a side that never shows a message start is given
-		 * up on; "not-http" when no message was ever seen at all. */
-		if (++hf->remain > RESYNC_MAX)
-			http_leave(h, ctx, st, (st->half[0].index | st->half[1].index) == 0 ?
-					       KAPA_LEAVE_NOT_HTTP : KAPA_LEAVE_GAP);
+	if (kind == 0)
+		return 0;
+	if (st->flags & F_ROLE_KNOWN)
+		return is_req == dir_is_request(st, dir) ? kind : 0;
+	if (is_req != (dir == KAPA_DIR_C2S))
+		st->flags |= F_SWAPPED;
+	st->flags |= F_ROLE_KNOWN;
+	return kind;
+}
+
+/*
+ * Resume at a delivery that begins a message clearly enough. A delivery
+ * that begins like a start line but ends before the line does (a long
+ * request line cut by a small MSS, a re-segmenting middlebox) is kept in a
+ * header buffer until the line ends (ST_RESYNC_LINE): the same bytes must
+ * resync the same way however they are cut.
+ * @return whether the delivery is to be read (from ST_START or
+ *         ST_RESYNC_LINE).
+ */
+static bool
+resync_try(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	   struct http_conn *st, struct http_half *hf, uint64_t off,
+	   const uint8_t *p, uint32_t n)
+{
+	uint32_t lim = h->max_header < RESYNC_LINE_MAX ? h->max_header : RESYNC_LINE_MAX;
+	struct hdr_buf *hb;
+	uint32_t id;
+
+	if (resync_kind(st, ctx->dir, p, n) != 0) {
+		hf->state = ST_START;
+		hf->remain = 0;
+		hf->flags |= HALF_RESYNCED;
+		return true;
+	}
+	/* Bounded: a side that never shows a message start is given up on;
+	 * "not-http" when no message was ever seen at all. */
+	if (++hf->remain > RESYNC_MAX) {
+		http_leave(h, ctx, st, (st->half[0].index | st->half[1].index) == 0 ?
+				       KAPA_LEAVE_NOT_HTTP : KAPA_LEAVE_GAP);
 		return false;
 	}
-	if (!(st->flags & F_ROLE_KNOWN)) {
-		if (is_req != (ctx->dir == KAPA_DIR_C2S))
-			st->flags |= F_SWAPPED;
-		st->flags |= F_ROLE_KNOWN;
-	}
-	hf->state = ST_START;
-	hf->remain = 0;
-	hf->flags |= HALF_RESYNCED;
+	if (n >= lim || memchr(p, '\n', n) != NULL ||
+	    !kapa_http_start_prefix_ok(p, n))
+		return false;
+	id = buf_get(h);
+	if (id == 0)
+		return false;	/* no buffer: wait for a whole line */
+	hb = &h->bufs[id - 1];
+	hb->off = off;
+	hb->first_ns = ctx->now_ns;
+	hb->pkt_ref = ctx->pkt_ref;
+	hf->buf = id;
+	hf->state = ST_RESYNC_LINE;
 	return true;
+}
+
+/* Bytes of a candidate start line (ST_RESYNC_LINE). On its LF: a message
+ * start goes on as an open header block; anything else back to resync, the
+ * rest of the delivery skipped (only a delivery can start a message). */
+static uint32_t
+step_resync_line(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+		 struct http_conn *st, struct http_half *hf, const uint8_t *p,
+		 uint32_t n)
+{
+	uint32_t lim = h->max_header < RESYNC_LINE_MAX ? h->max_header : RESYNC_LINE_MAX;
+	struct hdr_buf *hb = &h->bufs[hf->buf - 1];
+	uint8_t *b = buf_data(h, hf->buf);
+	const uint8_t *lf = memchr(p, '\n', n);
+	uint32_t take = lf != NULL ? (uint32_t)(lf - p) + 1 : n;
+
+	/* A candidate takes all of its deliveries until its LF, so with bytes
+	 * held this call starts a delivery. One that starts a message on its
+	 * own wins, as it would had the candidate's bytes come inside an
+	 * earlier delivery (cuts must not hide a resync point). */
+	if (hb->len > 0 && resync_kind(st, ctx->dir, p, n) != 0) {
+		half_drop_buf(h, hf);
+		hf->state = ST_START;
+		hf->remain = 0;
+		hf->flags |= HALF_RESYNCED;
+		return 0;	/* read again from ST_START */
+	}
+	if (hb->len + take > lim)
+		goto no;
+	memcpy(b + hb->len, p, take);
+	hb->len += take;
+	if (lf == NULL) {
+		if (!kapa_http_start_prefix_ok(b, hb->len))
+			goto no;
+		return n;
+	}
+	if (resync_kind(st, ctx->dir, b, hb->len) == 0)
+		goto no;
+	hf->state = ST_HEADER;
+	hf->remain = 0;
+	hf->flags |= HALF_RESYNCED | HALF_LINE_OK;
+	return take;
+no:
+	half_drop_buf(h, hf);
+	hf->state = ST_RESYNC;
+	return n;
 }
 
 /* ---- stream ops --------------------------------------------------------- */
@@ -1012,7 +1097,7 @@ http_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 
 	if ((st->flags & F_LEFT) || len == 0)
 		return;
-	if (hf->state == ST_RESYNC && !resync_try(h, ctx, st, hf, p, len))
+	if (hf->state == ST_RESYNC && !resync_try(h, ctx, st, hf, off, p, len))
 		return;
 	while (pos < len && !(st->flags & F_LEFT)) {
 		n = len - pos;
@@ -1022,6 +1107,9 @@ http_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 			break;
 		case ST_HEADER:
 			n = step_header(h, ctx, st, hf, p + pos, n);
+			break;
+		case ST_RESYNC_LINE:
+			n = step_resync_line(h, ctx, st, hf, p + pos, n);
 			break;
 		case ST_BODY_LEN:
 		case ST_CHUNK_DATA:
@@ -1079,6 +1167,11 @@ http_gap(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		return;
 	case ST_DONE:
 	case ST_RESYNC:
+		return;
+	case ST_RESYNC_LINE:
+		/* the candidate line lost its end: keep looking */
+		half_drop_buf(h, hf);
+		hf->state = ST_RESYNC;
 		return;
 	case ST_WAIT:
 		hf->flags |= HALF_SKIPPED;

@@ -1188,6 +1188,56 @@ test_midstream_pickup(void)
 }
 
 static void
+test_resync_split_start_line(void)
+{
+	/* replay FINDINGS F1: a connection picked up mid-stream whose first
+	 * request line is long and cut across deliveries (a small MSS, a
+	 * re-segmenting middlebox). The line is buffered until it ends and
+	 * then judged, so the cut does not lose the message. */
+	uint64_t before = kapa_http_stats(T)->resync;
+	struct piece ps[] = {
+		D(C2S, "GET /ping?h=ynet.co.il&p=%2Fhome%2F0%2C7340"),
+		D(C2S, "%2CL-8%2C00.html&u=9ts0bcninmoxkwv1 HT"),
+		D(C2S, "TP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"),
+		D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+	};
+	struct piece false_start[] = {
+		D(C2S, "GET /in-a-body"),	/* looks like a start ... */
+		D(C2S, " is not a start line\r\nGET /skipped HTTP/1.1\r\n\r\n"),
+		D(C2S, "GET /next HTTP/1.1\r\n\r\n"),
+	};
+
+	run_script(T, ps, 4, NULL, 0, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[0].is_request && msgs[0].off == 0 && msgs[0].persistent);
+	CU_ASSERT_STRING_EQUAL(msgs[0].version, "1.1");
+	CU_ASSERT_EQUAL(kapa_http_stats(T)->resync, before + 2);
+	/* fuzz_http_seg crash-7e5d790b (with the first version of this): a
+	 * candidate that never ends its line ("hello", body bytes) must not
+	 * swallow the next delivery when that one starts a message itself */
+	{
+		struct piece swallow[] = {
+			D(C2S, "GET / HTTP/1.1\r\n\r\n"),
+			D(S2C, "\x01garbage\r\n"),	/* unreadable: resync */
+			D(S2C, "hello"),
+			D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		};
+
+		RUN(swallow);
+		CU_ASSERT_EQUAL(nleaves, 0);
+		CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+		CU_ASSERT(!msgs[1].is_request && msgs[1].status == 200);
+	}
+	/* ... is judged on its line: a false start skips its delivery, and
+	 * the next delivery that starts a message resumes */
+	run_script(T, false_start, 3, NULL, 0, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+	CU_ASSERT_STRING_EQUAL(msgs[0].target, "/next");
+}
+
+static void
 test_pickup_at_synack(void)
 {
 	/* Picked up at the SYN/ACK: roles known, streams start at byte 0, so
@@ -1642,6 +1692,7 @@ kapa_unit_register(void)
 	ADD(adv, "gap past the end of a body resyncs", test_gap_past_body_end);
 	ADD(adv, "mid-stream pickup", test_midstream_pickup);
 	ADD(adv, "pickup at the SYN/ACK", test_pickup_at_synack);
+	ADD(adv, "resync on a start line cut across deliveries", test_resync_split_start_line);
 	ADD(adv, "guessed roles swapped by content", test_midstream_roles_swapped);
 	ADD(adv, "overlapping retransmission: first copy wins", test_overlap_first_wins);
 	ADD(adv, "urgent data is in-band", test_urgent_data_in_band);
