@@ -178,14 +178,23 @@ rnd(uint32_t *s)
 	return *s;
 }
 
+/* Whether a delivery beginning at @p p would be a resync point. */
+static bool
+starts_here(const uint8_t *p, uint32_t n)
+{
+	if (kapa_http_resync_point(p, n) != 0)
+		return true;
+	return memchr(p, '\n', n) == NULL && kapa_http_start_prefix_ok(p, n);
+}
+
 /*
  * Length of the delivery at @p pos of a piece of @p len bytes. The tracker
  * resynchronises (after a pickup, a gap, or a start line that does not
  * parse) only where a delivery begins with a whole start line
  * (kapa_http_resync_point()): that is its design, so cuts must neither take
  * such a point away nor add one. A piece's first delivery therefore runs at
- * least through its first LF, and no later cut falls where a whole start
- * line begins.
+ * least through its first LF, and no later cut falls where a start line
+ * begins (starts_here()).
  */
 static uint32_t
 cut_len(const uint8_t *p, uint32_t len, uint32_t pos, int mode, uint32_t *seed)
@@ -203,9 +212,10 @@ cut_len(const uint8_t *p, uint32_t len, uint32_t pos, int mode, uint32_t *seed)
 	n = mode == 1 ? 1 + rnd(seed) % (len - pos) : 1;
 	if (n < min)
 		n = min;
-	/* Move the cut past any point where a start line would begin. */
-	while (pos + n < len &&
-	       kapa_http_resync_point(p + pos + n, len - pos - n) != 0)
+	/* Move the cut past any point where a start line would begin: a whole
+	 * one, or the head of one whose LF is not in this piece (the tracker
+	 * holds such a head until its line ends, then judges it). */
+	while (pos + n < len && starts_here(p + pos + n, len - pos - n))
 		n++;
 	return n;
 }
