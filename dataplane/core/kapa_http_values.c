@@ -177,10 +177,17 @@ kapa_http_parse_keep_alive(const uint8_t *p, uint32_t len,
 		ne = eq;
 		trim(p, &nb, &ne);
 		if (eq == e) {
-			/* No '=': the old "Keep-Alive: 300" form is not a
-			 * parameter (its meaning was never specified). */
-			if (all_digits(p + nb, ne - nb))
+			/* No '=': the old "Keep-Alive: 300" form that early
+			 * browsers sent, the idle seconds they asked for. It is
+			 * read as the timeout unless a timeout= comes first. */
+			if (!all_digits(p + nb, ne - nb))
+				continue;	/* a name alone: ignored */
+			if (msg->has_ka_timeout || ka_value(p + nb, ne - nb, &v) != 0) {
 				bad++;
+				continue;
+			}
+			msg->has_ka_timeout = true;
+			msg->ka_timeout = v;
 			continue;
 		}
 		vb = eq + 1;

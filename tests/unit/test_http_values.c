@@ -129,8 +129,12 @@ test_ka_bad(void)
 {
 	struct kapa_http_msg m;
 
-	/* Old bare-number form: not a parameter. */
-	CU_ASSERT_EQUAL(ka("300", &m), 1);
+	/* Old bare-number form: the timeout, unless timeout= came first. */
+	CU_ASSERT_EQUAL(ka("300", &m), 0);
+	CU_ASSERT(m.has_ka_timeout && m.ka_timeout == 300);
+	CU_ASSERT_EQUAL(ka("timeout=5, 300", &m), 1);
+	CU_ASSERT(m.has_ka_timeout && m.ka_timeout == 5);
+	CU_ASSERT_EQUAL(ka("99999999999", &m), 1);
 	CU_ASSERT(!m.has_ka_timeout);
 	/* Duplicates: first wins, the others counted. */
 	CU_ASSERT_EQUAL(ka("timeout=5, timeout=9", &m), 1);
