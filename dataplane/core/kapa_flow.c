@@ -932,8 +932,9 @@ kapa_flow_stats(const struct kapa_flow_table *t)
  *   free-ext ring    align32pow2(buckets + 1) x 4 bytes
  *   ext_bkt_to_free  (n + 1) x 4 bytes (LF + EXT_TABLE)
  * and, with readers, our defer queue: align32pow2(n + 1) elements of
- * 8 (QSBR token) + 4 bytes. Ring headers and the wheel's slot heads are
- * added as they are: they are per table, amortised over n.
+ * 8 (QSBR token) + 4 bytes. The idle wheel (slot heads and its block pool
+ * of about n / 10 cache lines) is what kapa_timer_bytes() says. Ring headers
+ * are per table, amortised over n.
  */
 uint64_t
 kapa_flow_bytes_per_entry(const struct kapa_flow_table *t)
@@ -951,7 +952,7 @@ kapa_flow_bytes_per_entry(const struct kapa_flow_table *t)
 	if (t->dq != NULL)
 		total += (uint64_t)rte_align32pow2((uint32_t)n + 1) *
 			 (__RTE_QSBR_TOKEN_SIZE + sizeof(uint32_t));
-	total += ((uint64_t)t->wheel_slots + 1) * sizeof(uint32_t);
+	total += kapa_timer_bytes(t->capacity, t->wheel_slots);
 	total += 2 * sizeof(struct lru_ring);
 	return (total + n - 1) / n;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Hashed timer wheel over intrusive nodes.
+ * Hashed timer wheel whose slots hold blocks of node indices.
  *
  * Time is cut into ticks of tick_ms (a power of two). Slot s holds the
  * nodes whose deadline falls in a tick t with t mod nslots == s; the wheel
@@ -11,42 +11,103 @@
  * are parked in the slot processed last in the current rotation and put
  * back in their own slot when it comes round.
  *
- * Processing a tick first moves its whole slot list onto a "pending" list
- * (one pointer swap) and then handles pending nodes one by one. That is how
- * the wheel stops after max_fire callbacks and picks up exactly there on the
- * next call, and why a callback may arm, cancel or re-arm any node
- * (including ones still pending): all lists are ordinary doubly-linked lists.
+ * Why blocks of indices and not lists through the nodes: walking a linked
+ * slot is a chain of dependent cache misses (node i+2's index is in node
+ * i+1), so with records in random order a 10M-entry table pays a full
+ * memory latency per timer. A slot here is a chain of 64-byte blocks of 15
+ * indices, so the walk knows the indices many entries ahead and prefetches
+ * their records (TMR_PF_DIST) while earlier ones are handled: the misses
+ * overlap. Arming appends to the slot's tail block (hot for the near
+ * slots); no record other than the node's own is written.
  *
- * Node links: next is a node index or KAPA_NIL. prev is a node index, or
- * TMR_HEAD | list number for the first node of a list (so unlinking needs no
- * search and no slot arithmetic), or TMR_OFF when the node is disarmed.
- * Node indices are therefore limited to values below TMR_HEAD.
+ * Lazy cancel and move. A node stores the location (block, offset) of its
+ * one valid entry in loc, or TMR_OFF when disarmed. Moving appends a new
+ * entry and points loc at it; cancelling sets loc to TMR_OFF. The old entry
+ * stays in its block and is recognised as stale when its slot is walked:
+ * an entry at location L for node i is valid exactly when node i's loc is
+ * L. That is exact: a location names one entry, a valid node's location
+ * is never in a freed block (its slot has not been walked past it yet: the
+ * walk disarms or re-files a node before moving on), and a block is only
+ * reused after the walk has freed it. So a node fires once per arming and
+ * is never missed.
+ *
+ * The bound. Let P be the pool (blocks), n the nodes and S = nslots + 1
+ * lists (the slots and the pending list). Stale entries only live until
+ * their slot is walked, but a node re-armed k times within one horizon
+ * leaves k - 1 of them, so arming alone could use any number of blocks.
+ * When the pool is empty, tmr_compact() rewrites every list in place,
+ * keeping only valid entries (in the pending list from the walk's cursor
+ * on). After it a list with v valid entries uses no block when v = 0 and at
+ * most v / 15 + 1 blocks otherwise (its partly used tail block); the pending
+ * list may keep one more, the cursor's partly consumed block. sum(v) <= n
+ * because each armed node has exactly one valid entry, and at most
+ * min(S, n) lists are non-empty. So at most n / 15 + min(S, n) + 1 blocks
+ * are in use after a compaction, and a pool of that plus n / 30 + 1 leaves
+ * at least n / 30 + 1 free: the allocation that triggered it succeeds, and
+ * the next compaction comes at least 15 * (n / 30 + 1) > n / 2 appends
+ * later. A compaction reads O(P) blocks and O(n) nodes, so it is O(1)
+ * amortised per arm (a burst of work at that one arm, never a lost timer).
+ * Compactions are counted (kapa_timer_compactions()).
+ *
+ * Processing a tick moves its whole block chain onto the pending list (one
+ * swap) and then handles entries one by one from a cursor kept in the
+ * wheel, at most max_fire per call; the next call starts where the last one
+ * stopped. A callback may arm, cancel or re-arm any node, including
+ * pending ones (those become stale entries of the pending list).
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kapa_timer.h"
 
-#define TMR_HEAD 0x80000000u	/* prev of a list's first node: | list number */
-#define TMR_OFF  KAPA_NIL	/* prev of a disarmed node */
+#define TMR_OFF		KAPA_NIL	/* loc of a disarmed node */
+#define TMR_BLK_N	15u		/* indices per block */
+#define TMR_LOC_SHIFT	4u		/* loc = block << 4 | offset */
+#define TMR_MAX_BLOCKS	(1u << (32 - TMR_LOC_SHIFT))
+
+/* Records prefetched this many entries ahead of the walk (< 2 * TMR_BLK_N:
+ * the entry is at most two blocks on, and two blocks are kept in flight). */
+#ifndef TMR_PF_DIST
+#define TMR_PF_DIST	24u
+#endif
 
 /* Keep every deadline comparison inside the signed 32-bit window. */
 #define TMR_MAX_HORIZON_SHIFT 30
+
+/* One cache line: indices (KAPA_NIL past the last one) and the next block. */
+struct tmr_block {
+	uint32_t e[TMR_BLK_N];
+	uint32_t next;		/* block index, KAPA_NIL at the tail */
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct tmr_block) == 64, "a block is one cache line");
+
+struct tmr_list {
+	uint32_t head;		/* first block, KAPA_NIL when empty */
+	uint32_t tail;		/* last block */
+	uint32_t fill;		/* entries used in the tail block */
+	uint32_t pos;		/* pending list only: next entry of head */
+};
 
 struct kapa_timer_wheel {
 	uint8_t *base;		/* element 0 */
 	uint32_t stride;	/* bytes between elements */
 	uint32_t node_off;	/* node offset in an element */
 	uint32_t count;		/* elements */
-	uint32_t tick_ms;	/* power of two */
 	uint32_t shift;		/* log2(tick_ms) */
+	uint32_t tick_ms;	/* power of two */
 	uint32_t nslots;	/* power of two */
 	uint32_t mask;		/* nslots - 1 */
 	uint32_t pending;	/* list number of the pending list (== nslots) */
 	uint32_t next_t;	/* ms: start of the oldest unprocessed tick */
 	uint32_t armed;		/* nodes armed (in a slot or pending) */
-	uint32_t heads[];	/* [nslots] slot lists, then the pending list */
+	uint32_t free_blk;	/* free block list through next */
+	uint32_t nblocks;	/* pool size */
+	uint64_t compactions;	/* pool ran dry and was compacted */
+	struct tmr_block *blk;	/* [nblocks] */
+	struct tmr_list lists[];	/* [nslots] slots, then the pending list */
 };
 
 static inline struct kapa_timer_node *
@@ -66,6 +127,28 @@ log2_ceil(uint32_t v)
 	return s;
 }
 
+/* The pool size of the bound proved at the top of this file. */
+static uint64_t
+tmr_pool_blocks(uint32_t count, uint32_t nslots)
+{
+	uint64_t lists = (uint64_t)nslots + 1;
+
+	if (lists > count)
+		lists = count;
+	return (uint64_t)count / TMR_BLK_N + lists + 1 +
+	       count / (2 * TMR_BLK_N) + 1;
+}
+
+uint64_t
+kapa_timer_bytes(uint32_t count, uint32_t nslots)
+{
+	uint32_t n = 1u << log2_ceil(nslots < 2 ? 2 : nslots);
+
+	return sizeof(struct kapa_timer_wheel) +
+	       ((uint64_t)n + 1) * sizeof(struct tmr_list) +
+	       tmr_pool_blocks(count, n) * sizeof(struct tmr_block);
+}
+
 struct kapa_timer_wheel *
 kapa_timer_create(void *base, uint32_t stride, uint32_t node_off,
 		  uint32_t count, uint32_t tick_ms, uint32_t nslots,
@@ -73,8 +156,9 @@ kapa_timer_create(void *base, uint32_t stride, uint32_t node_off,
 {
 	struct kapa_timer_wheel *w;
 	uint32_t shift, slot_shift, i;
+	uint64_t nblocks;
 
-	if (base == NULL || count == 0 || count >= TMR_HEAD ||
+	if (base == NULL || count == 0 || count == KAPA_NIL ||
 	    (uint64_t)node_off + sizeof(struct kapa_timer_node) > stride ||
 	    tick_ms == 0 || nslots < 2) {
 		errno = EINVAL;
@@ -87,8 +171,19 @@ kapa_timer_create(void *base, uint32_t stride, uint32_t node_off,
 		errno = EINVAL;
 		return NULL;
 	}
-	w = malloc(sizeof(*w) + ((size_t)(1u << slot_shift) + 1) * sizeof(w->heads[0]));
+	nblocks = tmr_pool_blocks(count, 1u << slot_shift);
+	if (nblocks >= TMR_MAX_BLOCKS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = malloc(sizeof(*w) + ((size_t)(1u << slot_shift) + 1) * sizeof(w->lists[0]));
 	if (w == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	w->blk = aligned_alloc(64, (size_t)nblocks * sizeof(struct tmr_block));
+	if (w->blk == NULL) {
+		free(w);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -103,14 +198,26 @@ kapa_timer_create(void *base, uint32_t stride, uint32_t node_off,
 	w->pending = w->nslots;
 	w->next_t = now_ms & ~(w->tick_ms - 1);
 	w->armed = 0;
-	for (i = 0; i <= w->nslots; i++)
-		w->heads[i] = KAPA_NIL;
+	w->nblocks = (uint32_t)nblocks;
+	w->compactions = 0;
+	for (i = 0; i < w->nblocks; i++)
+		w->blk[i].next = i + 1 < w->nblocks ? i + 1 : KAPA_NIL;
+	w->free_blk = 0;
+	for (i = 0; i <= w->nslots; i++) {
+		w->lists[i].head = KAPA_NIL;
+		w->lists[i].tail = KAPA_NIL;
+		w->lists[i].fill = TMR_BLK_N;
+		w->lists[i].pos = 0;
+	}
 	return w;
 }
 
 void
 kapa_timer_free(struct kapa_timer_wheel *w)
 {
+	if (w == NULL)
+		return;
+	free(w->blk);
 	free(w);
 }
 
@@ -119,36 +226,126 @@ kapa_timer_init_node(struct kapa_timer_wheel *w, uint32_t idx)
 {
 	struct kapa_timer_node *n = tmr_node(w, idx);
 
-	n->prev = TMR_OFF;
-	n->next = KAPA_NIL;
+	n->loc = TMR_OFF;
 	n->deadline = 0;
+	n->spare = 0;
 }
 
 static inline void
-tmr_push(struct kapa_timer_wheel *w, uint32_t list, uint32_t idx)
+tmr_blk_free(struct kapa_timer_wheel *w, uint32_t b)
 {
-	struct kapa_timer_node *n = tmr_node(w, idx);
-	uint32_t first = w->heads[list];
-
-	n->next = first;
-	n->prev = TMR_HEAD | list;
-	if (first != KAPA_NIL)
-		tmr_node(w, first)->prev = idx;
-	w->heads[list] = idx;
+	w->blk[b].next = w->free_blk;
+	w->free_blk = b;
 }
 
+/*
+ * Rewrite list @p l in place, keeping its valid entries in order: from the
+ * walk's cursor on for the pending list, from the head for a slot. Blocks
+ * past the last one written go back to the pool. Never allocates.
+ */
+static void
+tmr_compact_list(struct kapa_timer_wheel *w, struct tmr_list *l)
+{
+	uint32_t rb = l->head, ro = l->pos, wb = l->head, wo = l->pos;
+	uint32_t idx, nb;
+	struct kapa_timer_node *n;
+
+	if (rb == KAPA_NIL)
+		return;
+	while (rb != KAPA_NIL) {
+		for (; ro < TMR_BLK_N; ro++) {
+			idx = w->blk[rb].e[ro];
+			if (idx == KAPA_NIL)
+				break;
+			n = tmr_node(w, idx);
+			if (n->loc != (rb << TMR_LOC_SHIFT | ro))
+				continue;	/* stale */
+			if (wo == TMR_BLK_N) {
+				wb = w->blk[wb].next;
+				wo = 0;
+			}
+			w->blk[wb].e[wo] = idx;
+			n->loc = wb << TMR_LOC_SHIFT | wo;
+			wo++;
+		}
+		rb = w->blk[rb].next;
+		ro = 0;
+	}
+	/* wb is the new tail; clear the rest of it and free what follows. */
+	for (uint32_t o = wo; o < TMR_BLK_N; o++)
+		w->blk[wb].e[o] = KAPA_NIL;
+	nb = w->blk[wb].next;
+	w->blk[wb].next = KAPA_NIL;
+	while (nb != KAPA_NIL) {
+		uint32_t after = w->blk[nb].next;
+
+		tmr_blk_free(w, nb);
+		nb = after;
+	}
+	l->tail = wb;
+	l->fill = wo;
+	if (wb == l->head && wo == l->pos) {
+		/* nothing valid left: give the head block back too */
+		tmr_blk_free(w, wb);
+		l->head = KAPA_NIL;
+		l->tail = KAPA_NIL;
+		l->fill = TMR_BLK_N;
+		l->pos = 0;
+	}
+}
+
+static void
+tmr_compact(struct kapa_timer_wheel *w)
+{
+	uint32_t i;
+
+	w->compactions++;
+	for (i = 0; i <= w->nslots; i++)
+		tmr_compact_list(w, &w->lists[i]);
+}
+
+static inline uint32_t
+tmr_blk_alloc(struct kapa_timer_wheel *w)
+{
+	uint32_t b = w->free_blk;
+
+	if (b == KAPA_NIL) {
+		/* Cannot fail afterwards: see the bound at the top. */
+		tmr_compact(w);
+		b = w->free_blk;
+	}
+	w->free_blk = w->blk[b].next;
+	memset(w->blk[b].e, 0xff, sizeof(w->blk[b].e));
+	w->blk[b].next = KAPA_NIL;
+	return b;
+}
+
+/* Append node @p idx to list @p li and point its loc at the new entry. */
 static inline void
-tmr_unlink(struct kapa_timer_wheel *w, struct kapa_timer_node *n)
+tmr_append(struct kapa_timer_wheel *w, uint32_t li, uint32_t idx)
 {
-	if (n->prev & TMR_HEAD)
-		w->heads[n->prev & ~TMR_HEAD] = n->next;
-	else
-		tmr_node(w, n->prev)->next = n->next;
-	if (n->next != KAPA_NIL)
-		tmr_node(w, n->next)->prev = n->prev;
+	struct tmr_list *l = &w->lists[li];
+	uint32_t b;
+
+	if (l->fill == TMR_BLK_N) {
+		/* An allocation may compact every list, this one too. */
+		b = tmr_blk_alloc(w);
+		if (l->head == KAPA_NIL) {
+			l->head = b;
+			l->pos = 0;
+		} else {
+			w->blk[l->tail].next = b;
+		}
+		l->tail = b;
+		l->fill = 0;
+	}
+	b = l->tail;
+	w->blk[b].e[l->fill] = idx;
+	tmr_node(w, idx)->loc = b << TMR_LOC_SHIFT | l->fill;
+	l->fill++;
 }
 
-/* Put an unlinked node in the slot its deadline belongs to. */
+/* Put node @p idx in the slot its deadline belongs to. */
 static inline void
 tmr_slot(struct kapa_timer_wheel *w, uint32_t idx, uint32_t deadline)
 {
@@ -161,7 +358,7 @@ tmr_slot(struct kapa_timer_wheel *w, uint32_t idx, uint32_t deadline)
 		at = w->next_t + ((w->nslots - 1) << w->shift);	/* park */
 	else
 		at = deadline;
-	tmr_push(w, (at >> w->shift) & w->mask, idx);
+	tmr_append(w, (at >> w->shift) & w->mask, idx);
 }
 
 void
@@ -169,9 +366,8 @@ kapa_timer_arm(struct kapa_timer_wheel *w, uint32_t idx, uint32_t deadline_ms)
 {
 	struct kapa_timer_node *n = tmr_node(w, idx);
 
-	if (n->prev != TMR_OFF)
-		tmr_unlink(w, n);
-	else
+	/* An armed node's old entry goes stale: its loc moves on. */
+	if (n->loc == TMR_OFF)
 		w->armed++;
 	n->deadline = deadline_ms;
 	tmr_slot(w, idx, deadline_ms);
@@ -182,43 +378,56 @@ kapa_timer_cancel(struct kapa_timer_wheel *w, uint32_t idx)
 {
 	struct kapa_timer_node *n = tmr_node(w, idx);
 
-	if (n->prev == TMR_OFF)
+	if (n->loc == TMR_OFF)
 		return;
-	tmr_unlink(w, n);
-	n->prev = TMR_OFF;
-	n->next = KAPA_NIL;
+	n->loc = TMR_OFF;
 	w->armed--;
 }
 
 int
 kapa_timer_armed(const struct kapa_timer_wheel *w, uint32_t idx)
 {
-	return tmr_node(w, idx)->prev != TMR_OFF;
+	return tmr_node(w, idx)->loc != TMR_OFF;
 }
 
-/*
- * Slot lists are linked through the elements, so node i+2's index is only
- * known once node i+1 has been read: a walk can run at most one element
- * ahead of itself. At step i node i+1 was prefetched one step earlier, so
- * reading its next pointer here is usually a hit, and node i+2 gets a whole
- * callback's time to arrive; the hook starts node i+1's own misses.
- */
-static inline void
-tmr_lookahead(struct kapa_timer_wheel *w, const struct kapa_timer_node *n,
-	      uint32_t now_ms, kapa_timer_prefetch_fn pf, void *arg)
+uint64_t
+kapa_timer_compactions(const struct kapa_timer_wheel *w)
 {
-	uint32_t n1 = n->next, n2;
+	return w->compactions;
+}
 
-	if (n1 == KAPA_NIL)
-		return;
-	if (pf == NULL) {
-		__builtin_prefetch(tmr_node(w, n1), 1);
-		return;
+/* Index of the entry @p d places after (b, o), or KAPA_NIL. */
+static inline uint32_t
+tmr_peek(const struct kapa_timer_wheel *w, uint32_t b, uint32_t o, uint32_t d)
+{
+	o += d;
+	while (o >= TMR_BLK_N) {
+		b = w->blk[b].next;
+		if (b == KAPA_NIL)
+			return KAPA_NIL;
+		o -= TMR_BLK_N;
 	}
-	n2 = tmr_node(w, n1)->next;
-	if (n2 < w->count)
-		__builtin_prefetch(tmr_node(w, n2), 1);
-	pf(n1, now_ms, arg);
+	return w->blk[b].e[o];
+}
+
+/* Start the misses of the first records of a list the walk begins, and
+ * of the blocks after its first. */
+static inline void
+tmr_prime(const struct kapa_timer_wheel *w, uint32_t b)
+{
+	uint32_t d, idx, nb = w->blk[b].next;
+
+	if (nb != KAPA_NIL) {
+		__builtin_prefetch(&w->blk[nb]);
+		if (w->blk[nb].next != KAPA_NIL)
+			__builtin_prefetch(&w->blk[w->blk[nb].next]);
+	}
+	for (d = 0; d < TMR_PF_DIST; d++) {
+		idx = tmr_peek(w, b, 0, d);
+		if (idx >= w->count)
+			break;
+		__builtin_prefetch(tmr_node(w, idx), 1);
+	}
 }
 
 uint32_t
@@ -233,29 +442,68 @@ kapa_timer_advance_pf(struct kapa_timer_wheel *w, uint32_t now_ms,
 		      uint32_t max_fire, kapa_timer_fire_fn fn,
 		      kapa_timer_prefetch_fn pf, void *arg)
 {
+	struct tmr_list *p = &w->lists[w->pending];
 	uint32_t calls = 0, work = 0, ticks = 0;
 	struct kapa_timer_node *n;
-	uint32_t idx, first, list, next;
+	uint32_t idx, b, o, ahead, next;
+	struct tmr_list *s;
 
 	for (;;) {
-		while ((idx = w->heads[w->pending]) != KAPA_NIL) {
+		while ((b = p->head) != KAPA_NIL) {
+			o = p->pos;
+			idx = o < TMR_BLK_N ? w->blk[b].e[o] : KAPA_NIL;
+			if (idx == KAPA_NIL) {
+				/* End of this block: the next one, or done. */
+				p->head = w->blk[b].next;
+				p->pos = 0;
+				tmr_blk_free(w, b);
+				if (p->head == KAPA_NIL) {
+					p->tail = KAPA_NIL;
+					p->fill = TMR_BLK_N;
+				} else {
+					/* Blocks are read TMR_PF_DIST entries
+					 * ahead: keep two blocks in flight. */
+					uint32_t nb = w->blk[p->head].next;
+
+					if (nb != KAPA_NIL && w->blk[nb].next != KAPA_NIL)
+						__builtin_prefetch(&w->blk[w->blk[nb].next]);
+				}
+				continue;
+			}
+			/* The records TMR_PF_DIST entries on are misses in a
+			 * big table: start them under this entry's work. */
+			ahead = tmr_peek(w, b, o, TMR_PF_DIST);
+			if (ahead < w->count)
+				__builtin_prefetch(tmr_node(w, ahead), 1);
+			n = tmr_node(w, idx);
+			if (n->loc != (b << TMR_LOC_SHIFT | o)) {
+				p->pos = o + 1;		/* stale: moved or cancelled */
+				continue;
+			}
 			/* Parked nodes moved back count as work too, so a call
 			 * never does more than max_fire node visits. */
 			if (work >= max_fire)
 				return calls;
 			work++;
-			n = tmr_node(w, idx);
-			/* The next pending nodes are cache misses in a big
-			 * table: start them now, under this node's callback. */
-			tmr_lookahead(w, n, now_ms, pf, arg);
-			tmr_unlink(w, n);
+			p->pos = o + 1;
 			if ((int32_t)(n->deadline - now_ms) > 0) {
 				/* Parked beyond the horizon: not due yet. */
 				tmr_slot(w, idx, n->deadline);
 				continue;
 			}
-			n->prev = TMR_OFF;
-			n->next = KAPA_NIL;
+			if (pf != NULL) {
+				/* One callback ahead: the next entry, when it is
+				 * valid (its record was prefetched earlier). */
+				next = tmr_peek(w, b, o, 1);
+				if (next < w->count) {
+					uint32_t nb = o + 1 < TMR_BLK_N ? b : w->blk[b].next;
+					uint32_t no = o + 1 < TMR_BLK_N ? o + 1 : 0;
+
+					if (tmr_node(w, next)->loc == (nb << TMR_LOC_SHIFT | no))
+						pf(next, now_ms, arg);
+				}
+			}
+			n->loc = TMR_OFF;
 			w->armed--;
 			next = fn(idx, now_ms, arg);
 			calls++;
@@ -269,19 +517,23 @@ kapa_timer_advance_pf(struct kapa_timer_wheel *w, uint32_t now_ms,
 		if (ticks++ == w->nslots)
 			break;
 		if (w->armed == 0) {
-			/* Nothing to fire: jump straight to the current tick. */
+			/* Nothing to fire: jump straight to the current tick.
+			 * Stale entries left in slots are skipped when
+			 * their slots come round (or dropped by a compaction). */
 			w->next_t = now_ms & ~(w->tick_ms - 1);
 			break;
 		}
-		list = (w->next_t >> w->shift) & w->mask;
-		first = w->heads[list];
-		w->heads[list] = KAPA_NIL;
+		s = &w->lists[(w->next_t >> w->shift) & w->mask];
 		/* The next tick becomes current before any callback runs, so
 		 * that a node re-armed in the past lands in a slot still ahead. */
 		w->next_t += w->tick_ms;
-		if (first != KAPA_NIL) {
-			w->heads[w->pending] = first;
-			tmr_node(w, first)->prev = TMR_HEAD | w->pending;
+		if (s->head != KAPA_NIL) {
+			*p = *s;
+			p->pos = 0;
+			s->head = KAPA_NIL;
+			s->tail = KAPA_NIL;
+			s->fill = TMR_BLK_N;
+			tmr_prime(w, p->head);
 		}
 	}
 	return calls;

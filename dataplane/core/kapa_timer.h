@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Hashed timer wheel over intrusive nodes, for idle expiry.
+ * Hashed timer wheel for idle expiry; slots hold blocks of node indices.
  *
  * Why not rte_timer: it is a skiplist (O(log n) per arm, 120 bytes a timer).
- * Here a timer is 12 bytes inside the connection record and arming,
- * cancelling and firing are O(1). Callers never re-arm per packet: they keep
- * a coarse last-seen time and, when a slot fires, re-check it and re-arm
- * lazily (the callback returns the new deadline). Deadlines past the wheel's
- * horizon are parked in the farthest slot and re-armed when it fires.
+ * Here a timer is 12 bytes inside the connection record plus its entry in a
+ * slot's block of indices (a pool sized from the node count, about 6 bytes
+ * per node: kapa_timer_bytes()), and arming, cancelling and firing are O(1)
+ * (amortised: see kapa_timer.c for the pool bound). Callers never re-arm per
+ * packet: they keep a coarse last-seen time and, when a slot fires, re-check
+ * it and re-arm lazily (the callback returns the new deadline). Deadlines
+ * past the wheel's horizon are parked in the farthest slot and re-armed when
+ * it fires.
  *
  * Times are milliseconds as uint32_t (wrapping after 49 days); comparisons
  * use signed differences, so deadlines must lie within 24 days of now.
@@ -22,10 +25,15 @@
 
 #define KAPA_NIL UINT32_MAX	/**< "no index" in intrusive lists */
 
-/** Embedded in whatever is timed; the wheel finds it by base + idx * stride. */
+/**
+ * Embedded in whatever is timed; the wheel finds it by base + idx * stride.
+ * Moving or cancelling only rewrites this node: the old slot entry goes
+ * stale and is skipped when its slot fires (it no longer matches loc).
+ */
 struct kapa_timer_node {
-	uint32_t prev, next;	/**< links in the slot list; KAPA_NIL ends */
+	uint32_t loc;		/**< slot entry (block, offset) of the arming, KAPA_NIL = disarmed */
 	uint32_t deadline;	/**< ms; meaningful while armed */
+	uint32_t spare;		/**< unused (keeps the node 12 bytes) */
 };
 
 /**
@@ -49,6 +57,13 @@ struct kapa_timer_wheel *kapa_timer_create(void *base, uint32_t stride,
 					   uint32_t node_off, uint32_t count,
 					   uint32_t tick_ms, uint32_t nslots,
 					   uint32_t now_ms);
+
+/**
+ * Bytes kapa_timer_create() allocates for @p count nodes and @p nslots slots
+ * (wheel, slot heads and the block pool), for memory accounting.
+ * @return the number of bytes.
+ */
+uint64_t kapa_timer_bytes(uint32_t count, uint32_t nslots);
 
 /** Free the wheel (not the nodes). NULL is ignored. */
 void kapa_timer_free(struct kapa_timer_wheel *w);
@@ -81,10 +96,10 @@ uint32_t kapa_timer_advance(struct kapa_timer_wheel *w, uint32_t now_ms,
 typedef void (*kapa_timer_prefetch_fn)(uint32_t idx, uint32_t now_ms, void *arg);
 
 /**
- * kapa_timer_advance() with a prefetch hook (@p pf may be NULL). While node
- * i's callback is due, the wheel has node i+1's element in flight and asks
- * @p pf to start the misses of node i+1's callback; it also starts node
- * i+2's element (read from node i+1, prefetched one step earlier).
+ * kapa_timer_advance() with a prefetch hook (@p pf may be NULL). The wheel
+ * prefetches the elements of the entries 12 places ahead of the one it
+ * handles, and before node i's callback asks @p pf to start the misses of
+ * node i+1's callback (i+1's element has arrived by then).
  * @return the number of callbacks made.
  */
 uint32_t kapa_timer_advance_pf(struct kapa_timer_wheel *w, uint32_t now_ms,
@@ -99,5 +114,12 @@ void kapa_timer_set_now(struct kapa_timer_wheel *w, uint32_t now_ms);
 
 /** @return nodes currently armed. */
 uint32_t kapa_timer_count(const struct kapa_timer_wheel *w);
+
+/**
+ * @return how often the block pool ran dry and every slot was compacted
+ *         (stale entries of moved or cancelled nodes dropped); a bounded,
+ *         amortised O(1) event, counted so that it can be watched.
+ */
+uint64_t kapa_timer_compactions(const struct kapa_timer_wheel *w);
 
 #endif /* KAPA_TIMER_H */

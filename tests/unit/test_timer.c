@@ -3,7 +3,7 @@
  * Unit tests of the hashed timer wheel (kapa_timer.c): exactly-once firing
  * of 1M timers with cancels and re-arms, never early and at most one tick
  * late, horizon parking, max_fire continuation, callbacks that touch other
- * nodes, and the 32-bit clock wrapping.
+ * nodes, the 32-bit clock wrapping, lazy moves and the block pool's bound.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +30,8 @@ struct run {
 	uint32_t prev_now;	/* now of the previous advance call */
 	uint64_t early, late, unwanted, calls;
 	int use_pf;		/* advance through kapa_timer_advance_pf() */
+	uint32_t storm;		/* each callback re-arms this many other nodes */
+	uint32_t n;		/* nodes */
 	uint32_t pf_calls, pf_hits, pf_bad;
 };
 
@@ -57,6 +59,15 @@ on_fire(uint32_t idx, uint32_t now, void *arg)
 	tick_end = ((e->want >> r->shift) + 1) << r->shift;
 	if ((int32_t)(r->prev_now - tick_end) >= 0)
 		r->late++;
+	for (uint32_t k = 0; k < r->storm; k++) {
+		/* Re-arm another node still waiting, well ahead, at the same
+		 * deadline: only stale entries (and block allocations) result. */
+		uint32_t j = (uint32_t)((idx * 2654435761ull + k * 40503u + now) % r->n);
+
+		if (kapa_timer_armed(r->w, j) && r->e[j].want != 0 &&
+		    (int32_t)(r->e[j].want - now) > (int32_t)(4u << r->shift))
+			kapa_timer_arm(r->w, j, r->e[j].want);
+	}
 	if (e->cancel_other != 0) {
 		kapa_timer_cancel(r->w, e->cancel_other - 1);
 		r->e[e->cancel_other - 1].want = 0;
@@ -90,6 +101,7 @@ run_new(uint32_t n, uint32_t tick, uint32_t slots, uint32_t now)
 	while ((1u << r->shift) < tick)
 		r->shift++;
 	r->prev_now = now;
+	r->n = n;
 	return r;
 }
 
@@ -360,6 +372,78 @@ test_million(void)
 	run_free(r);
 }
 
+/* Lazy moves are exact: a node moved away and back to the same slot, or
+ * cancelled and re-armed there, has two entries in that slot and still
+ * fires once. */
+static void
+test_move_back(void)
+{
+	struct run *r = run_new(8, 128, 16, 0);
+
+	arm(r, 0, 300);
+	arm(r, 0, 1000);
+	arm(r, 0, 310);		/* back to the tick of 300 */
+	arm(r, 1, 300);
+	kapa_timer_cancel(r->w, 1);
+	arm(r, 1, 300);
+	arm(r, 2, 300);
+	kapa_timer_cancel(r->w, 2);
+	r->e[2].want = 0;
+	arm(r, 3, 100 + 16 * 128);	/* a rotation later: same slot as 100 */
+	arm(r, 3, 100);
+	arm(r, 3, 100 + 16 * 128);
+	CU_ASSERT_EQUAL(kapa_timer_count(r->w), 3);
+	for (uint32_t now = 0; now < 6000; now += 32)
+		run_advance(r, now, UINT32_MAX);
+	CU_ASSERT(r->e[0].fires == 1 && r->e[1].fires == 1);
+	CU_ASSERT(r->e[2].fires == 0 && r->e[3].fires == 1);
+	CU_ASSERT(r->early == 0 && r->late == 0 && r->unwanted == 0);
+	CU_ASSERT_EQUAL(kapa_timer_count(r->w), 0);
+	run_free(r);
+}
+
+/* The block pool's bound: every node re-armed 40 times within one horizon
+ * (40x more entries than the pool holds without compaction), then callbacks
+ * that re-arm other waiting nodes, so that the pool also runs dry in the
+ * middle of a slot's walk. Every node still fires exactly once, on time. */
+static void
+test_pool_bound(void)
+{
+	const uint32_t n = 20000, tick = 16, slots = 256;	/* horizon 4 s */
+	uint32_t start = 5000, now = start, i, k;
+	struct run *r = run_new(n, tick, slots, start);
+	uint64_t before, bytes;
+
+	for (k = 0; k < 40; k++)
+		for (i = 0; i < n; i++)
+			arm(r, i, start + 1 + rnd() % (tick * slots - 2 * tick));
+	CU_ASSERT_EQUAL(kapa_timer_count(r->w), n);
+	before = kapa_timer_compactions(r->w);
+	CU_ASSERT(before >= 20);
+	/* fixed memory: the pool is about n / 10 cache lines */
+	bytes = kapa_timer_bytes(n, slots);
+	CU_ASSERT(bytes < (uint64_t)n * 8 + 64 * (slots + 8) + 1024);
+	r->storm = 8;
+	r->use_pf = 1;
+	while ((int32_t)(now - start) < (int32_t)(2 * tick * slots)) {
+		now += 1 + rnd() % 24;
+		run_advance(r, now, 1000);
+	}
+	while (run_advance(r, now, UINT32_MAX) != 0)
+		;
+	CU_ASSERT(kapa_timer_compactions(r->w) > before);
+	for (i = 0; i < n; i++)
+		if (r->e[i].fires != 1)
+			break;
+	CU_ASSERT_EQUAL(i, n);
+	CU_ASSERT_EQUAL(r->early, 0);
+	CU_ASSERT_EQUAL(r->late, 0);
+	CU_ASSERT_EQUAL(r->unwanted, 0);
+	CU_ASSERT_EQUAL(r->pf_bad, 0);
+	CU_ASSERT_EQUAL(kapa_timer_count(r->w), 0);
+	run_free(r);
+}
+
 int
 kapa_unit_register(void)
 {
@@ -373,7 +457,9 @@ kapa_unit_register(void)
 	    CU_add_test(s, "callbacks re-arm and cancel pending nodes", test_callback_edits) == NULL ||
 	    CU_add_test(s, "prefetch hook: one ahead, changes nothing", test_prefetch_hook) == NULL ||
 	    CU_add_test(s, "clock wraps at 2^32 ms", test_wrap) == NULL ||
-	    CU_add_test(s, "1M timers fire exactly once, on time", test_million) == NULL)
+	    CU_add_test(s, "1M timers fire exactly once, on time", test_million) == NULL ||
+	    CU_add_test(s, "lazy moves back to the same slot fire once", test_move_back) == NULL ||
+	    CU_add_test(s, "block pool bound: re-arms within a horizon", test_pool_bound) == NULL)
 		return 1;
 	return 0;
 }
