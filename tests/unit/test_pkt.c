@@ -305,7 +305,7 @@ test_syn_options(void)
 	CU_ASSERT_EQUAL(p.l4_off, 34);
 	CU_ASSERT_EQUAL(p.payload_off, 34 + 20 + sizeof(opt_syn));
 	check_ip4_tcp(&p, &f, 0);
-	CU_ASSERT_EQUAL(p.sport, 40001);	/* SCRATCH: fails on purpose */
+	CU_ASSERT_EQUAL(p.sport, 40000);
 	CU_ASSERT_EQUAL(p.dport, 80);
 	CU_ASSERT_EQUAL(p.seq, 0x11223344u);
 	CU_ASSERT_EQUAL(p.ack, 0x55667788u);
