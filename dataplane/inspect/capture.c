@@ -88,9 +88,6 @@ link_kind_of(int dlt, enum link_kind *kind)
 struct capture *
 capture_open(const char *path, char *err, size_t errlen)
 {
-	char pcap_err[PCAP_ERRBUF_SIZE] = "";
-	struct capture *c;
-	const char *name;
 	FILE *fp;
 
 	/* Open the file ourselves so that "cannot open" and "not a capture"
@@ -100,10 +97,20 @@ capture_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
+	return capture_fopen(fp, path, err, errlen);
+}
+
+struct capture *
+capture_fopen(FILE *fp, const char *name, char *err, size_t errlen)
+{
+	char pcap_err[PCAP_ERRBUF_SIZE] = "";
+	struct capture *c;
+	const char *dlt_name;
+
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		fclose(fp);
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", name);
 		return NULL;
 	}
 	/* Nanosecond timestamps whatever the file's precision: the core's
@@ -115,16 +122,16 @@ capture_open(const char *path, char *err, size_t errlen)
 		free(c);
 		snprintf(err, errlen,
 			 "%s: not a readable pcap or pcapng capture (libpcap: %s)",
-			 path, pcap_err);
+			 name, pcap_err);
 		return NULL;
 	}
 	c->dlt = pcap_datalink(c->pcap);
 	if (link_kind_of(c->dlt, &c->kind) != 0) {
-		name = pcap_datalink_val_to_name(c->dlt);
+		dlt_name = pcap_datalink_val_to_name(c->dlt);
 		snprintf(err, errlen,
 			 "%s: unsupported link type %d (%s); kapa-inspect reads EN10MB, "
 			 "LINUX_SLL, LINUX_SLL2, NULL, LOOP, RAW, IPV4 and IPV6 captures",
-			 path, c->dlt, name != NULL ? name : "unknown");
+			 name, c->dlt, dlt_name != NULL ? dlt_name : "unknown");
 		capture_close(c);
 		return NULL;
 	}

@@ -13,6 +13,7 @@
 #define INSPECT_CAPTURE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kapa_pkt.h"
 
@@ -48,6 +49,20 @@ enum capture_status {
  *         is not a pcap/pcapng file, or has a link type kapa cannot read.
  */
 struct capture *capture_open(const char *path, char *err, size_t errlen);
+
+/**
+ * Open a capture from a stream already open for reading (a file, or a
+ * memory image made with fmemopen(), as the fuzz harness does).
+ *
+ * @param fp      the stream; on success the capture owns it (capture_close()
+ *                closes it), on failure it is closed here
+ * @param name    what to call the capture in messages
+ * @param err     message buffer for a failure (what was wrong, with which value)
+ * @param errlen  its size
+ * @return the capture, or NULL with @p err filled: not a pcap/pcapng
+ *         stream, a link type kapa cannot read, or out of memory.
+ */
+struct capture *capture_fopen(FILE *fp, const char *name, char *err, size_t errlen);
 
 /**
  * Read the next frame.

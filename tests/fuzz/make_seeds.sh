@@ -9,13 +9,28 @@
 #
 #   tests/fuzz/make_seeds.sh OUT_DIR [PCAP_DIR [FRAMES_PER_FILE]]
 #
+# With --captures first, the seeds are for fuzz_capture instead: each capture
+# (pcap or pcapng) cut after its first FRAMES_PER_FILE (default 8) records or
+# blocks, whole records only, so that every seed is a small valid capture.
+#
+#   tests/fuzz/make_seeds.sh --captures OUT_DIR [PCAP_DIR [RECORDS_PER_FILE]]
+#
 # python3 is there wherever meson is.
 set -eu
 
-out=${1:?usage: make_seeds.sh OUT_DIR [PCAP_DIR [FRAMES_PER_FILE]]}
+mode=frames
+if [ "${1:-}" = --captures ]; then
+	mode=captures
+	shift
+fi
+out=${1:?usage: make_seeds.sh [--captures] OUT_DIR [PCAP_DIR [FRAMES_PER_FILE]]}
 here=$(cd "$(dirname "$0")" && pwd)
 pcaps=${2:-${KAPA_CORPUS:-$here/../../../shared/corpus}/pcaps}
-per_file=${3:-32}
+if [ $mode = captures ]; then
+	per_file=${3:-8}
+else
+	per_file=${3:-32}
+fi
 
 if [ ! -d "$pcaps" ]; then
 	echo "make_seeds.sh: no capture directory $pcaps; only the checked-in seeds will be used" >&2
@@ -23,6 +38,44 @@ if [ ! -d "$pcaps" ]; then
 	exit 0
 fi
 mkdir -p "$out"
+if [ $mode = captures ]; then
+	exec python3 - "$out" "$pcaps" "$per_file" <<'PY'
+import os, struct, sys
+
+out, pcaps, per_file = sys.argv[1], sys.argv[2], int(sys.argv[3])
+written = 0
+for name in sorted(os.listdir(pcaps)):
+    with open(os.path.join(pcaps, name), 'rb') as f:
+        img = f.read(1 << 20)
+    if len(img) < 24:
+        continue
+    magic = struct.unpack('<I', img[:4])[0]
+    if magic in (0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1):
+        end = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+        pos, n = 24, 0
+        while n < per_file and pos + 16 <= len(img):
+            caplen = struct.unpack(end + 'I', img[pos + 8:pos + 12])[0]
+            if pos + 16 + caplen > len(img):
+                break
+            pos += 16 + caplen
+            n += 1
+    elif magic == 0x0a0d0d0a:
+        end = '<' if img[8:12] == b'\x4d\x3c\x2b\x1a' else '>'
+        pos, n = 0, 0
+        while n < per_file + 2 and pos + 12 <= len(img):
+            blen = struct.unpack(end + 'I', img[pos + 4:pos + 8])[0]
+            if blen < 12 or pos + blen > len(img):
+                break
+            pos += blen
+            n += 1
+    else:
+        continue
+    with open(os.path.join(out, name + '.head'), 'wb') as s:
+        s.write(img[:pos])
+    written += 1
+print('make_seeds.sh: %d capture heads from %s in %s' % (written, pcaps, out))
+PY
+fi
 exec python3 - "$out" "$pcaps" "$per_file" <<'PY'
 import hashlib, os, struct, sys
 

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness of kapa-inspect's capture reading (dataplane/inspect/
+ * capture.c): the input is a whole capture file image, pcap or pcapng.
+ * It is opened from memory (fmemopen() + capture_fopen()) and read to its
+ * end exactly as kapa-inspect does: link types mapped, link headers
+ * stripped, every IP frame through kapa_pkt_parse().
+ *
+ * Beside it, plain libpcap reads the same image (the reference), record for
+ * record, so that what capture.c hands on can be checked against the record
+ * it came from: the frame is the record's tail, exactly the link header
+ * shorter (cooked captures: plus at most two VLAN tags), same wire length and
+ * timestamp, frame numbers counting every record, short records counted as
+ * bad links, the end (EOF or error) the same, and an error reported with a
+ * message. Each frame is handed to the parser in an exact-size heap copy, so
+ * that ASan sees any read past its captured length. A violation aborts.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "kapa_pkt.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "fuzz_capture: %s:%d: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+/* The smallest record either format has: a pcap record header is 16 bytes,
+ * a pcapng block at least 12. Frames beyond size / 12 would mean records
+ * invented from nothing (or a loop). */
+#define MIN_RECORD 12
+
+/* Large images slow the fuzzer without reaching new code. */
+#define MAX_IMAGE (256 * 1024)
+
+static FILE *
+image_stream(const uint8_t *data, size_t size, void **copy)
+{
+	/* fmemopen() wants a writable buffer; the stream reads only. */
+	*copy = malloc(size);
+	if (*copy == NULL)
+		return NULL;
+	memcpy(*copy, data, size);
+	return fmemopen(*copy, size, "rb");
+}
+
+/* The link header capture.c must strip for a link type; cooked types may
+ * add up to two 4-byte VLAN tags. */
+static uint32_t
+link_hdr_len(int dlt, uint32_t *extra_max)
+{
+	*extra_max = 0;
+	switch (dlt) {
+	case DLT_LINUX_SLL:
+		*extra_max = 8;
+		return 16;
+	case DLT_LINUX_SLL2:
+		*extra_max = 8;
+		return 20;
+	case DLT_NULL:
+	case DLT_LOOP:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+static void
+check_parse(const struct capture_frame *f)
+{
+	struct kapa_pkt pkt;
+	uint8_t *buf;
+	int cls;
+
+	CHECK(f->l2 <= KAPA_L3_RAW);
+	/* An exact-size copy (malloc(0) may return NULL; use 1 then). */
+	buf = malloc(f->len != 0 ? f->len : 1);
+	CHECK(buf != NULL);
+	memcpy(buf, f->data, f->len);
+	cls = kapa_pkt_parse(buf, f->len, f->l2, &pkt);
+	CHECK(cls >= 0 && cls < KAPA_PKT_CLASS_MAX);
+	CHECK(pkt.cls == cls && pkt.data == buf && pkt.len == f->len);
+	CHECK((cls == KAPA_PKT_MALFORMED) == (pkt.bad != KAPA_BAD_NONE));
+	CHECK(pkt.l3_off <= f->len && pkt.l4_off <= f->len);
+	CHECK((uint64_t)pkt.payload_off + pkt.payload_len <= f->len);
+	if (cls == KAPA_PKT_NON_IP)
+		CHECK(f->l2 == KAPA_L2_ETHER);
+	free(buf);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[PCAP_ERRBUF_SIZE + 256], ref_err[PCAP_ERRBUF_SIZE];
+	struct capture_frame f;
+	enum capture_status st;
+	struct pcap_pkthdr *h;
+	const u_char *rec;
+	void *copy, *ref_copy;
+	uint64_t frames = 0, records = 0, bad = 0;
+	uint32_t hdr, extra_max;
+	struct capture *c;
+	FILE *fp, *ref_fp;
+	pcap_t *ref;
+	int rc, dlt;
+
+	if (size > MAX_IMAGE)
+		return 0;
+	fp = image_stream(data, size, &copy);
+	CHECK(fp != NULL);
+	ref_fp = image_stream(data, size, &ref_copy);
+	CHECK(ref_fp != NULL);
+
+	err[0] = '\0';
+	c = capture_fopen(fp, "fuzz", err, sizeof(err));
+	ref = pcap_fopen_offline_with_tstamp_precision(ref_fp, PCAP_TSTAMP_PRECISION_NANO,
+						       ref_err);
+	if (ref == NULL)
+		fclose(ref_fp);
+	if (c == NULL) {
+		/* Refused: libpcap refused too, or the link type is not one
+		 * kapa-inspect reads. Either way the message says so. */
+		CHECK(err[0] != '\0');
+		if (ref != NULL)
+			CHECK(strstr(err, "unsupported link type") != NULL);
+		goto out;
+	}
+	CHECK(ref != NULL);
+	dlt = pcap_datalink(ref);
+	hdr = link_hdr_len(dlt, &extra_max);
+	CHECK(strcmp(capture_linktype_name(c), "") != 0);
+
+	while ((st = capture_next(c, &f)) == CAPTURE_FRAME) {
+		frames++;
+		CHECK(frames <= size / MIN_RECORD);
+		/* Records too short for the link header are skipped and
+		 * counted; the reference must show exactly as many. */
+		for (;;) {
+			rc = pcap_next_ex(ref, &h, &rec);
+			CHECK(rc == 1);
+			records++;
+			if (h->caplen >= hdr)
+				break;
+			bad++;
+		}
+		CHECK(capture_bad_link(c) == bad);
+		CHECK(f.number == records);
+		CHECK(f.len <= h->caplen);
+		CHECK(h->caplen - f.len >= hdr && h->caplen - f.len <= hdr + extra_max);
+		CHECK((h->caplen - f.len - hdr) % 4 == 0);
+		CHECK(memcmp(f.data, rec + (h->caplen - f.len), f.len) == 0);
+		CHECK(f.wire_len == h->len);
+		CHECK(f.ts_ns == (uint64_t)h->ts.tv_sec * 1000000000ull +
+				 (uint64_t)h->ts.tv_usec);
+		switch (dlt) {
+		case DLT_EN10MB:
+			CHECK(f.l2 == KAPA_L2_ETHER && !f.non_ip);
+			break;
+		case DLT_IPV4:
+			CHECK(f.l2 == KAPA_L3_IPV4 && !f.non_ip);
+			break;
+		case DLT_IPV6:
+			CHECK(f.l2 == KAPA_L3_IPV6 && !f.non_ip);
+			break;
+		case DLT_NULL:
+		case DLT_LOOP:
+		case DLT_LINUX_SLL:
+		case DLT_LINUX_SLL2:
+			CHECK(f.non_ip || f.l2 == KAPA_L3_IPV4 || f.l2 == KAPA_L3_IPV6);
+			break;
+		default:
+			CHECK(f.l2 == KAPA_L3_RAW && !f.non_ip);
+			break;
+		}
+		/* As kapa-inspect: frames that are not IP are only counted. */
+		if (!f.non_ip)
+			check_parse(&f);
+	}
+	/* The end must be the reference's end, after the same short records. */
+	for (;;) {
+		rc = pcap_next_ex(ref, &h, &rec);
+		if (rc != 1 || h->caplen >= hdr)
+			break;
+		records++;
+		bad++;
+	}
+	CHECK(capture_bad_link(c) == bad);
+	CHECK(rc != 1);
+	if (st == CAPTURE_EOF) {
+		CHECK(rc == PCAP_ERROR_BREAK);
+	} else {
+		CHECK(st == CAPTURE_ERROR);
+		CHECK(rc != PCAP_ERROR_BREAK);
+		CHECK(capture_error(c)[0] != '\0');
+	}
+	capture_close(c);
+out:
+	if (ref != NULL)
+		pcap_close(ref);
+	free(copy);
+	free(ref_copy);
+	return 0;
+}
