@@ -77,19 +77,21 @@ run: build
 	echo "make run: $(INSPECT) over $$# captures in $(CORPUS)"; \
 	$(INSPECT) "$$@"
 
-# Every suite: unit, replay, ctl, e2e from the gcc build, fuzz from the fuzz
-# build (each bounded by KAPA_FUZZ_SECONDS). Both run even when the first
-# fails, so that one run reports everything. Root suites need host-prep.
+# Every suite: unit, replay, ctl, e2e from the gcc build; then unit and replay
+# again and fuzz (each harness bounded by KAPA_FUZZ_SECONDS) from the clang +
+# ASan/UBSan build. Both run even when the first fails, so that one run
+# reports everything. Root suites need host-prep.
 # The summary fails the run on a skipped test too (meson counts a skip as
 # success). Benchmarks are not tests: see `make bench`.
+SANITIZED_SUITES := --suite unit --suite replay --suite fuzz
 test: deps host-prep build build-clang build-fuzz
 	@rc=0; \
 	rm -f $(BUILD)/meson-logs/testlog.json $(BUILD_FUZZ)/meson-logs/testlog.json; \
 	echo "$(MESON) test -C $(BUILD) --print-errorlogs"; \
 	$(MESON) test -C $(BUILD) --print-errorlogs || rc=1; \
-	echo "$(MESON) test -C $(BUILD_FUZZ) --suite fuzz --print-errorlogs"; \
-	$(MESON) test -C $(BUILD_FUZZ) --suite fuzz --print-errorlogs || rc=1; \
-	python3 scripts/test-summary.py --rc $$rc $(BUILD) $(BUILD_FUZZ):fuzz
+	echo "$(MESON) test -C $(BUILD_FUZZ) $(SANITIZED_SUITES) --print-errorlogs"; \
+	$(MESON) test -C $(BUILD_FUZZ) $(SANITIZED_SUITES) --print-errorlogs || rc=1; \
+	python3 scripts/test-summary.py --rc $$rc $(BUILD) $(BUILD_FUZZ):unit,replay,fuzz
 
 bench: build
 	$(MESON) test -C $(BUILD) --benchmark

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Count a test run from meson's own logs and end with `N passed, N failed`.
 
-Usage: test-summary.py [--rc N] BUILD_DIR[:SUITE]...
+Usage: test-summary.py [--rc N] BUILD_DIR[:SUITE[,SUITE...]]...
 
-Each BUILD_DIR's meson-logs/testlog.json is read; with :SUITE only that
-suite's tests are expected from it. Passed: OK and EXPECTEDFAIL. Failed:
+Each BUILD_DIR's meson-logs/testlog.json is read; with :SUITE (or
+:SUITE,SUITE...) only those suites' tests are expected from it. Passed: OK and EXPECTEDFAIL. Failed:
 FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS, SKIP (a skipped test showed nothing:
 meson also reads exit status 77, libFuzzer's crash status, as a skip), and
 every test `meson introspect --tests` lists that is missing from the logs
@@ -54,8 +54,9 @@ def main(argv):
             print(f"tests: cannot list the tests of {build}/ (not configured?)")
             tests = []
             status = 1
+        wanted = set(suite.split(",")) if suite else None
         for t in tests:
-            if not suite or any(s.split(":", 1)[-1] == suite for s in t.get("suite", [])):
+            if not wanted or any(s.split(":", 1)[-1] in wanted for s in t.get("suite", [])):
                 expected.append(t)
 
     passed, failed = 0, 0
