@@ -27,8 +27,8 @@ deps:
 host-prep:
 	@scripts/host-prep.sh
 
-# Reconfigure every time: tests/unit/meson.build picks up test files that
-# appeared since the last setup.
+# An existing build directory is reconfigured, so that options and
+# dependencies found since the last setup take effect.
 setup:
 	@if [ -f $(BUILD)/build.ninja ]; then \
 		$(MESON) setup --reconfigure $(BUILD) >/dev/null; \
