@@ -70,8 +70,8 @@ for h in $harnesses; do
 		for d in "$corpora/$h"/*/; do
 			[ -d "$d" ] && set -- "$@" "$d"
 		done
-		[ $h = pkt ] && [ -d "$corpora/pcap_frames" ] && set -- "$@" "$corpora/pcap_frames"
-		[ $h = capture ] && [ -d "$corpora/capture_heads" ] && set -- "$@" "$corpora/capture_heads"
+		[ "$h" = pkt ] && [ -d "$corpora/pcap_frames" ] && set -- "$@" "$corpora/pcap_frames"
+		[ "$h" = capture ] && [ -d "$corpora/capture_heads" ] && set -- "$@" "$corpora/capture_heads"
 	fi
 	echo "coverage.sh: replaying $* through fuzz_$h" >&2
 	LLVM_PROFILE_FILE="$build/profiles/$h.profraw" "$exe" "$@" >/dev/null
