@@ -240,6 +240,9 @@ run_finish(struct inspect_run *run)
 {
 	if (run->tcp != NULL) {
 		run->at_end = 1;
+		/* Release first, so that the counters include the bytes
+		 * handed on at release (gaps, flushed bytes). */
+		kapa_tcp_close_all(run->tcp);
 		run->rep.tcp = *kapa_tcp_stats(run->tcp);
 		kapa_tcp_destroy(run->tcp);
 		run->tcp = NULL;

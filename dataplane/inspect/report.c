@@ -257,9 +257,14 @@ report_print(const struct report *r, FILE *out, const char *file)
 		", retransmitted %" PRIu64 "\n",
 		r->tcp.segs_in_order, r->tcp.segs_ooo, r->tcp.segs_retrans);
 	fprintf(out, "  bytes overlapping %" PRIu64 " (inconsistent %" PRIu64 "), gaps %" PRIu64
-		" (acked holes %" PRIu64 ", limits %" PRIu64 ")\n",
+		" (acked holes %" PRIu64 ", limits %" PRIu64 ", hole timeout %" PRIu64
+		", at release %" PRIu64 ")\n",
 		r->tcp.bytes_overlap, r->tcp.bytes_inconsistent, r->tcp.gaps,
-		r->tcp.gap_acked_hole, r->tcp.gap_limit_conn + r->tcp.gap_limit_global);
+		r->tcp.gap_acked_hole, r->tcp.gap_limit_conn + r->tcp.gap_limit_global,
+		r->tcp.gap_hole_timeout, r->tcp.gap_release);
+	if (r->tcp.bytes_release_flushed != 0)
+		fprintf(out, "  bytes held out of order and handed on at release %" PRIu64 "\n",
+			r->tcp.bytes_release_flushed);
 	fprintf(out, "  RSTs accepted %" PRIu64 ", ignored (not at the next sequence) %" PRIu64 "\n",
 		r->tcp.rst_accepted, r->tcp.rst_ignored);
 	if (r->ts_backwards != 0)
