@@ -129,6 +129,7 @@ struct kapa_http {
 	struct kapa_http_stats stats;
 	struct kapa_http_scan_res res;
 	struct kapa_http_msg msg;
+	uint64_t *ports;	/* port filter bitmap, NULL = every port */
 };
 
 static const char *const leave_names[KAPA_LEAVE_MAX] = {
@@ -148,6 +149,7 @@ static const char *const leave_names[KAPA_LEAVE_MAX] = {
 	[KAPA_LEAVE_HEADER_TOO_BIG] = "header-too-big",
 	[KAPA_LEAVE_NO_BUFFER] = "no-buffer",
 	[KAPA_LEAVE_PIPELINE_DEPTH] = "pipeline-depth",
+	[KAPA_LEAVE_PORT_FILTER] = "port-filter",
 };
 
 const char *
@@ -1208,6 +1210,12 @@ http_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 			 * answered: no response is paired for certain. */
 			st->flags |= F_PAIR_UNSURE;
 		}
+		/* The packet in hand opened the connection: its ports are the
+		 * connection's. */
+		if (h->ports != NULL && ctx->pkt != NULL &&
+		    !kapa_http_port_isset(h->ports, ctx->pkt->sport) &&
+		    !kapa_http_port_isset(h->ports, ctx->pkt->dport))
+			http_leave(h, ctx, st, KAPA_LEAVE_PORT_FILTER);
 		break;
 	case KAPA_EV_GAP:
 		if (!(st->flags & F_LEFT))
@@ -1299,6 +1307,12 @@ kapa_http_create(const struct kapa_http_conf *conf)
 	h->bounce = malloc((size_t)h->max_header + SCAN_SLACK);
 	if (h->pool == NULL || h->bufs == NULL || h->bounce == NULL)
 		goto fail;
+	if (conf->ports != NULL) {
+		h->ports = malloc(KAPA_HTTP_PORT_WORDS * sizeof(*h->ports));
+		if (h->ports == NULL)
+			goto fail;
+		memcpy(h->ports, conf->ports, KAPA_HTTP_PORT_WORDS * sizeof(*h->ports));
+	}
 	for (i = 0; i < h->header_buffers; i++)
 		h->bufs[i].next_free = i + 2 <= h->header_buffers ? i + 2 : 0;
 	h->free_head = 1;
@@ -1318,5 +1332,6 @@ kapa_http_destroy(struct kapa_http *h)
 	free(h->pool);
 	free(h->bufs);
 	free(h->bounce);
+	free(h->ports);
 	free(h);
 }

@@ -104,6 +104,7 @@ enum kapa_http_leave {
 	KAPA_LEAVE_HEADER_TOO_BIG,	/**< header block over the limit */
 	KAPA_LEAVE_NO_BUFFER,		/**< header buffer pool exhausted */
 	KAPA_LEAVE_PIPELINE_DEPTH,	/**< too many requests in flight */
+	KAPA_LEAVE_PORT_FILTER,		/**< neither port is in kapa_http_conf::ports */
 	KAPA_LEAVE_MAX
 };
 
@@ -145,11 +146,35 @@ struct kapa_http_conf {
 	uint32_t max_header;	/**< bytes of one header block; 0 = 16384 */
 	uint32_t header_buffers;/**< buffers for split header blocks; 0 = 1024 */
 	uint32_t pipeline_depth;/**< requests in flight; 0 = 16, at most 32 */
+	/** Port filter: a bitmap of the 65536 TCP ports (bit p in word p / 64,
+	 *  see kapa_http_port_set()). A connection is tracked only when either
+	 *  of its ports is set (either: a mid-stream pickup may have guessed the
+	 *  roles); otherwise it leaves tracking at once (KAPA_LEAVE_PORT_FILTER).
+	 *  NULL = every port: HTTP/1.x is recognised by content alone. Copied
+	 *  by kapa_http_create(). */
+	const uint64_t *ports;
 	const struct kapa_http_ops *ops;
 	void *ops_arg;
 };
 
 struct kapa_http;
+
+/** Words of a port bitmap (kapa_http_conf::ports). */
+#define KAPA_HTTP_PORT_WORDS (65536 / 64)
+
+/** Set @p port in a port bitmap of KAPA_HTTP_PORT_WORDS words. */
+static inline void
+kapa_http_port_set(uint64_t *bitmap, uint16_t port)
+{
+	bitmap[port / 64] |= UINT64_C(1) << (port % 64);
+}
+
+/** @return non-zero when @p port is set in @p bitmap. */
+static inline int
+kapa_http_port_isset(const uint64_t *bitmap, uint16_t port)
+{
+	return (bitmap[port / 64] >> (port % 64)) & 1;
+}
 
 /**
  * Create a tracker: compiles the Hyperscan database (once per process, shared

@@ -196,6 +196,7 @@ run_create(struct inspect_run *run, char *err, size_t errlen)
 	static unsigned int seq;
 	struct kapa_http_conf hconf = {
 		.pipeline_depth = INSPECT_PIPELINE_DEPTH,
+		.ports = run->o->ports,
 		.ops = &inspect_http_ops,
 		.ops_arg = run,
 	};

@@ -19,6 +19,7 @@ struct inspect_opts {
 	uint32_t max_conns;	/**< TCP core table capacity */
 	int json;		/**< one JSON object per message, else the report */
 	int with_file;		/**< add "file" to each object (several FILEs) */
+	const uint64_t *ports;	/**< --ports bitmap (kapa_http_conf::ports), or NULL */
 	FILE *out;
 };
 

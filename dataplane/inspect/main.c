@@ -18,6 +18,7 @@
 
 #include "inspect.h"
 #include "kapa_eal.h"
+#include "kapa_http.h"
 
 #define EXIT_USAGE 1
 #define EXIT_FILE 2
@@ -26,7 +27,7 @@ static void
 usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [--json] [--max-conns N] FILE...\n"
+		"Usage: %s [--json] [--max-conns N] [--ports LIST] FILE...\n"
 		"Run kapa's core (TCP reassembly, HTTP/1.x keep-alive tracking) over\n"
 		"pcap or pcapng captures.\n"
 		"\n"
@@ -34,6 +35,8 @@ usage(FILE *out, const char *prog)
 		"                 the message's first byte (default: a report)\n"
 		"  --max-conns N  connections tracked at once (default %u); memory grows\n"
 		"                 with it (about 0.5 KiB per connection)\n"
+		"  --ports LIST   track HTTP only on connections with a port in LIST\n"
+		"                 (e.g. 80,8000-8099; default: every port, by content)\n"
 		"  -h, --help     this text\n"
 		"\n"
 		"Exit status: 0 ok; 1 usage; 2 a file was unreadable or truncated\n"
@@ -55,12 +58,41 @@ parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
+/* "80,8000-8099" into a port bitmap. @return 0, or -EINVAL. */
+static int
+parse_ports(const char *s, uint64_t *bitmap)
+{
+	unsigned long lo, hi, p;
+	char *end;
+
+	do {
+		errno = 0;
+		lo = strtoul(s, &end, 10);
+		if (errno != 0 || end == s || lo == 0 || lo > 65535)
+			return -EINVAL;
+		hi = lo;
+		if (*end == '-') {
+			s = end + 1;
+			hi = strtoul(s, &end, 10);
+			if (errno != 0 || end == s || hi < lo || hi > 65535)
+				return -EINVAL;
+		}
+		for (p = lo; p <= hi; p++)
+			kapa_http_port_set(bitmap, (uint16_t)p);
+		if (*end != ',' && *end != '\0')
+			return -EINVAL;
+		s = end + 1;
+	} while (*end == ',');
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "max-conns", required_argument, NULL, 'c' },
+		{ "ports", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -68,6 +100,7 @@ main(int argc, char **argv)
 		.max_conns = INSPECT_DEFAULT_CONNS,
 		.out = stdout,
 	};
+	static uint64_t ports[KAPA_HTTP_PORT_WORDS];
 	char err[1024];
 	int status = 0, opt, rc, i;
 
@@ -82,6 +115,15 @@ main(int argc, char **argv)
 					argv[0], optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'p':
+			if (parse_ports(optarg, ports) != 0) {
+				fprintf(stderr, "%s: --ports '%s': expected ports or ranges "
+					"1-65535, comma-separated (e.g. 80,8000-8099)\n",
+					argv[0], optarg);
+				return EXIT_USAGE;
+			}
+			o.ports = ports;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

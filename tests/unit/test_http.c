@@ -202,8 +202,10 @@ struct harness {
 	uint64_t off[2];
 };
 
+/* Open a connection; @p pkt is the packet in hand at OPEN (may be NULL). */
 static void
-h_open(struct harness *t, struct kapa_http *h, uint16_t conn_flags)
+h_open_pkt(struct harness *t, struct kapa_http *h, uint16_t conn_flags,
+	   const struct kapa_pkt *pkt)
 {
 	memset(t, 0, sizeof(*t));
 	t->h = h;
@@ -213,7 +215,15 @@ h_open(struct harness *t, struct kapa_http *h, uint16_t conn_flags)
 	t->ctx.app = t->app;
 	t->ctx.conn = &t->conn;
 	t->ctx.idx = 0;
+	t->ctx.pkt = pkt;
 	kapa_http_stream_ops()->event(&t->ctx, KAPA_EV_OPEN, 0, 0);
+	t->ctx.pkt = NULL;
+}
+
+static void
+h_open(struct harness *t, struct kapa_http *h, uint16_t conn_flags)
+{
+	h_open_pkt(t, h, conn_flags, NULL);
 }
 
 static void
@@ -1618,6 +1628,43 @@ test_stats_counts(void)
 	kapa_http_destroy(h);
 }
 
+/* A port filter: connections with neither port in it leave at once. */
+static void
+test_port_filter(void)
+{
+	static uint64_t ports[KAPA_HTTP_PORT_WORDS];
+	struct kapa_http_conf conf = { .ops = &test_ops, .ports = ports };
+	struct kapa_http *h;
+	struct kapa_pkt pkt;
+	struct harness t;
+
+	kapa_http_port_set(ports, 8080);
+	h = kapa_http_create(&conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	memset(ports, 0, sizeof(ports));	/* the tracker keeps its own copy */
+	memset(&pkt, 0, sizeof(pkt));
+
+	/* server port 8080: tracked */
+	pkt.sport = 40000;
+	pkt.dport = 8080;
+	log_reset();
+	h_open_pkt(&t, h, 0, &pkt);
+	h_str(&t, C2S, "GET / HTTP/1.1\r\n\r\n");
+	CU_ASSERT_EQUAL(nmsgs, 1);
+	h_close(&t);
+
+	/* port 80 is not in the filter: leaves, nothing reported */
+	pkt.dport = 80;
+	log_reset();
+	h_open_pkt(&t, h, 0, &pkt);
+	h_str(&t, C2S, "GET / HTTP/1.1\r\n\r\n");
+	CU_ASSERT_EQUAL(nmsgs, 0);
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->leave[KAPA_LEAVE_PORT_FILTER], 1);
+	CU_ASSERT_STRING_EQUAL(kapa_http_leave_name(KAPA_LEAVE_PORT_FILTER), "port-filter");
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
 static void
 test_create_refuses(void)
 {
@@ -1715,6 +1762,7 @@ kapa_unit_register(void)
 	ADD(lim, "header buffer released on close", test_buffer_released_on_close);
 	ADD(lim, "mid-stream search gives up, bounded", test_midstream_gives_up);
 	ADD(lim, "counters", test_stats_counts);
+	ADD(lim, "port filter", test_port_filter);
 	ADD(lim, "create refuses bad conf", test_create_refuses);
 	return 0;
 }
