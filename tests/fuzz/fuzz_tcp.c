@@ -13,14 +13,35 @@
  *    number (payload bytes are a function of the sequence number, so any
  *    copy of a byte is the same and the check is exact);
  *  - a RESET comes with an RST in hand; held out-of-order bytes stay within
- *    the pool.
+ *    the pool;
+ *  - the consumer acts as kapa_tcp.h allows: after kapa_tcp_set_opaque() no
+ *    data or gap comes for that connection (a FIN still may, at or past the
+ *    last delivered offset); after kapa_tcp_close() from a callback the
+ *    CLOSE comes by the end of that kapa_tcp_input() or expiry, after one
+ *    outside any callback at once.
  * EAL is started once (no hugepages) for the flow table's rte_hash.
  *
  * Input: 8 header bytes (client and server ISNs), then 8-byte records:
  *   b0: bits 0-1 connection (client port), bit 2 from the server,
  *       bit 3 SYN, bit 4 ACK, bit 5 FIN, bit 6 RST, bit 7 PSH
  *   b1-2: seq - ISN of the sender;  b3-4: ack - ISN of the receiver
- *   b5-6: payload length (mod 1461);  b7: time step (x 50 ms)
+ *   b5: bits 6-7 add 4 x that to the connection (16 4-tuples, so that
+ *       the 8-entry table fills and evicts established entries by LRU),
+ *       bits 3-5 the consumer's action while this record is handled:
+ *       0 none; 1 kapa_tcp_set_opaque() from the first data callback;
+ *       2 kapa_tcp_close() from the first data/GAP/FIN callback with the
+ *       packet in hand, from a release's hand-on, or from expire();
+ *       3 kapa_tcp_close() from KAPA_EV_OPEN; 4 kapa_tcp_set_idle(0) (no
+ *       idle limit: the entry only ages) after the packet, and expire()
+ *       keeps the entry 3 s more; 5 kapa_tcp_set_opaque() after the packet;
+ *       6 kapa_tcp_close() after the packet (outside any callback);
+ *       7 expire() keeps the entry 1 s more
+ *   b5 bits 0-2, b6: payload length (mod 1461)
+ *   b7: time step: below 0xf0, x 50 ms; 0xf0-0xff, 2^(b7 & 15) s (1 s to
+ *       9 h: idle expiry of every entry, or LRU eviction of entries
+ *       without an idle limit)
+ * Records written for the first format (payload length below 2048, time
+ * steps below 0xf0) mean what they meant.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,8 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define HDR_LEN		8
 #define REC_LEN		8
 #define MAX_RECS	256
-#define NCONN		4
-#define CAPACITY	8	/* small: eviction and refusal get exercised */
+#define NCONN		16
+#define CAPACITY	8	/* small: LRU eviction and refusal get exercised */
 #define MAX_PAYLOAD	1460
 
 struct half_rec {
@@ -58,11 +79,27 @@ struct half_rec {
 struct conn_rec {
 	bool open;
 	bool reset;
+	bool opaque;		/* kapa_tcp_set_opaque() called */
+	uint32_t gen;		/* OPENs of this index so far */
+	uint32_t close_gen;	/* gen + 1 of a deferred kapa_tcp_close(), or 0 */
 	struct half_rec half[2];
+};
+
+enum act {
+	ACT_NONE = 0,
+	ACT_OPAQUE_DATA,
+	ACT_CLOSE_CB,
+	ACT_CLOSE_OPEN,
+	ACT_NO_IDLE,
+	ACT_OPAQUE_AFTER,
+	ACT_CLOSE_AFTER,
+	ACT_KEEP,
 };
 
 static struct conn_rec conns[CAPACITY * 2];
 static uint32_t opens, closes;
+static enum act act;		/* of the record in hand */
+static bool act_done;		/* its callback action was taken */
 static const struct kapa_pkt *pkt_in_hand;
 static struct kapa_tcp *tcp_in_use;
 
@@ -79,6 +116,30 @@ rec_of(const struct kapa_stream_ctx *ctx)
 	return &conns[ctx->idx];
 }
 
+/* kapa_tcp_close() from a callback on ctx's connection: deferred. */
+static void
+close_from_cb(const struct kapa_stream_ctx *ctx, struct conn_rec *c)
+{
+	act_done = true;
+	c->close_gen = c->gen + 1;
+	kapa_tcp_close(ctx->tcp, ctx->idx);
+}
+
+/* After kapa_tcp_input() or an expiry: every deferred close has come. */
+static void
+check_closes(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < sizeof(conns) / sizeof(conns[0]); i++) {
+		if (conns[i].close_gen == 0)
+			continue;
+		/* Closed, or closed and the index reused by a later OPEN. */
+		CHECK(!conns[i].open || conns[i].gen + 1 != conns[i].close_gen);
+		conns[i].close_gen = 0;
+	}
+}
+
 static void
 on_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 	uint32_t len)
@@ -87,7 +148,7 @@ on_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 	struct half_rec *h = &c->half[ctx->dir];
 	uint32_t base = ctx->conn->half[ctx->dir].base_seq, i;
 
-	CHECK(c->open && !c->reset && !h->fin);
+	CHECK(c->open && !c->reset && !h->fin && !c->opaque);
 	CHECK(off == h->cur && len > 0);
 	/* Held bytes flushed when another packet's insert evicts this
 	 * connection come without a packet. */
@@ -95,6 +156,16 @@ on_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 	for (i = 0; i < len; i++)
 		CHECK(p[i] == byte_at(base + (uint32_t)off + i));
 	h->cur += len;
+	if (act_done || ctx->tcp == NULL)
+		return;
+	if (act == ACT_OPAQUE_DATA) {
+		/* Safe from any callback, a release's hand-on included. */
+		act_done = true;
+		c->opaque = true;
+		kapa_tcp_set_opaque(ctx->tcp, ctx->idx);
+	} else if (act == ACT_CLOSE_CB) {
+		close_from_cb(ctx, c);
+	}
 }
 
 static void
@@ -103,24 +174,36 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 {
 	struct conn_rec *c = rec_of(ctx);
 	struct half_rec *h = &c->half[ctx->dir];
+	uint32_t gen;
 
 	CHECK(ev < KAPA_EV_MAX);
 	switch (ev) {
 	case KAPA_EV_OPEN:
 		CHECK(!c->open);
+		gen = c->gen + 1;	/* the record is new, its count goes on */
 		memset(c, 0, sizeof(*c));
+		c->gen = gen;
 		c->open = true;
 		opens++;
+		if (act == ACT_CLOSE_OPEN && !act_done && ctx->tcp != NULL)
+			close_from_cb(ctx, c);
 		break;
 	case KAPA_EV_GAP:
-		CHECK(c->open && !c->reset && !h->fin);
+		CHECK(c->open && !c->reset && !h->fin && !c->opaque);
 		CHECK(off == h->cur && len > 0);
 		h->cur += len;
+		if (act == ACT_CLOSE_CB && !act_done && ctx->tcp != NULL)
+			close_from_cb(ctx, c);
 		break;
 	case KAPA_EV_FIN:
 		CHECK(c->open && !c->reset && !h->fin);
-		CHECK(off == h->cur);
+		/* An opaque connection follows sequence numbers only: its FIN
+		 * lies past bytes it no longer delivers. */
+		CHECK(off == h->cur || (c->opaque && off > h->cur));
+		h->cur = off;
 		h->fin = true;
+		if (act == ACT_CLOSE_CB && !act_done && ctx->tcp != NULL)
+			close_from_cb(ctx, c);
 		break;
 	case KAPA_EV_RESET:
 		CHECK(c->open && !c->reset);
@@ -140,7 +223,23 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 static uint32_t
 on_expire(const struct kapa_stream_ctx *ctx)
 {
-	CHECK(rec_of(ctx)->open);
+	struct conn_rec *c = rec_of(ctx);
+
+	CHECK(c->open);
+	switch (act) {
+	case ACT_CLOSE_CB:
+		if (act_done)
+			break;
+		/* Deferred to the end of the expiry, whatever is returned. */
+		close_from_cb(ctx, c);
+		return 1000;
+	case ACT_NO_IDLE:
+		return 3000;
+	case ACT_KEEP:
+		return 1000;
+	default:
+		break;
+	}
 	return 0;	/* free it */
 }
 
@@ -239,6 +338,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf.flow.capacity = CAPACITY;
 	conf.flow.app_size = 16;
 	conf.flow.socket_id = -1;
+	/* A full table evicts its least recently active entry only if that
+	 * has been idle 1 s; a younger one makes it refuse: both happen. */
+	conf.flow.evict_min_idle_ms = 1000;
 	conf.ooo_max_bytes = 4096;
 	conf.ooo_max_segs = 8;
 	conf.ooo_pool_bytes = 16 * 2048;
@@ -255,7 +357,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nrec = MAX_RECS;
 	for (i = 0; i < nrec; i++) {
 		r = data + HDR_LEN + i * REC_LEN;
-		conn = r[0] & 3;
+		conn = (r[0] & 3) | (r[5] >> 6) << 2;
+		act = (enum act)((r[5] >> 3) & 7);
+		act_done = false;
 		from_server = (r[0] >> 2) & 1;
 		flags = 0;
 		if (r[0] & 0x08)
@@ -272,8 +376,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      ((uint32_t)r[1] << 8 | r[2]);
 		ack = isn[!from_server] + conn * 0x01000000u +
 		      ((uint32_t)r[3] << 8 | r[4]);
-		len = ((uint32_t)r[5] << 8 | r[6]) % (MAX_PAYLOAD + 1);
-		now += (uint64_t)r[7] * 50000000ull;
+		len = ((uint32_t)(r[5] & 7) << 8 | r[6]) % (MAX_PAYLOAD + 1);
+		if (r[7] < 0xf0)
+			now += (uint64_t)r[7] * 50000000ull;
+		else
+			now += (1000000000ull << (r[7] & 15));
 
 		flen = build(frame, conn, from_server, flags, seq, ack, len);
 		CHECK(kapa_pkt_parse(frame, flen, KAPA_L2_ETHER, &pkt) == KAPA_PKT_TCP);
@@ -282,9 +389,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pkt_in_hand = NULL;
 		CHECK(res.idx < 0 || (uint32_t)res.idx < sizeof(conns) / sizeof(conns[0]));
 		CHECK(res.idx < 0 || conns[res.idx].open);
+		check_closes();
+		if (res.idx >= 0) {
+			struct conn_rec *c = &conns[res.idx];
+
+			if (act == ACT_NO_IDLE) {
+				kapa_tcp_set_idle(tcp, (uint32_t)res.idx, 0);
+			} else if (act == ACT_OPAQUE_AFTER) {
+				c->opaque = true;
+				kapa_tcp_set_opaque(tcp, (uint32_t)res.idx);
+			} else if (act == ACT_CLOSE_AFTER) {
+				/* Outside any callback: released now. */
+				kapa_tcp_close(tcp, (uint32_t)res.idx);
+				CHECK(!c->open);
+			}
+		}
+		act_done = act == ACT_OPAQUE_AFTER || act == ACT_CLOSE_AFTER;
 		kapa_tcp_advance(tcp, now, 64);
+		check_closes();
 		CHECK(kapa_tcp_ooo_bytes(tcp) <= conf.ooo_pool_bytes);
 	}
+	act = ACT_NONE;
 	kapa_tcp_destroy(tcp);
 	tcp_in_use = NULL;
 	CHECK(opens == closes);
