@@ -33,6 +33,7 @@
 
 #include "kapa_http.h"
 #include "kapa_http_int.h"
+#include "http_msg_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,17 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_INPUT	8192
 #define BYTEWISE_MAX	1024	/* one byte per delivery up to this size */
-#define LOG_MAX		65536
 #define NRUNS		3
 
-struct run_log {
-	char buf[LOG_MAX];
-	size_t len;
-	bool full;
-};
-
-static struct run_log logs[NRUNS];
-static struct run_log *cur_log;
+static struct http_log logs[NRUNS];
+static struct http_log *cur_log;
 static bool cur_left;		/* the tracker gave up: deliver nothing more */
 
 /* kapa_http.c reaches the TCP core only through ctx->tcp, which is NULL
@@ -71,77 +65,27 @@ kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
 }
 
 static void
-logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-logf_(const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (cur_log->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(cur_log->buf + cur_log->len, LOG_MAX - cur_log->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= LOG_MAX - cur_log->len) {
-		cur_log->full = true;
-		return;
-	}
-	cur_log->len += (size_t)n;
-}
-
-static void
-log_span(const char *name, const struct kapa_span *s)
-{
-	uint32_t i, n = s->len < 80 ? s->len : 80;
-
-	logf_(" %s=%u:", name, s->len);
-	for (i = 0; i < n; i++)
-		logf_("%02x", s->p[i]);
-}
-
-static void
 on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 	   void *arg)
 {
-	unsigned int i;
-
-	(void)ctx;
 	(void)arg;
-	logf_("M req=%d idx=%u off=%llu st=%u v=%u.%u",
-	      m->is_request, m->index, (unsigned long long)m->off, m->status,
-	      m->ver_major, m->ver_minor);
-	log_span("meth", &m->method);
-	log_span("tgt", &m->target);
-	log_span("rsn", &m->reason);
-	log_span("ver", &m->version);
-	logf_(" ntok=%u trunc=%d", m->ntokens, m->tokens_truncated);
-	for (i = 0; i < m->ntokens && i < KAPA_HTTP_MAX_TOKENS; i++)
-		log_span("tok", &m->tokens[i]);
-	logf_(" cf=%x ka=%d:%u/%d:%u nka=%u", m->conn_flags, m->has_ka_timeout,
-	      m->ka_timeout, m->has_ka_max, m->ka_max, m->nka);
-	for (i = 0; i < m->nka && i < KAPA_HTTP_MAX_KA_LINES; i++)
-		log_span("ka", &m->ka_raw[i]);
-	logf_(" body=%u cl=%llu pers=%d eff=%d\n", m->body,
-	      (unsigned long long)m->content_length, m->persistent, m->ka_effective);
+	CHECK(m->ntokens <= KAPA_HTTP_MAX_TOKENS && m->nka <= KAPA_HTTP_MAX_KA_LINES);
+	http_log_msg(cur_log, ctx->dir, m);
 }
 
 static void
 on_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index,
        void *arg)
 {
-	(void)ctx;
 	(void)arg;
-	logf_("E req=%d idx=%u\n", is_request, index);
+	http_log_end(cur_log, ctx->dir, is_request, index);
 }
 
 static void
 on_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
 {
-	(void)ctx;
 	(void)arg;
-	logf_("L %s\n", kapa_http_leave_name(why));
+	http_log_leave(cur_log, ctx->dir, why);
 	cur_left = true;
 }
 
@@ -236,8 +180,7 @@ run(const uint8_t *data, size_t size, int mode)
 	int dir;
 
 	cur_log = &logs[mode];
-	cur_log->len = 0;
-	cur_log->full = false;
+	http_log_reset(cur_log);
 	cur_left = false;
 	memset(app, 0, sizeof(app));
 	memset(&conn, 0, sizeof(conn));
@@ -288,9 +231,7 @@ run(const uint8_t *data, size_t size, int mode)
 static void
 compare(int a, int b)
 {
-	if (logs[a].len == logs[b].len &&
-	    memcmp(logs[a].buf, logs[b].buf, logs[a].len) == 0 &&
-	    logs[a].full == logs[b].full)
+	if (http_log_same(&logs[a], &logs[b]))
 		return;
 	fprintf(stderr, "fuzz_http_seg: run %d and run %d disagree\n--- run %d\n%.*s\n--- run %d\n%.*s\n",
 		a, b, a, (int)logs[a].len, logs[a].buf, b, (int)logs[b].len, logs[b].buf);

@@ -57,6 +57,7 @@
 
 #include "kapa_http.h"
 #include "kapa_http_int.h"
+#include "http_msg_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,17 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_INPUT	16384
 #define BYTEWISE_MAX	1024	/* one byte per delivery up to this stream size */
 #define MAX_DELIVERIES	4000	/* per direction: below the resync give-up */
-#define LOG_MAX		(1 << 17)
 #define NRUNS		4
 
-struct rec_log {
-	char buf[LOG_MAX];
-	size_t len;
-	bool full;
-};
-
-static struct rec_log logs[NRUNS];
-static struct rec_log *cur;
+static struct http_log logs[NRUNS];
+static struct http_log *cur;
 static bool cur_left;
 
 /* The tracker reaches the TCP core only through ctx->tcp, NULL here. */
@@ -92,62 +86,13 @@ kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
 }
 
 static void
-put(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-put(const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (cur->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(cur->buf + cur->len, LOG_MAX - cur->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= LOG_MAX - cur->len)
-		cur->full = true;	/* compared too: both runs must overflow alike */
-	else
-		cur->len += (size_t)n;
-}
-
-/* A span as its bytes (all of them: a span is at most one header block). */
-static void
-put_span(const char *name, const struct kapa_span *s)
-{
-	uint32_t i;
-
-	put(" %s=", name);
-	for (i = 0; i < s->len; i++)
-		put("%02x", s->p[i]);
-}
-
-static void
 on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 	   void *arg)
 {
-	unsigned int i;
-
 	(void)arg;
-	put("M dir=%d req=%d idx=%u off=%llu status=%u ver=%u.%u", ctx->dir,
-	    m->is_request, m->index, (unsigned long long)m->off, m->status,
-	    m->ver_major, m->ver_minor);
-	put_span("method", &m->method);
-	put_span("target", &m->target);
-	put_span("reason", &m->reason);
-	put_span("version", &m->version);
 	if (m->ntokens > KAPA_HTTP_MAX_TOKENS || m->nka > KAPA_HTTP_MAX_KA_LINES)
 		FAIL("ntokens %u / nka %u over the arrays\n", m->ntokens, m->nka);
-	put(" ntokens=%u trunc=%d", m->ntokens, m->tokens_truncated);
-	for (i = 0; i < m->ntokens; i++)
-		put_span("tok", &m->tokens[i]);
-	put(" conn=%x ka=%d:%u,%d:%u nka=%u", m->conn_flags, m->has_ka_timeout,
-	    m->ka_timeout, m->has_ka_max, m->ka_max, m->nka);
-	for (i = 0; i < m->nka; i++)
-		put_span("ka", &m->ka_raw[i]);
-	put(" body=%u cl=%llu persistent=%d ka_eff=%d unsure=%d\n", m->body,
-	    (unsigned long long)m->content_length, m->persistent,
-	    m->ka_effective, m->pair_unsure);
+	http_log_msg(cur, ctx->dir, m);
 }
 
 static void
@@ -155,14 +100,14 @@ on_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index,
        void *arg)
 {
 	(void)arg;
-	put("E dir=%d req=%d idx=%u\n", ctx->dir, is_request, index);
+	http_log_end(cur, ctx->dir, is_request, index);
 }
 
 static void
 on_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
 {
 	(void)arg;
-	put("L dir=%d %s\n", ctx->dir, kapa_http_leave_name(why));
+	http_log_leave(cur, ctx->dir, why);
 	cur_left = true;
 }
 
@@ -303,8 +248,7 @@ run(const struct input *in, int mode)
 	int dir;
 
 	cur = &logs[mode];
-	cur->len = 0;
-	cur->full = false;
+	http_log_reset(cur);
 	cur_left = false;
 	memset(app, 0xa5, sizeof(app));		/* OPEN must zero what it uses */
 	memset(&conn, 0, sizeof(conn));
@@ -343,8 +287,7 @@ run(const struct input *in, int mode)
 static void
 compare(int a, int b)
 {
-	if (logs[a].full == logs[b].full && logs[a].len == logs[b].len &&
-	    memcmp(logs[a].buf, logs[b].buf, logs[a].len) == 0)
+	if (http_log_same(&logs[a], &logs[b]))
 		return;
 	FAIL("run %d and run %d disagree\n--- run %d\n%.*s--- run %d\n%.*s",
 	     a, b, a, (int)logs[a].len, logs[a].buf, b, (int)logs[b].len,
