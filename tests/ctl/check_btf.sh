@@ -5,6 +5,9 @@
 # record, field by field, so that `bpftool map dump` shows named fields.
 # Usage: check_btf.sh BPFTOOL OBJECT
 set -euo pipefail
+# No pipes into `grep -q` here: grep exits at the first match, the writer
+# then dies of SIGPIPE and pipefail turns a found name into a failure
+# (seen in CI: "no map 'kapa_rules'"). Here-strings have no writer process.
 
 bpftool=$1
 obj=$2
@@ -15,14 +18,14 @@ fail=0
 expect() {
 	local st=$1 body
 	shift
-	body=$(printf '%s\n' "$btf" | sed -n "/STRUCT '$st' /,/^\[/p")
+	body=$(sed -n "/STRUCT '$st' /,/^\[/p" <<<"$btf")
 	if [ -z "$body" ]; then
 		echo "FAIL: no BTF for struct $st in $obj"
 		fail=1
 		return
 	fi
 	for f in "$@"; do
-		if ! printf '%s\n' "$body" | grep -q "^[[:space:]]*'$f' "; then
+		if ! grep -q "^[[:space:]]*'$f' " <<<"$body"; then
 			echo "FAIL: struct $st has no BTF field '$f'"
 			fail=1
 		fi
@@ -38,7 +41,7 @@ expect kapa_conn_rec seq gen worker slot client_addr server_addr client_port ser
 
 # Each map is a BTF-typed variable of the .maps section, named as pinned.
 for m in kapa_meta kapa_stats kapa_rules kapa_conns; do
-	if ! printf '%s\n' "$btf" | grep -q "VAR '$m' "; then
+	if ! grep -q "VAR '$m' " <<<"$btf"; then
 		echo "FAIL: no map '$m' in $obj"
 		fail=1
 	fi
