@@ -355,6 +355,8 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 		}
 	} else {
 		report_print(&run->rep, o->out, path);
+		if (o->total != NULL)
+			report_merge(o->total, &run->rep);
 	}
 out:
 	run_free(run);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct report;
+
 /** Connection table entries when --max-conns is not given. */
 #define INSPECT_DEFAULT_CONNS (256u * 1024u)
 
@@ -20,6 +22,7 @@ struct inspect_opts {
 	int json;		/**< one JSON object per message, else the report */
 	int with_file;		/**< add "file" to each object (several FILEs) */
 	const uint64_t *ports;	/**< --ports bitmap (kapa_http_conf::ports), or NULL */
+	struct report *total;	/**< each file's report is merged here, or NULL */
 	FILE *out;
 };
 

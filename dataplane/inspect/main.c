@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "inspect.h"
 #include "kapa_eal.h"
 #include "kapa_http.h"
+#include "report.h"
 
 #define EXIT_USAGE 1
 #define EXIT_FILE 2
@@ -139,6 +141,14 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.with_file = argc - optind > 1;
+	/* Several captures without --json: a total after the per-file reports. */
+	if (o.with_file && !o.json) {
+		o.total = calloc(1, sizeof(*o.total));
+		if (o.total == NULL) {
+			fprintf(stderr, "%s: out of memory\n", argv[0]);
+			return EXIT_USAGE;
+		}
+	}
 
 	/* EAL logs to stdout by default; keep stdout for the output. */
 	rte_openlog_stream(stderr);
@@ -161,6 +171,13 @@ main(int argc, char **argv)
 		}
 		status = EXIT_FILE;
 	}
+	if (o.total != NULL && o.total->captures > 1) {
+		char title[64];
+
+		snprintf(title, sizeof(title), "all %" PRIu32 " captures", o.total->captures);
+		report_print(o.total, o.out, title);
+	}
+	free(o.total);
 	fflush(stdout);
 	kapa_eal_cleanup();
 	return status;

@@ -139,6 +139,92 @@ report_conn_end(struct report *r, uint32_t requests, int http, enum report_end h
 		r->ended[how]++;
 }
 
+/* Every member of the core's stats structs is a uint64_t counter (their
+ * headers say so); summing them as arrays keeps this right when a counter
+ * is added there. */
+static void
+add_counters(uint64_t *dst, const uint64_t *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] += src[i];
+}
+
+#define ADD_ARRAY(dst, src) \
+	add_counters((dst), (src), sizeof(src) / sizeof((src)[0]))
+#define ADD_STRUCT(dst, src) \
+	add_counters((uint64_t *)(dst), (const uint64_t *)(src), sizeof(*(src)) / sizeof(uint64_t))
+
+_Static_assert(sizeof(struct kapa_tcp_stats) % sizeof(uint64_t) == 0,
+	       "kapa_tcp_stats holds uint64_t counters only");
+_Static_assert(sizeof(struct kapa_http_stats) % sizeof(uint64_t) == 0,
+	       "kapa_http_stats holds uint64_t counters only");
+
+static void
+merge_ka(struct report *t, const struct report *r, int side)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < r->nka[side]; i++) {
+		const struct report_ka *k = &r->ka[side][i];
+
+		for (j = 0; j < t->nka[side]; j++) {
+			const struct report_ka *e = &t->ka[side][j];
+
+			if (e->has_timeout == k->has_timeout && e->has_max == k->has_max &&
+			    e->timeout == k->timeout && e->max == k->max)
+				break;
+		}
+		if (j < t->nka[side]) {
+			t->ka[side][j].count += k->count;
+		} else if (t->nka[side] < REPORT_KA_DISTINCT) {
+			t->ka[side][t->nka[side]++] = *k;
+		} else {
+			t->ka_other[side] += k->count;
+		}
+	}
+	t->ka_other[side] += r->ka_other[side];
+	t->ka_unparsed[side] += r->ka_unparsed[side];
+	t->ka_ineffective[side] += r->ka_ineffective[side];
+}
+
+void
+report_merge(struct report *t, const struct report *r)
+{
+	t->captures++;
+	t->frames += r->frames;
+	t->bad_link += r->bad_link;
+	t->non_ip_link += r->non_ip_link;
+	t->ts_backwards += r->ts_backwards;
+	t->streams += r->streams;
+	t->http_conns += r->http_conns;
+	t->conns_closed += r->conns_closed;
+	t->requests += r->requests;
+	t->responses += r->responses;
+	t->interim += r->interim;
+	ADD_ARRAY(t->req_hist, r->req_hist);
+	if (r->max_req > t->max_req)
+		t->max_req = r->max_req;
+	ADD_ARRAY(t->ver[0], r->ver[0]);
+	ADD_ARRAY(t->ver[1], r->ver[1]);
+	ADD_ARRAY(t->tok_close, r->tok_close);
+	ADD_ARRAY(t->tok_keep_alive, r->tok_keep_alive);
+	t->resp_persistent += r->resp_persistent;
+	t->resp_closing += r->resp_closing;
+	merge_ka(t, r, 0);
+	merge_ka(t, r, 1);
+	ADD_ARRAY(t->gap_hist, r->gap_hist);
+	t->gaps += r->gaps;
+	t->gap_sum_ns += r->gap_sum_ns;
+	if (r->gap_max_ns > t->gap_max_ns)
+		t->gap_max_ns = r->gap_max_ns;
+	ADD_ARRAY(t->ended, r->ended);
+	ADD_ARRAY(t->leave, r->leave);
+	ADD_STRUCT(&t->tcp, &r->tcp);
+	ADD_STRUCT(&t->http, &r->http);
+}
+
 static double
 pct(uint64_t part, uint64_t whole)
 {
@@ -184,7 +270,13 @@ report_print(const struct report *r, FILE *out, const char *file)
 	unsigned i;
 
 	fprintf(out, "== %s\n", file);
-	fprintf(out, "frames                 %" PRIu64 " over %.3f s", r->frames, secs);
+	/* A total has no duration: captures need not follow each other (and
+	 * one may hold timestamps decades apart). */
+	if (r->captures != 0)
+		fprintf(out, "frames                 %" PRIu64 " in %" PRIu32 " captures",
+			r->frames, r->captures);
+	else
+		fprintf(out, "frames                 %" PRIu64 " over %.3f s", r->frames, secs);
 	fprintf(out, " (tcp %" PRIu64 ", non-tcp %" PRIu64 ", non-ip %" PRIu64
 		", fragments %" PRIu64 ", malformed %" PRIu64 ")\n",
 		r->tcp.pkts[KAPA_PKT_TCP], r->tcp.pkts[KAPA_PKT_NON_TCP],

@@ -61,6 +61,7 @@ struct report {
 	uint64_t leave[KAPA_LEAVE_MAX];
 	struct kapa_tcp_stats tcp;	/**< copied when the file ends */
 	struct kapa_http_stats http;
+	uint32_t captures;		/**< files merged into this report (0 = one) */
 };
 
 /** Count one message (header block complete). */
@@ -78,6 +79,14 @@ void report_leave(struct report *r, enum kapa_http_leave why);
  * @param http      it carried at least one HTTP message
  */
 void report_conn_end(struct report *r, uint32_t requests, int http, enum report_end how);
+
+/**
+ * Add the report of one capture file to a total over several (the last
+ * lines of a multi-file run). Counters add up; maxima stay maxima; the
+ * Keep-Alive sets merge by value (past REPORT_KA_DISTINCT they count as
+ * other sets). A total prints no duration.
+ */
+void report_merge(struct report *total, const struct report *r);
 
 /** Print the report for @p file. */
 void report_print(const struct report *r, FILE *out, const char *file);

@@ -5,6 +5,7 @@ HTTP message with the tshark-derived truth (see README.md for the rules).
 
   replay.py --inspect BIN --corpus DIR --known FILE CAPTURE
   replay.py --inspect BIN --corpus DIR --bad-input KIND
+  replay.py --inspect BIN --corpus DIR --report-total CAPTURE...
 
 Exit status 0 when every disagreement is listed in the known-differences
 file, 1 otherwise (and when the corpus or the capture is missing)."""
@@ -14,6 +15,7 @@ import csv
 import ipaddress
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -624,6 +626,84 @@ def link_variant(args):
     return 0
 
 
+def report_total(args):
+    """The operator report over several captures ends with a total whose
+    counters are the sums of the per-file ones (and per-file reports are
+    unchanged by the company of other files)."""
+    paths = [os.path.join(args.corpus, "pcaps", c) for c in args.captures]
+    for p in paths:
+        if not os.path.exists(p):
+            fail("capture missing: %s" % p)
+
+    def sections(text):
+        out, name = {}, None
+        for line in text.splitlines():
+            if line.startswith("== "):
+                name = line[3:]
+                out[name] = []
+            elif name is not None:
+                out[name].append(line)
+        return out
+
+    def numbers(lines):
+        """Counter lines as {label: [N, ...]}: the label is the line with its
+        numbers replaced by '#'. Keep-Alive sets keep their values in the
+        label; maxima and means are left out (they do not add up)."""
+        got = {}
+        for line in lines:
+            if "most on one" in line or "mean " in line:
+                continue
+            if "timeout=" in line:
+                label, n = line.rsplit(None, 2)[0], line.split()[-2]
+                got[label.strip()] = [int(n)]
+                continue
+            line = re.sub(r"#+$|\([0-9.]+%\)", "", line).strip()
+            line = re.sub(r"^(Connection: [a-z-]+) ", r"\1  ", line)
+            if line.startswith("frames "):
+                line = re.sub(r" (over [0-9.]+ s|in \d+ captures)", "", line)
+            fields = re.split(r"\s{2,}", line)
+            if len(fields) > 1 and all(f.isdigit() for f in fields[1:]):
+                got[fields[0]] = [int(f) for f in fields[1:]]
+                continue
+            line = " ".join(line.split())
+            nums = re.findall(r"(?<![\w.=])\d+(?![\w.])", line)
+            if nums:
+                got[re.sub(r"(?<![\w.=])\d+(?![\w.])", "#", line)] = [int(n) for n in nums]
+        return got
+
+    out = subprocess.run([args.inspect] + paths, capture_output=True, text=True,
+                         timeout=TIMEOUT_S)
+    if out.returncode != 0:
+        fail("kapa-inspect exited %d: %s" % (out.returncode, out.stderr.strip()))
+    secs = sections(out.stdout)
+    title = "all %d captures" % len(paths)
+    if title not in secs:
+        fail("no '== %s' section in the report" % title)
+    want = {}
+    for p in paths:
+        if p not in secs:
+            fail("no report for %s" % p)
+        alone = subprocess.run([args.inspect, p], capture_output=True, text=True,
+                               timeout=TIMEOUT_S)
+        if sections(alone.stdout).get(p) != secs[p]:
+            fail("the report of %s differs when run alone" % p)
+        for k, v in numbers(secs[p]).items():
+            prev = want.get(k, [0] * len(v))
+            want[k] = [x + y for x, y in zip(prev, v)]
+    total = numbers(secs[title])
+    bad = 0
+    for k in sorted(set(want) | set(total)):
+        if want.get(k) != total.get(k):
+            print("total %r: %s, sum of the files %s" % (k, total.get(k), want.get(k)))
+            bad += 1
+    if not any(k.startswith("messages") and v[0] > 0 for k, v in total.items()):
+        fail("the captures gave no requests: not a useful check")
+    if bad:
+        fail("%d counters of the total differ from the sums" % bad)
+    print("OK: %d counters of the total over %d captures equal the sums" % (len(total), len(paths)))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inspect", required=True, help="kapa-inspect binary")
@@ -637,8 +717,12 @@ def main():
                     help="cut every TCP segment of --source into 2-6 pieces and compare")
     ap.add_argument("--source", default="pcapplusplus__pcap_examples__http-packets2.pcap",
                     help="capture the truncated and link-variant tests use")
+    ap.add_argument("--report-total", dest="captures", nargs="+", metavar="CAPTURE",
+                    help="check the operator report's total over these captures")
     ap.add_argument("capture", nargs="?")
     args = ap.parse_args()
+    if args.captures:
+        sys.exit(report_total(args))
     if args.bad_input:
         sys.exit(bad_input(args))
     if args.link_variant:
