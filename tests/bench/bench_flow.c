@@ -13,7 +13,8 @@
  *   - per eviction: inserts into a full table where half of the entries were
  *     active since they were filed (the LRU wheel re-files those lazily),
  *   - bytes of fixed state per entry.
- * Usage: bench_flow [--quick] [--no-thp] [N...]   (or KAPA_BENCH_QUICK=1)
+ * Usage: bench_flow [--quick] [--no-thp | --huge] [N...]   (or KAPA_BENCH_QUICK=1)
+ * --huge: EAL's memory on reserved 2 MiB hugepages (root; see docs/performance.md).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -398,7 +399,7 @@ main(int argc, char **argv)
 	static const uint32_t quick_sizes[] = {10000, 100000};
 	uint32_t sizes[16], nsizes = 0, i, max_n = 0, nlookups;
 	struct result res[16];
-	int quick = getenv("KAPA_BENCH_QUICK") != NULL, thp = 1;
+	int quick = getenv("KAPA_BENCH_QUICK") != NULL, thp = 1, huge = 0;
 	uint64_t mem_mb;
 	int rc;
 
@@ -407,6 +408,8 @@ main(int argc, char **argv)
 			quick = 1;
 		else if (strcmp(argv[i], "--no-thp") == 0)
 			thp = 0;
+		else if (strcmp(argv[i], "--huge") == 0)
+			huge = 1;
 		else if (nsizes < 16)
 			sizes[nsizes++] = (uint32_t)strtoul(argv[i], NULL, 0);
 	}
@@ -420,19 +423,25 @@ main(int argc, char **argv)
 		max_n = RTE_MAX(max_n, sizes[i]);
 	/* ~260 bytes per entry (record + hash) and headroom: 10M -> ~3.2 GiB */
 	mem_mb = (uint64_t)max_n * 300 / (1024 * 1024) + 256;
-	rc = kapa_eal_init_offline(argv[0], (unsigned int)mem_mb);
+	rc = huge ? kapa_eal_init_huge(argv[0], (unsigned int)mem_mb) :
+		    kapa_eal_init_offline(argv[0], (unsigned int)mem_mb);
 	if (rc != 0) {
-		fprintf(stderr, "bench_flow: EAL with %" PRIu64 " MiB failed: %d\n", mem_mb, rc);
+		fprintf(stderr, "bench_flow: EAL with %" PRIu64 " MiB%s failed: %d%s\n", mem_mb,
+			huge ? " of hugepages" : "", rc,
+			huge ? " (as root, reserve them: KAPA_HUGEPAGES=N scripts/host-prep.sh)" : "");
 		return 1;
 	}
+	/* The benchmark's own arrays (keys, orders) stay on THP either way. */
 	use_thp = thp;
-	if (thp)
+	if (thp && !huge)
 		rte_memseg_list_walk(thp_advise, NULL);
 	nlookups = quick ? 200000 : 2000000;
-	printf("bench_flow: %s, EAL %" PRIu64 " MiB (--no-huge, %s), record %zu bytes, "
+	printf("bench_flow: %s, EAL %" PRIu64 " MiB (%s), record %zu bytes, "
 	       "traffic model %d packets/s per connection\n",
 	       quick ? "quick" : "full", mem_mb,
-	       thp ? "transparent huge pages" : "4 KiB pages", sizeof(struct kapa_conn),
+	       huge ? "2 MiB hugepages" :
+	       thp ? "--no-huge, transparent huge pages" : "--no-huge, 4 KiB pages",
+	       sizeof(struct kapa_conn),
 	       PKTS_PER_CONN_PER_S);
 	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s | %7s %7s %6s | %6s\n",
 	       "N", "insert", "lookup", "bulk32", "touch", "(path)", "rearm", "expire",
