@@ -18,6 +18,22 @@
 #define ETHER_TYPE_VLAN	0x8100	/* 802.1Q C-tag */
 #define ETHER_TYPE_QINQ	0x88a8	/* 802.1ad S-tag */
 #define ETHER_TYPE_QINQ_OLD 0x9100	/* pre-standard S-tag, still on the wire */
+#define ETHER_TYPE_PPPOE_SES 0x8864	/* PPPoE session stage (RFC 2516) */
+#define ETHER_TYPE_MPLS_UC 0x8847
+#define ETHER_TYPE_MPLS_MC 0x8848
+
+/* PPPoE session header: ver/type, code, session id, length; then the PPP
+ * protocol (RFC 2516 §4, RFC 1661 §2). */
+#define PPPOE_HDR_LEN	6
+#define PPPOE_VER_TYPE	0x11	/* version 1, type 1 */
+#define PPPOE_CODE_SES	0x00	/* session data */
+#define PPPOE_LEN_AT	4	/* length field within the header */
+#define PPP_PROTO_LEN	2
+#define PPP_PROTO_IPV4	0x0021
+#define PPP_PROTO_IPV6	0x0057
+
+#define MPLS_LABEL_LEN	4
+#define MPLS_BOS	0x00000100U	/* bottom-of-stack bit of a label entry */
 
 #define IP4_HDR_MIN	20
 #define IP4_MF		0x2000
@@ -87,6 +103,21 @@ pkt_class(struct kapa_pkt *pkt, enum kapa_pkt_class cls)
 {
 	pkt->cls = cls;
 	return cls;
+}
+
+/*
+ * An IP header or length that does not fit @p lim, the end of the bytes the
+ * link layer gave IP. Below a PPPoE session lim is the PPPoE payload's end;
+ * when the capture holds the bytes needed (up to @p need) it is the PPPoE
+ * length that is short, not the capture, and the reason says so.
+ */
+static inline int
+pkt_bad_ip_len(struct kapa_pkt *pkt, enum kapa_pkt_bad why, uint32_t lim,
+	       uint32_t need)
+{
+	if (lim < pkt->len && need <= pkt->len)
+		why = KAPA_BAD_PPPOE_LEN;
+	return pkt_bad(pkt, why);
 }
 
 /*
@@ -200,24 +231,29 @@ pkt_tcp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 	return pkt_class(pkt, KAPA_PKT_TCP);
 }
 
+/* IPv4 header at @p off; the datagram must end by @p lim (<= pkt->len). */
 static inline int
-pkt_ip4(struct kapa_pkt *pkt, uint32_t off)
+pkt_ip4(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 {
 	const uint8_t *ip = pkt->data + off;
 	uint32_t ihl, tot;
 	uint16_t frag;
 
 	pkt->l3_off = (uint16_t)off;
-	if (pkt->len - off < IP4_HDR_MIN)
-		return pkt_bad(pkt, KAPA_BAD_IP4_TRUNC);
+	if (lim - off < IP4_HDR_MIN)
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_TRUNC, lim, off + IP4_HDR_MIN);
 	if ((ip[0] >> 4) != 4)
 		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	if (ihl < IP4_HDR_MIN || ihl > pkt->len - off)
+	if (ihl < IP4_HDR_MIN)
 		return pkt_bad(pkt, KAPA_BAD_IP4_IHL);
+	if (ihl > lim - off)
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_IHL, lim, off + ihl);
 	tot = rd16(ip + 2);
-	if (tot < ihl || tot > pkt->len - off)
+	if (tot < ihl)
 		return pkt_bad(pkt, KAPA_BAD_IP4_LEN);
+	if (tot > lim - off)
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_LEN, lim, off + tot);
 	pkt->family = 4;
 	pkt->ip_proto = ip[9];
 	memcpy(pkt->src, ip + 12, 4);
@@ -235,8 +271,9 @@ pkt_ip4(struct kapa_pkt *pkt, uint32_t off)
 	return pkt_tcp(pkt, off + ihl, off + tot);
 }
 
+/* IPv6 header at @p off; the datagram must end by @p lim (<= pkt->len). */
 static inline int
-pkt_ip6(struct kapa_pkt *pkt, uint32_t off)
+pkt_ip6(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 {
 	const uint8_t *ip = pkt->data + off;
 	uint32_t plen, end, cur, hlen;
@@ -244,15 +281,18 @@ pkt_ip6(struct kapa_pkt *pkt, uint32_t off)
 	uint8_t nh;
 
 	pkt->l3_off = (uint16_t)off;
-	if (pkt->len - off < IP6_HDR_LEN)
-		return pkt_bad(pkt, KAPA_BAD_IP6_TRUNC);
+	if (lim - off < IP6_HDR_LEN)
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP6_TRUNC, lim, off + IP6_HDR_LEN);
 	if ((ip[0] >> 4) != 6)
 		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
 	plen = rd16(ip + 4);
 	/* 0 is a jumbogram (RFC 2675): its real length is in a hop-by-hop option
 	 * kapa does not follow, and no capture of one fits these buffers anyway. */
-	if (plen == 0 || plen > pkt->len - off - IP6_HDR_LEN)
+	if (plen == 0)
 		return pkt_bad(pkt, KAPA_BAD_IP6_LEN);
+	if (plen > lim - off - IP6_HDR_LEN)
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP6_LEN, lim,
+				      off + IP6_HDR_LEN + plen);
 	pkt->family = 6;
 	memcpy(pkt->src, ip + 8, 16);
 	memcpy(pkt->dst, ip + 24, 16);
@@ -293,15 +333,102 @@ pkt_ip6(struct kapa_pkt *pkt, uint32_t off)
 	return pkt_bad(pkt, KAPA_BAD_IP6_EXT);
 }
 
+/*
+ * PPPoE session header at @p off (RFC 2516 §4), then the PPP protocol. Only
+ * IP goes on; LCP, IPCP, CHAP, ... are the session's own business. The
+ * PPPoE length (PPP protocol + payload) must hold the IP datagram; Ethernet
+ * padding after it is fine, as after a bare IP datagram.
+ */
+static int
+pkt_pppoe(struct kapa_pkt *pkt, uint32_t off)
+{
+	const uint8_t *h = pkt->data + off;
+	uint32_t plen, lim;
+	uint16_t proto;
+
+	pkt->encap |= KAPA_ENCAP_PPPOE;
+	if (pkt->len - off < PPPOE_HDR_LEN + PPP_PROTO_LEN) {
+		pkt->l3_off = (uint16_t)off;
+		return pkt_bad(pkt, KAPA_BAD_PPPOE_TRUNC);
+	}
+	/* At most 14 + 8 tags x 4 + 4 = 50: fits the struct's byte. */
+	pkt->pppoe_len_off = (uint8_t)(off + PPPOE_LEN_AT);
+	if (h[0] != PPPOE_VER_TYPE || h[1] != PPPOE_CODE_SES) {
+		pkt->l3_off = (uint16_t)off;
+		return pkt_bad(pkt, KAPA_BAD_PPPOE_HDR);
+	}
+	plen = rd16(h + PPPOE_LEN_AT);
+	proto = rd16(h + PPPOE_HDR_LEN);
+	off += PPPOE_HDR_LEN + PPP_PROTO_LEN;
+	pkt->l3_off = (uint16_t)off;
+	if (proto != PPP_PROTO_IPV4 && proto != PPP_PROTO_IPV6)
+		return pkt_class(pkt, KAPA_PKT_NON_IP);
+	/* A length past the capture is a snap cut, as for IP; one too short
+	 * for the PPP protocol cannot carry IP at all. */
+	if (plen < PPP_PROTO_LEN || plen > pkt->len - off + PPP_PROTO_LEN)
+		return pkt_bad(pkt, KAPA_BAD_PPPOE_LEN);
+	lim = off + plen - PPP_PROTO_LEN;
+	if (proto == PPP_PROTO_IPV4)
+		return pkt_ip4(pkt, off, lim);
+	return pkt_ip6(pkt, off, lim);
+}
+
+/*
+ * MPLS label stack at @p off (RFC 3032): no field says what it carries, so
+ * after the bottom label the first nibble decides, as tshark's dissector
+ * does. A pseudowire's control word or Ethernet frame is not IP.
+ */
+static int
+pkt_mpls(struct kapa_pkt *pkt, uint32_t off)
+{
+	unsigned int n;
+	uint32_t label;
+	uint8_t ver;
+
+	pkt->encap |= KAPA_ENCAP_MPLS;
+	for (n = 0; n < KAPA_MAX_MPLS_DEPTH; n++) {
+		if (pkt->len - off < MPLS_LABEL_LEN) {
+			pkt->l3_off = (uint16_t)off;
+			return pkt_bad(pkt, KAPA_BAD_MPLS_TRUNC);
+		}
+		label = rd32(pkt->data + off);
+		off += MPLS_LABEL_LEN;
+		if (label & MPLS_BOS)
+			break;
+	}
+	pkt->l3_off = (uint16_t)off;
+	if (n == KAPA_MAX_MPLS_DEPTH)
+		return pkt_bad(pkt, KAPA_BAD_MPLS_DEPTH);
+	if (off == pkt->len)
+		return pkt_bad(pkt, KAPA_BAD_MPLS_TRUNC);
+	ver = pkt->data[off] >> 4;
+	if (ver == 4)
+		return pkt_ip4(pkt, off, pkt->len);
+	if (ver == 6)
+		return pkt_ip6(pkt, off, pkt->len);
+	return pkt_class(pkt, KAPA_PKT_NON_IP);
+}
+
 static inline int
 pkt_l3(struct kapa_pkt *pkt, uint32_t off, uint16_t ethertype)
 {
 	if (ethertype == ETHER_TYPE_IPV4)
-		return pkt_ip4(pkt, off);
+		return pkt_ip4(pkt, off, pkt->len);
 	if (ethertype == ETHER_TYPE_IPV6)
-		return pkt_ip6(pkt, off);
+		return pkt_ip6(pkt, off, pkt->len);
+	if (ethertype == ETHER_TYPE_PPPOE_SES)
+		return pkt_pppoe(pkt, off);
+	if (ethertype == ETHER_TYPE_MPLS_UC || ethertype == ETHER_TYPE_MPLS_MC)
+		return pkt_mpls(pkt, off);
 	pkt->l3_off = (uint16_t)off;
 	return pkt_class(pkt, KAPA_PKT_NON_IP);
+}
+
+static inline int
+pkt_is_vlan(uint16_t type)
+{
+	return type == ETHER_TYPE_VLAN || type == ETHER_TYPE_QINQ ||
+	       type == ETHER_TYPE_QINQ_OLD;
 }
 
 static inline int
@@ -316,15 +443,18 @@ pkt_ether(struct kapa_pkt *pkt)
 	memcpy(pkt->eth_dst, d, 6);
 	memcpy(pkt->eth_src, d + 6, 6);
 	type = rd16(d + off);
-	while (type == ETHER_TYPE_VLAN || type == ETHER_TYPE_QINQ ||
-	       type == ETHER_TYPE_QINQ_OLD) {
-		if (pkt->nvlan == KAPA_MAX_VLAN)
+	while (pkt_is_vlan(type)) {
+		if (pkt->nvlan == KAPA_MAX_VLAN_DEPTH)
 			return pkt_bad(pkt, KAPA_BAD_VLAN_DEPTH);
 		/* The tag is TPID (read already) + TCI, then the next type. */
 		if (pkt->len - off < VLAN_TAG_LEN + 2)
 			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
-		pkt->vlan_tpid[pkt->nvlan] = type;
-		pkt->vlan_tci[pkt->nvlan] = rd16(d + off + 2);
+		/* Only the outer tags are decoded (struct kapa_pkt); the
+		 * others stay in the bytes before l3_off. */
+		if (pkt->nvlan < KAPA_MAX_VLAN) {
+			pkt->vlan_tpid[pkt->nvlan] = type;
+			pkt->vlan_tci[pkt->nvlan] = rd16(d + off + 2);
+		}
 		pkt->nvlan++;
 		off += VLAN_TAG_LEN;
 		type = rd16(d + off);
@@ -373,16 +503,16 @@ pkt_l3_start(struct kapa_pkt *pkt, enum kapa_l2_type l2)
 	memset(pkt->eth_src, 0, sizeof(pkt->eth_src));
 	switch (l2) {
 	case KAPA_L3_IPV4:
-		return pkt_ip4(pkt, 0);
+		return pkt_ip4(pkt, 0, pkt->len);
 	case KAPA_L3_IPV6:
-		return pkt_ip6(pkt, 0);
+		return pkt_ip6(pkt, 0, pkt->len);
 	case KAPA_L3_RAW:
 		if (pkt->len == 0)
 			return pkt_bad(pkt, KAPA_BAD_IP4_TRUNC);
 		if ((pkt->data[0] >> 4) == 6)
-			return pkt_ip6(pkt, 0);
+			return pkt_ip6(pkt, 0, pkt->len);
 		if ((pkt->data[0] >> 4) == 4)
-			return pkt_ip4(pkt, 0);
+			return pkt_ip4(pkt, 0, pkt->len);
 		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
 	default:
 		/* An l2 value outside the enum: nothing we can read. */
@@ -412,6 +542,8 @@ kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
 	pkt->l3_off = 0;
 	pkt->l4_off = 0;
 	pkt->payload_off = 0;
+	pkt->encap = 0;
+	pkt->pppoe_len_off = 0;
 	pkt->payload_len = 0;
 	pkt->ip_proto = 0;
 	pkt->opt.present = 0;
@@ -450,6 +582,11 @@ static const char *const bad_names[KAPA_BAD_MAX] = {
 	[KAPA_BAD_TCP_DOFF] = "tcp-doff",
 	[KAPA_BAD_TCP_OPT] = "tcp-opt",
 	[KAPA_BAD_TCP_PORT] = "tcp-port",
+	[KAPA_BAD_PPPOE_TRUNC] = "pppoe-trunc",
+	[KAPA_BAD_PPPOE_HDR] = "pppoe-hdr",
+	[KAPA_BAD_PPPOE_LEN] = "pppoe-len",
+	[KAPA_BAD_MPLS_TRUNC] = "mpls-trunc",
+	[KAPA_BAD_MPLS_DEPTH] = "mpls-depth",
 };
 
 const char *

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Packet parsing: Ethernet (802.1Q, QinQ), IPv4, IPv6 with extension headers,
- * TCP with options, from raw bytes. A pure function over (data, len): no
+ * Packet parsing: Ethernet (any stack of up to KAPA_MAX_VLAN_DEPTH 802.1Q /
+ * 802.1ad tags), PPPoE sessions and MPLS label stacks carrying IP, IPv4, IPv6
+ * with extension headers, TCP with options, from raw bytes. A pure function over (data, len): no
  * ports, no mbufs, no allocation. It never reads past @p len; anything it
  * cannot use is classified and given a reason, so the caller counts it and
  * forwards the packet untouched (fail open).
@@ -14,7 +15,8 @@
 
 /** Where the bytes handed to kapa_pkt_parse() start. */
 enum kapa_l2_type {
-	KAPA_L2_ETHER = 0,	/**< Ethernet II, optional 802.1Q / 802.1ad tags */
+	KAPA_L2_ETHER = 0,	/**< Ethernet II, then optional 802.1Q / 802.1ad
+				 * tags, then IPv4, IPv6, PPPoE session or MPLS */
 	KAPA_L3_IPV4,		/**< bare IPv4 header */
 	KAPA_L3_IPV6,		/**< bare IPv6 header */
 	KAPA_L3_RAW,		/**< IPv4 or IPv6, told apart by the version nibble */
@@ -23,7 +25,9 @@ enum kapa_l2_type {
 /** What a packet is, as far as kapa cares. */
 enum kapa_pkt_class {
 	KAPA_PKT_TCP = 0,	/**< a TCP segment kapa tracks */
-	KAPA_PKT_NON_IP,	/**< ARP, LLDP, ...: forwarded untouched */
+	KAPA_PKT_NON_IP,	/**< ARP, LLDP, PPPoE discovery or control (LCP,
+				 * IPCP, ...), MPLS pseudowires, ...: forwarded
+				 * untouched */
 	KAPA_PKT_NON_TCP,	/**< UDP, ICMP, ...: forwarded untouched */
 	KAPA_PKT_FRAGMENT,	/**< an IP fragment: not reassembled, forwarded */
 	KAPA_PKT_MALFORMED,	/**< see enum kapa_pkt_bad; forwarded, counted */
@@ -35,7 +39,7 @@ enum kapa_pkt_bad {
 	KAPA_BAD_NONE = 0,
 	KAPA_BAD_ETH_TRUNC,	/**< shorter than an Ethernet header */
 	KAPA_BAD_VLAN_TRUNC,	/**< a VLAN tag cut short */
-	KAPA_BAD_VLAN_DEPTH,	/**< more than two VLAN tags */
+	KAPA_BAD_VLAN_DEPTH,	/**< more than KAPA_MAX_VLAN_DEPTH VLAN tags */
 	KAPA_BAD_IP_VERSION,	/**< version nibble disagrees with the ethertype */
 	KAPA_BAD_IP4_TRUNC,	/**< shorter than the IPv4 header */
 	KAPA_BAD_IP4_IHL,	/**< IHL < 5 or past the buffer */
@@ -47,6 +51,14 @@ enum kapa_pkt_bad {
 	KAPA_BAD_TCP_DOFF,	/**< data offset < 5 or past the IP payload */
 	KAPA_BAD_TCP_OPT,	/**< an option length past the header, or < 2 */
 	KAPA_BAD_TCP_PORT,	/**< port 0 */
+	/* Added after the others so that counters indexed by reason keep
+	 * their meaning. */
+	KAPA_BAD_PPPOE_TRUNC,	/**< PPPoE session header or PPP protocol cut short */
+	KAPA_BAD_PPPOE_HDR,	/**< PPPoE version/type not 1/1, or code not 0 */
+	KAPA_BAD_PPPOE_LEN,	/**< PPPoE length past the buffer, or shorter
+				 * than the IP datagram it carries */
+	KAPA_BAD_MPLS_TRUNC,	/**< MPLS label stack cut short, or nothing after it */
+	KAPA_BAD_MPLS_DEPTH,	/**< no bottom-of-stack bit in KAPA_MAX_MPLS_DEPTH labels */
 	KAPA_BAD_MAX
 };
 
@@ -68,7 +80,16 @@ enum kapa_pkt_bad {
 #define KAPA_OPT_TS        0x10
 
 #define KAPA_MAX_SACK 4
+/** VLAN tags whose TPID and TCI struct kapa_pkt records (the outer ones). */
 #define KAPA_MAX_VLAN 2
+/** VLAN tags walked; one more is KAPA_BAD_VLAN_DEPTH. */
+#define KAPA_MAX_VLAN_DEPTH 8
+/** MPLS labels walked looking for the bottom of the stack. */
+#define KAPA_MAX_MPLS_DEPTH 8
+
+/** Bits of struct kapa_pkt::encap: what sits between Ethernet and IP. */
+#define KAPA_ENCAP_PPPOE 0x01	/**< a PPPoE session header and PPP protocol */
+#define KAPA_ENCAP_MPLS  0x02	/**< an MPLS label stack */
 
 /** TCP options kapa reads; others are skipped. */
 struct kapa_tcp_opts {
@@ -84,6 +105,14 @@ struct kapa_tcp_opts {
  * One parsed packet. Offsets are from the start of the buffer handed to
  * kapa_pkt_parse(); the buffer must outlive the struct.
  * IPv4 addresses sit in the first 4 bytes of src/dst, the rest zero.
+ *
+ * The link layer: bytes [0, l3_off) are everything before the IP header
+ * (Ethernet, all VLAN tags, PPPoE + PPP protocol, MPLS labels), so a packet
+ * crafted for the same path can copy them. Only the outer KAPA_MAX_VLAN tags
+ * are also decoded into vlan_tpid/vlan_tci (more are rare and would grow the
+ * struct for every packet); nvlan counts them all. A crafted packet of
+ * another size must rewrite the PPPoE length (at pppoe_len_off: the IP
+ * datagram's length + 2); MPLS has no length to rewrite.
  */
 struct kapa_pkt {
 	const uint8_t *data;
@@ -91,13 +120,17 @@ struct kapa_pkt {
 	uint8_t cls;		/**< enum kapa_pkt_class */
 	uint8_t bad;		/**< enum kapa_pkt_bad when cls is MALFORMED */
 	uint8_t family;		/**< 4 or 6; 0 when not IP */
-	uint8_t nvlan;		/**< VLAN tags found (0..2), outer first */
-	uint16_t vlan_tpid[KAPA_MAX_VLAN];
+	uint8_t nvlan;		/**< VLAN tags found (0..KAPA_MAX_VLAN_DEPTH) */
+	uint16_t vlan_tpid[KAPA_MAX_VLAN];	/**< outer first; 0 past nvlan */
 	uint16_t vlan_tci[KAPA_MAX_VLAN];
 	uint8_t eth_dst[6], eth_src[6];	/**< zero when the packet started at L3 */
 	uint16_t l3_off;
 	uint16_t l4_off;	/**< TCP header */
 	uint16_t payload_off;	/**< TCP payload */
+	uint8_t encap;		/**< KAPA_ENCAP_* found before IP (or where
+				 * parsing stopped), 0 for plain Ethernet / L3 */
+	uint8_t pppoe_len_off;	/**< offset of the PPPoE length field; 0 when
+				 * no whole PPPoE header was read */
 	uint32_t payload_len;	/**< from the IP lengths, never past len */
 	uint8_t ip_proto;	/**< the upper-layer protocol number */
 	uint8_t src[16], dst[16];
@@ -120,7 +153,12 @@ struct kapa_pkt {
  *
  * Ethernet padding after the IP datagram is ignored (IP lengths win). An IP
  * length larger than the buffer is MALFORMED (a snap-length cut), since the
- * missing bytes cannot be tracked.
+ * missing bytes cannot be tracked. The same holds for a PPPoE length, which
+ * must also cover the IP datagram (KAPA_BAD_PPPOE_LEN); bytes after the
+ * datagram inside it are padding. After an MPLS stack's bottom label, the
+ * first nibble tells IPv4 (4) from IPv6 (6); anything else (pseudowires,
+ * control words) is NON_IP, as are PPP protocols other than IPv4 (0x0021)
+ * and IPv6 (0x0057) and PPPoE discovery (0x8863).
  */
 int kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
 		   struct kapa_pkt *pkt);

@@ -20,6 +20,15 @@
 #define ET_VLAN 0x8100
 #define ET_QINQ 0x88a8
 #define ET_QINQ_OLD 0x9100
+#define ET_PPPOE_DISC 0x8863
+#define ET_PPPOE_SES 0x8864
+#define ET_MPLS 0x8847
+#define ET_MPLS_MC 0x8848
+
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+#define PPP_LCP  0xc021
+#define PPP_IPCP 0x8021
 
 #define P_HOPOPTS  0
 #define P_TCP      6
@@ -38,6 +47,7 @@ struct fb {
 	uint32_t len;
 	uint32_t l3;		/* IP header offset */
 	uint32_t l4;		/* TCP header offset */
+	uint32_t pppoe;		/* PPPoE header offset, 0 when none */
 	int family;
 };
 
@@ -205,6 +215,33 @@ fb_pad(struct fb *f, uint32_t to)
 {
 	while (f->len < to)
 		put8(f, 0);
+}
+
+/* PPPoE session header (version 1, type 1, code 0) and PPP protocol; the
+ * length is filled in by fb_finish_pppoe(). */
+static void
+fb_pppoe(struct fb *f, uint16_t session, uint16_t proto)
+{
+	f->pppoe = f->len;
+	put8(f, 0x11);
+	put8(f, 0x00);
+	put16(f, session);
+	put16(f, 0);
+	put16(f, proto);
+}
+
+/* PPPoE length: the PPP protocol and everything built after it. */
+static void
+fb_finish_pppoe(struct fb *f)
+{
+	set16(f, f->pppoe + 4, (uint16_t)(f->len - f->pppoe - 6));
+}
+
+/* One MPLS label stack entry. */
+static void
+fb_mpls(struct fb *f, uint32_t label, int bos)
+{
+	put32(f, label << 12 | 5u << 9 | (bos ? 0x100u : 0) | 64);
 }
 
 static const uint8_t opt_syn[] = {
@@ -482,19 +519,65 @@ test_vlan(void)
 		CU_ASSERT(memcmp(p.eth_src, mac_src, 6) == 0);
 	}
 
-	/* A third tag is refused. */
+	/* Deeper stacks, up to KAPA_MAX_VLAN_DEPTH tags of any TPID: all are
+	 * counted, the outer two decoded; one more tag is refused. */
 	{
-		static const uint16_t tp[3] = { ET_QINQ, ET_VLAN, ET_VLAN };
-		static const uint16_t tc[3] = { 1, 2, 3 };
+		static const uint16_t tp[9] = { ET_QINQ, ET_QINQ_OLD, ET_VLAN,
+						ET_VLAN, ET_QINQ, ET_VLAN,
+						ET_QINQ_OLD, ET_VLAN, ET_VLAN };
+		static const uint16_t tc[9] = { 0x0101, 0x0202, 3, 4, 5, 6, 7,
+						8, 9 };
+		static const unsigned int depth[] = { 3, 8, 9 };
+
+		CU_ASSERT_EQUAL(KAPA_MAX_VLAN_DEPTH, 8);
+		for (i = 0; i < 3; i++) {
+			fb_init(&f);
+			fb_eth(&f, ET_IPV4, depth[i], tp, tc);
+			fb_ip4(&f, 5, P_TCP, 0);
+			fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, NULL, 0);
+			fb_payload(&f, 7);
+			fb_finish(&f);
+			if (depth[i] > KAPA_MAX_VLAN_DEPTH) {
+				CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p),
+						KAPA_PKT_MALFORMED);
+				CU_ASSERT_EQUAL(p.bad, KAPA_BAD_VLAN_DEPTH);
+				CU_ASSERT_EQUAL(p.nvlan, KAPA_MAX_VLAN_DEPTH);
+				CU_ASSERT_EQUAL(p.payload_len, 0);
+				CU_ASSERT_EQUAL(p.family, 0);
+			} else {
+				CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p),
+						KAPA_PKT_TCP);
+				CU_ASSERT_EQUAL(p.nvlan, depth[i]);
+				CU_ASSERT_EQUAL(p.l3_off, 14 + 4 * depth[i]);
+				check_ip4_tcp(&p, &f, 7);
+				CU_ASSERT_EQUAL(p.encap, 0);
+				CU_ASSERT_EQUAL(p.pppoe_len_off, 0);
+			}
+			CU_ASSERT_EQUAL(p.vlan_tpid[0], ET_QINQ);
+			CU_ASSERT_EQUAL(p.vlan_tci[0], 0x0101);
+			CU_ASSERT_EQUAL(p.vlan_tpid[1], ET_QINQ_OLD);
+			CU_ASSERT_EQUAL(p.vlan_tci[1], 0x0202);
+			CU_ASSERT(memcmp(p.eth_src, mac_src, 6) == 0);
+		}
+
+		/* IPv6 under eight tags, and ARP under three. */
+		fb_init(&f);
+		fb_eth(&f, ET_IPV6, 8, tp, tc);
+		fb_ip6(&f, P_TCP);
+		fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, NULL, 0);
+		fb_payload(&f, 2);
+		fb_finish(&f);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+		CU_ASSERT_EQUAL(p.l3_off, 46);
+		CU_ASSERT_EQUAL(p.payload_len, 2);
+		check_ip6_addrs(&p);
 
 		fb_init(&f);
-		fb_eth(&f, ET_IPV4, 3, tp, tc);
-		fb_ip4(&f, 5, P_TCP, 0);
-		fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, NULL, 0);
-		fb_finish(&f);
-		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
-		CU_ASSERT_EQUAL(p.bad, KAPA_BAD_VLAN_DEPTH);
-		CU_ASSERT_EQUAL(p.nvlan, 2);
+		fb_eth(&f, ET_ARP, 3, tp, tc);
+		fb_pad(&f, 64);
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+		CU_ASSERT_EQUAL(p.nvlan, 3);
+		CU_ASSERT_EQUAL(p.l3_off, 26);
 	}
 
 	/* Tagged non-IP is still non-IP, with its tag reported. */
@@ -511,6 +594,266 @@ test_vlan(void)
 		CU_ASSERT_EQUAL(p.l3_off, 18);
 		CU_ASSERT_EQUAL(p.family, 0);
 	}
+}
+
+/* Ethernet, @p ntags tags, PPPoE session carrying TCP over IPv4 or IPv6
+ * with @p plen payload bytes; PPPoE length exact. */
+static void
+eth_pppoe_tcp(struct fb *f, unsigned int ntags, int family, uint32_t plen)
+{
+	static const uint16_t tp[2] = { ET_VLAN, ET_VLAN };
+	static const uint16_t tc[2] = { 939, 744 };
+
+	fb_init(f);
+	fb_eth(f, ET_PPPOE_SES, ntags, tp, tc);
+	fb_pppoe(f, 0xdde5, family == 4 ? PPP_IPV4 : PPP_IPV6);
+	if (family == 4)
+		fb_ip4(f, 5, P_TCP, 0x4000);
+	else
+		fb_ip6(f, P_TCP);
+	fb_tcp(f, 5068, 80, 0x9cd2de46u, 0, KAPA_TCP_SYN, 8192, 0, opt_syn,
+	       sizeof(opt_syn));
+	fb_payload(f, plen);
+	fb_finish(f);
+	fb_finish_pppoe(f);
+}
+
+static void
+test_pppoe(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	/* IPv4, untagged: the PPPoE length field sits 4 bytes into the
+	 * header, 4 bytes before the IP header. */
+	eth_pppoe_tcp(&f, 0, 4, 10);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 10);
+	CU_ASSERT_EQUAL(p.l3_off, 22);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_PPPOE);
+	CU_ASSERT_EQUAL(p.pppoe_len_off, 18);
+	CU_ASSERT_EQUAL((uint32_t)(f.b[p.pppoe_len_off] << 8 |
+				   f.b[p.pppoe_len_off + 1]), f.len - 22 + 2);
+	CU_ASSERT_EQUAL(p.nvlan, 0);
+	CU_ASSERT_EQUAL(p.sport, 5068);
+	CU_ASSERT_EQUAL(p.opt.mss, 1460);
+
+	/* Inside two tags (one_http_stream_rst.pcap's shape), and IPv6. */
+	eth_pppoe_tcp(&f, 2, 4, 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 0);
+	CU_ASSERT_EQUAL(p.nvlan, 2);
+	CU_ASSERT_EQUAL(p.vlan_tci[0], 939);
+	CU_ASSERT_EQUAL(p.vlan_tci[1], 744);
+	CU_ASSERT_EQUAL(p.l3_off, 30);
+	CU_ASSERT_EQUAL(p.pppoe_len_off, 26);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_PPPOE);
+
+	eth_pppoe_tcp(&f, 0, 6, 5);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.l3_off, 22);
+	CU_ASSERT_EQUAL(p.l4_off, 62);
+	CU_ASSERT_EQUAL(p.payload_len, 5);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_PPPOE);
+
+	eth_pppoe_tcp(&f, 2, 6, 0);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.l3_off, 30);
+	CU_ASSERT_EQUAL(p.nvlan, 2);
+
+	/* Ethernet padding after the PPPoE payload, and PPPoE padding after
+	 * the IP datagram: the IP length wins both times. */
+	eth_pppoe_tcp(&f, 0, 4, 1);
+	fb_pad(&f, 96);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.payload_len, 1);
+	set16(&f, f.pppoe + 4, (uint16_t)(f.len - f.pppoe - 6));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.payload_len, 1);
+
+	/* A PPPoE length one byte short of the IP datagram, one byte past
+	 * the buffer, too short for the IP header, or for the protocol. */
+	eth_pppoe_tcp(&f, 2, 4, 3);
+	set16(&f, f.pppoe + 4, (uint16_t)(f.len - f.pppoe - 6 - 1));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_LEN);
+	CU_ASSERT_EQUAL(p.payload_len, 0);
+	CU_ASSERT_EQUAL(p.sport, 0);
+	set16(&f, f.pppoe + 4, (uint16_t)(f.len - f.pppoe - 6 + 1));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_LEN);
+	set16(&f, f.pppoe + 4, 2 + 10);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_LEN);
+	set16(&f, f.pppoe + 4, 1);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_LEN);
+	eth_pppoe_tcp(&f, 0, 6, 3);
+	set16(&f, f.pppoe + 4, 2 + 39);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_LEN);
+	set16(&f, f.pppoe + 4, (uint16_t)(f.len - f.pppoe - 6 - 1));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_LEN);
+
+	/* The IP datagram's own errors keep their names inside PPPoE. */
+	eth_pppoe_tcp(&f, 0, 4, 3);
+	f.b[f.l3] = 0x44;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_IHL);
+	f.b[f.l3] = 0x65;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP_VERSION);
+
+	/* A bad version/type or a discovery code on the session ethertype. */
+	eth_pppoe_tcp(&f, 0, 4, 3);
+	f.b[f.pppoe] = 0x12;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_HDR);
+	CU_ASSERT_EQUAL(p.family, 0);
+	f.b[f.pppoe] = 0x11;
+	f.b[f.pppoe + 1] = 0x09;	/* PADI */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_HDR);
+
+	/* PPP control protocols and PPPoE discovery are not IP. */
+	fb_init(&f);
+	fb_eth(&f, ET_PPPOE_SES, 0, NULL, NULL);
+	fb_pppoe(&f, 7, PPP_LCP);
+	put32(&f, 0x01010008);	/* Configure-Request, no options... */
+	put32(&f, 0x05060000);	/* ...and a magic number's start */
+	fb_finish_pppoe(&f);
+	fb_pad(&f, 60);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_NONE);
+	CU_ASSERT_EQUAL(p.family, 0);
+	CU_ASSERT_EQUAL(p.l3_off, 22);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_PPPOE);
+	set16(&f, f.pppoe + 6, PPP_IPCP);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	/* A compressed (1-byte) protocol field: not what RFC 2516 allows
+	 * for IP, and not taken for it. */
+	eth_pppoe_tcp(&f, 0, 4, 3);
+	f.b[f.pppoe + 6] = 0x21;
+	f.b[f.pppoe + 7] = 0x45;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+
+	fb_init(&f);
+	fb_eth(&f, ET_PPPOE_DISC, 1, (const uint16_t[]){ ET_VLAN },
+	       (const uint16_t[]){ 5 });
+	put8(&f, 0x11);
+	put8(&f, 0x09);		/* PADI */
+	put16(&f, 0);
+	put16(&f, 4);
+	put32(&f, 0x01010000);	/* Service-Name, empty */
+	fb_pad(&f, 60);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	CU_ASSERT_EQUAL(p.l3_off, 18);
+	CU_ASSERT_EQUAL(p.encap, 0);
+	CU_ASSERT_EQUAL(p.pppoe_len_off, 0);
+}
+
+/* Ethernet, @p ntags tags, @p nlabels MPLS labels (the last with the
+ * bottom-of-stack bit), TCP over IPv4 or IPv6. */
+static void
+eth_mpls_tcp(struct fb *f, unsigned int ntags, unsigned int nlabels,
+	     int family, uint32_t plen)
+{
+	static const uint16_t tp[2] = { ET_QINQ, ET_VLAN };
+	static const uint16_t tc[2] = { 10, 20 };
+	unsigned int i;
+
+	fb_init(f);
+	fb_eth(f, ET_MPLS, ntags, tp, tc);
+	for (i = 0; i < nlabels; i++)
+		fb_mpls(f, 16 + i, i + 1 == nlabels);
+	if (family == 4)
+		fb_ip4(f, 5, P_TCP, 0);
+	else
+		fb_ip6(f, P_TCP);
+	fb_tcp(f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, opt_ts_aligned,
+	       sizeof(opt_ts_aligned));
+	fb_payload(f, plen);
+	fb_finish(f);
+}
+
+static void
+test_mpls(void)
+{
+	struct kapa_pkt p;
+	struct fb f;
+
+	eth_mpls_tcp(&f, 0, 1, 4, 9);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 9);
+	CU_ASSERT_EQUAL(p.l3_off, 18);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_MPLS);
+	CU_ASSERT_EQUAL(p.pppoe_len_off, 0);
+	CU_ASSERT_EQUAL(p.opt.ts_val, 0x1001u);
+
+	eth_mpls_tcp(&f, 0, 3, 4, 0);
+	set16(&f, 12, ET_MPLS_MC);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 0);
+	CU_ASSERT_EQUAL(p.l3_off, 26);
+
+	eth_mpls_tcp(&f, 0, 1, 6, 4);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.l3_off, 18);
+	CU_ASSERT_EQUAL(p.payload_len, 4);
+
+	eth_mpls_tcp(&f, 2, 3, 6, 4);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.l3_off, 22 + 12);
+	CU_ASSERT_EQUAL(p.nvlan, 2);
+	CU_ASSERT_EQUAL(p.vlan_tci[1], 20);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_MPLS);
+
+	/* The bound: a bottom label eighth is fine, none in eight is not. */
+	eth_mpls_tcp(&f, 0, KAPA_MAX_MPLS_DEPTH, 4, 1);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.l3_off, 14 + 4 * KAPA_MAX_MPLS_DEPTH);
+	check_ip4_tcp(&p, &f, 1);
+	eth_mpls_tcp(&f, 0, KAPA_MAX_MPLS_DEPTH + 1, 4, 1);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_MPLS_DEPTH);
+	CU_ASSERT_EQUAL(p.family, 0);
+	CU_ASSERT_EQUAL(p.payload_len, 0);
+
+	/* Not IP after the stack: a pseudowire control word (nibble 0), an
+	 * associated channel (1), anything but 4 and 6. */
+	fb_init(&f);
+	fb_eth(&f, ET_MPLS, 0, NULL, NULL);
+	fb_mpls(&f, 100, 0);
+	fb_mpls(&f, 200, 1);
+	put32(&f, 0x00000001);	/* control word, then an Ethernet frame */
+	putn(&f, mac_dst, 6);
+	putn(&f, mac_src, 6);
+	put16(&f, ET_IPV4);
+	fb_pad(&f, 80);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_NONE);
+	CU_ASSERT_EQUAL(p.l3_off, 22);
+	CU_ASSERT_EQUAL(p.family, 0);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_MPLS);
+	f.b[22] = 0x10;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	f.b[22] = 0x50;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	/* Nothing at all after the bottom label. */
+	f.len = 22;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_MPLS_TRUNC);
+
+	/* The first nibble decides, the ethertype does not. */
+	eth_mpls_tcp(&f, 0, 1, 4, 9);
+	f.b[f.l3] = 0x65;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_LEN);
 }
 
 static void
@@ -1016,6 +1359,63 @@ expect_raw_ip6(const struct fb *f, uint32_t n)
 	return KAPA_BAD_NONE;
 }
 
+/* Two tags, PPPoE, IPv4 or IPv6: the PPPoE length, checked before IP's,
+ * names every cut inside the datagram. */
+static enum kapa_pkt_bad
+expect_pppoe(const struct fb *f, uint32_t n)
+{
+	if (n < 14)
+		return KAPA_BAD_ETH_TRUNC;
+	if (n < 22)
+		return KAPA_BAD_VLAN_TRUNC;
+	if (n < f->pppoe + 8)
+		return KAPA_BAD_PPPOE_TRUNC;
+	if (n < f->len)
+		return KAPA_BAD_PPPOE_LEN;
+	return KAPA_BAD_NONE;
+}
+
+/* MPLS, then IPv4 (IHL 5) or IPv6. */
+static enum kapa_pkt_bad
+expect_mpls(const struct fb *f, uint32_t n)
+{
+	uint32_t tags = f->b[12] == 0x88 && f->b[13] == 0xa8 ? 8 : 0;
+
+	if (n < 14)
+		return KAPA_BAD_ETH_TRUNC;
+	if (n < 14 + tags)
+		return KAPA_BAD_VLAN_TRUNC;
+	if (n <= f->l3)
+		return KAPA_BAD_MPLS_TRUNC;
+	if (f->family == 4) {
+		if (n < f->l3 + 20)
+			return KAPA_BAD_IP4_TRUNC;
+		if (n < f->len)
+			return KAPA_BAD_IP4_LEN;
+	} else {
+		if (n < f->l3 + 40)
+			return KAPA_BAD_IP6_TRUNC;
+		if (n < f->len)
+			return KAPA_BAD_IP6_LEN;
+	}
+	return KAPA_BAD_NONE;
+}
+
+/* Eight tags, then IPv4. */
+static enum kapa_pkt_bad
+expect_vlan8(const struct fb *f, uint32_t n)
+{
+	if (n < 14)
+		return KAPA_BAD_ETH_TRUNC;
+	if (n < 14 + 8 * 4)
+		return KAPA_BAD_VLAN_TRUNC;
+	if (n < f->l3 + 20)
+		return KAPA_BAD_IP4_TRUNC;
+	if (n < f->len)
+		return KAPA_BAD_IP4_LEN;
+	return KAPA_BAD_NONE;
+}
+
 /* Padded frame: cuts inside the padding still give the full class. */
 static uint32_t padded_ip_end;
 
@@ -1080,6 +1480,33 @@ test_truncation(void)
 	padded_ip_end = f.len;
 	fb_pad(&f, 60);
 	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_padded);
+
+	eth_pppoe_tcp(&f, 2, 4, 6);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_pppoe);
+	eth_pppoe_tcp(&f, 2, 6, 6);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_pppoe);
+
+	eth_mpls_tcp(&f, 0, 1, 4, 3);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_mpls);
+	eth_mpls_tcp(&f, 2, 3, 4, 3);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_mpls);
+	eth_mpls_tcp(&f, 2, 3, 6, 3);
+	cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_mpls);
+
+	{
+		static const uint16_t tp8[8] = { ET_QINQ, ET_VLAN, ET_VLAN,
+						 ET_QINQ_OLD, ET_VLAN, ET_VLAN,
+						 ET_VLAN, ET_VLAN };
+		static const uint16_t tc8[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+		fb_init(&f);
+		fb_eth(&f, ET_IPV4, 8, tp8, tc8);
+		fb_ip4(&f, 5, P_TCP, 0);
+		fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, NULL, 0);
+		fb_payload(&f, 2);
+		fb_finish(&f);
+		cut_everywhere(&f, KAPA_L2_ETHER, KAPA_PKT_TCP, expect_vlan8);
+	}
 }
 
 /* Two parses of the same bytes into structs that held different garbage
@@ -1097,6 +1524,7 @@ same_result(const struct kapa_pkt *a, const struct kapa_pkt *b)
 	    memcmp(a->eth_src, b->eth_src, 6) != 0 ||
 	    a->l3_off != b->l3_off || a->l4_off != b->l4_off ||
 	    a->payload_off != b->payload_off || a->payload_len != b->payload_len ||
+	    a->encap != b->encap || a->pppoe_len_off != b->pppoe_len_off ||
 	    a->ip_proto != b->ip_proto || memcmp(a->src, b->src, 16) != 0 ||
 	    memcmp(a->dst, b->dst, 16) != 0 || a->sport != b->sport ||
 	    a->dport != b->dport || a->seq != b->seq || a->ack != b->ack ||
@@ -1175,11 +1603,34 @@ test_every_field_defined(void)
 		static const uint16_t tp3[3] = { ET_QINQ, ET_VLAN, ET_VLAN };
 		static const uint16_t tc3[3] = { 1, 2, 3 };
 
+		static const uint16_t tp9[9] = { ET_VLAN, ET_VLAN, ET_VLAN,
+						 ET_VLAN, ET_VLAN, ET_VLAN,
+						 ET_VLAN, ET_VLAN, ET_VLAN };
+
 		fb_init(&f);
 		fb_eth(&f, ET_IPV4, 3, tp3, tc3);
 		fb_payload(&f, 30);
 		no_stale_fields(&f, KAPA_L2_ETHER, seen);
+		fb_init(&f);
+		fb_eth(&f, ET_IPV4, 9, tp9, tp9);
+		fb_payload(&f, 30);
+		no_stale_fields(&f, KAPA_L2_ETHER, seen);
 	}
+	/* PPPoE and MPLS: every prefix, a bad header, a short PPPoE length,
+	 * a stack without a bottom, LCP. */
+	eth_pppoe_tcp(&f, 2, 4, 3);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	set16(&f, f.pppoe + 4, 2 + 20);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	f.b[f.pppoe] = 0x21;
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	eth_pppoe_tcp(&f, 0, 6, 3);
+	set16(&f, f.pppoe + 6, PPP_LCP);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	eth_mpls_tcp(&f, 2, 2, 6, 3);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
+	eth_mpls_tcp(&f, 0, 9, 4, 3);
+	no_stale_fields(&f, KAPA_L2_ETHER, seen);
 	CU_ASSERT(seen[KAPA_BAD_NONE] > 0);
 	CU_ASSERT(seen[KAPA_BAD_ETH_TRUNC] > 0);
 	CU_ASSERT(seen[KAPA_BAD_VLAN_TRUNC] > 0);
@@ -1193,6 +1644,11 @@ test_every_field_defined(void)
 	CU_ASSERT(seen[KAPA_BAD_TCP_DOFF] > 0);
 	CU_ASSERT(seen[KAPA_BAD_TCP_OPT] > 0);
 	CU_ASSERT(seen[KAPA_BAD_TCP_PORT] > 0);
+	CU_ASSERT(seen[KAPA_BAD_PPPOE_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_PPPOE_HDR] > 0);
+	CU_ASSERT(seen[KAPA_BAD_PPPOE_LEN] > 0);
+	CU_ASSERT(seen[KAPA_BAD_MPLS_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_MPLS_DEPTH] > 0);
 }
 
 /* xorshift32: deterministic, so a failure reproduces. */
@@ -1214,7 +1670,7 @@ test_mutations(void)
 	static const uint16_t tc[2] = { 1, 2 };
 	static const uint8_t kinds[] = { P_HOPOPTS, P_ROUTING, P_AH };
 	static const uint8_t units[] = { 0, 1, 1 };
-	struct fb seeds[3], f;
+	struct fb seeds[5], f;
 	struct kapa_pkt p;
 	uint32_t s = 0x9e3779b9u, i, k, flips, n;
 	unsigned int bad_ok = 1, seen[KAPA_PKT_CLASS_MAX] = { 0 };
@@ -1233,9 +1689,11 @@ test_mutations(void)
 	fb_payload(&seeds[1], 9);
 	fb_finish(&seeds[1]);
 	eth_ip4_tcp(&seeds[2], opt_sack4, sizeof(opt_sack4), 0);
+	eth_pppoe_tcp(&seeds[3], 2, 4, 5);
+	eth_mpls_tcp(&seeds[4], 1, 2, 6, 5);
 
-	for (i = 0; i < 20000; i++) {
-		f = seeds[i % 3];
+	for (i = 0; i < 30000; i++) {
+		f = seeds[i % 5];
 		flips = 1 + rnd(&s) % 4;
 		for (k = 0; k < flips; k++)
 			f.b[rnd(&s) % f.len] ^= (uint8_t)(1u << (rnd(&s) % 8));
@@ -1259,6 +1717,14 @@ test_mutations(void)
 			CU_ASSERT((unsigned int)(p.payload_off - p.l4_off) <= 60u);
 			CU_ASSERT(p.l3_off < p.l4_off);
 			CU_ASSERT(p.opt.nsack <= KAPA_MAX_SACK);
+			/* A PPPoE length, when there is one, covers the
+			 * datagram (payload end) and the PPP protocol. */
+			if (p.encap & KAPA_ENCAP_PPPOE) {
+				CU_ASSERT(p.pppoe_len_off + 4u == p.l3_off);
+				CU_ASSERT(p.pppoe_len_off + 6u + (uint32_t)(f.b[p.pppoe_len_off] << 8 |
+					  f.b[p.pppoe_len_off + 1]) >=
+					  p.payload_off + p.payload_len);
+			}
 		}
 	}
 	CU_ASSERT(bad_ok);
@@ -1278,6 +1744,9 @@ test_names(void)
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_class_name(KAPA_PKT_MALFORMED), "malformed");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_TCP_OPT), "tcp-opt");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_NONE), "none");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_VLAN_DEPTH), "vlan-depth");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_PPPOE_LEN), "pppoe-len");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_MPLS_DEPTH), "mpls-depth");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_class_name(KAPA_PKT_CLASS_MAX), "unknown");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_MAX), "unknown");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(~0u), "unknown");
@@ -1306,6 +1775,8 @@ kapa_unit_register(void)
 		{ "option edge cases", test_option_edges },
 		{ "malformed options", test_bad_options },
 		{ "vlan and qinq", test_vlan },
+		{ "pppoe session", test_pppoe },
+		{ "mpls label stack", test_mpls },
 		{ "ipv4 options and padding", test_ip4_options_and_padding },
 		{ "ipv4 fragments", test_ip4_fragments },
 		{ "non-tcp and non-ip", test_non_tcp },
