@@ -30,6 +30,52 @@ rd16(const uint8_t *p)
 	return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 }
 
+static uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
+}
+
+/*
+ * The link layer of an Ethernet TCP result: [0, l3_off) is Ethernet, nvlan
+ * tags, then what encap says, so that a crafted packet copying it reaches the
+ * same place; a PPPoE length covers the datagram.
+ */
+static void
+check_link(const struct kapa_pkt *k)
+{
+	const uint8_t *d = k->data;
+	uint32_t tags_end = 12 + 4u * k->nvlan, ip_end;
+
+	CHECK(k->l3_off >= tags_end + 2);
+	ip_end = k->payload_off + k->payload_len;
+	switch (k->encap) {
+	case 0:
+		CHECK(k->l3_off == tags_end + 2);
+		CHECK(rd16(d + tags_end) == (k->family == 4 ? 0x0800 : 0x86dd));
+		CHECK(k->pppoe_len_off == 0);
+		break;
+	case KAPA_ENCAP_PPPOE:
+		CHECK(rd16(d + tags_end) == 0x8864);
+		CHECK(k->l3_off == tags_end + 2 + 8);
+		CHECK(k->pppoe_len_off + 4u == k->l3_off);
+		CHECK(d[k->pppoe_len_off - 4] == 0x11 && d[k->pppoe_len_off - 3] == 0);
+		CHECK(rd16(d + k->l3_off - 2) == (k->family == 4 ? 0x0021 : 0x0057));
+		CHECK(ip_end <= k->pppoe_len_off + 2u + rd16(d + k->pppoe_len_off));
+		CHECK((uint32_t)k->pppoe_len_off + 2 + rd16(d + k->pppoe_len_off) <= k->len);
+		break;
+	case KAPA_ENCAP_MPLS:
+		CHECK(rd16(d + tags_end) == 0x8847 || rd16(d + tags_end) == 0x8848);
+		CHECK((k->l3_off - tags_end - 2) % 4 == 0);
+		CHECK(k->l3_off - tags_end - 2 <= 4u * KAPA_MAX_MPLS_DEPTH);
+		CHECK((rd32(d + k->l3_off - 4) & 0x100) != 0);
+		CHECK(k->pppoe_len_off == 0);
+		break;
+	default:
+		CHECK(0);
+	}
+}
+
 /* What a TCP result says about the bytes must be true of the bytes. */
 static void
 check_tcp(const struct kapa_pkt *k)
@@ -74,17 +120,23 @@ check(const struct kapa_pkt *k, int cls, const uint8_t *buf, uint32_t len,
 	CHECK(k->data == buf && k->len == len);
 	CHECK((cls == KAPA_PKT_MALFORMED) == (k->bad != KAPA_BAD_NONE));
 	CHECK(k->bad < KAPA_BAD_MAX);
-	CHECK(k->nvlan <= KAPA_MAX_VLAN);
+	CHECK(k->nvlan <= KAPA_MAX_VLAN_DEPTH);
+	CHECK(k->nvlan >= KAPA_MAX_VLAN || k->vlan_tpid[KAPA_MAX_VLAN - 1] == 0);
+	CHECK((k->encap & ~(KAPA_ENCAP_PPPOE | KAPA_ENCAP_MPLS)) == 0);
+	CHECK(k->pppoe_len_off == 0 || (k->encap & KAPA_ENCAP_PPPOE) != 0);
+	CHECK((uint32_t)k->pppoe_len_off + 2 <= len || k->pppoe_len_off == 0);
 	CHECK(k->family == 0 || k->family == 4 || k->family == 6);
 	CHECK(k->l3_off <= len && k->l4_off <= len);
 	CHECK((uint64_t)k->payload_off + k->payload_len <= len);
 	CHECK(kapa_pkt_class_name((unsigned)cls) != NULL);
 	CHECK(kapa_pkt_bad_name(k->bad) != NULL);
 	if (l2 != KAPA_L2_ETHER)
-		CHECK(k->nvlan == 0);
+		CHECK(k->nvlan == 0 && k->encap == 0);
 	switch (cls) {
 	case KAPA_PKT_TCP:
 		check_tcp(k);
+		if (l2 == KAPA_L2_ETHER)
+			check_link(k);
 		break;
 	case KAPA_PKT_NON_TCP:
 		CHECK(k->family == 4 || k->family == 6);
@@ -128,6 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(a.bad == b.bad && a.family == b.family && a.nvlan == b.nvlan);
 	CHECK(a.l3_off == b.l3_off && a.l4_off == b.l4_off);
 	CHECK(a.payload_off == b.payload_off && a.payload_len == b.payload_len);
+	CHECK(a.encap == b.encap && a.pppoe_len_off == b.pppoe_len_off);
 	CHECK(a.ip_proto == b.ip_proto && a.sport == b.sport && a.dport == b.dport);
 	CHECK(a.seq == b.seq && a.ack == b.ack && a.win == b.win && a.urg == b.urg);
 	CHECK(a.tcp_flags == b.tcp_flags && a.opt.present == b.opt.present);
