@@ -55,7 +55,10 @@ struct kapa_http_msg {
 	bool is_request;
 	uint32_t index;		/**< 0-based per direction; 1xx count */
 	uint64_t off;		/**< stream offset of the first byte */
-	void *first_pkt_ref;	/**< pkt_ref of the packet carrying the first byte */
+	/** pkt_ref of the packet carrying the first byte, also when that byte
+	 *  was held out of order and delivered later (struct kapa_stream_ctx):
+	 *  a token to copy or compare, which may name a packet already gone */
+	void *first_pkt_ref;
 	uint64_t first_ns;	/**< its time */
 	struct kapa_span method, target;	/**< requests */
 	uint16_t status;	/**< responses */

@@ -9,7 +9,10 @@
  *    contiguous is delivered at once);
  *  - a FIN chunk, if any, is unique and nothing is delivered past it;
  *  - a chunk's since_ms is never later than that of the chunk after it, so
- *    the first chunk's is the age of the oldest hole (see hole_since()).
+ *    the first chunk's is the age of the oldest hole (see hole_since());
+ *  - a chunk's bytes all came with one segment, its src: a later segment
+ *    that continues it gets a chunk of its own, so that held bytes are
+ *    handed on with the packet reference and time that brought them.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,8 +22,14 @@
 
 #include "kapa_reasm.h"
 
-_Static_assert(sizeof(struct kapa_reasm_chunk) == 24, "chunk header is 24 bytes");
+_Static_assert(sizeof(struct kapa_reasm_chunk) == 40, "chunk header is 40 bytes");
 _Static_assert(KAPA_REASM_CHUNK_DATA <= UINT16_MAX, "chunk length fits its field");
+/* Chunks are packed at KAPA_REASM_CHUNK_SIZE strides: each header aligned. */
+_Static_assert(KAPA_REASM_CHUNK_SIZE % _Alignof(struct kapa_reasm_chunk) == 0,
+	       "chunk headers stay aligned in the pool");
+/* One chunk per held Ethernet-sized segment (MSS 1460), so that the
+ * per-direction chunk limit (ooo_max_segs) counts segments there. */
+_Static_assert(KAPA_REASM_CHUNK_DATA >= 1460, "a 1460-byte segment fits one chunk");
 
 static inline struct kapa_reasm_chunk *
 chunk_at(const struct kapa_reasm_pool *pool, uint32_t i)
@@ -143,9 +152,10 @@ count_overlap(struct kapa_tcp_stats *st, const uint8_t *held,
 	st->bytes_inconsistent += diff;
 }
 
+/* @p held: the chunk's src, NULL for bytes of the segment in hand. */
 static int
 deliver(const struct kapa_reasm *r, struct kapa_tcp_half *h,
-	const uint8_t *p, uint32_t len)
+	const uint8_t *p, uint32_t len, const struct kapa_reasm_src *held)
 {
 	uint64_t off = h->next_off;
 
@@ -153,16 +163,17 @@ deliver(const struct kapa_reasm *r, struct kapa_tcp_half *h,
 		return 0;
 	h->next_off += len;
 	r->st->bytes_delivered += len;
-	return r->out->data(r->out->arg, off, p, len);
+	return r->out->data(r->out->arg, off, p, len, held);
 }
 
 static int
-emit_fin(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+emit_fin(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+	 const struct kapa_reasm_src *held)
 {
 	/* Nothing follows a FIN: whatever is held past it is bogus. */
 	h->state = KAPA_HALF_CLOSED;
 	kapa_reasm_flush(r->pool, h);
-	return r->out->fin(r->out->arg, h->next_off);
+	return r->out->fin(r->out->arg, h->next_off, held);
 }
 
 static int
@@ -192,7 +203,7 @@ deliver_chunk(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t i,
 	if (c->flags & KAPA_CHUNK_FIN) {
 		/* A FIN seen first wins over bytes that came later. */
 		if (c->off == h->next_off)
-			rc = emit_fin(r, h);
+			rc = emit_fin(r, h, &c->src);	/* c is unlinked: flush spares it */
 		chunk_free(r->pool, i);
 		return rc;
 	}
@@ -203,7 +214,7 @@ deliver_chunk(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t i,
 		if (again != NULL)
 			count_overlap(r->st, c->data + skip, again,
 				      (uint32_t)RTE_MIN((uint64_t)n, again_len));
-		rc = deliver(r, h, c->data + skip, n);
+		rc = deliver(r, h, c->data + skip, n, &c->src);
 	}
 	chunk_free(r->pool, i);
 	return rc;
@@ -246,7 +257,7 @@ deliver_inorder(const struct kapa_reasm *r, struct kapa_tcp_half *h,
 		c = i != KAPA_NIL ? chunk_at(r->pool, i) : NULL;
 		lim = (c != NULL && (int64_t)c->off < e) ? c->off : (uint64_t)e;
 		if (lim > pos) {
-			rc = deliver(r, h, p + (pos - s), (uint32_t)(lim - pos));
+			rc = deliver(r, h, p + (pos - s), (uint32_t)(lim - pos), NULL);
 			if (rc != 0)
 				return rc;
 			continue;
@@ -257,7 +268,7 @@ deliver_inorder(const struct kapa_reasm *r, struct kapa_tcp_half *h,
 	}
 	/* A FIN at e counts only if no earlier-seen byte lies past it. */
 	if (fin && (int64_t)h->next_off == e)
-		return emit_fin(r, h);
+		return emit_fin(r, h, NULL);
 	return drain(r, h);
 }
 
@@ -290,6 +301,7 @@ hold_fin(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t e)
 	nc->off = e;
 	nc->len = 0;
 	nc->flags = KAPA_CHUNK_FIN;
+	nc->src = r->seg;
 	nc->since_ms = hole_since(r, cur);
 	nc->next = cur;
 	if (prev == KAPA_NIL)
@@ -339,25 +351,10 @@ hold(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t s,
 			}
 			piece_end = RTE_MIN(e, c->off);
 		}
-		/* [pos, piece_end) is new: fill the previous chunk's tail when
-		 * it ends exactly here, so small segments share chunks. */
-		if (prev != KAPA_NIL) {
-			c = chunk_at(pool, prev);
-			if (c->off + c->len == pos && c->len < KAPA_REASM_CHUNK_DATA) {
-				n = (uint32_t)RTE_MIN((uint64_t)(KAPA_REASM_CHUNK_DATA - c->len),
-						      piece_end - pos);
-				if (h->ooo_bytes + n > r->lim->max_bytes) {
-					*stop = pos;
-					return KAPA_REASM_LIMIT_CONN;
-				}
-				memcpy(c->data + c->len, p + (pos - s), n);
-				c->len += n;
-				h->ooo_bytes += n;
-				pool->bytes += n;
-				pos += n;
-				continue;
-			}
-		}
+		/* [pos, piece_end) is new. It gets chunks of its own even
+		 * where the previous chunk ends exactly at pos with room to
+		 * spare: that chunk's bytes came with another segment, and a
+		 * chunk carries one packet reference (struct kapa_reasm_src). */
 		n = (uint32_t)RTE_MIN((uint64_t)KAPA_REASM_CHUNK_DATA, piece_end - pos);
 		if (h->ooo_segs >= r->lim->max_segs ||
 		    h->ooo_bytes + n > r->lim->max_bytes) {
@@ -373,6 +370,7 @@ hold(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint64_t s,
 		nc->off = pos;
 		nc->len = (uint16_t)n;
 		nc->flags = 0;
+		nc->src = r->seg;
 		nc->since_ms = hole_since(r, cur);
 		memcpy(nc->data, p + (pos - s), n);
 		nc->next = cur;

@@ -9,6 +9,9 @@
  *   kapa_tcp_half::ooo_head). Held chunks never overlap: a new segment is
  *   trimmed against what is held, so the bytes seen first win; a later copy
  *   that differs is counted as inconsistent.
+ * - A chunk holds bytes of one segment only, and remembers that segment's
+ *   packet reference and time (struct kapa_reasm_src), so that held bytes
+ *   are handed on with the packet that brought them, not the one in hand.
  * - A FIN that arrives before the bytes ahead of it is held as a zero-length
  *   chunk flagged FIN; data held or arriving past a FIN is dropped.
  * - Limits: held bytes and held chunks per direction, and the pool. When a
@@ -39,9 +42,22 @@
 /** Bits of struct kapa_reasm_chunk::flags. */
 #define KAPA_CHUNK_FIN 0x01	/**< a FIN at off (len is 0) */
 
-/** One held piece of stream: [off, off + len). */
+/**
+ * The segment some bytes came with: the caller's packet reference and the
+ * packet's time, as given to kapa_tcp_input(). The reference is an opaque
+ * token, never dereferenced here: once its bytes are held, the packet may
+ * be long gone (in the data plane an mbuf already forwarded and freed), so
+ * a consumer may only compare or copy it.
+ */
+struct kapa_reasm_src {
+	void *pkt_ref;
+	uint64_t ns;
+};
+
+/** One held piece of stream: [off, off + len), all from one segment. */
 struct kapa_reasm_chunk {
 	uint64_t off;
+	struct kapa_reasm_src src;	/**< the segment its bytes (or FIN) came with */
 	uint32_t next;		/**< next chunk index, KAPA_NIL ends */
 	uint16_t len;
 	uint8_t flags;		/**< KAPA_CHUNK_* */
@@ -94,14 +110,20 @@ enum kapa_reasm_limit {
  * non-zero when the consumer no longer wants bytes of this direction (it made
  * the connection opaque or closed it): reassembly then stops delivering,
  * frees what the direction holds and only tracks the sequence space.
+ *
+ * @p held is NULL for bytes (or a FIN) of the segment in hand, which @p p
+ * points into; otherwise they come from a held chunk (@p p points into the
+ * chunk) and @p held says which segment brought them. One data call never
+ * mixes the two, nor two chunks.
  */
 struct kapa_reasm_out {
 	/** In-order bytes at stream offset @p off, valid during the call. */
-	int (*data)(void *arg, uint64_t off, const uint8_t *p, uint32_t len);
+	int (*data)(void *arg, uint64_t off, const uint8_t *p, uint32_t len,
+		    const struct kapa_reasm_src *held);
 	/** Bytes [off, off + len) were skipped and will never be delivered. */
 	int (*gap)(void *arg, uint64_t off, uint64_t len);
 	/** The direction ended in order at @p off. */
-	int (*fin)(void *arg, uint64_t off);
+	int (*fin)(void *arg, uint64_t off, const struct kapa_reasm_src *held);
 	void *arg;
 };
 
@@ -112,6 +134,7 @@ struct kapa_reasm {
 	struct kapa_tcp_stats *st;	/**< reassembly counters are bumped here */
 	const struct kapa_reasm_out *out;
 	uint32_t now_ms;	/**< table clock: stamps held chunks (since_ms) */
+	struct kapa_reasm_src seg;	/**< the segment in hand: stamps held chunks */
 };
 
 /**

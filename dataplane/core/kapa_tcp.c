@@ -107,14 +107,31 @@ cur_stopped(const struct kapa_tcp *tcp)
 	return tcp->cur_close || (tcp->cur_conn->flags & KAPA_CONN_OPAQUE);
 }
 
+/*
+ * Bytes or a FIN from a held chunk: they came with an earlier segment, so
+ * the context names that one (its reference, possibly stale, and its time)
+ * and no packet: they are not in the packet in hand, if any. The idle clock
+ * is not moved by this time: it is the table's, driven by kapa_tcp_input().
+ */
+static void
+ctx_held(struct kapa_stream_ctx *ctx, const struct kapa_reasm_src *held)
+{
+	ctx->pkt = NULL;
+	ctx->pkt_ref = held->pkt_ref;
+	ctx->now_ns = held->ns;
+}
+
 /* kapa_reasm output: the connection and direction in hand. */
 static int
-out_data(void *arg, uint64_t off, const uint8_t *p, uint32_t len)
+out_data(void *arg, uint64_t off, const uint8_t *p, uint32_t len,
+	 const struct kapa_reasm_src *held)
 {
 	struct kapa_tcp *tcp = arg;
 	struct kapa_stream_ctx ctx;
 
 	make_ctx(tcp, &ctx, tcp->cur_idx, tcp->cur_conn, tcp->cur_dir);
+	if (held != NULL)
+		ctx_held(&ctx, held);
 	tcp->ops->data(&ctx, off, p, len);
 	return cur_stopped(tcp);
 }
@@ -129,11 +146,15 @@ out_gap(void *arg, uint64_t off, uint64_t len)
 }
 
 static int
-out_fin(void *arg, uint64_t off)
+out_fin(void *arg, uint64_t off, const struct kapa_reasm_src *held)
 {
 	struct kapa_tcp *tcp = arg;
+	struct kapa_stream_ctx ctx;
 
-	emit(tcp, tcp->cur_idx, tcp->cur_conn, tcp->cur_dir, KAPA_EV_FIN, off, 0);
+	make_ctx(tcp, &ctx, tcp->cur_idx, tcp->cur_conn, tcp->cur_dir);
+	if (held != NULL)
+		ctx_held(&ctx, held);
+	tcp->ops->event(&ctx, KAPA_EV_FIN, off, 0);
 	return cur_stopped(tcp);
 }
 
@@ -152,6 +173,10 @@ reasm_of(struct kapa_tcp *tcp, struct kapa_reasm *r)
 	r->st = &tcp->st;
 	r->out = &tcp->out;
 	r->now_ms = tcp->now_ms;
+	/* Held chunks remember the segment in hand (none during a release or
+	 * an expiry: nothing is held then). */
+	r->seg.pkt_ref = tcp->cur_ref;
+	r->seg.ns = tcp->cur_ns;
 }
 
 /*
@@ -160,7 +185,9 @@ reasm_of(struct kapa_tcp *tcp, struct kapa_reasm *r)
  * have had is lost. The release may come from anywhere (an eviction inside
  * the insert for another packet, an expiry, a port reuse), so the state of
  * whatever is in hand is saved and restored around it. The callbacks get no
- * packet; a kapa_tcp_close() of this entry from them only stops the hand-on
+ * packet: GAPs come with none at all, held bytes and a held FIN with the
+ * reference and time of the segment that brought them (out_data(), out_fin()).
+ * A kapa_tcp_close() of this entry from them only stops the hand-on
  * (cur_close), a kapa_tcp_set_opaque() frees the rest (and stops it too).
  */
 static void

@@ -22,8 +22,11 @@
  *  - When a connection is released (idle expiry, eviction, port reuse,
  *    kapa_tcp_close(), kapa_tcp_destroy()) with bytes still held out of
  *    order, they are handed on before KAPA_EV_CLOSE: a GAP for each hole,
- *    then the held bytes in order (client to server first). Those data and
- *    event callbacks come without a packet (ctx->pkt and ctx->pkt_ref NULL).
+ *    then the held bytes in order (client to server first). Those callbacks
+ *    come without a packet (ctx->pkt NULL); the GAPs without a reference
+ *    either (ctx->pkt_ref NULL).
+ *  - Held bytes, whenever they are delivered, carry the reference and time
+ *    of the segment that brought them (struct kapa_stream_ctx).
  *
  * Stream offsets are 64-bit and start at 0 with the first payload byte after
  * the SYN (or with the first byte seen, on a mid-stream pickup).
@@ -38,7 +41,17 @@
 
 struct kapa_tcp;
 
-/** Everything a consumer callback needs about the connection in hand. */
+/**
+ * Everything a consumer callback needs about the connection in hand.
+ *
+ * Bytes held out of order and delivered later (when a hole fills or is
+ * skipped, or at release) come from a copy: for their data callback, and
+ * for the FIN of a held FIN, pkt is NULL and pkt_ref / now_ns are those of
+ * the segment that brought them. One data callback never mixes bytes of two
+ * segments. So pkt_ref of a data callback is always the packet that carried
+ * its bytes, and pkt is non-NULL exactly when @p p points into pkt's
+ * payload (where an action may change bytes).
+ */
 struct kapa_stream_ctx {
 	struct kapa_tcp *tcp;	/**< NULL when a test drives a consumer directly */
 	void *ops_arg;		/**< kapa_tcp_conf::ops_arg */
@@ -46,10 +59,20 @@ struct kapa_stream_ctx {
 	struct kapa_conn *conn;
 	void *app;		/**< the consumer's fixed-size slot */
 	enum kapa_dir dir;	/**< direction of the bytes / event */
-	uint64_t now_ns;	/**< timestamp of the packet in hand */
-	void *pkt_ref;		/**< the caller's reference to pkt (NULL with it) */
-	/** The packet in hand; NULL for timer events and for the data and
-	 *  GAP/FIN callbacks of a release (held bytes handed on before CLOSE). */
+	/** Time of the packet that carried the bytes (held bytes: earlier than
+	 *  the packet in hand, so not monotonic across callbacks); else of the
+	 *  packet in hand, or of the timer advance. The connection's idle clock
+	 *  (last_seen) is the table's: it moves with packet arrival only. */
+	uint64_t now_ns;
+	/** The caller's reference to the packet that carried the bytes (or the
+	 *  packet in hand). An opaque token for the consumer to copy or compare,
+	 *  never to dereference: for held bytes it names a packet that may be
+	 *  gone (an mbuf already forwarded). NULL for timer events, for GAPs of
+	 *  a release, and for packets given without one. */
+	void *pkt_ref;
+	/** The packet in hand, when the bytes or event come with it; NULL for
+	 *  timer events, for held bytes (see above) and for the callbacks of a
+	 *  release (held bytes handed on before CLOSE). */
 	const struct kapa_pkt *pkt;
 };
 
@@ -152,7 +175,9 @@ void kapa_tcp_destroy(struct kapa_tcp *tcp);
  * Calls the consumer as needed, then returns.
  *
  * @param now_ns  packet time; must not go backwards by more than a second
- * @param pkt_ref opaque, handed to the consumer as ctx->pkt_ref
+ * @param pkt_ref opaque, handed to the consumer as ctx->pkt_ref with the
+ *                packet's bytes, also when they are held and delivered
+ *                later (never dereferenced by the core)
  */
 void kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
 		    uint64_t now_ns, void *pkt_ref, struct kapa_tcp_result *res);

@@ -12,6 +12,10 @@
  *    nothing after it;
  *  - every delivered byte is a byte some segment carried at that offset, and,
  *    while no limit forced a gap, the copy seen first (the overlap policy);
+ *  - bytes (and a FIN) come with the segment that brought them: held ones
+ *    with their chunk's packet reference and time (each segment has its own),
+ *    the segment in hand's without one; while no limit forced a gap, that is
+ *    the first segment that carried each byte, so no data call mixes two;
  *  - gaps happen only when a limit or an ack past a hole says so;
  *  - the held list stays sorted, non-overlapping, past next_off, within the
  *    per-direction limits, and in agreement with the pool's counters;
@@ -53,13 +57,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct model {
 	uint64_t cur;		/* where the next callback must start */
+	uint16_t seg_no;	/* the segment in hand (1-based), 0 for an ack */
+	uint16_t max_no;	/* the last segment number handed out */
 	bool fin_seen;
 	bool stopped;		/* the data callback asked to stop */
 	uint64_t stop_at;	/* ask to stop once cur passes this (0: never) */
 	uint64_t ngaps;
 	const struct kapa_tcp_stats *st;
 	uint8_t sent[STREAM_MAX];
+	uint16_t first_no[STREAM_MAX];	/* the segment that first carried it */
 };
+
+/* The packet reference and time the harness gives segment number @p no. */
+static void *
+ref_of(uint16_t no)
+{
+	return (void *)(uintptr_t)no;
+}
+
+static uint64_t
+ns_of(uint16_t no)
+{
+	return (uint64_t)no * 1000 + 7;
+}
+
+/* Which segment bytes (or a FIN) came with; 0 when that is wrong. */
+static uint16_t
+src_no(const struct model *m, const struct kapa_reasm_src *held)
+{
+	uintptr_t no;
+
+	if (held == NULL)
+		return m->seg_no;	/* an ack (0) carries no bytes */
+	no = (uintptr_t)held->pkt_ref;
+	if (no == 0 || no > m->max_no || held->ns != ns_of((uint16_t)no))
+		return 0;
+	return (uint16_t)no;
+}
 
 static uint8_t
 truth(uint64_t o)
@@ -74,17 +108,21 @@ conflict(uint64_t o)
 }
 
 static int
-on_data(void *arg, uint64_t off, const uint8_t *p, uint32_t len)
+on_data(void *arg, uint64_t off, const uint8_t *p, uint32_t len,
+	const struct kapa_reasm_src *held)
 {
 	struct model *m = arg;
 	bool strict = m->st->gap_limit_conn == 0 && m->st->gap_limit_global == 0;
+	uint16_t no = src_no(m, held);
 	uint32_t i;
 	uint8_t s;
 
 	CHECK(!m->fin_seen && !m->stopped);
 	CHECK(off == m->cur && len > 0);
 	CHECK(off + len <= STREAM_MAX);
+	CHECK(no != 0);
 	for (i = 0; i < len; i++) {
+		CHECK(!strict || m->first_no[off + i] == no);
 		s = m->sent[off + i];
 		if (p[i] == truth(off + i) && p[i] != conflict(off + i)) {
 			CHECK(s & SENT_TRUE);
@@ -116,11 +154,12 @@ on_gap(void *arg, uint64_t off, uint64_t len)
 }
 
 static int
-on_fin(void *arg, uint64_t off)
+on_fin(void *arg, uint64_t off, const struct kapa_reasm_src *held)
 {
 	struct model *m = arg;
 
 	CHECK(!m->fin_seen && !m->stopped);
+	CHECK(src_no(m, held) != 0);
 	CHECK(off == m->cur);
 	m->fin_seen = true;
 	return 0;
@@ -218,12 +257,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		op = data + HDR_LEN + i * OP_LEN;
 		off = rd16(op + 1) % MAX_OFF;
 		if ((op[0] & 3) == 3) {
+			m.seg_no = 0;
 			rc = kapa_reasm_ack(&r, &h, isn + off);
 		} else {
 			len = rd16(op + 3) % (MAX_LEN + 1);
 			fin = (op[0] & 4) != 0;
 			bad = (op[0] & 8) != 0;
+			m.seg_no = ++m.max_no;
+			r.seg.pkt_ref = ref_of(m.seg_no);
+			r.seg.ns = ns_of(m.seg_no);
 			for (o = off; o < (uint64_t)off + len; o++) {
+				if (m.first_no[o] == 0)
+					m.first_no[o] = m.seg_no;
 				seg[o - off] = bad ? conflict(o) : truth(o);
 				if (!(m.sent[o] & (SENT_TRUE | SENT_CONFLICT)) && bad)
 					m.sent[o] |= FIRST_CONFLICT;
@@ -250,7 +295,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * everything ends up delivered or skipped, up to the end or the FIN. */
 	for (o = 0; o < max_end && rc == 0 && h.state != KAPA_HALF_CLOSED; o += len) {
 		len = (uint32_t)(max_end - o < 1000 ? max_end - o : 1000);
+		m.seg_no = ++m.max_no;
+		r.seg.pkt_ref = ref_of(m.seg_no);
+		r.seg.ns = ns_of(m.seg_no);
 		for (i = 0; i < len; i++) {
+			if (m.first_no[o + i] == 0)
+				m.first_no[o + i] = m.seg_no;
 			seg[i] = truth(o + i);
 			m.sent[o + i] |= SENT_TRUE;
 		}

@@ -14,6 +14,10 @@
  *    copy of a byte is the same and the check is exact);
  *  - a RESET comes with an RST in hand; held out-of-order bytes stay within
  *    the pool;
+ *  - data comes with the packet that carried it: with the packet in hand
+ *    (ctx->pkt), its reference, its time and bytes inside its payload;
+ *    without (held bytes, delivered later or at a release), the reference
+ *    and time of an earlier record whose payload covers those bytes;
  *  - the consumer acts as kapa_tcp.h allows: after kapa_tcp_set_opaque() no
  *    data or gap comes for that connection (a FIN still may, at or past the
  *    last delivered offset); after kapa_tcp_close() from a callback the
@@ -103,6 +107,14 @@ static bool act_done;		/* its callback action was taken */
 static const struct kapa_pkt *pkt_in_hand;
 static struct kapa_tcp *tcp_in_use;
 
+/* Every record's packet: its reference is its number + 1. */
+static struct {
+	uint32_t seq;		/* of its first payload byte */
+	uint32_t len;
+	uint64_t ns;
+} sent[MAX_RECS];
+static uint32_t nsent;		/* records sent so far */
+
 static uint8_t
 byte_at(uint32_t seq)
 {
@@ -147,12 +159,23 @@ on_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 	struct conn_rec *c = rec_of(ctx);
 	struct half_rec *h = &c->half[ctx->dir];
 	uint32_t base = ctx->conn->half[ctx->dir].base_seq, i;
+	uintptr_t no;
 
 	CHECK(c->open && !c->reset && !h->fin && !c->opaque);
 	CHECK(off == h->cur && len > 0);
 	/* Held bytes flushed when another packet's insert evicts this
 	 * connection come without a packet. */
 	CHECK(ctx->pkt == NULL || ctx->pkt == pkt_in_hand);
+	/* With a packet: its bytes; without: those of the one they came in. */
+	no = (uintptr_t)ctx->pkt_ref;
+	CHECK(no >= 1 && no <= nsent);
+	CHECK(ctx->pkt == NULL || no == nsent);
+	CHECK(ctx->now_ns == sent[no - 1].ns);
+	CHECK((uint32_t)(base + (uint32_t)off - sent[no - 1].seq) < sent[no - 1].len);
+	CHECK((uint32_t)(base + (uint32_t)off - sent[no - 1].seq) + len <= sent[no - 1].len);
+	if (ctx->pkt != NULL)
+		CHECK(p >= ctx->pkt->data + ctx->pkt->payload_off &&
+		      p + len <= ctx->pkt->data + ctx->pkt->payload_off + ctx->pkt->payload_len);
 	for (i = 0; i < len; i++)
 		CHECK(p[i] == byte_at(base + (uint32_t)off + i));
 	h->cur += len;
@@ -332,6 +355,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(conns, 0, sizeof(conns));
 	opens = closes = 0;
+	nsent = 0;
 	memset(&conf, 0, sizeof(conf));
 	snprintf(name, sizeof(name), "fuzz_tcp_%u", seq_no++ % 1000000);
 	conf.flow.name = name;
@@ -385,7 +409,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		flen = build(frame, conn, from_server, flags, seq, ack, len);
 		CHECK(kapa_pkt_parse(frame, flen, KAPA_L2_ETHER, &pkt) == KAPA_PKT_TCP);
 		pkt_in_hand = &pkt;
-		kapa_tcp_input(tcp, &pkt, now, &pkt, &res);
+		sent[i].seq = seq + ((flags & KAPA_TCP_SYN) ? 1 : 0);
+		sent[i].len = len;
+		sent[i].ns = now;
+		nsent = i + 1;
+		kapa_tcp_input(tcp, &pkt, now, (void *)(uintptr_t)(i + 1), &res);
 		pkt_in_hand = NULL;
 		CHECK(res.idx < 0 || (uint32_t)res.idx < sizeof(conns) / sizeof(conns[0]));
 		CHECK(res.idx < 0 || conns[res.idx].open);

@@ -18,6 +18,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "kapa_eal.h"
 #include "kapa_http.h"
 #include "unit.h"
 
@@ -47,6 +48,8 @@ struct rec_msg {
 	char version[16];
 	char method[16];
 	char target[64];
+	void *first_ref;	/* first_pkt_ref */
+	uint64_t first_ns;
 };
 
 static struct rec_msg msgs[MAX_MSGS];
@@ -144,6 +147,8 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 	span_cpy(r->version, sizeof(r->version), &m->version);
 	span_cpy(r->method, sizeof(r->method), &m->method);
 	span_cpy(r->target, sizeof(r->target), &m->target);
+	r->first_ref = m->first_pkt_ref;
+	r->first_ns = m->first_ns;
 	logf_("M req=%d idx=%u off=%llu %s %s %u v=%s tok=[%s] cf=%x ka=%d:%u/%d:%u raw=[%s] "
 	      "body=%u cl=%llu pers=%d eff=%d unsure=%d\n",
 	      r->is_request, r->index, (unsigned long long)r->off, r->method, r->target,
@@ -1691,6 +1696,150 @@ suite_fini(void)
 	return 0;
 }
 
+/* ---- over the TCP core: held bytes keep their packet ------------------------- */
+
+/* One client connection driven through kapa_tcp_input(); each packet's
+ * reference is its frame number, as in kapa-inspect. */
+struct wire {
+	struct kapa_tcp *tcp;
+	uint64_t now_ns;
+	uintptr_t frame;	/* of the last packet sent */
+	uint32_t cisn, sisn;
+};
+
+static void
+wire_send(struct wire *w, int from_srv, uint32_t seq, uint32_t ack, uint8_t flags,
+	  const char *data, uint32_t len)
+{
+	static const uint8_t cip[4] = {198, 18, 0, 1}, sip[4] = {198, 18, 0, 2};
+	struct kapa_tcp_result res;
+	struct kapa_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.cls = KAPA_PKT_TCP;
+	p.family = 4;
+	p.ip_proto = 6;
+	p.data = (const uint8_t *)data;
+	p.len = len;
+	p.payload_len = len;
+	memcpy(p.src, from_srv ? sip : cip, 4);
+	memcpy(p.dst, from_srv ? cip : sip, 4);
+	p.sport = from_srv ? 80 : 40700;
+	p.dport = from_srv ? 40700 : 80;
+	p.eth_src[5] = from_srv ? 2 : 1;
+	p.seq = seq;
+	p.ack = ack;
+	p.tcp_flags = flags;
+	p.win = 1000;
+	w->now_ns += 1000000;		/* 1 ms a packet */
+	w->frame++;
+	kapa_tcp_input(w->tcp, &p, w->now_ns, (void *)w->frame, &res);
+}
+
+/* Client bytes at stream offset @p off. */
+static void
+wire_c2s(struct wire *w, uint32_t off, const char *data, uint32_t len)
+{
+	wire_send(w, 0, w->cisn + 1 + off, w->sisn + 1, KAPA_TCP_ACK, data, len);
+}
+
+/*
+ * The finding F6 of tests/replay/FINDINGS.md, small: a request whose bytes
+ * sat behind a hole (the end of the previous request's body, never seen)
+ * is delivered when the hole times out, or at the end (release), and must
+ * report the packet that carried its first byte and that packet's time,
+ * not the packet in hand at delivery (nor none at all).
+ */
+static void
+test_held_request_keeps_first_packet(void)
+{
+	static const char post[] = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345";
+	static const char get[] = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char put[] = "PUT /d HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345";
+	static const char del[] = "DELETE /e HTTP/1.1\r\nHost: x\r\n\r\n";
+	const uint32_t lpost = sizeof(post) - 1, lget = sizeof(get) - 1;
+	const uint32_t lput = sizeof(put) - 1, ldel = sizeof(del) - 1;
+	struct kapa_http_conf hconf = { .ops = &test_ops };
+	struct kapa_tcp_conf tconf;
+	uintptr_t f_post, f_get, f_put, f_del;
+	uint64_t ns_get, ns_del;
+	uint32_t off;
+	struct wire w;
+
+	memset(&tconf, 0, sizeof(tconf));
+	tconf.flow.name = "test_http_f6";
+	tconf.flow.capacity = 64;
+	tconf.flow.app_size = KAPA_HTTP_STATE_SIZE;
+	tconf.flow.socket_id = -1;	/* SOCKET_ID_ANY */
+	tconf.ooo_pool_bytes = 1u << 20;
+	tconf.ops = kapa_http_stream_ops();
+	tconf.ops_arg = kapa_http_create(&hconf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tconf.ops_arg);
+	memset(&w, 0, sizeof(w));
+	w.tcp = kapa_tcp_create(&tconf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w.tcp);
+	w.now_ns = 5000000000ull;
+	w.cisn = 1000;
+	w.sisn = 9000;
+	log_reset();
+
+	wire_send(&w, 0, w.cisn, 0, KAPA_TCP_SYN, NULL, 0);
+	wire_send(&w, 1, w.sisn, w.cisn + 1, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0);
+	wire_send(&w, 0, w.cisn + 1, w.sisn + 1, KAPA_TCP_ACK, NULL, 0);
+	/* POST with half its body; the other 5 bytes are never seen. */
+	wire_c2s(&w, 0, post, lpost);
+	f_post = w.frame;
+	off = lpost + 5;
+	/* The next request is held behind that hole. */
+	wire_c2s(&w, off, get, lget);
+	f_get = w.frame;
+	ns_get = w.now_ns;
+	CU_ASSERT_EQUAL(nmsgs, 1);
+	/* Two seconds later the client sends again (a pure ack): the hole
+	 * times out, the GET is delivered now. */
+	w.now_ns += 2000000000ull;
+	wire_c2s(&w, off + lget, NULL, 0);
+	CU_ASSERT_FATAL(nmsgs == 2);
+	CU_ASSERT_STRING_EQUAL(msgs[1].method, "GET");
+	CU_ASSERT_EQUAL(msgs[1].off, off);
+	CU_ASSERT_PTR_EQUAL(msgs[1].first_ref, (void *)f_get);
+	CU_ASSERT_EQUAL(msgs[1].first_ns, ns_get);
+	CU_ASSERT_PTR_EQUAL(msgs[0].first_ref, (void *)f_post);
+
+	/* The same at the end: a PUT missing half its body, a DELETE held
+	 * behind it, handed on at release (kapa_tcp_close_all()). */
+	off += lget;
+	wire_c2s(&w, off, put, lput);
+	f_put = w.frame;
+	off += lput + 5;
+	wire_c2s(&w, off, del, ldel);
+	f_del = w.frame;
+	ns_del = w.now_ns;
+	w.now_ns += 500000000ull;	/* no timeout yet: still held */
+	wire_c2s(&w, off + ldel, NULL, 0);
+	CU_ASSERT_EQUAL(nmsgs, 3);
+	CU_ASSERT_EQUAL(kapa_tcp_close_all(w.tcp), 1);
+	CU_ASSERT_FATAL(nmsgs == 4);
+	CU_ASSERT_STRING_EQUAL(msgs[2].method, "PUT");
+	CU_ASSERT_PTR_EQUAL(msgs[2].first_ref, (void *)f_put);
+	CU_ASSERT_STRING_EQUAL(msgs[3].method, "DELETE");
+	CU_ASSERT_EQUAL(msgs[3].off, off);
+	CU_ASSERT_PTR_EQUAL(msgs[3].first_ref, (void *)f_del);
+	CU_ASSERT_EQUAL(msgs[3].first_ns, ns_del);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(w.tcp)->gap_hole_timeout, 1);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(w.tcp)->gap_release, 1);
+	kapa_tcp_destroy(w.tcp);
+	kapa_http_destroy(tconf.ops_arg);
+}
+
+/* EAL for the TCP core's flow table (rte_hash), no hugepages. */
+static int
+suite_tcp_init(void)
+{
+	return kapa_eal_init_offline("test_http", 128) != 0;
+}
+
 #define ADD(s, name, fn) \
 	do { if (CU_add_test(s, name, fn) == NULL) return -1; } while (0)
 
@@ -1700,8 +1849,9 @@ kapa_unit_register(void)
 	CU_pSuite cut = CU_add_suite("http_cut_invariance", NULL, NULL);
 	CU_pSuite adv = CU_add_suite("http_tracker", suite_init, suite_fini);
 	CU_pSuite lim = CU_add_suite("http_limits", NULL, NULL);
+	CU_pSuite tcp = CU_add_suite("http_over_tcp", suite_tcp_init, NULL);
 
-	if (cut == NULL || adv == NULL || lim == NULL)
+	if (cut == NULL || adv == NULL || lim == NULL || tcp == NULL)
 		return -1;
 	ADD(cut, "HTTP/1.1 keep-alive exchange cut everywhere", test_cuts_keepalive_11);
 	ADD(cut, "HTTP/1.0 keep-alive exchange cut everywhere", test_cuts_keepalive_10);
@@ -1764,5 +1914,8 @@ kapa_unit_register(void)
 	ADD(lim, "counters", test_stats_counts);
 	ADD(lim, "port filter", test_port_filter);
 	ADD(lim, "create refuses bad conf", test_create_refuses);
+
+	ADD(tcp, "a request held out of order reports its first packet",
+	    test_held_request_keeps_first_packet);
 	return 0;
 }

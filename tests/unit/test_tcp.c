@@ -19,6 +19,67 @@
 #define STREAM_MAX	(1u << 16)
 #define MAX_EVENTS	512
 
+/* ---- packets sent, by reference --------------------------------------------- */
+
+/*
+ * Every packet goes in with a reference of its own, a frame number as in
+ * kapa-inspect, and the last FRAMES_MAX are remembered, so that the consumer
+ * can check that a data callback's bytes came with the packet its
+ * ctx->pkt_ref names, at the time ctx->now_ns says.
+ */
+#define FRAMES_MAX	4096
+
+struct sent_frame {
+	uintptr_t no;		/* the reference; 0: slot never used */
+	uint32_t seq, len;
+	uint64_t ns;
+	const struct kapa_pkt *pkt;	/* while in kapa_tcp_input() */
+};
+
+static struct sent_frame frames[FRAMES_MAX];
+static uintptr_t frame_no;	/* the last reference handed out */
+static uint32_t ref_errors;	/* data callbacks whose reference is wrong */
+
+static void *
+frame_ref(uintptr_t no)
+{
+	return (void *)no;
+}
+
+/*
+ * Bytes [seq, seq + len) delivered with @p ctx: with a packet, from the one
+ * in hand (its reference, its time, its payload); without, held bytes, from
+ * the packet their reference names (its time, inside its payload).
+ */
+static void
+check_ref(const struct kapa_stream_ctx *ctx, uint32_t seq, const uint8_t *p,
+	  uint32_t len)
+{
+	uintptr_t no = (uintptr_t)ctx->pkt_ref;
+	const struct sent_frame *f = &frames[no % FRAMES_MAX];
+	int bad = 0;
+
+	if (ctx->pkt != NULL && no == 0) {
+		return;		/* a packet sent without send_raw(), no reference */
+	} else if (ctx->pkt != NULL) {
+		bad = no != frame_no || f->pkt != ctx->pkt ||
+		      p < ctx->pkt->data + ctx->pkt->payload_off ||
+		      p + len > ctx->pkt->data + ctx->pkt->payload_off +
+				ctx->pkt->payload_len;
+	} else {
+		bad = no == 0;	/* held bytes always know their packet */
+	}
+	/* Within the remembered window: that packet carried these bytes. */
+	if (!bad && f->no == no)
+		bad = ctx->now_ns != f->ns || (uint32_t)(seq - f->seq) >= f->len ||
+		      (uint32_t)(seq - f->seq) + len > f->len;
+	if (bad) {
+		/* A few failure records are enough; the count says how often. */
+		if (ref_errors++ < 8)
+			CU_FAIL("data callback names a packet that did not carry its bytes");
+	}
+}
+
 /* ---- the recording consumer ---------------------------------------------- */
 
 struct rec_dir {
@@ -39,6 +100,8 @@ struct rec_event {
 	uint32_t idx;
 	uint64_t off, len;
 	int had_pkt;
+	void *ref;		/* ctx->pkt_ref */
+	uint64_t ns;		/* ctx->now_ns */
 };
 
 struct rec {
@@ -78,6 +141,7 @@ static void
 rec_reset(void)
 {
 	memset(&R, 0, sizeof(R));
+	ref_errors = 0;		/* each scenario gets its failure records */
 }
 
 static void
@@ -96,6 +160,8 @@ rec_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 		r->data_without_pkt++;
 	if (r->closed)
 		r->data_after_close++;
+	if (ctx->tcp != NULL)
+		check_ref(ctx, kapa_tcp_seq_of(ctx->conn, ctx->dir, off), p, len);
 	if (r->log_data && r->nev < MAX_EVENTS) {
 		r->ev[r->nev].ev = KAPA_EV_MAX;
 		r->ev[r->nev].dir = (uint8_t)ctx->dir;
@@ -103,6 +169,8 @@ rec_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 		r->ev[r->nev].off = off;
 		r->ev[r->nev].len = len;
 		r->ev[r->nev].had_pkt = ctx->pkt != NULL;
+		r->ev[r->nev].ref = ctx->pkt_ref;
+		r->ev[r->nev].ns = ctx->now_ns;
 		r->nev++;
 	}
 	for (i = 0; i < len; i++) {
@@ -149,6 +217,8 @@ rec_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 		r->ev[r->nev].off = off;
 		r->ev[r->nev].len = len;
 		r->ev[r->nev].had_pkt = ctx->pkt != NULL;
+		r->ev[r->nev].ref = ctx->pkt_ref;
+		r->ev[r->nev].ns = ctx->now_ns;
 		r->nev++;
 	}
 	r->count[ev]++;
@@ -258,6 +328,7 @@ static void
 send_raw(struct tconn *t, int from_srv, uint32_t seq, uint32_t ack,
 	 uint8_t flags, const uint8_t *data, uint32_t len, uint8_t wscale)
 {
+	struct sent_frame *f;
 	struct kapa_pkt p;
 
 	memset(&p, 0, sizeof(p));
@@ -287,7 +358,14 @@ send_raw(struct tconn *t, int from_srv, uint32_t seq, uint32_t ack,
 		p.opt.wscale = wscale;
 	}
 	t->now_ns += 1000;
-	kapa_tcp_input(t->tcp, &p, t->now_ns, &p, &t->res);
+	f = &frames[++frame_no % FRAMES_MAX];
+	f->no = frame_no;
+	f->seq = seq + ((flags & KAPA_TCP_SYN) ? 1 : 0);
+	f->len = len;
+	f->ns = t->now_ns;
+	f->pkt = &p;
+	kapa_tcp_input(t->tcp, &p, t->now_ns, frame_ref(frame_no), &t->res);
+	f->pkt = NULL;
 }
 
 /* Client data at stream offset @p off (acks the server's first byte). */
@@ -1669,6 +1747,10 @@ test_hole_timeout_cases(void)
 	kapa_tcp_destroy(tcp);
 }
 
+/* The references and times of hold_both_ways()'s held segments. */
+static uintptr_t held_ref[3];
+static uint64_t held_ns[3];
+
 /* Hold data both ways with holes: c2s [0,10) delivered, [20,30) and
  * [40,45) held; s2c [5,15) held. */
 static void
@@ -1677,22 +1759,32 @@ hold_both_ways(struct tconn *t, const uint8_t *m)
 	handshake(t, 0xff, 0xff);
 	c2s(t, 0, m, 10, 0);
 	c2s(t, 20, m + 20, 10, 0);
+	held_ref[0] = frame_no;
+	held_ns[0] = t->now_ns;
 	c2s(t, 40, m + 40, 5, 0);
+	held_ref[1] = frame_no;
+	held_ns[1] = t->now_ns;
 	s2c(t, 5, m + 5, 10, 0);
+	held_ref[2] = frame_no;
+	held_ns[2] = t->now_ns;
+	t->now_ns += 7000000;	/* the release comes later than any of them */
 }
 
 /* The hand-on of hold_both_ways() at release, exactly, before CLOSE. */
 static void
 check_hand_on(const uint8_t *m, uint32_t idx)
 {
+	/* held: which of hold_both_ways()'s segments brought the bytes (its
+	 * reference and time come with them), -1 for none. */
 	static const struct {
 		uint8_t ev, dir;
 		uint64_t off, len;
+		int held;
 	} want[] = {
-		{KAPA_EV_GAP, 0, 10, 10}, {KAPA_EV_MAX, 0, 20, 10},
-		{KAPA_EV_GAP, 0, 30, 10}, {KAPA_EV_MAX, 0, 40, 5},
-		{KAPA_EV_GAP, 1, 0, 5}, {KAPA_EV_MAX, 1, 5, 10},
-		{KAPA_EV_CLOSE, 0, 0, 0},
+		{KAPA_EV_GAP, 0, 10, 10, -1}, {KAPA_EV_MAX, 0, 20, 10, 0},
+		{KAPA_EV_GAP, 0, 30, 10, -1}, {KAPA_EV_MAX, 0, 40, 5, 1},
+		{KAPA_EV_GAP, 1, 0, 5, -1}, {KAPA_EV_MAX, 1, 5, 10, 2},
+		{KAPA_EV_CLOSE, 0, 0, 0, -1},
 	};
 	uint32_t i, first = R.nev - RTE_DIM(want);
 
@@ -1707,6 +1799,12 @@ check_hand_on(const uint8_t *m, uint32_t idx)
 		CU_ASSERT_EQUAL(e->idx, idx);
 		if (want[i].ev != KAPA_EV_CLOSE)
 			CU_ASSERT_EQUAL(e->had_pkt, 0);
+		if (want[i].held >= 0) {
+			CU_ASSERT_PTR_EQUAL(e->ref, frame_ref(held_ref[want[i].held]));
+			CU_ASSERT_EQUAL(e->ns, held_ns[want[i].held]);
+		} else if (want[i].ev == KAPA_EV_GAP) {
+			CU_ASSERT_PTR_NULL(e->ref);	/* a GAP has no packet */
+		}
 	}
 	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, m, 10), 0);
 	CU_ASSERT_EQUAL(memcmp(R.d[0].buf + 20, m + 20, 10), 0);
@@ -1905,6 +2003,205 @@ test_release_hand_on_stops(void)
 	kapa_tcp_destroy(tcp);
 }
 
+/* ---- packet references of held bytes ---------------------------------------- */
+
+/* The data callbacks logged since event @p from, as (off, len, ref, had_pkt). */
+struct want_data {
+	uint64_t off, len;
+	uintptr_t ref;
+	int had_pkt;
+};
+
+static void
+check_data_log(uint32_t from, const struct want_data *w, uint32_t n)
+{
+	uint32_t i, k = 0;
+
+	for (i = from; i < R.nev && k < n; i++) {
+		const struct rec_event *e = &R.ev[i];
+
+		if (e->ev != KAPA_EV_MAX)
+			continue;
+		CU_ASSERT_EQUAL(e->off, w[k].off);
+		CU_ASSERT_EQUAL(e->len, w[k].len);
+		CU_ASSERT_PTR_EQUAL(e->ref, frame_ref(w[k].ref));
+		CU_ASSERT_EQUAL(e->had_pkt, w[k].had_pkt);
+		k++;
+	}
+	CU_ASSERT_EQUAL(k, n);
+	for (; i < R.nev; i++)
+		CU_ASSERT_NOT_EQUAL(R.ev[i].ev, KAPA_EV_MAX);
+}
+
+/*
+ * Bytes held out of order and delivered when the hole fills come with the
+ * reference and time of the packet that carried them, not of the packet
+ * that filled the hole; the idle clock stays with the packet in hand.
+ */
+static void
+test_held_bytes_keep_their_packet(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uintptr_t r20, r30, r10, rfin, r0;
+	uint64_t ns20, ns30, nsfin, t0;
+	struct kapa_conn *c;
+	uint32_t from;
+	uint8_t m[100];
+	struct tconn t;
+	int f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40600, 80, 1, 2);
+	t0 = t.now_ns + 1000;			/* the table clock starts here */
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 10, 0);
+	r0 = frame_no;
+	c2s(&t, 20, m + 20, 10, 0);		/* held */
+	r20 = frame_no;
+	ns20 = t.now_ns;
+	wait_ms(&t, 100);
+	c2s(&t, 30, m + 30, 10, 0);		/* held, continues the chunk before */
+	r30 = frame_no;
+	ns30 = t.now_ns;
+	/* The server's FIN before its data: held. */
+	s2c(&t, 5, m + 5, 0, KAPA_TCP_FIN);
+	rfin = frame_no;
+	nsfin = t.now_ns;
+	wait_ms(&t, 500);
+	from = R.nev;
+	c2s(&t, 10, m + 10, 10, 0);		/* fills the hole */
+	r10 = frame_no;
+	{
+		const struct want_data w[] = {
+			{10, 10, r10, 1}, {20, 10, r20, 0}, {30, 10, r30, 0},
+		};
+
+		check_data_log(from, w, RTE_DIM(w));
+	}
+	/* Times of the held bytes are their own, earlier than the packet's. */
+	for (f = (int)from; f < (int)R.nev; f++) {
+		if (R.ev[f].ev == KAPA_EV_MAX && R.ev[f].off == 20)
+			CU_ASSERT_EQUAL(R.ev[f].ns, ns20);
+		if (R.ev[f].ev == KAPA_EV_MAX && R.ev[f].off == 30)
+			CU_ASSERT_EQUAL(R.ev[f].ns, ns30);
+		if (R.ev[f].ev == KAPA_EV_MAX && R.ev[f].off == 10)
+			CU_ASSERT_EQUAL(R.ev[f].ns, t.now_ns);
+	}
+	CU_ASSERT_EQUAL(R.d[0].next, 40);
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, m, 40), 0);
+	CU_ASSERT_NOT_EQUAL(r0, r10);
+	/* The idle clock is the packet in hand's, not the held bytes' time. */
+	c = tconn_conn(&t);
+	CU_ASSERT_EQUAL(c->last_seen, (uint32_t)((t.now_ns - t0) / 1000000u));
+	CU_ASSERT(c->last_seen >= 600);
+
+	/* The server's bytes fill in front of its held FIN: the FIN comes with
+	 * the FIN's packet. */
+	s2c(&t, 0, m, 5, 0);
+	f = last_event(KAPA_EV_FIN);
+	CU_ASSERT_FATAL(f >= 0);
+	CU_ASSERT_EQUAL(R.ev[f].dir, KAPA_DIR_S2C);
+	CU_ASSERT_EQUAL(R.ev[f].off, 5);
+	CU_ASSERT_PTR_EQUAL(R.ev[f].ref, frame_ref(rfin));
+	CU_ASSERT_EQUAL(R.ev[f].ns, nsfin);
+	CU_ASSERT_EQUAL(R.ev[f].had_pkt, 0);
+	CU_ASSERT_EQUAL(R.d[0].order_errors + R.d[1].order_errors, 0);
+	CU_ASSERT_EQUAL(ref_errors, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * A segment that covers held bytes is delivered in pieces, split where the
+ * reference changes: its own bytes with its packet, the held ranges (seen
+ * first) with theirs. A held segment longer than a chunk keeps one
+ * reference over all its chunks. The hole timeout and an ack past a hole
+ * deliver held bytes with their references too.
+ */
+static void
+test_held_bytes_split_by_packet(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	static uint8_t big[3 * 2048];
+	uintptr_t ra, rb, rbig, rall, rlate;
+	uint32_t from, i;
+	uint8_t m[100];
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	fill_msg(big, sizeof(big));
+	rec_reset();
+	R.log_data = 1;
+	tconn_init(&t, tcp, 40601, 80, 1, 2);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 20, m + 20, 10, 0);
+	ra = frame_no;
+	c2s(&t, 50, m + 50, 5, 0);
+	rb = frame_no;
+	from = R.nev;
+	c2s(&t, 0, m, 60, 0);			/* covers both, and more */
+	rall = frame_no;
+	{
+		const struct want_data w[] = {
+			{0, 20, rall, 1}, {20, 10, ra, 0}, {30, 20, rall, 1},
+			{50, 5, rb, 0}, {55, 5, rall, 1},
+		};
+
+		check_data_log(from, w, RTE_DIM(w));
+	}
+	CU_ASSERT_EQUAL(memcmp(R.d[0].buf, m, 60), 0);
+
+	/* 5000 bytes held at once take three chunks, one reference. */
+	s2c(&t, 100, big, 5000, 0);
+	rbig = frame_no;
+	CU_ASSERT_EQUAL(tconn_conn(&t)->half[1].ooo_segs, 3);
+	from = R.nev;
+	s2c(&t, 0, big, 100, 0);
+	{
+		uint32_t n = 0, bytes = 0;
+
+		for (i = from; i < R.nev; i++) {
+			if (R.ev[i].ev != KAPA_EV_MAX || R.ev[i].off < 100)
+				continue;
+			CU_ASSERT_PTR_EQUAL(R.ev[i].ref, frame_ref(rbig));
+			CU_ASSERT_EQUAL(R.ev[i].had_pkt, 0);
+			n++;
+			bytes += (uint32_t)R.ev[i].len;
+		}
+		CU_ASSERT_EQUAL(n, 3);
+		CU_ASSERT_EQUAL(bytes, 5000);
+	}
+
+	/* Skipped holes: by the hole timeout, and by an ack past the hole. */
+	c2s(&t, 70, m + 70, 10, 0);
+	rlate = frame_no;
+	wait_ms(&t, 1500);
+	from = R.nev;
+	ack_to(&t, 0, 80, 5100);		/* the sender again: times the hole out */
+	{
+		const struct want_data w[] = { {70, 10, rlate, 0} };
+
+		check_data_log(from, w, RTE_DIM(w));
+	}
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 1);
+	s2c(&t, 5200, big, 10, 0);
+	rlate = frame_no;
+	from = R.nev;
+	ack_to(&t, 0, 80, 5210);		/* the client has [5100, 5210) */
+	{
+		const struct want_data w[] = { {5200, 10, rlate, 0} };
+
+		check_data_log(from, w, RTE_DIM(w));
+	}
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_GAP], 2);
+	CU_ASSERT_EQUAL(R.d[0].order_errors + R.d[1].order_errors, 0);
+	CU_ASSERT_EQUAL(ref_errors, 0);
+	kapa_tcp_destroy(tcp);
+}
+
 /*
  * Random segments (flags, sequence numbers near and far, lengths, both
  * directions) on one 4-tuple: whatever arrives, offsets stay contiguous per
@@ -2071,6 +2368,10 @@ kapa_unit_register(void)
 	    CU_add_test(s, "hole timeout", test_hole_timeout) == NULL ||
 	    CU_add_test(s, "hole timeout cases", test_hole_timeout_cases) == NULL ||
 	    CU_add_test(s, "release hands held bytes on", test_release_hand_on) == NULL ||
+	    CU_add_test(s, "held bytes keep their packet reference",
+			test_held_bytes_keep_their_packet) == NULL ||
+	    CU_add_test(s, "deliveries split where the reference changes",
+			test_held_bytes_split_by_packet) == NULL ||
 	    CU_add_test(s, "release hand-on stopped by the consumer",
 			test_release_hand_on_stops) == NULL ||
 	    CU_add_test(s, "random packets keep invariants", test_random_packets) == NULL ||
