@@ -557,12 +557,6 @@ def resegment(args):
         for piece in pieces:
             out.append((sec, usec, len(piece), piece))
 
-    def strip(text):
-        objs = [json.loads(line) for line in text.splitlines()]
-        for o in objs:
-            o.pop("frame")
-            o.pop("hdr_frame")
-        return objs
     rc, base, err = run_inspect(args.inspect, src)
     if rc != 0:
         fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
@@ -575,7 +569,7 @@ def resegment(args):
         rc, text, err = run_inspect(args.inspect, path)
     if rc != 0:
         fail("kapa-inspect exited %d on the re-cut capture: %s" % (rc, err))
-    a, b = strip(base), strip(text)
+    a, b = without_frames(base), without_frames(text)
     if a != b:
         key = lambda o: (o["stream"], o["dir"], o["index"])
         ka, kb = {key(o): o for o in a}, {key(o): o for o in b}
@@ -590,6 +584,16 @@ def resegment(args):
     return 0
 
 
+def without_frames(text):
+    """kapa-inspect --json output as objects without their frame numbers,
+    which re-cut or re-encoded captures renumber."""
+    objs = [json.loads(line) for line in text.splitlines()]
+    for o in objs:
+        o.pop("frame")
+        o.pop("hdr_frame")
+    return objs
+
+
 def link_variant(args):
     """The same traffic under another link type or file format must give the
     same messages (frame numbers aside: frames a link type cannot carry are
@@ -599,12 +603,6 @@ def link_variant(args):
         fail("%s is missing" % src)
     _, frames = read_pcap(src)
 
-    def strip(out):
-        objs = [json.loads(line) for line in out.splitlines()]
-        for o in objs:
-            o.pop("frame")
-            o.pop("hdr_frame")
-        return objs
     rc, base, err = run_inspect(args.inspect, src)
     if rc != 0:
         fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
@@ -614,7 +612,7 @@ def link_variant(args):
         rc, out, err = run_inspect(args.inspect, path)
     if rc != 0:
         fail("kapa-inspect exited %d on the %s variant: %s" % (rc, args.link_variant, err))
-    a, b = strip(base), strip(out)
+    a, b = without_frames(base), without_frames(out)
     if not a:
         fail("no message in %s" % src)
     if a != b:
