@@ -51,49 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NRUNS		3
 
 static struct http_log logs[NRUNS];
-static struct http_log *cur_log;
-static bool cur_left;		/* the tracker gave up: deliver nothing more */
-
-/* kapa_http.c reaches the TCP core only through ctx->tcp, which is NULL
- * here; the symbol is still needed to link without the core. */
-void
-kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
-{
-	(void)tcp;
-	(void)idx;
-	abort();
-}
-
-static void
-on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
-	   void *arg)
-{
-	(void)arg;
-	CHECK(m->ntokens <= KAPA_HTTP_MAX_TOKENS && m->nka <= KAPA_HTTP_MAX_KA_LINES);
-	http_log_msg(cur_log, ctx->dir, m);
-}
-
-static void
-on_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index,
-       void *arg)
-{
-	(void)arg;
-	http_log_end(cur_log, ctx->dir, is_request, index);
-}
-
-static void
-on_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
-{
-	(void)arg;
-	http_log_leave(cur_log, ctx->dir, why);
-	cur_left = true;
-}
-
-static const struct kapa_http_ops seg_ops = {
-	.message = on_message,
-	.message_end = on_end,
-	.leave = on_leave,
-};
 
 static struct kapa_http *
 tracker(void)
@@ -102,7 +59,7 @@ tracker(void)
 	struct kapa_http_conf conf = {
 		.max_header = 4096,
 		.header_buffers = 4,
-		.ops = &seg_ops,
+		.ops = &http_log_ops,
 	};
 
 	if (h == NULL) {
@@ -179,9 +136,7 @@ run(const uint8_t *data, size_t size, int mode)
 	uint8_t hb, *piece;
 	int dir;
 
-	cur_log = &logs[mode];
-	http_log_reset(cur_log);
-	cur_left = false;
+	http_log_begin(&logs[mode]);
 	memset(app, 0, sizeof(app));
 	memset(&conn, 0, sizeof(conn));
 	memset(&ctx, 0, sizeof(ctx));
@@ -196,7 +151,7 @@ run(const uint8_t *data, size_t size, int mode)
 		dir = (hb & 0x80) ? KAPA_DIR_S2C : KAPA_DIR_C2S;
 		ctx.dir = (enum kapa_dir)dir;
 		if (hb & 0x40) {
-			if (cur_left)
+			if (http_log_left)
 				continue;
 			if ((hb & 1) && i < size) {
 				n = (uint32_t)data[i++] + 1;
@@ -210,7 +165,7 @@ run(const uint8_t *data, size_t size, int mode)
 		len = hb & 0x3f;
 		if (len > size - i)
 			len = (uint32_t)(size - i);
-		for (pos = 0; pos < len && !cur_left; pos += n) {
+		for (pos = 0; pos < len && !http_log_left; pos += n) {
 			n = cut_len(data + i, len, pos, mode, &seed);
 			/* An exact-size copy, freed after the call: the bytes
 			 * are valid only during it, and ASan holds the

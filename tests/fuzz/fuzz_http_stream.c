@@ -73,49 +73,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NRUNS		4
 
 static struct http_log logs[NRUNS];
-static struct http_log *cur;
-static bool cur_left;
-
-/* The tracker reaches the TCP core only through ctx->tcp, NULL here. */
-void
-kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
-{
-	(void)tcp;
-	(void)idx;
-	FAIL("kapa_tcp_set_opaque called without a TCP core\n");
-}
-
-static void
-on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
-	   void *arg)
-{
-	(void)arg;
-	if (m->ntokens > KAPA_HTTP_MAX_TOKENS || m->nka > KAPA_HTTP_MAX_KA_LINES)
-		FAIL("ntokens %u / nka %u over the arrays\n", m->ntokens, m->nka);
-	http_log_msg(cur, ctx->dir, m);
-}
-
-static void
-on_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index,
-       void *arg)
-{
-	(void)arg;
-	http_log_end(cur, ctx->dir, is_request, index);
-}
-
-static void
-on_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
-{
-	(void)arg;
-	http_log_leave(cur, ctx->dir, why);
-	cur_left = true;
-}
-
-static const struct kapa_http_ops stream_ops = {
-	.message = on_message,
-	.message_end = on_end,
-	.leave = on_leave,
-};
 
 static struct kapa_http *
 tracker(void)
@@ -126,7 +83,7 @@ tracker(void)
 		.max_header = 512,
 		.header_buffers = 4,
 		.pipeline_depth = 8,
-		.ops = &stream_ops,
+		.ops = &http_log_ops,
 	};
 
 	if (h == NULL) {
@@ -247,9 +204,7 @@ run(const struct input *in, int mode)
 	uint8_t *piece;
 	int dir;
 
-	cur = &logs[mode];
-	http_log_reset(cur);
-	cur_left = false;
+	http_log_begin(&logs[mode]);
 	memset(app, 0xa5, sizeof(app));		/* OPEN must zero what it uses */
 	memset(&conn, 0, sizeof(conn));
 	memset(&ctx, 0, sizeof(ctx));
@@ -263,7 +218,7 @@ run(const struct input *in, int mode)
 	for (dir = 0; dir < 2; dir++) {
 		ctx.dir = (enum kapa_dir)dir;
 		ndel = 0;
-		for (pos = 0; pos < in->n[dir] && !cur_left; pos = end) {
+		for (pos = 0; pos < in->n[dir] && !http_log_left; pos = end) {
 			end = next_cut(in, in->s[dir], in->n[dir], pos, mode, &ci,
 				       &ndel);
 			if (mode == 1 || mode == 3)
@@ -278,7 +233,7 @@ run(const struct input *in, int mode)
 				free(piece);
 			ndel++;
 		}
-		if ((in->flags & (1u << dir)) && !cur_left)
+		if ((in->flags & (1u << dir)) && !http_log_left)
 			ops->event(&ctx, KAPA_EV_FIN, in->n[dir], 0);
 	}
 	ops->event(&ctx, KAPA_EV_CLOSE, 0, 0);

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kapa_http.h"
@@ -106,6 +107,69 @@ http_log_same(const struct http_log *a, const struct http_log *b)
 {
 	return a->full == b->full && a->len == b->len &&
 	       memcmp(a->buf, b->buf, a->len) == 0;
+}
+
+/*
+ * The tracker's callbacks for both harnesses: each writes into the log of
+ * the run under way (http_log_cur); a leave also stops the harness feeding
+ * that run (http_log_left). A message whose token or Keep-Alive counts
+ * exceed their arrays is a crash: it would be read past them.
+ */
+static struct http_log *http_log_cur;
+static bool http_log_left;
+
+static void
+http_log_on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
+		    void *arg)
+{
+	(void)arg;
+	if (m->ntokens > KAPA_HTTP_MAX_TOKENS || m->nka > KAPA_HTTP_MAX_KA_LINES) {
+		fprintf(stderr, "ntokens %u / nka %u over the arrays\n", m->ntokens, m->nka);
+		abort();
+	}
+	http_log_msg(http_log_cur, ctx->dir, m);
+}
+
+static void
+http_log_on_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index,
+		void *arg)
+{
+	(void)arg;
+	http_log_end(http_log_cur, ctx->dir, is_request, index);
+}
+
+static void
+http_log_on_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
+{
+	(void)arg;
+	http_log_leave(http_log_cur, ctx->dir, why);
+	http_log_left = true;
+}
+
+static const struct kapa_http_ops http_log_ops = {
+	.message = http_log_on_message,
+	.message_end = http_log_on_end,
+	.leave = http_log_on_leave,
+};
+
+/* Start the log of a new run. */
+static inline void
+http_log_begin(struct http_log *l)
+{
+	http_log_reset(l);
+	http_log_cur = l;
+	http_log_left = false;
+}
+
+/* The tracker reaches the TCP core only through ctx->tcp, which is NULL in
+ * these harnesses; the symbol is still needed to link without the core. */
+void
+kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
+{
+	(void)tcp;
+	(void)idx;
+	fprintf(stderr, "kapa_tcp_set_opaque called without a TCP core\n");
+	abort();
 }
 
 #endif /* KAPA_FUZZ_HTTP_MSG_LOG_H */
