@@ -106,16 +106,18 @@ pkt_class(struct kapa_pkt *pkt, enum kapa_pkt_class cls)
 }
 
 /*
- * An IP header or length that does not fit @p lim, the end of the bytes the
- * link layer gave IP. Below a PPPoE session lim is the PPPoE payload's end;
- * when the capture holds the bytes needed (up to @p need) it is the PPPoE
- * length that is short, not the capture, and the reason says so.
+ * An IP header or length that is wrong or does not fit @p lim, the end of
+ * the bytes the link layer gave IP (the captured length, or below a PPPoE
+ * session the PPPoE payload's end). When the bytes needed (up to @p need)
+ * lie past lim but inside the capture, it is the PPPoE length that is short,
+ * not the capture, and the reason says so. Decided here, off the path of
+ * good packets, so that those pay one compare per length as before.
  */
-static inline int
+static int
 pkt_bad_ip_len(struct kapa_pkt *pkt, enum kapa_pkt_bad why, uint32_t lim,
-	       uint32_t need)
+	       uint64_t need)
 {
-	if (lim < pkt->len && need <= pkt->len)
+	if (need > lim && need <= pkt->len)
 		why = KAPA_BAD_PPPOE_LEN;
 	return pkt_bad(pkt, why);
 }
@@ -241,19 +243,16 @@ pkt_ip4(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 
 	pkt->l3_off = (uint16_t)off;
 	if (lim - off < IP4_HDR_MIN)
-		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_TRUNC, lim, off + IP4_HDR_MIN);
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_TRUNC, lim,
+				      (uint64_t)off + IP4_HDR_MIN);
 	if ((ip[0] >> 4) != 4)
 		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-	if (ihl < IP4_HDR_MIN)
-		return pkt_bad(pkt, KAPA_BAD_IP4_IHL);
-	if (ihl > lim - off)
-		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_IHL, lim, off + ihl);
+	if (ihl < IP4_HDR_MIN || ihl > lim - off)
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_IHL, lim, (uint64_t)off + ihl);
 	tot = rd16(ip + 2);
-	if (tot < ihl)
-		return pkt_bad(pkt, KAPA_BAD_IP4_LEN);
-	if (tot > lim - off)
-		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_LEN, lim, off + tot);
+	if (tot < ihl || tot > lim - off)
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_LEN, lim, (uint64_t)off + tot);
 	pkt->family = 4;
 	pkt->ip_proto = ip[9];
 	memcpy(pkt->src, ip + 12, 4);
@@ -282,17 +281,16 @@ pkt_ip6(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 
 	pkt->l3_off = (uint16_t)off;
 	if (lim - off < IP6_HDR_LEN)
-		return pkt_bad_ip_len(pkt, KAPA_BAD_IP6_TRUNC, lim, off + IP6_HDR_LEN);
+		return pkt_bad_ip_len(pkt, KAPA_BAD_IP6_TRUNC, lim,
+				      (uint64_t)off + IP6_HDR_LEN);
 	if ((ip[0] >> 4) != 6)
 		return pkt_bad(pkt, KAPA_BAD_IP_VERSION);
 	plen = rd16(ip + 4);
 	/* 0 is a jumbogram (RFC 2675): its real length is in a hop-by-hop option
 	 * kapa does not follow, and no capture of one fits these buffers anyway. */
-	if (plen == 0)
-		return pkt_bad(pkt, KAPA_BAD_IP6_LEN);
-	if (plen > lim - off - IP6_HDR_LEN)
+	if (plen == 0 || plen > lim - off - IP6_HDR_LEN)
 		return pkt_bad_ip_len(pkt, KAPA_BAD_IP6_LEN, lim,
-				      off + IP6_HDR_LEN + plen);
+				      (uint64_t)off + IP6_HDR_LEN + plen);
 	pkt->family = 6;
 	memcpy(pkt->src, ip + 8, 16);
 	memcpy(pkt->dst, ip + 24, 16);
@@ -337,9 +335,10 @@ pkt_ip6(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
  * PPPoE session header at @p off (RFC 2516 §4), then the PPP protocol. Only
  * IP goes on; LCP, IPCP, CHAP, ... are the session's own business. The
  * PPPoE length (PPP protocol + payload) must hold the IP datagram; Ethernet
- * padding after it is fine, as after a bare IP datagram.
+ * padding after it is fine, as after a bare IP datagram. Kept out of line
+ * (as pkt_mpls()), so that plain Ethernet's path stays as compact as before.
  */
-static int
+static __attribute__((noinline)) int
 pkt_pppoe(struct kapa_pkt *pkt, uint32_t off)
 {
 	const uint8_t *h = pkt->data + off;
@@ -378,7 +377,7 @@ pkt_pppoe(struct kapa_pkt *pkt, uint32_t off)
  * after the bottom label the first nibble decides, as tshark's dissector
  * does. A pseudowire's control word or Ethernet frame is not IP.
  */
-static int
+static __attribute__((noinline)) int
 pkt_mpls(struct kapa_pkt *pkt, uint32_t off)
 {
 	unsigned int n;
@@ -431,6 +430,27 @@ pkt_is_vlan(uint16_t type)
 	       type == ETHER_TYPE_QINQ_OLD;
 }
 
+/*
+ * Tags past the KAPA_MAX_VLAN that struct kapa_pkt decodes, the TPID of the
+ * next one at @p off: counted and walked, not recorded (a crafted packet
+ * copies them with the rest of [0, l3_off)). Out of line, so that the usual
+ * zero to two tags cost what they did before deeper stacks were accepted.
+ */
+static __attribute__((noinline)) int
+pkt_vlan_deep(struct kapa_pkt *pkt, uint32_t off, uint16_t type)
+{
+	while (pkt_is_vlan(type)) {
+		if (pkt->nvlan == KAPA_MAX_VLAN_DEPTH)
+			return pkt_bad(pkt, KAPA_BAD_VLAN_DEPTH);
+		if (pkt->len - off < VLAN_TAG_LEN + 2)
+			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
+		pkt->nvlan++;
+		off += VLAN_TAG_LEN;
+		type = rd16(pkt->data + off);
+	}
+	return pkt_l3(pkt, off + 2, type);
+}
+
 static inline int
 pkt_ether(struct kapa_pkt *pkt)
 {
@@ -444,17 +464,13 @@ pkt_ether(struct kapa_pkt *pkt)
 	memcpy(pkt->eth_src, d + 6, 6);
 	type = rd16(d + off);
 	while (pkt_is_vlan(type)) {
-		if (pkt->nvlan == KAPA_MAX_VLAN_DEPTH)
-			return pkt_bad(pkt, KAPA_BAD_VLAN_DEPTH);
+		if (pkt->nvlan == KAPA_MAX_VLAN)
+			return pkt_vlan_deep(pkt, off, type);
 		/* The tag is TPID (read already) + TCI, then the next type. */
 		if (pkt->len - off < VLAN_TAG_LEN + 2)
 			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
-		/* Only the outer tags are decoded (struct kapa_pkt); the
-		 * others stay in the bytes before l3_off. */
-		if (pkt->nvlan < KAPA_MAX_VLAN) {
-			pkt->vlan_tpid[pkt->nvlan] = type;
-			pkt->vlan_tci[pkt->nvlan] = rd16(d + off + 2);
-		}
+		pkt->vlan_tpid[pkt->nvlan] = type;
+		pkt->vlan_tci[pkt->nvlan] = rd16(d + off + 2);
 		pkt->nvlan++;
 		off += VLAN_TAG_LEN;
 		type = rd16(d + off);
