@@ -2,9 +2,10 @@
 /*
  * Packet parsing. One pass, outer layer to inner, each layer a fixed-offset
  * read behind one bounds check. The bound is tightened as we go: first the
- * captured length, then the IP datagram's own length (so Ethernet padding is
- * never taken for TCP bytes), then the TCP header length for options. Every
- * exit either hands back a class or a malformation reason; nothing is logged.
+ * captured length, then a PPPoE session's length, then the IP datagram's
+ * own length (so Ethernet padding is never taken for TCP bytes), then the TCP
+ * header length for options. Every exit either hands back a class or a
+ * malformation reason; nothing is logged.
  */
 #include <stdint.h>
 #include <string.h>

@@ -3,10 +3,10 @@
  * @file
  * Packet parsing: Ethernet (any stack of up to KAPA_MAX_VLAN_DEPTH 802.1Q /
  * 802.1ad tags), PPPoE sessions and MPLS label stacks carrying IP, IPv4, IPv6
- * with extension headers, TCP with options, from raw bytes. A pure function over (data, len): no
- * ports, no mbufs, no allocation. It never reads past @p len; anything it
- * cannot use is classified and given a reason, so the caller counts it and
- * forwards the packet untouched (fail open).
+ * with extension headers, TCP with options, from raw bytes. A pure function
+ * over (data, len): no ports, no mbufs, no allocation. It never reads past
+ * @p len; anything it cannot use is classified and given a reason, so the
+ * caller counts it and forwards the packet untouched (fail open).
  */
 #ifndef KAPA_PKT_H
 #define KAPA_PKT_H
@@ -112,7 +112,8 @@ struct kapa_tcp_opts {
  * are also decoded into vlan_tpid/vlan_tci (more are rare and would grow the
  * struct for every packet); nvlan counts them all. A crafted packet of
  * another size must rewrite the PPPoE length (at pppoe_len_off: the IP
- * datagram's length + 2); MPLS has no length to rewrite.
+ * datagram's length + 2); MPLS has no length to rewrite. encap and
+ * pppoe_len_off sit in what was padding, so the struct stays 152 bytes.
  */
 struct kapa_pkt {
 	const uint8_t *data;
