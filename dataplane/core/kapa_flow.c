@@ -32,6 +32,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "kapa_flow.h"
+#include "kapa_mem.h"
 
 /* lru_prev of a free record (never a valid index or KAPA_NIL). */
 #define LRU_FREE (KAPA_NIL - 1)
@@ -463,6 +464,18 @@ probe_key_store(struct kapa_flow_table *t)
 
 /* ---- create / destroy ---------------------------------------------------- */
 
+static size_t
+conns_bytes(const struct kapa_flow_table *t)
+{
+	return (size_t)t->capacity * sizeof(struct kapa_conn);
+}
+
+static size_t
+app_bytes(const struct kapa_flow_table *t)
+{
+	return (size_t)t->capacity * t->app_stride;
+}
+
 struct kapa_flow_table *
 kapa_flow_create(const struct kapa_flow_conf *conf)
 {
@@ -507,16 +520,14 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 		memset(t->lru[i].coarse, 0xff, sizeof(t->lru[i].coarse));
 	}
 
-	t->conns = rte_zmalloc_socket("kapa_conns",
-				      (size_t)t->capacity * sizeof(struct kapa_conn),
-				      RTE_CACHE_LINE_SIZE, conf->socket_id);
+	/* The two big arrays come zeroed from kapa_mem (not rte_malloc, whose
+	 * free would write every page of them: kapa_mem.h). */
+	t->conns = kapa_mem_alloc(conns_bytes(t));
 	if (t->conns == NULL)
 		goto fail;
 	t->app_stride = RTE_ALIGN(conf->app_size, 16);
 	if (t->app_stride != 0) {
-		t->app = rte_zmalloc_socket("kapa_conn_app",
-					    (size_t)t->capacity * t->app_stride,
-					    RTE_CACHE_LINE_SIZE, conf->socket_id);
+		t->app = kapa_mem_alloc(app_bytes(t));
 		if (t->app == NULL)
 			goto fail;
 	}
@@ -578,8 +589,8 @@ fail:
 	if (t != NULL) {
 		kapa_timer_free(t->wheel);
 		rte_hash_free(t->h);
-		rte_free(t->app);
-		rte_free(t->conns);
+		kapa_mem_free(t->app, app_bytes(t));
+		kapa_mem_free(t->conns, conns_bytes(t));
 		rte_free(t->lru);
 		rte_free(t);
 	}
@@ -602,8 +613,8 @@ kapa_flow_destroy(struct kapa_flow_table *t)
 			t->dq_pending);
 	kapa_timer_free(t->wheel);
 	rte_hash_free(t->h);
-	rte_free(t->app);
-	rte_free(t->conns);
+	kapa_mem_free(t->app, app_bytes(t));
+	kapa_mem_free(t->conns, conns_bytes(t));
 	rte_free(t->lru);
 	rte_free(t);
 }

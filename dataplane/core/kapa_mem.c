@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Large arrays of the core from mmap (see kapa_mem.h for why not rte_malloc).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "kapa_mem.h"
+
+#define HUGE_2M (2u * 1024 * 1024)
+
+/* Both kinds of mapping are rounded to whole 2 MiB pages, so that free can
+ * unmap either without knowing which one it got. */
+static size_t
+mapped_size(size_t size)
+{
+	return (size + HUGE_2M - 1) & ~((size_t)HUGE_2M - 1);
+}
+
+void *
+kapa_mem_alloc(size_t size)
+{
+	size_t len;
+	void *p;
+
+	if (size == 0 || size > SIZE_MAX - HUGE_2M) {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = mapped_size(size);
+	/* Without MAP_NORESERVE the kernel reserves the whole size in the
+	 * hugetlb pool now, so that no later fault can fail (SIGBUS); when the
+	 * pool lacks room the mmap fails and ordinary pages serve. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (p != MAP_FAILED)
+		return p;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+void
+kapa_mem_free(void *p, size_t size)
+{
+	if (p != NULL)
+		(void)munmap(p, mapped_size(size));
+}
