@@ -68,6 +68,30 @@ make_key(struct kapa_flow_key *k, uint32_t i)
 
 static int use_thp = 1;
 
+/* 2 MiB hugetlb pages in use or reserved (Total - Free + Rsvd, from
+ * /proc/meminfo: a private mapping reserves its pages at mmap and takes
+ * them at first touch). */
+static long
+hugetlb_taken_pages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long total = 0, free_ = 0, rsvd = 0, v;
+	char line[128];
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "HugePages_Total: %ld", &v) == 1)
+			total = v;
+		else if (sscanf(line, "HugePages_Free: %ld", &v) == 1)
+			free_ = v;
+		else if (sscanf(line, "HugePages_Rsvd: %ld", &v) == 1)
+			rsvd = v;
+	}
+	fclose(f);
+	return total - free_ + rsvd;
+}
+
 /* The benchmark's own arrays: the same pages as the table's. */
 static void *
 big_alloc(size_t size)
@@ -127,6 +151,7 @@ struct result {
 	double evict_ns, refiles_per_evict;
 	uint64_t capped;
 	uint64_t bytes;
+	long huge_mb;		/* hugetlb memory the table's arrays took (kapa_mem) */
 };
 
 /*
@@ -216,12 +241,16 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	conf.capacity = n;
 	conf.socket_id = SOCKET_ID_ANY;
 	conf.on_expire = expire_keep;
+	r->huge_mb = hugetlb_taken_pages();
 	t = kapa_flow_create(&conf);
 	if (t == NULL) {
 		fprintf(stderr, "bench_flow: kapa_flow_create(N=%u) failed\n", n);
 		exit(1);
 	}
 	r->bytes = kapa_flow_bytes_per_entry(t);
+	/* Where the records landed: kapa_mem takes hugetlb pages when the pool
+	 * has room for the whole array, else THP-advised ordinary pages. */
+	r->huge_mb = (hugetlb_taken_pages() - r->huge_mb) * 2;
 
 	/* insert: connections arrive over 1 s of table time */
 	t0 = now_s();
@@ -421,8 +450,9 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < nsizes; i++)
 		max_n = RTE_MAX(max_n, sizes[i]);
-	/* ~260 bytes per entry (record + hash) and headroom: 10M -> ~3.2 GiB */
-	mem_mb = (uint64_t)max_n * 300 / (1024 * 1024) + 256;
+	/* rte_hash (~100 bytes per entry) and headroom in EAL's memory: the
+	 * records come from kapa_mem (the "huge" column says where). */
+	mem_mb = (uint64_t)max_n * 160 / (1024 * 1024) + 256;
 	rc = huge ? kapa_eal_init_huge(argv[0], (unsigned int)mem_mb) :
 		    kapa_eal_init_offline(argv[0], (unsigned int)mem_mb);
 	if (rc != 0) {
@@ -443,21 +473,22 @@ main(int argc, char **argv)
 	       thp ? "--no-huge, transparent huge pages" : "--no-huge, 4 KiB pages",
 	       sizeof(struct kapa_conn),
 	       PKTS_PER_CONN_PER_S);
-	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s | %7s %7s %6s | %6s\n",
+	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s | %7s %7s %6s | %6s %6s\n",
 	       "N", "insert", "lookup", "bulk32", "touch", "(path)", "rearm", "expire",
-	       "poll", "rearm~", "expire~", "evict", "refile", "capped", "B/conn");
-	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s | %7s %7s %6s | %6s\n",
+	       "poll", "rearm~", "expire~", "evict", "refile", "capped", "B/conn", "huge");
+	printf("%10s %7s %7s %7s | %7s %7s | %7s %7s %6s | %7s %7s | %7s %7s %6s | %6s %6s\n",
 	       "", "ns", "ns", "ns/key", "ns/pkt", "ns/pkt", "ns/tmr", "ns/conn", "ns",
-	       "ns/tmr", "ns/conn", "ns/ins", "/evict", "", "");
+	       "ns/tmr", "ns/conn", "ns/ins", "/evict", "", "", "MiB");
 	for (i = 0; i < nsizes; i++) {
 		struct result *r = &res[i];
 
 		run_size(sizes[i], nlookups, r);
 		printf("%10u %7.1f %7.1f %7.1f | %7.1f %7.1f | %7.1f %7.1f %6.1f | %7.1f %7.1f"
-		       " | %7.1f %7.2f %6" PRIu64 " | %6" PRIu64 "\n",
+		       " | %7.1f %7.2f %6" PRIu64 " | %6" PRIu64 " %6ld\n",
 		       r->n, r->insert_ns, r->lookup_ns, r->bulk_ns, r->touch_ns, r->base_ns,
 		       r->rearm_ns, r->expire_ns, r->empty_poll_ns, r->rearm_rnd_ns,
-		       r->expire_rnd_ns, r->evict_ns, r->refiles_per_evict, r->capped, r->bytes);
+		       r->expire_rnd_ns, r->evict_ns, r->refiles_per_evict, r->capped, r->bytes,
+		       r->huge_mb);
 		fflush(stdout);
 	}
 	if (nsizes > 1) {
