@@ -104,7 +104,7 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg, v
 	w.flow = flow;
 	w.frame = msg->first_pkt_ref != NULL ? (uint64_t)(uintptr_t)msg->first_pkt_ref :
 					       run->cur_frame;
-	/* The packet in hand completed the header block. */
+	/* The packet that carried the header block's last byte. */
 	w.hdr_frame = ctx->pkt_ref != NULL ? (uint64_t)(uintptr_t)ctx->pkt_ref : run->cur_frame;
 	if (json_out_message(run->json, &w, msg) != 0)
 		run->oom = 1;

@@ -187,24 +187,23 @@ def same_target(k, t):
 
 def compatible(k, t):
     """Can kapa message k be tshark's message t? The same method or status,
-    the same request target; where tshark's header-only pass lost track of
-    the stream (hdr_frame '?'), only messages that agree on every field are
-    paired, so that a field difference is reported only for messages known
-    to be the same. Frame numbers are not required to agree: bytes held out
-    of order are reported with the frame that released them (FINDINGS F6)."""
+    the same request target, and the same frames: the header block completes
+    in tshark's hdr_frame (the header-only pass), and the message starts no
+    later than tshark's frame (where its body completes). Where that pass lost
+    track of the stream (hdr_frame '?'), only messages that agree on every
+    field are paired, so that a field difference is reported only for
+    messages known to be the same."""
     if k["method_or_code"] != t["method_or_code"] or not same_target(k, t):
+        return False
+    if int(k["frame"]) > int(t["frame"]):
         return False
     if t["hdr_frame"] is None:
         return all(k[f] == t[f] for f in FIELDS)
-    return True
+    return int(k["hdr_frame"]) == t["hdr_frame"]
 
 
 def score(k, t):
-    sc = 100    # pairs first; the bonuses below only choose between pairings
-    if int(k["frame"]) <= int(t["frame"]):
-        sc += 1
-    if t["hdr_frame"] is not None and int(k["hdr_frame"]) == t["hdr_frame"]:
-        sc += 1
+    sc = 100    # pairs first; the bonus below only chooses between pairings
     if all(k[f] == t[f] for f in FIELDS):
         sc += 1
     return sc
@@ -591,7 +590,9 @@ def without_frames(text):
     for o in objs:
         o.pop("frame")
         o.pop("hdr_frame")
-    return objs
+    # Output order follows the frame of each message's first byte, which a
+    # re-cut moves; the messages themselves must not change.
+    return sorted(objs, key=lambda o: (o.get("file", ""), o["stream"], o["dir"], o["index"]))
 
 
 def link_variant(args):
