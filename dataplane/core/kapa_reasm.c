@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include <rte_common.h>
-#include <rte_malloc.h>
 
+#include "kapa_mem.h"
 #include "kapa_reasm.h"
 
 _Static_assert(sizeof(struct kapa_reasm_chunk) == 40, "chunk header is 40 bytes");
@@ -49,10 +49,12 @@ kapa_reasm_pool_init(struct kapa_reasm_pool *pool, uint64_t pool_bytes,
 		n = KAPA_NIL - 1;
 	if (n == 0)
 		return 0;	/* every out-of-order segment will gap: allowed */
-	/* Not zeroed: a chunk is written before it is read, and untouched
-	 * pages of a large pool then cost nothing until used. */
-	pool->mem = rte_malloc_socket("kapa_reasm", n * KAPA_REASM_CHUNK_SIZE,
-				      RTE_CACHE_LINE_SIZE, socket_id);
+	/* From kapa_mem, not rte_malloc: a chunk is written before it is
+	 * read, so untouched pages of a large pool cost nothing until used,
+	 * and rte_free() would write every one of them (kapa_mem.h). Pages
+	 * land by first touch, on the owning worker's node. */
+	(void)socket_id;
+	pool->mem = kapa_mem_alloc(n * KAPA_REASM_CHUNK_SIZE);
 	if (pool->mem == NULL)
 		return -ENOMEM;
 	pool->nchunks = (uint32_t)n;
@@ -62,7 +64,7 @@ kapa_reasm_pool_init(struct kapa_reasm_pool *pool, uint64_t pool_bytes,
 void
 kapa_reasm_pool_fini(struct kapa_reasm_pool *pool)
 {
-	rte_free(pool->mem);
+	kapa_mem_free(pool->mem, (size_t)pool->nchunks * KAPA_REASM_CHUNK_SIZE);
 	memset(pool, 0, sizeof(*pool));
 	pool->free_head = KAPA_NIL;
 }

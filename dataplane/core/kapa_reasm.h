@@ -138,7 +138,10 @@ struct kapa_reasm {
 };
 
 /**
- * Preallocate a pool of @p pool_bytes / KAPA_REASM_CHUNK_SIZE chunks.
+ * Preallocate a pool of @p pool_bytes / KAPA_REASM_CHUNK_SIZE chunks
+ * (kapa_mem_alloc(): pages are taken as chunks are first used, on the NUMA
+ * node of the thread that first uses them; @p socket_id is kept for the
+ * callers and not used).
  * @return 0, -ENOMEM.
  */
 int kapa_reasm_pool_init(struct kapa_reasm_pool *pool, uint64_t pool_bytes,
