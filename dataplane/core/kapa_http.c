@@ -50,6 +50,8 @@ enum half_state {
 #define F_PAIR_UNSURE	0x20	/* bytes that may have held messages were lost:
 				   only the fifo_sure oldest requests in flight
 				   are paired for certain */
+#define F_LOST_HEAD	0x40	/* a HEAD found the FIFO full (not queued) */
+#define F_LOST_CONNECT	0x80	/* a CONNECT found the FIFO full */
 
 /* Request kinds kept in the method FIFO (2 bits each). */
 enum req_kind {
@@ -508,12 +510,12 @@ unsure_body(const struct http_conn *st, struct kapa_http_msg *m,
 {
 	enum kapa_http_leave why;
 
-	if (fifo_has(st, REQ_CONNECT))
+	if (fifo_has(st, REQ_CONNECT) || (st->flags & F_LOST_CONNECT))
 		return KAPA_LEAVE_GAP;
 	if (m->status == 204 || m->status == 304)
 		return NO_LEAVE;
 	why = response_body(m, fr);
-	if (why == NO_LEAVE && fifo_has(st, REQ_HEAD) &&
+	if (why == NO_LEAVE && (fifo_has(st, REQ_HEAD) || (st->flags & F_LOST_HEAD)) &&
 	    !(m->body == KAPA_BODY_LENGTH && m->content_length == 0))
 		why = KAPA_LEAVE_GAP;
 	return why;
@@ -629,10 +631,23 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		if (!m->persistent)
 			st->flags |= F_REQ_CLOSING;
 		if (why == NO_LEAVE) {
-			if (st->fifo_count >= h->depth)
-				why = KAPA_LEAVE_PIPELINE_DEPTH;
-			else
+			if (st->fifo_count < h->depth) {
 				fifo_push(st, kind, m->persistent);
+			} else {
+				/* The FIFO is full (deep pipelining, or a
+				 * server whose responses are not seen: an
+				 * asymmetric route, a one-sided capture).
+				 * Keep tracking and counting requests; the
+				 * queued ones keep their pairing, responses
+				 * past them are judged on their own, as
+				 * after lost requests. */
+				h->stats.pipeline_overflow++;
+				pairing_lost(st, ctx->dir);
+				if (kind == REQ_HEAD)
+					st->flags |= F_LOST_HEAD;
+				else if (kind == REQ_CONNECT)
+					st->flags |= F_LOST_CONNECT;
+			}
 		}
 	} else {
 		h->stats.responses++;
@@ -689,8 +704,7 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 			}
 		}
 	}
-	if (why != NO_LEAVE && why != KAPA_LEAVE_UPGRADE && why != KAPA_LEAVE_CONNECT &&
-	    why != KAPA_LEAVE_PIPELINE_DEPTH) {
+	if (why != NO_LEAVE && why != KAPA_LEAVE_UPGRADE && why != KAPA_LEAVE_CONNECT) {
 		/* Ambiguous framing: the header block was readable and is
 		 * reported, but nothing after it can be framed. */
 		m->body = KAPA_BODY_NONE;

@@ -106,7 +106,9 @@ enum kapa_http_leave {
 	KAPA_LEAVE_BAD_FIELD,		/**< field line unreadable (e.g. space before ':') */
 	KAPA_LEAVE_HEADER_TOO_BIG,	/**< header block over the limit */
 	KAPA_LEAVE_NO_BUFFER,		/**< header buffer pool exhausted */
-	KAPA_LEAVE_PIPELINE_DEPTH,	/**< too many requests in flight */
+	KAPA_LEAVE_PIPELINE_DEPTH,	/**< unused: a full request FIFO no longer ends
+					     tracking (kapa_http_stats::pipeline_overflow);
+					     kept so that later numbers stay */
 	KAPA_LEAVE_PORT_FILTER,		/**< neither port is in kapa_http_conf::ports */
 	KAPA_LEAVE_MAX
 };
@@ -143,12 +145,15 @@ struct kapa_http_stats {
 	uint64_t scans;			/**< Hyperscan block scans */
 	uint64_t after_close;		/**< messages after one that closes the connection */
 	uint64_t pair_unsure;		/**< responses reported with pair_unsure */
+	uint64_t pipeline_overflow;	/**< requests that found the FIFO full: tracked
+					     and counted, their responses not paired */
 };
 
 struct kapa_http_conf {
 	uint32_t max_header;	/**< bytes of one header block; 0 = 16384 */
 	uint32_t header_buffers;/**< buffers for split header blocks; 0 = 1024 */
-	uint32_t pipeline_depth;/**< requests in flight; 0 = 16, at most 32 */
+	uint32_t pipeline_depth;/**< requests in flight paired with their responses;
+				     0 = 16, at most 32 (more are tracked unpaired) */
 	/** Port filter: a bitmap of the 65536 TCP ports (bit p in word p / 64,
 	 *  see kapa_http_port_set()). A connection is tracked only when either
 	 *  of its ports is set (either: a mid-stream pickup may have guessed the

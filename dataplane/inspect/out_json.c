@@ -226,6 +226,10 @@ json_out_message(struct json_out *j, const struct json_msg_where *w,
 		}
 		puts_lit(j, "]");
 	}
+	/* A response that could not be paired with its request (requests or
+	 * responses lost, or past the pipeline depth): judged on its own. */
+	if (msg->pair_unsure)
+		puts_lit(j, ",\"pair_unsure\":true");
 	puts_lit(j, msg->persistent ? ",\"persistent\":true}\n" : ",\"persistent\":false}\n");
 
 	r = &j->rec[j->nrec++];
