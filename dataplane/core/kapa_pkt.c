@@ -351,7 +351,8 @@ pkt_pppoe(struct kapa_pkt *pkt, uint32_t off)
 		pkt->l3_off = (uint16_t)off;
 		return pkt_bad(pkt, KAPA_BAD_PPPOE_TRUNC);
 	}
-	/* At most 14 + 8 tags x 4 + 4 = 50: fits the struct's byte. */
+	/* At most 14 + 8 tags x 4 + 4 = 50 (36 after a cooked header's
+	 * protocol): fits the struct's byte. */
 	pkt->pppoe_len_off = (uint8_t)(off + PPPOE_LEN_AT);
 	if (h[0] != PPPOE_VER_TYPE || h[1] != PPPOE_CODE_SES) {
 		pkt->l3_off = (uint16_t)off;
@@ -432,10 +433,11 @@ pkt_is_vlan(uint16_t type)
 }
 
 /*
- * Tags past the KAPA_MAX_VLAN that struct kapa_pkt decodes, the TPID of the
- * next one at @p off: counted and walked, not recorded (a crafted packet
- * copies them with the rest of [0, l3_off)). Out of line, so that the usual
- * zero to two tags cost what they did before deeper stacks were accepted.
+ * Tags past the KAPA_MAX_VLAN that struct kapa_pkt decodes: counted and
+ * walked, not recorded (a crafted packet copies them with the rest of
+ * [0, l3_off)). @p off is just past the type field that said @p type. Out of
+ * line, so that the usual zero to two tags cost what they did before deeper
+ * stacks were accepted.
  */
 static __attribute__((noinline)) int
 pkt_vlan_deep(struct kapa_pkt *pkt, uint32_t off, uint16_t type)
@@ -443,40 +445,51 @@ pkt_vlan_deep(struct kapa_pkt *pkt, uint32_t off, uint16_t type)
 	while (pkt_is_vlan(type)) {
 		if (pkt->nvlan == KAPA_MAX_VLAN_DEPTH)
 			return pkt_bad(pkt, KAPA_BAD_VLAN_DEPTH);
-		if (pkt->len - off < VLAN_TAG_LEN + 2)
+		if (pkt->len - off < VLAN_TAG_LEN)
 			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
 		pkt->nvlan++;
+		type = rd16(pkt->data + off + 2);
 		off += VLAN_TAG_LEN;
-		type = rd16(pkt->data + off);
 	}
-	return pkt_l3(pkt, off + 2, type);
+	return pkt_l3(pkt, off, type);
+}
+
+/*
+ * What follows a type field: VLAN tags, then what the last type names.
+ * @p off is just past the field that said @p type (<= pkt->len), whether it
+ * was Ethernet's or, in a cooked capture, the cooked header's protocol.
+ */
+static inline int
+pkt_link(struct kapa_pkt *pkt, uint32_t off, uint16_t type)
+{
+	const uint8_t *d = pkt->data;
+
+	while (pkt_is_vlan(type)) {
+		if (pkt->nvlan == KAPA_MAX_VLAN)
+			return pkt_vlan_deep(pkt, off, type);
+		/* The tag is TPID (the type just read) + TCI, then the next
+		 * type. */
+		if (pkt->len - off < VLAN_TAG_LEN)
+			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
+		pkt->vlan_tpid[pkt->nvlan] = type;
+		pkt->vlan_tci[pkt->nvlan] = rd16(d + off);
+		pkt->nvlan++;
+		type = rd16(d + off + 2);
+		off += VLAN_TAG_LEN;
+	}
+	return pkt_l3(pkt, off, type);
 }
 
 static inline int
 pkt_ether(struct kapa_pkt *pkt)
 {
 	const uint8_t *d = pkt->data;
-	uint32_t off = ETHER_HDR_LEN - 2;
-	uint16_t type;
 
 	if (pkt->len < ETHER_HDR_LEN)
 		return pkt_bad(pkt, KAPA_BAD_ETH_TRUNC);
 	memcpy(pkt->eth_dst, d, 6);
 	memcpy(pkt->eth_src, d + 6, 6);
-	type = rd16(d + off);
-	while (pkt_is_vlan(type)) {
-		if (pkt->nvlan == KAPA_MAX_VLAN)
-			return pkt_vlan_deep(pkt, off, type);
-		/* The tag is TPID (read already) + TCI, then the next type. */
-		if (pkt->len - off < VLAN_TAG_LEN + 2)
-			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
-		pkt->vlan_tpid[pkt->nvlan] = type;
-		pkt->vlan_tci[pkt->nvlan] = rd16(d + off + 2);
-		pkt->nvlan++;
-		off += VLAN_TAG_LEN;
-		type = rd16(d + off);
-	}
-	return pkt_l3(pkt, off + 2, type);
+	return pkt_link(pkt, ETHER_HDR_LEN, rd16(d + ETHER_HDR_LEN - 2));
 }
 
 /*
@@ -537,15 +550,11 @@ pkt_l3_start(struct kapa_pkt *pkt, enum kapa_l2_type l2)
 	}
 }
 
-int
-kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
-	       struct kapa_pkt *pkt)
+/* The fields every exit leaves as they are here; the layers fill the rest.
+ * The SACK array is never cleared: opt.nsack says what is valid. */
+static inline void
+pkt_init(struct kapa_pkt *pkt, const uint8_t *data, uint32_t len)
 {
-	int cls;
-
-	/* The fields every exit leaves as they are here; the layers fill
-	 * the rest. The SACK array is never cleared: opt.nsack says what is
-	 * valid. */
 	pkt->data = data;
 	pkt->len = len;
 	pkt->cls = KAPA_PKT_TCP;
@@ -565,11 +574,34 @@ kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
 	pkt->ip_proto = 0;
 	pkt->opt.present = 0;
 	pkt->opt.nsack = 0;
+}
 
+int
+kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
+	       struct kapa_pkt *pkt)
+{
+	int cls;
+
+	pkt_init(pkt, data, len);
 	if (l2 == KAPA_L2_ETHER)
 		cls = pkt_ether(pkt);
 	else
 		cls = pkt_l3_start(pkt, l2);
+	if (cls != KAPA_PKT_TCP)
+		pkt_zero_rest(pkt);
+	return cls;
+}
+
+int
+kapa_pkt_parse_ethertype(const uint8_t *data, uint32_t len, uint16_t ethertype,
+			 struct kapa_pkt *pkt)
+{
+	int cls;
+
+	pkt_init(pkt, data, len);
+	memset(pkt->eth_dst, 0, sizeof(pkt->eth_dst));
+	memset(pkt->eth_src, 0, sizeof(pkt->eth_src));
+	cls = pkt_link(pkt, 0, ethertype);
 	if (cls != KAPA_PKT_TCP)
 		pkt_zero_rest(pkt);
 	return cls;

@@ -3,8 +3,9 @@
  * @file
  * Packet parsing: Ethernet (any stack of up to KAPA_MAX_VLAN_DEPTH 802.1Q /
  * 802.1ad tags), PPPoE sessions and MPLS label stacks carrying IP, IPv4, IPv6
- * with extension headers, TCP with options, from raw bytes. A pure function
- * over (data, len): no ports, no mbufs, no allocation. It never reads past
+ * with extension headers, TCP with options, from raw bytes; or the same
+ * from an ethertype given apart (a cooked capture's protocol field). A pure
+ * function over (data, len): no ports, no mbufs, no allocation. It never reads past
  * @p len; anything it cannot use is classified and given a reason, so the
  * caller counts it and forwards the packet untouched (fail open).
  */
@@ -103,11 +104,13 @@ struct kapa_tcp_opts {
 
 /**
  * One parsed packet. Offsets are from the start of the buffer handed to
- * kapa_pkt_parse(); the buffer must outlive the struct.
+ * kapa_pkt_parse() or kapa_pkt_parse_ethertype(); the buffer must outlive
+ * the struct.
  * IPv4 addresses sit in the first 4 bytes of src/dst, the rest zero.
  *
  * The link layer: bytes [0, l3_off) are everything before the IP header
- * (Ethernet, all VLAN tags, PPPoE + PPP protocol, MPLS labels), so a packet
+ * (Ethernet or nothing after a given ethertype, all VLAN tags, PPPoE + PPP
+ * protocol, MPLS labels), so a packet
  * crafted for the same path can copy them. Only the outer KAPA_MAX_VLAN tags
  * are also decoded into vlan_tpid/vlan_tci (more are rare and would grow the
  * struct for every packet); nvlan counts them all. A crafted packet of
@@ -124,7 +127,8 @@ struct kapa_pkt {
 	uint8_t nvlan;		/**< VLAN tags found (0..KAPA_MAX_VLAN_DEPTH) */
 	uint16_t vlan_tpid[KAPA_MAX_VLAN];	/**< outer first; 0 past nvlan */
 	uint16_t vlan_tci[KAPA_MAX_VLAN];
-	uint8_t eth_dst[6], eth_src[6];	/**< zero when the packet started at L3 */
+	uint8_t eth_dst[6], eth_src[6];	/**< zero when the packet started at L3
+					 * or after an ethertype */
 	uint16_t l3_off;
 	uint16_t l4_off;	/**< TCP header */
 	uint16_t payload_off;	/**< TCP payload */
@@ -163,6 +167,26 @@ struct kapa_pkt {
  */
 int kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
 		   struct kapa_pkt *pkt);
+
+/**
+ * Parse one packet whose link layer ended in a type field that is not in
+ * the buffer: a Linux cooked capture's protocol (LINUX_SLL, LINUX_SLL2),
+ * which holds what Ethernet's ethertype would. What follows is parsed as
+ * after Ethernet's: VLAN tags (any of the three TPIDs, up to
+ * KAPA_MAX_VLAN_DEPTH), PPPoE session, MPLS, IPv4, IPv6; any other type is
+ * NON_IP.
+ *
+ * @param data       the byte right after the type field
+ * @param len        bytes readable at @p data (captured length)
+ * @param ethertype  the type field's value, host order
+ * @param pkt        filled in as by kapa_pkt_parse(), offsets from @p data;
+ *                   eth_dst and eth_src zero
+ * @return pkt->cls (enum kapa_pkt_class). Never fails otherwise; the
+ *         malformation reasons are kapa_pkt_parse()'s (never
+ *         KAPA_BAD_ETH_TRUNC, as there is no Ethernet header to cut).
+ */
+int kapa_pkt_parse_ethertype(const uint8_t *data, uint32_t len, uint16_t ethertype,
+			     struct kapa_pkt *pkt);
 
 /** @return a short constant name for a class ("tcp", "non-ip", ...). */
 const char *kapa_pkt_class_name(unsigned cls);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of kapa_pkt_parse(). Frames are built byte by byte with the small
+ * Unit tests of kapa_pkt_parse() and kapa_pkt_parse_ethertype(). Frames are built byte by byte with the small
  * builders below, so that every field the parser reports can be compared with
  * what was written. Truncated inputs are copied into heap buffers of exactly
  * the truncated size, so that valgrind (or ASan) sees any read past the end.
@@ -1763,6 +1763,231 @@ test_names(void)
 	}
 }
 
+/*
+ * kapa_pkt_parse_ethertype() over what follows an Ethernet header (as a
+ * cooked capture hands it) must say what kapa_pkt_parse() says of the whole
+ * frame: same class, reason and fields, offsets 14 less, no MAC addresses.
+ * Offsets the Ethernet parse left at 0 (layers not reached) stay 0.
+ */
+static int
+same_as_ether(const struct kapa_pkt *e, const struct kapa_pkt *t,
+	      const uint8_t *data, uint32_t len)
+{
+	static const uint8_t zero[6];
+	unsigned int i;
+
+#define SHIFTED(x) ((x) != 0 ? (uint32_t)(x) - 14 : 0)
+	if (t->data != data || t->len != len || t->cls != e->cls ||
+	    t->bad != e->bad || t->family != e->family || t->nvlan != e->nvlan ||
+	    memcmp(t->vlan_tpid, e->vlan_tpid, sizeof(t->vlan_tpid)) != 0 ||
+	    memcmp(t->vlan_tci, e->vlan_tci, sizeof(t->vlan_tci)) != 0 ||
+	    memcmp(t->eth_dst, zero, 6) != 0 || memcmp(t->eth_src, zero, 6) != 0 ||
+	    t->l3_off != SHIFTED(e->l3_off) || t->l4_off != SHIFTED(e->l4_off) ||
+	    t->payload_off != SHIFTED(e->payload_off) ||
+	    t->pppoe_len_off != SHIFTED(e->pppoe_len_off) ||
+	    t->payload_len != e->payload_len || t->encap != e->encap ||
+	    t->ip_proto != e->ip_proto || memcmp(t->src, e->src, 16) != 0 ||
+	    memcmp(t->dst, e->dst, 16) != 0 || t->sport != e->sport ||
+	    t->dport != e->dport || t->seq != e->seq || t->ack != e->ack ||
+	    t->win != e->win || t->urg != e->urg || t->tcp_flags != e->tcp_flags ||
+	    t->opt.present != e->opt.present || t->opt.wscale != e->opt.wscale ||
+	    t->opt.nsack != e->opt.nsack || t->opt.mss != e->opt.mss ||
+	    t->opt.ts_val != e->opt.ts_val || t->opt.ts_ecr != e->opt.ts_ecr)
+		return 0;
+#undef SHIFTED
+	for (i = 0; i < t->opt.nsack && i < KAPA_MAX_SACK; i++)
+		if (t->opt.sack[i][0] != e->opt.sack[i][0] ||
+		    t->opt.sack[i][1] != e->opt.sack[i][1])
+			return 0;
+	return 1;
+}
+
+/*
+ * Every cut of @p f from 14 bytes on, through both entries: the bytes after
+ * the ethertype in a heap buffer of exactly their size (valgrind or ASan
+ * sees a read past it), into structs full of two kinds of garbage. @return
+ * how many cuts disagreed.
+ */
+static unsigned int
+ethertype_cuts(const struct fb *f, unsigned int *seen)
+{
+	uint16_t type = (uint16_t)(f->b[12] << 8 | f->b[13]);
+	struct kapa_pkt e, t, u;
+	unsigned int bad = 0;
+	uint8_t *buf;
+	uint32_t n;
+
+	for (n = 14; n <= f->len; n++) {
+		buf = malloc(n - 14 != 0 ? n - 14 : 1);
+		CU_ASSERT_FATAL(buf != NULL);
+		memcpy(buf, f->b + 14, n - 14);
+		memset(&e, 0xa5, sizeof(e));
+		memset(&t, 0x00, sizeof(t));
+		memset(&u, 0xff, sizeof(u));
+		kapa_pkt_parse(f->b, n, KAPA_L2_ETHER, &e);
+		if (kapa_pkt_parse_ethertype(buf, n - 14, type, &t) != t.cls ||
+		    kapa_pkt_parse_ethertype(buf, n - 14, type, &u) != u.cls ||
+		    !same_as_ether(&e, &t, buf, n - 14) ||
+		    !same_as_ether(&e, &u, buf, n - 14))
+			bad++;
+		if (seen != NULL)
+			seen[t.bad]++;
+		free(buf);
+	}
+	return bad;
+}
+
+/* A cooked header's protocol feeds the same walk as Ethernet's ethertype. */
+static void
+test_ethertype_entry(void)
+{
+	static const uint16_t tp[9] = { ET_QINQ_OLD, ET_QINQ, ET_VLAN, ET_VLAN,
+					ET_VLAN, ET_QINQ, ET_VLAN, ET_VLAN,
+					ET_VLAN };
+	static const uint16_t tc[9] = { 11, 22, 33, 44, 55, 66, 77, 88, 99 };
+	static const unsigned int ntags[] = { 0, 1, 2, 3, 8, 9 };
+	unsigned int seen[KAPA_BAD_MAX] = { 0 };
+	unsigned int i, fam, mismatches = 0;
+	struct kapa_pkt p;
+	struct fb f;
+
+	/* The one_http_stream_rst.pcap shape as SLL hands it: protocol
+	 * 0x8100, then the tag's TCI, a second tag, PPPoE, IPv4. */
+	eth_pppoe_tcp(&f, 2, 4, 6);
+	memset(&p, 0xa5, sizeof(p));
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b + 14, f.len - 14, ET_VLAN, &p),
+			KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.nvlan, 2);
+	CU_ASSERT_EQUAL(p.vlan_tpid[0], ET_VLAN);
+	CU_ASSERT_EQUAL(p.vlan_tci[0], 939);
+	CU_ASSERT_EQUAL(p.vlan_tpid[1], ET_VLAN);
+	CU_ASSERT_EQUAL(p.vlan_tci[1], 744);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_PPPOE);
+	CU_ASSERT_EQUAL(p.pppoe_len_off, 12);
+	CU_ASSERT_EQUAL(p.l3_off, 16);
+	CU_ASSERT_EQUAL(p.l4_off, 36);
+	CU_ASSERT_EQUAL(p.payload_len, 6);
+	CU_ASSERT_EQUAL(p.sport, 5068);
+	CU_ASSERT_EQUAL(p.opt.mss, 1460);
+	CU_ASSERT(memcmp(p.src, ip4_src, 4) == 0);
+	CU_ASSERT(memcmp(p.eth_src, (const uint8_t[6]){ 0 }, 6) == 0);
+	CU_ASSERT(memcmp(p.eth_dst, (const uint8_t[6]){ 0 }, 6) == 0);
+
+	/* IPv4 and IPv6 straight after the protocol: l3_off 0. */
+	eth_ip4_tcp(&f, opt_ts_aligned, sizeof(opt_ts_aligned), 9);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b + 14, f.len - 14, ET_IPV4, &p),
+			KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.l3_off, 0);
+	CU_ASSERT_EQUAL(p.l4_off, 20);
+	CU_ASSERT_EQUAL(p.payload_len, 9);
+	CU_ASSERT_EQUAL(p.nvlan, 0);
+	CU_ASSERT_EQUAL(p.encap, 0);
+	/* The protocol, not the bytes, says what comes: IPv4 bytes under
+	 * the IPv6 type are a version mismatch. */
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b + 14, f.len - 14, ET_IPV6, &p),
+			KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP_VERSION);
+
+	/* MPLS under a 0x9100 tag, three labels, IPv6. */
+	eth_mpls_tcp(&f, 0, 3, 6, 4);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b + 14, f.len - 14, ET_MPLS, &p),
+			KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.l3_off, 12);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_MPLS);
+	check_ip6_addrs(&p);
+
+	/* Nothing after the protocol: each layer says it was cut; a type
+	 * that is not one kapa reads (ARP, or a Linux code below 0x0600 such
+	 * as 802.2 LLC) is not IP. */
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b, 0, ET_IPV4, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP4_TRUNC);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b, 0, ET_IPV6, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_IP6_TRUNC);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b, 0, ET_QINQ_OLD, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_VLAN_TRUNC);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b, 0, ET_PPPOE_SES, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_TRUNC);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b, 0, ET_MPLS_MC, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_MPLS_TRUNC);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b, 0, ET_ARP, &p), KAPA_PKT_NON_IP);
+	CU_ASSERT_EQUAL(p.l3_off, 0);
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b, 28, 0x0004, &p), KAPA_PKT_NON_IP);
+	CU_ASSERT_EQUAL(p.family, 0);
+
+	/* Every encapsulation, cut at every byte, against the Ethernet
+	 * parse of the same frame. */
+	for (fam = 4; fam <= 6; fam += 2) {
+		for (i = 0; i < sizeof(ntags) / sizeof(ntags[0]); i++) {
+			fb_init(&f);
+			fb_eth(&f, fam == 4 ? ET_IPV4 : ET_IPV6, ntags[i], tp, tc);
+			if (fam == 4)
+				fb_ip4(&f, 6, P_TCP, 0);
+			else
+				fb_ip6(&f, P_TCP);
+			fb_tcp(&f, 1, 2, 3, 4, KAPA_TCP_ACK, 5, 0, opt_ts_sack2,
+			       sizeof(opt_ts_sack2));
+			fb_payload(&f, 5);
+			fb_finish(&f);
+			fb_pad(&f, f.len + 4);
+			mismatches += ethertype_cuts(&f, seen);
+		}
+		eth_pppoe_tcp(&f, 0, (int)fam, 3);
+		mismatches += ethertype_cuts(&f, seen);
+		eth_pppoe_tcp(&f, 2, (int)fam, 3);
+		fb_pad(&f, f.len + 6);
+		mismatches += ethertype_cuts(&f, seen);
+		eth_mpls_tcp(&f, 0, 1, (int)fam, 2);
+		mismatches += ethertype_cuts(&f, seen);
+		eth_mpls_tcp(&f, 2, 3, (int)fam, 2);
+		mismatches += ethertype_cuts(&f, seen);
+		eth_mpls_tcp(&f, 0, KAPA_MAX_MPLS_DEPTH + 1, (int)fam, 2);
+		mismatches += ethertype_cuts(&f, seen);
+	}
+	/* PPPoE control, a bad PPPoE header, discovery, ARP under tags, a
+	 * pseudowire, a PPPoE length one short. */
+	fb_init(&f);
+	fb_eth(&f, ET_PPPOE_SES, 1, tp, tc);
+	fb_pppoe(&f, 7, PPP_LCP);
+	put32(&f, 0x01010008);
+	fb_finish_pppoe(&f);
+	fb_pad(&f, 60);
+	mismatches += ethertype_cuts(&f, seen);
+	f.b[f.pppoe] = 0x12;
+	mismatches += ethertype_cuts(&f, seen);
+	set16(&f, 12 + 4, ET_PPPOE_DISC);
+	mismatches += ethertype_cuts(&f, seen);
+	fb_init(&f);
+	fb_eth(&f, ET_ARP, 3, tp, tc);
+	fb_pad(&f, 64);
+	mismatches += ethertype_cuts(&f, seen);
+	fb_init(&f);
+	fb_eth(&f, ET_MPLS, 0, NULL, NULL);
+	fb_mpls(&f, 100, 1);
+	put32(&f, 0x00000001);
+	fb_pad(&f, 40);
+	mismatches += ethertype_cuts(&f, seen);
+	eth_pppoe_tcp(&f, 1, 4, 4);
+	set16(&f, f.pppoe + 4, (uint16_t)(f.len - f.pppoe - 6 - 1));
+	mismatches += ethertype_cuts(&f, seen);
+	CU_ASSERT_EQUAL(mismatches, 0);
+
+	/* The cuts reached every layer's own reasons (none of Ethernet's,
+	 * which has no header here). */
+	CU_ASSERT_EQUAL(seen[KAPA_BAD_ETH_TRUNC], 0);
+	CU_ASSERT(seen[KAPA_BAD_VLAN_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_VLAN_DEPTH] > 0);
+	CU_ASSERT(seen[KAPA_BAD_PPPOE_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_PPPOE_HDR] > 0);
+	CU_ASSERT(seen[KAPA_BAD_PPPOE_LEN] > 0);
+	CU_ASSERT(seen[KAPA_BAD_MPLS_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_MPLS_DEPTH] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP4_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP4_LEN] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP6_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP6_LEN] > 0);
+	CU_ASSERT(seen[KAPA_BAD_NONE] > 0);
+}
+
 int
 kapa_unit_register(void)
 {
@@ -1784,6 +2009,7 @@ kapa_unit_register(void)
 		{ "ipv6 fragment, esp, no-next", test_ip6_other_ends },
 		{ "malformed ipv6", test_ip6_bad },
 		{ "l3 entry points", test_l3_entry },
+		{ "ethertype entry (cooked captures)", test_ethertype_entry },
 		{ "malformed ipv4", test_ip4_bad },
 		{ "malformed tcp", test_tcp_bad },
 		{ "truncation at every length", test_truncation },
