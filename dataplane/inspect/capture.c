@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Capture files through libpcap. This file includes pcap.h and none of
+ * DPDK's headers (pcap's bpf.h and rte_bpf.h define the same names); the
+ * core is reached only through kapa_pkt.h, which includes neither.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +16,10 @@
 #define SLL_HDR_LEN 16
 #define SLL2_HDR_LEN 20
 #define NULL_HDR_LEN 4
-#define ETH_P_IPV4 0x0800
-#define ETH_P_IPV6 0x86dd
-#define ETH_P_VLAN 0x8100
-#define ETH_P_QINQ 0x88a8
-/* Cooked captures of tagged traffic keep the tags after the cooked header. */
-#define COOKED_MAX_TAGS 2
+/* A cooked header's protocol below this is not an ethertype but a code of
+ * Linux's own (802.2 LLC, Novell 802.3, CAN, ...; IEEE 802.3 lengths end at
+ * 1500, ethertypes start here). */
+#define ETH_P_MIN 0x0600
 
 /* DLT_RAW is 12 on most systems and 14 on OpenBSD; libpcap maps
  * LINKTYPE_RAW (101) onto the local value. Accept both spellings. */
@@ -138,26 +141,20 @@ capture_fopen(FILE *fp, const char *name, char *err, size_t errlen)
 	return c;
 }
 
-/* Map an ethertype after a cooked header to the parser's start; skips
- * VLAN tags, which a cooked header keeps in the payload. */
+/*
+ * A cooked header's protocol is what Ethernet's ethertype would be, and the
+ * payload what would follow it (VLAN tags included: libpcap puts back the
+ * tags the kernel took off). The core parses it from there as after an
+ * Ethernet header (kapa_pkt_parse_ethertype()), so that tags, PPPoE and MPLS
+ * read the same under both link types.
+ */
 static void
 cooked_payload(struct capture_frame *f, uint16_t proto)
 {
-	int tags = 0;
-
-	while ((proto == ETH_P_VLAN || proto == ETH_P_QINQ) && tags < COOKED_MAX_TAGS &&
-	       f->len >= 4) {
-		proto = rd16be(f->data + 2);
-		f->data += 4;
-		f->len -= 4;
-		tags++;
-	}
-	if (proto == ETH_P_IPV4)
-		f->l2 = KAPA_L3_IPV4;
-	else if (proto == ETH_P_IPV6)
-		f->l2 = KAPA_L3_IPV6;
-	else
+	if (proto < ETH_P_MIN)
 		f->non_ip = 1;
+	else
+		f->ethertype = proto;
 }
 
 /* BSD address families: AF_INET is 2 everywhere; AF_INET6 is 10 (Linux),
@@ -257,6 +254,14 @@ capture_next(struct capture *c, struct capture_frame *f)
 		 * core could use; count it and keep frame numbers exact. */
 		c->bad_link++;
 	}
+}
+
+int
+capture_parse(const struct capture_frame *f, struct kapa_pkt *pkt)
+{
+	if (f->ethertype != 0)
+		return kapa_pkt_parse_ethertype(f->data, f->len, f->ethertype, pkt);
+	return kapa_pkt_parse(f->data, f->len, f->l2, pkt);
 }
 
 const char *

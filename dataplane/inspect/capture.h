@@ -4,10 +4,12 @@
  * Reading capture files (pcap and pcapng, through libpcap) and mapping their
  * link types onto where the core's packet parser starts (enum kapa_l2_type).
  *
- * Supported link types: EN10MB (Ethernet, VLAN/QinQ handled by the core),
- * LINUX_SLL, LINUX_SLL2, NULL and LOOP (BSD loopback), RAW, IPV4 and IPV6.
- * Cooked and loopback headers are stripped here, so that the core sees
- * either an Ethernet frame or a bare IP packet.
+ * Supported link types: EN10MB (Ethernet; VLAN tags, PPPoE and MPLS handled
+ * by the core), LINUX_SLL, LINUX_SLL2, NULL and LOOP (BSD loopback), RAW,
+ * IPV4 and IPV6. Cooked and loopback headers are stripped here, so that the
+ * core sees an Ethernet frame, a bare IP packet, or (cooked) what follows an
+ * ethertype, with the ethertype beside it; capture_parse() hands each to the
+ * parser's right entry.
  */
 #ifndef INSPECT_CAPTURE_H
 #define INSPECT_CAPTURE_H
@@ -21,10 +23,14 @@ struct capture;
 
 /** One frame, as handed to the core. */
 struct capture_frame {
-	const uint8_t *data;	/**< first byte at layer @p l2 */
+	const uint8_t *data;	/**< first byte at layer @p l2, or after the
+				 * type field that held @p ethertype */
 	uint32_t len;		/**< captured bytes at @p data */
 	uint32_t wire_len;	/**< original length of the whole frame */
-	enum kapa_l2_type l2;
+	enum kapa_l2_type l2;	/**< where @p data starts when @p ethertype is 0 */
+	/** Non-zero: a cooked header's protocol (an ethertype, >= 0x0600),
+	 *  and @p data what followed it. */
+	uint16_t ethertype;
 	uint64_t ts_ns;		/**< capture timestamp, ns since the epoch */
 	uint64_t number;	/**< 1-based frame number (as tshark's frame.number) */
 	/** The link header said the payload is not IP (ARP, ...): @p data is
@@ -70,6 +76,17 @@ struct capture *capture_fopen(FILE *fp, const char *name, char *err, size_t errl
  *         CAPTURE_EOF, or CAPTURE_ERROR (truncated / unreadable file).
  */
 enum capture_status capture_next(struct capture *c, struct capture_frame *f);
+
+/**
+ * Parse a frame from capture_next() (not a non_ip one) with the core's
+ * packet parser: kapa_pkt_parse() at @p f->l2, or after a cooked header
+ * kapa_pkt_parse_ethertype() with its protocol.
+ *
+ * @param f    the frame
+ * @param pkt  filled in; offsets are from @p f->data
+ * @return pkt->cls (enum kapa_pkt_class). Never fails otherwise.
+ */
+int capture_parse(const struct capture_frame *f, struct kapa_pkt *pkt);
 
 /** @return the last error of capture_next() ("" when none). */
 const char *capture_error(const struct capture *c);

@@ -285,7 +285,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 		run->rep.non_ip_link++;
 		return 0;
 	}
-	kapa_pkt_parse(f->data, f->len, f->l2, &pkt);
+	capture_parse(f, &pkt);
 	if (pkt.cls == KAPA_PKT_TCP) {
 		stream = streams_number(run->streams, &pkt, ts);
 		if (stream < 0)
