@@ -20,8 +20,8 @@
 #define ADVANCE_MAX 256
 #define FLOW_MAX 128
 /* The tracker's largest pipeline depth (its default is 16): offline, with
- * responses lost before the capture, requests pile up unanswered; track as
- * many as the tracker can before it gives the connection up. */
+ * responses missing from the capture, requests pile up unanswered; pair as
+ * many as the tracker can (later ones are tracked unpaired). */
 #define INSPECT_PIPELINE_DEPTH 32
 
 /* kapa-inspect's per-connection state, after the tracker's in the app slot. */

@@ -343,6 +343,12 @@ report_print(const struct report *r, FILE *out, const char *file)
 	}
 	if (total == 0)
 		fprintf(out, "  none\n");
+	if (r->http.pipeline_overflow != 0)
+		fprintf(out, "  (still tracked) requests past the pipeline depth, unpaired: %" PRIu64 "\n",
+			r->http.pipeline_overflow);
+	if (r->http.pair_unsure != 0)
+		fprintf(out, "  (still tracked) responses not paired with their request: %" PRIu64 "\n",
+			r->http.pair_unsure);
 
 	fprintf(out, "\nTCP reassembly\n");
 	fprintf(out, "  segments in order %" PRIu64 ", out of order %" PRIu64
