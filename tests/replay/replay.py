@@ -414,22 +414,74 @@ def read_pcap(path):
     return linktype, frames
 
 
-def l3_of(frame):
-    """Ethernet frame -> (ethertype, L3 bytes), VLAN tags skipped."""
+VLAN_TPIDS = (0x8100, 0x88a8, 0x9100)
+MAX_VLAN_DEPTH = 8      # KAPA_MAX_VLAN_DEPTH
+MAX_MPLS_DEPTH = 8      # KAPA_MAX_MPLS_DEPTH
+
+
+def link_of(frame):
+    """Walk an Ethernet frame's link layer as kapa's parser does: up to 8
+    VLAN tags of any TPID, then a PPPoE session (PPP IPv4/IPv6) or an MPLS
+    stack (IP told by the nibble after the bottom label).
+    @return (ethertype, l3 offset, offset of the PPPoE length or None): the
+    ethertype is 0x0800 or 0x86dd for IP, else the type that is not (with
+    the offset where its payload starts)."""
     etype, off = struct.unpack(">H", frame[12:14])[0], 14
-    while etype in (0x8100, 0x88a8) and len(frame) >= off + 4:
+    tags = 0
+    while etype in VLAN_TPIDS and tags < MAX_VLAN_DEPTH and len(frame) >= off + 4:
         etype, off = struct.unpack(">H", frame[off + 2:off + 4])[0], off + 4
+        tags += 1
+    if etype == 0x8864:
+        if len(frame) < off + 8 or frame[off] != 0x11 or frame[off + 1] != 0:
+            return etype, off, None
+        ppp = struct.unpack(">H", frame[off + 6:off + 8])[0]
+        ip = {0x0021: 0x0800, 0x0057: 0x86dd}.get(ppp)
+        return (ip if ip else etype), off + 8, off + 4
+    if etype in (0x8847, 0x8848):
+        start = off
+        for _ in range(MAX_MPLS_DEPTH):
+            if len(frame) < off + 4:
+                return etype, start, None
+            off += 4
+            if frame[off - 2] & 1:
+                break
+        else:
+            return etype, start, None
+        ip = {4: 0x0800, 6: 0x86dd}.get(frame[off] >> 4) if len(frame) > off else None
+        return (ip if ip else etype), off, None
+    return etype, off, None
+
+
+def l3_of(frame):
+    """Ethernet frame -> (ethertype, L3 bytes), the link layer (tags,
+    PPPoE, MPLS) skipped as link_of() does."""
+    etype, off, _ = link_of(frame)
     return etype, frame[off:]
 
 
 def write_variant(kind, frames, path):
     """Re-encode Ethernet frames under another link type or file format.
-    Non-IP frames are dropped where the link type cannot carry them."""
+    Non-IP frames are dropped where the link type cannot carry them (all
+    but cooked captures); the link layer under IP (tags, PPPoE, MPLS) is
+    dropped with the Ethernet header where only IP follows."""
     af6 = {"null": 30, "null-be": 24, "loop": 28}
     out = []
     for sec, usec, orig, frame in frames:
         if kind in ("pcapng", "pcap-ns"):
             out.append((sec, usec, orig, frame))
+            continue
+        if kind in ("sll", "sll2"):
+            # A cooked header keeps what followed Ethernet's ethertype (tags,
+            # PPPoE, MPLS: libpcap puts removed tags back) under that type;
+            # a type below 0x0600 (an 802.3 length) means something else there.
+            etype, l3 = struct.unpack(">H", frame[12:14])[0], frame[14:]
+            if etype < 0x0600:
+                continue
+            if kind == "sll":
+                hdr = struct.pack(">HHH8sH", 0, 1, 6, frame[6:12] + b"\0\0", etype)
+            else:
+                hdr = struct.pack(">HHIHBB8s", etype, 0, 1, 1, 0, 6, frame[6:12] + b"\0\0")
+            out.append((sec, usec, orig - len(frame) + len(hdr) + len(l3), hdr + l3))
             continue
         etype, l3 = l3_of(frame)
         if etype not in (0x0800, 0x86dd):
@@ -437,10 +489,6 @@ def write_variant(kind, frames, path):
         v6 = etype == 0x86dd
         if kind == "raw":
             hdr = b""
-        elif kind == "sll":
-            hdr = struct.pack(">HHH8sH", 0, 1, 6, frame[6:12] + b"\0\0", etype)
-        elif kind == "sll2":
-            hdr = struct.pack(">HHIHBB8s", etype, 0, 1, 1, 0, 6, frame[6:12] + b"\0\0")
         else:
             fam = af6[kind] if v6 else 2
             hdr = struct.pack("<I" if kind == "null" else ">I", fam)
@@ -471,11 +519,10 @@ def split_tcp(frame, pieces, swap):
     bytes unchanged, sequence numbers and IP lengths adjusted; checksums are
     not recomputed: kapa does not verify them). With @p swap the first two
     pieces are sent in reverse order. @return [frame] (the frame itself when
-    it is not a plain TCP segment with data)."""
-    etype, off = struct.unpack(">H", frame[12:14])[0], 14
-    while etype in (0x8100, 0x88a8) and len(frame) >= off + 4:
-        etype, off = struct.unpack(">H", frame[off + 2:off + 4])[0], off + 4
-    ip = off
+    it is not a plain TCP segment with data). The link layer is walked as
+    link_of() does; under PPPoE each piece's PPPoE length is rewritten to
+    cover its datagram (MPLS has no length)."""
+    etype, ip, pppoe_len = link_of(frame)
     if etype == 0x0800 and len(frame) >= ip + 20:
         ihl = (frame[ip] & 15) * 4
         if frame[ip + 9] != 6 or struct.unpack(">H", frame[ip + 6:ip + 8])[0] & 0x3fff:
@@ -510,6 +557,9 @@ def split_tcp(frame, pieces, swap):
             struct.pack_into(">H", hdr, ip + 2, ihl + doff + len(chunk))
         else:
             struct.pack_into(">H", hdr, ip + 4, doff + len(chunk))
+        if pppoe_len is not None:
+            # PPP protocol + the datagram; PPPoE padding is not copied.
+            struct.pack_into(">H", hdr, pppoe_len, 2 + len(hdr) - ip + len(chunk))
         out.append(bytes(hdr) + chunk)
     if swap and len(out) > 1:
         out[0], out[1] = out[1], out[0]
@@ -518,9 +568,7 @@ def split_tcp(frame, pieces, swap):
 
 def sender_of(frame):
     """The (addresses, ports) bytes of an Ethernet TCP frame's sender, as a key."""
-    etype, off = struct.unpack(">H", frame[12:14])[0], 14
-    while etype in (0x8100, 0x88a8) and len(frame) >= off + 4:
-        etype, off = struct.unpack(">H", frame[off + 2:off + 4])[0], off + 4
+    etype, off, _ = link_of(frame)
     if etype == 0x0800:
         return frame[off + 12:off + 20] + frame[off + (frame[off] & 15) * 4:][:4]
     return frame[off + 8:off + 40] + frame[off + 40:off + 44]
