@@ -4,16 +4,19 @@
  * capture.c): the input is a whole capture file image, pcap or pcapng.
  * It is opened from memory (fmemopen() + capture_fopen()) and read to its
  * end exactly as kapa-inspect does: link types mapped, link headers
- * stripped, every IP frame through kapa_pkt_parse().
+ * stripped, every IP frame through capture_parse() (kapa_pkt_parse(), or
+ * after a cooked header kapa_pkt_parse_ethertype()).
  *
  * Beside it, plain libpcap reads the same image (the reference), record for
  * record, so that what capture.c hands on can be checked against the record
  * it came from: the frame is the record's tail, exactly the link header
- * shorter (cooked captures: plus at most two VLAN tags), same wire length and
+ * shorter, a cooked frame's ethertype the cooked protocol, same wire length and
  * timestamp, frame numbers counting every record, short records counted as
  * bad links, the end (EOF or error) the same, and an error reported with a
  * message. Each frame is handed to the parser in an exact-size heap copy, so
- * that ASan sees any read past its captured length. A violation aborts.
+ * that ASan sees any read past its captured length; a cooked frame's result
+ * must be the Ethernet parse of the same bytes behind a made-up Ethernet
+ * header with that ethertype. A violation aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Large images slow the fuzzer without reaching new code. */
 #define MAX_IMAGE (256 * 1024)
 
+static uint16_t
+rd16be(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 static FILE *
 image_stream(const uint8_t *data, size_t size, void **copy)
 {
@@ -55,18 +64,14 @@ image_stream(const uint8_t *data, size_t size, void **copy)
 	return fmemopen(*copy, size, "rb");
 }
 
-/* The link header capture.c must strip for a link type; cooked types may
- * add up to two 4-byte VLAN tags. */
+/* The link header capture.c must strip for a link type. */
 static uint32_t
-link_hdr_len(int dlt, uint32_t *extra_max)
+link_hdr_len(int dlt)
 {
-	*extra_max = 0;
 	switch (dlt) {
 	case DLT_LINUX_SLL:
-		*extra_max = 8;
 		return 16;
 	case DLT_LINUX_SLL2:
-		*extra_max = 8;
 		return 20;
 	case DLT_NULL:
 	case DLT_LOOP:
@@ -76,9 +81,48 @@ link_hdr_len(int dlt, uint32_t *extra_max)
 	}
 }
 
+/* An offset of the Ethernet parse, as the ethertype parse must give it
+ * (0 where the Ethernet parse did not reach). */
+static uint32_t
+shifted(uint32_t off)
+{
+	return off != 0 ? off - 14 : 0;
+}
+
+/*
+ * A cooked frame (data after the protocol) must parse as the Ethernet frame
+ * of the same bytes behind a header with that ethertype: same class, reason
+ * and link layer, offsets 14 less.
+ */
+static void
+check_cooked(const struct capture_frame *f, const struct kapa_pkt *t)
+{
+	struct kapa_pkt e;
+	uint8_t *eth;
+
+	eth = malloc(14 + (size_t)f->len);
+	CHECK(eth != NULL);
+	memset(eth, 0, 12);
+	eth[12] = (uint8_t)(f->ethertype >> 8);
+	eth[13] = (uint8_t)f->ethertype;
+	memcpy(eth + 14, f->data, f->len);
+	CHECK(kapa_pkt_parse(eth, 14 + f->len, KAPA_L2_ETHER, &e) == t->cls);
+	CHECK(e.bad == t->bad && e.family == t->family && e.nvlan == t->nvlan);
+	CHECK(e.encap == t->encap && e.ip_proto == t->ip_proto);
+	CHECK(memcmp(e.vlan_tpid, t->vlan_tpid, sizeof(e.vlan_tpid)) == 0);
+	CHECK(memcmp(e.vlan_tci, t->vlan_tci, sizeof(e.vlan_tci)) == 0);
+	CHECK(shifted(e.l3_off) == t->l3_off && shifted(e.l4_off) == t->l4_off);
+	CHECK(shifted(e.payload_off) == t->payload_off);
+	CHECK(shifted(e.pppoe_len_off) == t->pppoe_len_off);
+	CHECK(e.payload_len == t->payload_len);
+	CHECK(e.sport == t->sport && e.dport == t->dport && e.seq == t->seq);
+	free(eth);
+}
+
 static void
 check_parse(const struct capture_frame *f)
 {
+	struct capture_frame copy = *f;
 	struct kapa_pkt pkt;
 	uint8_t *buf;
 	int cls;
@@ -88,14 +132,17 @@ check_parse(const struct capture_frame *f)
 	buf = malloc(f->len != 0 ? f->len : 1);
 	CHECK(buf != NULL);
 	memcpy(buf, f->data, f->len);
-	cls = kapa_pkt_parse(buf, f->len, f->l2, &pkt);
+	copy.data = buf;
+	cls = capture_parse(&copy, &pkt);
 	CHECK(cls >= 0 && cls < KAPA_PKT_CLASS_MAX);
 	CHECK(pkt.cls == cls && pkt.data == buf && pkt.len == f->len);
 	CHECK((cls == KAPA_PKT_MALFORMED) == (pkt.bad != KAPA_BAD_NONE));
 	CHECK(pkt.l3_off <= f->len && pkt.l4_off <= f->len);
 	CHECK((uint64_t)pkt.payload_off + pkt.payload_len <= f->len);
 	if (cls == KAPA_PKT_NON_IP)
-		CHECK(f->l2 == KAPA_L2_ETHER);
+		CHECK(f->l2 == KAPA_L2_ETHER || f->ethertype != 0);
+	if (f->ethertype != 0)
+		check_cooked(&copy, &pkt);
 	free(buf);
 }
 
@@ -109,7 +156,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const u_char *rec;
 	void *copy, *ref_copy;
 	uint64_t frames = 0, records = 0, bad = 0;
-	uint32_t hdr, extra_max;
+	uint32_t hdr;
+	uint16_t proto;
 	struct capture *c;
 	FILE *fp, *ref_fp;
 	pcap_t *ref;
@@ -138,7 +186,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(ref != NULL);
 	dlt = pcap_datalink(ref);
-	hdr = link_hdr_len(dlt, &extra_max);
+	hdr = link_hdr_len(dlt);
 	CHECK(strcmp(capture_linktype_name(c), "") != 0);
 
 	while ((st = capture_next(c, &f)) == CAPTURE_FRAME) {
@@ -157,8 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(capture_bad_link(c) == bad);
 		CHECK(f.number == records);
 		CHECK(f.len <= h->caplen);
-		CHECK(h->caplen - f.len >= hdr && h->caplen - f.len <= hdr + extra_max);
-		CHECK((h->caplen - f.len - hdr) % 4 == 0);
+		CHECK(h->caplen - f.len == hdr);
 		CHECK(memcmp(f.data, rec + (h->caplen - f.len), f.len) == 0);
 		CHECK(f.wire_len == h->len);
 		CHECK(f.ts_ns == (uint64_t)h->ts.tv_sec * 1000000000ull +
@@ -175,14 +222,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case DLT_NULL:
 		case DLT_LOOP:
+			CHECK(f.non_ip || f.l2 == KAPA_L3_IPV4 || f.l2 == KAPA_L3_IPV6);
+			break;
 		case DLT_LINUX_SLL:
 		case DLT_LINUX_SLL2:
-			CHECK(f.non_ip || f.l2 == KAPA_L3_IPV4 || f.l2 == KAPA_L3_IPV6);
+			/* The cooked protocol as the record holds it; below
+			 * 0x0600 it is no ethertype. */
+			proto = rd16be(rec + (dlt == DLT_LINUX_SLL ? 14 : 0));
+			if (proto < 0x0600)
+				CHECK(f.non_ip && f.ethertype == 0);
+			else
+				CHECK(!f.non_ip && f.ethertype == proto);
 			break;
 		default:
 			CHECK(f.l2 == KAPA_L3_RAW && !f.non_ip);
 			break;
 		}
+		if (dlt != DLT_LINUX_SLL && dlt != DLT_LINUX_SLL2)
+			CHECK(f.ethertype == 0);
 		/* As kapa-inspect: frames that are not IP are only counted. */
 		if (!f.non_ip)
 			check_parse(&f);

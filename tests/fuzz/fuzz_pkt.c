@@ -5,6 +5,9 @@
  * buffer that ends exactly where the input ends, so ASan sees any read past
  * it. Beyond "no crash", every result must be coherent with the bytes it was
  * made from; a violation aborts, which libFuzzer reports with the input.
+ * An Ethernet input is also parsed from its ethertype
+ * (kapa_pkt_parse_ethertype() over the bytes after it, as a cooked capture
+ * hands them), which must give the Ethernet result, offsets 14 less.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -156,6 +159,41 @@ check(const struct kapa_pkt *k, int cls, const uint8_t *buf, uint32_t len,
 		      k->bad == KAPA_BAD_TCP_PORT);
 }
 
+/* An offset of the Ethernet parse, as the ethertype parse must give it
+ * (0 where the Ethernet parse did not reach). */
+static uint32_t
+shifted(uint32_t off)
+{
+	return off != 0 ? off - 14 : 0;
+}
+
+static void
+check_ethertype(const struct kapa_pkt *e, const uint8_t *buf, uint32_t len)
+{
+	static const uint8_t zero[6];
+	struct kapa_pkt t;
+
+	memset(&t, 0x5a, sizeof(t));
+	CHECK(kapa_pkt_parse_ethertype(buf + 14, len - 14, rd16(buf + 12), &t) == e->cls);
+	CHECK(t.cls == e->cls && t.data == buf + 14 && t.len == len - 14);
+	CHECK(t.bad == e->bad && t.family == e->family && t.nvlan == e->nvlan);
+	CHECK(memcmp(t.vlan_tpid, e->vlan_tpid, sizeof(t.vlan_tpid)) == 0);
+	CHECK(memcmp(t.vlan_tci, e->vlan_tci, sizeof(t.vlan_tci)) == 0);
+	CHECK(memcmp(t.eth_dst, zero, 6) == 0 && memcmp(t.eth_src, zero, 6) == 0);
+	CHECK(t.l3_off == shifted(e->l3_off) && t.l4_off == shifted(e->l4_off));
+	CHECK(t.payload_off == shifted(e->payload_off));
+	CHECK(t.pppoe_len_off == shifted(e->pppoe_len_off));
+	CHECK(t.payload_len == e->payload_len && t.encap == e->encap);
+	CHECK(t.ip_proto == e->ip_proto && t.sport == e->sport && t.dport == e->dport);
+	CHECK(t.seq == e->seq && t.ack == e->ack && t.win == e->win && t.urg == e->urg);
+	CHECK(t.tcp_flags == e->tcp_flags && t.opt.present == e->opt.present);
+	CHECK(t.opt.mss == e->opt.mss && t.opt.wscale == e->opt.wscale);
+	CHECK(t.opt.ts_val == e->opt.ts_val && t.opt.ts_ecr == e->opt.ts_ecr);
+	CHECK(t.opt.nsack == e->opt.nsack);
+	CHECK(memcmp(t.src, e->src, 16) == 0 && memcmp(t.dst, e->dst, 16) == 0);
+	CHECK(memcmp(t.opt.sack, e->opt.sack, sizeof(t.opt.sack[0]) * t.opt.nsack) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -192,5 +230,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memcmp(a.vlan_tpid, b.vlan_tpid, sizeof(a.vlan_tpid)) == 0);
 	CHECK(memcmp(a.vlan_tci, b.vlan_tci, sizeof(a.vlan_tci)) == 0);
 	CHECK(memcmp(a.opt.sack, b.opt.sack, sizeof(a.opt.sack[0]) * a.opt.nsack) == 0);
+	if (l2 == KAPA_L2_ETHER && len >= 14)
+		check_ethertype(&a, buf, len);
 	return 0;
 }

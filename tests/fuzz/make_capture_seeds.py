@@ -3,7 +3,8 @@
 """Write the hand-made fuzz_capture seeds (tests/fuzz/seeds/capture/).
 
 Tiny capture images, one per link type kapa-inspect reads and per odd case
-of the file formats: classic pcap in both byte orders and both timestamp
+of the file formats (and cooked captures of the encapsulations the core
+reads after an ethertype): classic pcap in both byte orders and both timestamp
 precisions, pcapng, a record cut short, a record too short for its link
 header, a link type kapa does not read. Run it to regenerate them:
 
@@ -45,6 +46,17 @@ def sll2(proto, payload):
     return struct.pack('>HHIHBB8s', proto, 0, 2, 1, 0, 6, b'\x02\x00\x00\x00\x00\x01\x00\x00') + payload
 
 
+def pppoe(ppp, payload):
+    return struct.pack('>BBHHH', 0x11, 0, 0x1234, len(payload) + 2, ppp) + payload
+
+
+def mpls(labels, payload):
+    out = b''
+    for i, label in enumerate(labels):
+        out += struct.pack('>I', label << 12 | (0x100 if i == len(labels) - 1 else 0) | 64)
+    return out + payload
+
+
 def pcap(linktype, frames, end='<', nano=False, snaplen=65535):
     magic = 0xa1b23c4d if nano else 0xa1b2c3d4
     out = struct.pack(end + 'IHHiIII', magic, 2, 4, 0, 0, snaplen, linktype)
@@ -76,6 +88,16 @@ def main():
         'pcap_sll_vlan_ip6': pcap(113, [sll(0x8100, struct.pack('>HH', 7, 0x86dd) + ip6_tcp()),
                                         sll(0x0806, b'\x00' * 28)]),
         'pcap_sll2_ip4': pcap(276, [sll2(0x0800, ip4_tcp())]),
+        # After a cooked header: PPPoE in two tags (one_http_stream_rst's
+        # shape), three tags led by 0x9100, MPLS, PPPoE LCP, 802.2 LLC.
+        'pcap_sll_vlan2_pppoe_ip4': pcap(113, [
+            sll(0x8100, struct.pack('>HHHH', 939, 0x8100, 744, 0x8864) + pppoe(0x0021, ip4_tcp())),
+            sll(0x8864, pppoe(0xc021, b'\x01\x01\x00\x04')),
+            sll(0x0004, b'\x42\x42\x03' + b'\x00' * 20)]),
+        'pcap_sll2_vlan3_mpls_ip6': pcap(276, [
+            sll2(0x9100, struct.pack('>HHHHHH', 1, 0x88a8, 2, 0x8100, 3, 0x86dd) + ip6_tcp()),
+            sll2(0x8847, mpls([16, 17], ip6_tcp())),
+            sll2(0x8848, mpls([18], ip4_tcp()))]),
         'pcap_null_le_ip4': pcap(0, [struct.pack('<I', 2) + ip4_tcp()]),
         'pcap_loop_ip6': pcap(108, [struct.pack('>I', 24) + ip6_tcp(), struct.pack('>I', 7) + b'xx']),
         'pcap_raw_mixed': pcap(101, [ip4_tcp(), ip6_tcp()]),
