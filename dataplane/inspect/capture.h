@@ -33,8 +33,10 @@ struct capture_frame {
 	uint16_t ethertype;
 	uint64_t ts_ns;		/**< capture timestamp, ns since the epoch */
 	uint64_t number;	/**< 1-based frame number (as tshark's frame.number) */
-	/** The link header said the payload is not IP (ARP, ...): @p data is
-	 *  the link payload and should only be counted. */
+	/** The link header said the payload is not IP (a loopback family
+	 *  other than IPv4/IPv6, a cooked protocol below 0x0600): @p data is
+	 *  the link payload and should only be counted. Cooked ethertypes go
+	 *  to the parser, which classifies ARP and the like itself. */
 	int non_ip;
 };
 
