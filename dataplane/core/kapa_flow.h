@@ -103,6 +103,10 @@ enum kapa_conn_state {
 #define KAPA_CONN_RESET		0x0010	/**< ended by an accepted RST */
 #define KAPA_CONN_SEQ_SHIFTED	0x0020	/**< sequence numbers were shifted by kapa */
 #define KAPA_CONN_VLAN_QINQ	0x0040	/**< outer tag is 802.1ad (0x88a8) */
+#define KAPA_CONN_L2_DEEP	0x0080	/**< a direction's link layer is more than the
+					     MACs and tags kept here (a third tag, a
+					     0x9100 tag, PPPoE, MPLS, a tunnel): a packet
+					     crafted from this record would be wrong */
 
 /**
  * The hot state of one connection: 128 bytes, two cache lines (checked by a

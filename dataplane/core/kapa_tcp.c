@@ -422,6 +422,24 @@ take_vlan(struct kapa_conn *c, const struct kapa_pkt *pkt)
 }
 
 /*
+ * The record keeps what a crafted RST needs of each direction's link layer:
+ * MACs and up to two 802.1Q/802.1ad tags. Anything more (a packet's first
+ * bytes up to l3_off hold PPPoE, MPLS, a tunnel, more or other tags) cannot
+ * be rebuilt from it: say so once, for whoever would craft (kapa-dp).
+ */
+static void
+take_l2_shape(struct kapa_conn *c, const struct kapa_pkt *pkt)
+{
+	bool deep = pkt->encap != 0 || pkt->nvlan > KAPA_MAX_VLAN;
+	uint8_t i;
+
+	for (i = 0; i < pkt->nvlan && i < KAPA_MAX_VLAN && !deep; i++)
+		deep = pkt->vlan_tpid[i] != 0x8100 && !(i == 0 && pkt->vlan_tpid[i] == 0x88a8);
+	if (deep)
+		c->flags |= KAPA_CONN_L2_DEEP;
+}
+
+/*
  * No entry for this 4-tuple: create one when the packet can start or
  * continue a connection. @return the index or -1 (counted).
  */
@@ -463,6 +481,7 @@ conn_create(struct kapa_tcp *tcp, const struct kapa_flow_key *key, int side,
 	/* The record keeps the client-to-server tags; until a packet of that
 	 * direction is seen, the other direction's are the best guess. */
 	take_vlan(c, pkt);
+	take_l2_shape(c, pkt);
 	hc = &c->half[KAPA_DIR_C2S];
 	hs = &c->half[KAPA_DIR_S2C];
 	if ((f & KAPA_TCP_SYN) && !(f & KAPA_TCP_ACK)) {
@@ -659,6 +678,7 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 		memcpy(c->mac[dir], pkt->eth_src, 6);
 		if (dir == KAPA_DIR_C2S)
 			take_vlan(c, pkt);
+		take_l2_shape(c, pkt);
 	}
 	if (f & KAPA_TCP_RST) {
 		handle_rst(tcp, idx, c, dir, pkt);

@@ -4,6 +4,7 @@
  * through kapa_tcp_input() with struct kapa_pkt built by hand, and a
  * recording consumer that rebuilds both byte streams and logs events.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,9 @@ struct tconn {
 	uint32_t cisn, sisn;
 	uint64_t now_ns;
 	uint16_t vlan[2];	/* 802.1Q tag of each sender (0: untagged) */
+	uint16_t tpid[2];	/* its TPID (0: 0x8100) */
+	uint8_t tags[2];	/* tags in each sender's frames (0: 1 when vlan set) */
+	uint8_t encap[2];	/* KAPA_ENCAP_* of each sender's frames */
 	struct kapa_tcp_result res;
 };
 
@@ -345,10 +349,11 @@ send_raw(struct tconn *t, int from_srv, uint32_t seq, uint32_t ack,
 	p.dport = from_srv ? t->cport : t->sport;
 	p.eth_src[5] = from_srv ? 2 : 1;
 	if (t->vlan[from_srv] != 0) {
-		p.nvlan = 1;
-		p.vlan_tpid[0] = 0x8100;
+		p.nvlan = t->tags[from_srv] != 0 ? t->tags[from_srv] : 1;
+		p.vlan_tpid[0] = t->tpid[from_srv] != 0 ? t->tpid[from_srv] : 0x8100;
 		p.vlan_tci[0] = t->vlan[from_srv];
 	}
+	p.encap = t->encap[from_srv];
 	p.seq = seq;
 	p.ack = ack;
 	p.tcp_flags = flags;
@@ -1247,6 +1252,43 @@ test_rst_exact(void)
 	CU_ASSERT_EQUAL(t.res.idx, -1);
 	CU_ASSERT_EQUAL(st->no_conn, 1);
 	kapa_tcp_destroy(tcp);
+}
+
+/* A link layer the record cannot rebuild is flagged, from either side. */
+static void
+test_l2_deep(void)
+{
+	static const struct {
+		uint16_t tpid;
+		uint8_t tags, encap, srv_encap;
+		bool deep;
+	} cases[] = {
+		{ 0x8100, 1, 0, 0, false },
+		{ 0x88a8, 1, 0, 0, false },		/* 802.1ad outer tag: kept */
+		{ 0x9100, 1, 0, 0, true },		/* not rebuilt as such */
+		{ 0x8100, 3, 0, 0, true },		/* a third tag */
+		{ 0x8100, 1, KAPA_ENCAP_PPPOE, 0, true },
+		{ 0x8100, 1, 0, KAPA_ENCAP_MPLS, true },	/* the server's side */
+	};
+	unsigned i;
+
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		struct kapa_tcp *tcp = make_tcp(NULL);
+		struct tconn t;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+		rec_reset();
+		tconn_init(&t, tcp, (uint16_t)(41000 + i), 80, 100, 200);
+		t.vlan[0] = t.vlan[1] = 10;
+		t.tpid[0] = t.tpid[1] = cases[i].tpid;
+		t.tags[0] = t.tags[1] = cases[i].tags;
+		t.encap[0] = cases[i].encap;
+		t.encap[1] = cases[i].srv_encap;
+		send_raw(&t, 0, 100, 0, KAPA_TCP_SYN, NULL, 0, 6);
+		send_raw(&t, 1, 200, 101, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, 6);
+		CU_ASSERT_EQUAL(!!(tconn_conn(&t)->flags & KAPA_CONN_L2_DEEP), cases[i].deep);
+		kapa_tcp_destroy(tcp);
+	}
 }
 
 /* SYN/ACK first: roles known, marked mid-stream, not guessed. */
@@ -2357,6 +2399,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "FIN before data", test_fin_before_data) == NULL ||
 	    CU_add_test(s, "RST exact only", test_rst_exact) == NULL ||
 	    CU_add_test(s, "SYN/ACK pickup", test_synack_pickup) == NULL ||
+	    CU_add_test(s, "link layer kapa cannot rebuild is flagged", test_l2_deep) == NULL ||
 	    CU_add_test(s, "mid-stream pickup, port guess", test_midstream_pickup) == NULL ||
 	    CU_add_test(s, "port reuse", test_port_reuse) == NULL ||
 	    CU_add_test(s, "opaque and close from callback", test_opaque_and_close) == NULL ||
