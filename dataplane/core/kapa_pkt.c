@@ -6,6 +6,13 @@
  * own length (so Ethernet padding is never taken for TCP bytes), then the TCP
  * header length for options. Every exit either hands back a class or a
  * malformation reason; nothing is logged.
+ *
+ * Tunnels are rare on the wire but common in the captures kapa is checked
+ * on: everything about them lives out of line, behind the branches a plain
+ * packet already takes to its non-TCP exits, so that Ethernet/IPv4/TCP pays
+ * only for the fields the struct gained. Inside a tunnel, pkt->len is
+ * narrowed to the end of the outer datagram for the time of the inner walk,
+ * so every inner layer's existing bounds check keeps it inside.
  */
 #include <stdint.h>
 #include <string.h>
@@ -35,6 +42,49 @@
 
 #define MPLS_LABEL_LEN	4
 #define MPLS_BOS	0x00000100U	/* bottom-of-stack bit of a label entry */
+#define PW_CW_LEN	4	/* pseudowire control word (RFC 4385) */
+
+#define IPPROTO_IPIP_	4
+#define IPPROTO_UDP_	17
+#define IPPROTO_IPV6_	41
+#define IPPROTO_GRE_	47
+#define UDP_HDR_LEN	8
+
+/* GRE (RFC 2784, 2890; version 1 is PPTP's, RFC 2637 §4.1). */
+#define GRE_HDR_LEN	4
+#define GRE_C		0x8000	/* checksum + reserved1 present */
+#define GRE_R		0x4000	/* routing present (RFC 1701): not followed */
+#define GRE_K		0x2000	/* key present */
+#define GRE_S		0x1000	/* sequence number present */
+#define GRE_A		0x0080	/* acknowledgement present (version 1) */
+#define GRE_VER		0x0007
+#define GRE_OPT_LEN	4
+#define GRE_PROTO_TEB	0x6558	/* transparent Ethernet bridging */
+#define GRE_PROTO_ERSPAN2 0x88be	/* ERSPAN type II (type I without S) */
+#define GRE_PROTO_ERSPAN3 0x22eb
+#define GRE_PROTO_PPP	0x880b
+#define ERSPAN2_HDR_LEN	8
+#define ERSPAN3_HDR_LEN	12
+#define ERSPAN3_O	0x01	/* platform-specific subheader follows */
+#define ERSPAN3_SUB_LEN	8
+#define PPP_ADDR_CTRL	0xff03
+
+#define VXLAN_PORT	4789
+#define VXLAN_HDR_LEN	8
+#define VXLAN_I		0x08	/* the VNI is valid */
+#define GENEVE_PORT	6081
+#define GENEVE_HDR_LEN	8
+#define GTPU_PORT	2152
+#define GTPU_HDR_LEN	8
+#define GTPU_OPT_LEN	4	/* sequence, N-PDU number, next extension */
+#define GTPU_E_S_PN	0x07
+#define GTPU_G_PDU	0xff
+#define GTPU_MAX_EXT	8	/* extension headers walked; more: not followed */
+#define TEREDO_PORT	3544
+#define TEREDO_AUTH	0x0001
+#define TEREDO_AUTH_FIXED 13	/* type, id-len, au-len, nonce, confirmation */
+#define TEREDO_ORIGIN	0x0000
+#define TEREDO_ORIGIN_LEN 8
 
 #define IP4_HDR_MIN	20
 #define IP4_MF		0x2000
@@ -217,7 +267,7 @@ pkt_tcp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 	pkt->tcp_flags = t[13];
 	pkt->win = rd16(t + 14);
 	pkt->urg = rd16(t + 18);
-	pkt->opt.wscale = 0;
+	/* opt.wscale was cleared by pkt_init(), with its neighbours. */
 	pkt->opt.mss = 0;
 	pkt->opt.ts_val = 0;
 	pkt->opt.ts_ecr = 0;
@@ -234,6 +284,14 @@ pkt_tcp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 	return pkt_class(pkt, KAPA_PKT_TCP);
 }
 
+/* Tunnels, out of line (below): what follows an IP header that is not TCP,
+ * and the inner packet of a tunnel. */
+static __attribute__((noinline)) int pkt_ip_next(struct kapa_pkt *pkt,
+						 uint32_t off, uint32_t end);
+static __attribute__((noinline)) int pkt_inner(struct kapa_pkt *pkt, uint8_t kind,
+					       uint32_t off, uint32_t lim,
+					       uint16_t type);
+
 /* IPv4 header at @p off; the datagram must end by @p lim (<= pkt->len). */
 static inline int
 pkt_ip4(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
@@ -243,6 +301,9 @@ pkt_ip4(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 	uint16_t frag;
 
 	pkt->l3_off = (uint16_t)off;
+	/* A tunnel puts its own outermost header back when the inner walk
+	 * returns (pkt_inner()). */
+	pkt->outer_l3_off = (uint16_t)off;
 	if (lim - off < IP4_HDR_MIN)
 		return pkt_bad_ip_len(pkt, KAPA_BAD_IP4_TRUNC, lim,
 				      (uint64_t)off + IP4_HDR_MIN);
@@ -264,10 +325,8 @@ pkt_ip4(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 	frag = rd16(ip + 6);
 	if ((frag & (IP4_MF | IP4_OFF_MASK)) != 0)
 		return pkt_class(pkt, KAPA_PKT_FRAGMENT);
-	if (pkt->ip_proto != IPPROTO_TCP_) {
-		pkt->l4_off = (uint16_t)(off + ihl);
-		return pkt_class(pkt, KAPA_PKT_NON_TCP);
-	}
+	if (pkt->ip_proto != IPPROTO_TCP_)
+		return pkt_ip_next(pkt, off + ihl, off + tot);
 	return pkt_tcp(pkt, off + ihl, off + tot);
 }
 
@@ -281,6 +340,7 @@ pkt_ip6(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 	uint8_t nh;
 
 	pkt->l3_off = (uint16_t)off;
+	pkt->outer_l3_off = (uint16_t)off;
 	if (lim - off < IP6_HDR_LEN)
 		return pkt_bad_ip_len(pkt, KAPA_BAD_IP6_TRUNC, lim,
 				      (uint64_t)off + IP6_HDR_LEN);
@@ -306,10 +366,10 @@ pkt_ip6(struct kapa_pkt *pkt, uint32_t off, uint32_t lim)
 		if (nh != IPPROTO_HOPOPTS_ && nh != IPPROTO_ROUTING_ &&
 		    nh != IPPROTO_DSTOPTS_ && nh != IPPROTO_AH_ &&
 		    nh != IPPROTO_FRAGMENT_) {
-			/* UDP, ICMPv6, ESP (opaque), no-next-header, ... */
+			/* UDP, ICMPv6, ESP (opaque), no-next-header,
+			 * tunnels ... */
 			pkt->ip_proto = nh;
-			pkt->l4_off = (uint16_t)cur;
-			return pkt_class(pkt, KAPA_PKT_NON_TCP);
+			return pkt_ip_next(pkt, cur, end);
 		}
 		if (n == IP6_MAX_EXT || end - cur < 8)
 			break;
@@ -352,8 +412,10 @@ pkt_pppoe(struct kapa_pkt *pkt, uint32_t off)
 		return pkt_bad(pkt, KAPA_BAD_PPPOE_TRUNC);
 	}
 	/* At most 14 + 8 tags x 4 + 4 = 50 (36 after a cooked header's
-	 * protocol): fits the struct's byte. */
-	pkt->pppoe_len_off = (uint8_t)(off + PPPOE_LEN_AT);
+	 * protocol): fits the struct's byte. Inside a tunnel it would not,
+	 * and nothing may be crafted there anyway (kapa_pkt.h). */
+	if ((pkt->encap & KAPA_ENCAP_TUNNEL) == 0)
+		pkt->pppoe_len_off = (uint8_t)(off + PPPOE_LEN_AT);
 	if (h[0] != PPPOE_VER_TYPE || h[1] != PPPOE_CODE_SES) {
 		pkt->l3_off = (uint16_t)off;
 		return pkt_bad(pkt, KAPA_BAD_PPPOE_HDR);
@@ -374,10 +436,24 @@ pkt_pppoe(struct kapa_pkt *pkt, uint32_t off)
 	return pkt_ip6(pkt, off, lim);
 }
 
+/* Types after which kapa's walk can reach IP: an Ethernet pseudowire is
+ * followed only when its frame has one (tshark's heuristic also checks the
+ * frame looks like Ethernet). */
+static inline int
+pkt_is_ip_path(uint16_t type)
+{
+	return type == ETHER_TYPE_IPV4 || type == ETHER_TYPE_IPV6 ||
+	       type == ETHER_TYPE_VLAN || type == ETHER_TYPE_QINQ ||
+	       type == ETHER_TYPE_QINQ_OLD || type == ETHER_TYPE_PPPOE_SES ||
+	       type == ETHER_TYPE_MPLS_UC || type == ETHER_TYPE_MPLS_MC;
+}
+
 /*
  * MPLS label stack at @p off (RFC 3032): no field says what it carries, so
  * after the bottom label the first nibble decides, as tshark's dissector
- * does. A pseudowire's control word or Ethernet frame is not IP.
+ * does. A nibble 0 is a pseudowire control word (RFC 4385); what follows it
+ * is taken for an Ethernet frame (tshark's pwethcw) when it has room for
+ * one and a type kapa reads; any other pseudowire is not IP.
  */
 static __attribute__((noinline)) int
 pkt_mpls(struct kapa_pkt *pkt, uint32_t off)
@@ -407,6 +483,10 @@ pkt_mpls(struct kapa_pkt *pkt, uint32_t off)
 		return pkt_ip4(pkt, off, pkt->len);
 	if (ver == 6)
 		return pkt_ip6(pkt, off, pkt->len);
+	if (ver == 0 && pkt->len - off >= PW_CW_LEN + ETHER_HDR_LEN &&
+	    pkt_is_ip_path(rd16(pkt->data + off + PW_CW_LEN + ETHER_HDR_LEN - 2)))
+		return pkt_inner(pkt, KAPA_TUNNEL_PW, off + PW_CW_LEN, pkt->len,
+				 GRE_PROTO_TEB);
 	return pkt_class(pkt, KAPA_PKT_NON_IP);
 }
 
@@ -480,6 +560,338 @@ pkt_link(struct kapa_pkt *pkt, uint32_t off, uint16_t type)
 	return pkt_l3(pkt, off, type);
 }
 
+/*
+ * An Ethernet frame inside a tunnel, at @p off: its tags are walked (up to
+ * KAPA_MAX_VLAN_DEPTH, as at the top) but not recorded, since the struct's
+ * link fields describe the wire the packet was seen on.
+ */
+static int
+pkt_inner_ether(struct kapa_pkt *pkt, uint32_t off)
+{
+	unsigned int n;
+	uint16_t type;
+
+	if (pkt->len - off < ETHER_HDR_LEN)
+		return pkt_bad(pkt, KAPA_BAD_ETH_TRUNC);
+	type = rd16(pkt->data + off + ETHER_HDR_LEN - 2);
+	off += ETHER_HDR_LEN;
+	for (n = 0; pkt_is_vlan(type); n++) {
+		if (n == KAPA_MAX_VLAN_DEPTH)
+			return pkt_bad(pkt, KAPA_BAD_VLAN_DEPTH);
+		if (pkt->len - off < VLAN_TAG_LEN)
+			return pkt_bad(pkt, KAPA_BAD_VLAN_TRUNC);
+		type = rd16(pkt->data + off + 2);
+		off += VLAN_TAG_LEN;
+	}
+	return pkt_l3(pkt, off, type);
+}
+
+/*
+ * The inner packet of a tunnel of @p kind: at @p off, ending by @p lim (the
+ * outer datagram's end, or where the tunnel header says), an IP datagram
+ * of ethertype @p type or, for GRE_PROTO_TEB, an Ethernet frame. pkt->len
+ * is narrowed to @p lim while the inner layers are walked, so that each of
+ * their bounds checks is against the outer datagram (Ethernet padding after
+ * it is not the inner packet's), and put back after.
+ */
+static __attribute__((noinline)) int
+pkt_inner(struct kapa_pkt *pkt, uint8_t kind, uint32_t off, uint32_t lim,
+	  uint16_t type)
+{
+	uint16_t outer = pkt->l3_off;
+	uint32_t len = pkt->len;
+	int cls;
+
+	if (pkt->ntunnel == KAPA_MAX_TUNNEL_DEPTH)
+		return pkt_bad(pkt, KAPA_BAD_TUNNEL_DEPTH);
+	if (lim > UINT16_MAX)
+		return pkt_bad(pkt, KAPA_BAD_TUNNEL_LEN);
+	pkt->encap |= KAPA_ENCAP_TUNNEL;
+	pkt->tunnel |= kind;
+	pkt->ntunnel++;
+	pkt->len = lim;
+	if (type == GRE_PROTO_TEB)
+		cls = pkt_inner_ether(pkt, off);
+	else
+		cls = pkt_l3(pkt, off, type);
+	pkt->len = len;
+	/* The outermost tunnel returns last: its header is the one kept. */
+	pkt->outer_l3_off = outer;
+	return cls;
+}
+
+/*
+ * ERSPAN (in GRE, @p off just past the GRE header): type I has no header
+ * of its own (GRE without a sequence number), type II 8 bytes, type III
+ * (version 2, whichever GRE protocol announced it, as tshark reads it) 12
+ * and 8 more with the O bit. Then the mirrored Ethernet frame.
+ */
+static int
+pkt_erspan(struct kapa_pkt *pkt, uint32_t off, uint32_t end, uint16_t proto,
+	   uint16_t flags)
+{
+	const uint8_t *e = pkt->data + off;
+	uint32_t hl = ERSPAN2_HDR_LEN;
+
+	if (proto == GRE_PROTO_ERSPAN2 && (flags & GRE_S) == 0)
+		return pkt_inner(pkt, KAPA_TUNNEL_ERSPAN, off, end, GRE_PROTO_TEB);
+	if (end - off < hl)
+		return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+	if ((e[0] >> 4) == 2) {
+		hl = ERSPAN3_HDR_LEN;
+		if (end - off < hl)
+			return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+		if (e[ERSPAN3_HDR_LEN - 1] & ERSPAN3_O)
+			hl += ERSPAN3_SUB_LEN;
+		if (end - off < hl)
+			return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+	}
+	return pkt_inner(pkt, KAPA_TUNNEL_ERSPAN, off + hl, end, GRE_PROTO_TEB);
+}
+
+/*
+ * PPTP's enhanced GRE (version 1, RFC 2637 §4.1): key (payload length, call
+ * id) always there, sequence and acknowledgement numbers optional, PPP
+ * inside, possibly with address/control and protocol-field compression
+ * (RFC 1661 §6.5, 6.6), as tshark decodes it. Only PPP IPv4 and IPv6 go on.
+ */
+static int
+pkt_pptp(struct kapa_pkt *pkt, uint32_t off, uint32_t end, uint16_t flags,
+	 uint16_t proto)
+{
+	const uint8_t *g = pkt->data + off;
+	uint32_t hl = GRE_HDR_LEN + GRE_OPT_LEN, plen, lim;
+	uint16_t ppp;
+
+	if ((flags & (GRE_C | GRE_K)) != GRE_K || proto != GRE_PROTO_PPP)
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	hl += (flags & GRE_S ? GRE_OPT_LEN : 0) + (flags & GRE_A ? GRE_OPT_LEN : 0);
+	if (end - off < hl)
+		return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+	plen = rd16(g + GRE_HDR_LEN);
+	if (plen > end - off - hl)
+		return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+	off += hl;
+	lim = off + plen;
+	if (lim - off >= 2 && rd16(pkt->data + off) == PPP_ADDR_CTRL)
+		off += 2;
+	if (lim - off >= 1 && (pkt->data[off] & 1) != 0) {
+		ppp = pkt->data[off];
+		off += 1;
+	} else if (lim - off >= 2) {
+		ppp = rd16(pkt->data + off);
+		off += 2;
+	} else {
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	}
+	if (ppp == PPP_PROTO_IPV4)
+		return pkt_inner(pkt, KAPA_TUNNEL_GRE, off, lim, ETHER_TYPE_IPV4);
+	if (ppp == PPP_PROTO_IPV6)
+		return pkt_inner(pkt, KAPA_TUNNEL_GRE, off, lim, ETHER_TYPE_IPV6);
+	return pkt_class(pkt, KAPA_PKT_NON_TCP);
+}
+
+/*
+ * GRE at @p off (RFC 2784, with RFC 2890's key and sequence number): each
+ * of C, K, S adds 4 bytes. The protocol says what follows; source routing
+ * (RFC 1701) and versions other than 0 and 1 are not followed.
+ */
+static int
+pkt_gre(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
+{
+	const uint8_t *g = pkt->data + off;
+	uint32_t hl = GRE_HDR_LEN;
+	uint16_t flags, proto;
+
+	if (end - off < GRE_HDR_LEN)
+		return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+	flags = rd16(g);
+	proto = rd16(g + 2);
+	if (flags & GRE_R)
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	if ((flags & GRE_VER) == 1)
+		return pkt_pptp(pkt, off, end, flags, proto);
+	if ((flags & GRE_VER) != 0)
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	hl += (flags & GRE_C ? GRE_OPT_LEN : 0) + (flags & GRE_K ? GRE_OPT_LEN : 0) +
+	      (flags & GRE_S ? GRE_OPT_LEN : 0);
+	if (end - off < hl)
+		return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+	off += hl;
+	switch (proto) {
+	case ETHER_TYPE_IPV4:
+	case ETHER_TYPE_IPV6:
+	case GRE_PROTO_TEB:
+		return pkt_inner(pkt, KAPA_TUNNEL_GRE, off, end, proto);
+	case GRE_PROTO_ERSPAN2:
+	case GRE_PROTO_ERSPAN3:
+		return pkt_erspan(pkt, off, end, proto, flags);
+	default:
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	}
+}
+
+/*
+ * GTP-U (3GPP TS 29.281 §5) at @p p, the UDP payload up to @p lim. A G-PDU
+ * of version 1 whose length fits the datagram is GTP-U; then its optional
+ * fields and extension headers (each a length in 4-byte units, its last
+ * byte the next type) lead to the user's IP packet, told by its nibble.
+ * @return -1 when the payload is not GTP-U (plain UDP), else the class.
+ */
+static int
+pkt_gtpu(struct kapa_pkt *pkt, uint32_t p, uint32_t lim)
+{
+	const uint8_t *d = pkt->data;
+	uint32_t hl = GTPU_HDR_LEN, elen;
+	unsigned int k;
+	uint8_t nx, ver;
+
+	if (lim - p < GTPU_HDR_LEN || (d[p] & 0xf0) != 0x30 || d[p + 1] != GTPU_G_PDU ||
+	    rd16(d + p + 2) > lim - p - GTPU_HDR_LEN)
+		return -1;
+	lim = p + GTPU_HDR_LEN + rd16(d + p + 2);
+	if (d[p] & GTPU_E_S_PN) {
+		hl += GTPU_OPT_LEN;
+		if (lim - p < hl)
+			return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+		nx = d[p + hl - 1];
+		for (k = 0; nx != 0; k++) {
+			if (k == GTPU_MAX_EXT)
+				return pkt_class(pkt, KAPA_PKT_NON_TCP);
+			if (lim - p - hl < 4)
+				return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+			elen = (uint32_t)d[p + hl] * 4;
+			if (elen == 0 || elen > lim - p - hl)
+				return pkt_bad(pkt, KAPA_BAD_TUNNEL_TRUNC);
+			hl += elen;
+			nx = d[p + hl - 1];
+		}
+	}
+	if (lim - p == hl)
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	ver = d[p + hl] >> 4;
+	if (ver == 4)
+		return pkt_inner(pkt, KAPA_TUNNEL_GTPU, p + hl, lim, ETHER_TYPE_IPV4);
+	if (ver == 6)
+		return pkt_inner(pkt, KAPA_TUNNEL_GTPU, p + hl, lim, ETHER_TYPE_IPV6);
+	return pkt_class(pkt, KAPA_PKT_NON_TCP);
+}
+
+/*
+ * Teredo (RFC 4380 §5.1.1) at @p p: an optional authentication header
+ * (type 1: id and authenticator lengths, nonce, confirmation), an optional
+ * origin indication (type 0, 8 bytes), then one IPv6 packet that fills the
+ * datagram. Nothing else marks Teredo, so that fill is the check.
+ * @return -1 when the payload is not Teredo (plain UDP), else the class.
+ */
+static int
+pkt_teredo(struct kapa_pkt *pkt, uint32_t p, uint32_t lim)
+{
+	const uint8_t *d = pkt->data;
+	uint32_t n = lim - p, hl = 0;
+
+	if (n >= 4 && rd16(d + p) == TEREDO_AUTH) {
+		hl = TEREDO_AUTH_FIXED + (uint32_t)d[p + 2] + d[p + 3];
+		if (hl > n)
+			return -1;
+	}
+	if (n - hl >= TEREDO_ORIGIN_LEN && rd16(d + p + hl) == TEREDO_ORIGIN)
+		hl += TEREDO_ORIGIN_LEN;
+	if (n - hl < IP6_HDR_LEN || (d[p + hl] >> 4) != 6 ||
+	    IP6_HDR_LEN + (uint32_t)rd16(d + p + hl + 4) != n - hl)
+		return -1;
+	return pkt_inner(pkt, KAPA_TUNNEL_TEREDO, p + hl, lim, ETHER_TYPE_IPV6);
+}
+
+/*
+ * A UDP payload at @p p (to @p lim) sent from or to @p port: a tunnel when
+ * the port is one's and the payload passes its checks.
+ * @return -1 for plain UDP, else the class.
+ */
+static int
+pkt_udp_port(struct kapa_pkt *pkt, uint16_t port, uint32_t p, uint32_t lim)
+{
+	const uint8_t *d = pkt->data;
+	uint32_t hl;
+	uint16_t type;
+
+	switch (port) {
+	case VXLAN_PORT:
+		if (lim - p < VXLAN_HDR_LEN || (d[p] & VXLAN_I) == 0)
+			return -1;
+		return pkt_inner(pkt, KAPA_TUNNEL_VXLAN, p + VXLAN_HDR_LEN, lim,
+				 GRE_PROTO_TEB);
+	case GENEVE_PORT:
+		if (lim - p < GENEVE_HDR_LEN || (d[p] >> 6) != 0)
+			return -1;
+		hl = GENEVE_HDR_LEN + (uint32_t)(d[p] & 0x3f) * 4;
+		type = rd16(d + p + 2);
+		if (hl > lim - p || (type != GRE_PROTO_TEB && type != ETHER_TYPE_IPV4 &&
+				     type != ETHER_TYPE_IPV6))
+			return -1;
+		return pkt_inner(pkt, KAPA_TUNNEL_GENEVE, p + hl, lim, type);
+	case GTPU_PORT:
+		return pkt_gtpu(pkt, p, lim);
+	case TEREDO_PORT:
+		return pkt_teredo(pkt, p, lim);
+	default:
+		return -1;
+	}
+}
+
+/*
+ * UDP at @p off, its datagram ending by @p end: the lower port is tried
+ * first, then the higher, as tshark does. A UDP length that does not fit
+ * is left alone (plain UDP).
+ */
+static int
+pkt_udp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
+{
+	const uint8_t *u = pkt->data + off;
+	uint16_t sp, dp, lo, hi;
+	uint32_t ulen;
+	int cls;
+
+	if (end - off < UDP_HDR_LEN)
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	ulen = rd16(u + 4);
+	if (ulen < UDP_HDR_LEN || ulen > end - off)
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	sp = rd16(u);
+	dp = rd16(u + 2);
+	lo = sp < dp ? sp : dp;
+	hi = sp < dp ? dp : sp;
+	cls = pkt_udp_port(pkt, lo, off + UDP_HDR_LEN, off + ulen);
+	if (cls < 0 && hi != lo)
+		cls = pkt_udp_port(pkt, hi, off + UDP_HDR_LEN, off + ulen);
+	if (cls < 0)
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	return cls;
+}
+
+/*
+ * What follows an IP header that is not TCP, at @p off (the datagram ends
+ * by @p end): tunnels are followed, the rest is NON_TCP. Reached only off
+ * the TCP path.
+ */
+static __attribute__((noinline)) int
+pkt_ip_next(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
+{
+	pkt->l4_off = (uint16_t)off;
+	switch (pkt->ip_proto) {
+	case IPPROTO_IPIP_:
+		return pkt_inner(pkt, KAPA_TUNNEL_IPIP, off, end, ETHER_TYPE_IPV4);
+	case IPPROTO_IPV6_:
+		return pkt_inner(pkt, KAPA_TUNNEL_IPIP, off, end, ETHER_TYPE_IPV6);
+	case IPPROTO_GRE_:
+		return pkt_gre(pkt, off, end);
+	case IPPROTO_UDP_:
+		return pkt_udp(pkt, off, end);
+	default:
+		return pkt_class(pkt, KAPA_PKT_NON_TCP);
+	}
+}
+
 static inline int
 pkt_ether(struct kapa_pkt *pkt)
 {
@@ -501,7 +913,8 @@ pkt_ether(struct kapa_pkt *pkt)
 static void
 pkt_zero_rest(struct kapa_pkt *pkt)
 {
-	if (pkt->bad == KAPA_BAD_ETH_TRUNC) {
+	/* An inner Ethernet frame cut short leaves the outer addresses. */
+	if (pkt->bad == KAPA_BAD_ETH_TRUNC && (pkt->encap & KAPA_ENCAP_TUNNEL) == 0) {
 		memset(pkt->eth_dst, 0, sizeof(pkt->eth_dst));
 		memset(pkt->eth_src, 0, sizeof(pkt->eth_src));
 	}
@@ -509,6 +922,9 @@ pkt_zero_rest(struct kapa_pkt *pkt)
 		memset(pkt->src, 0, sizeof(pkt->src));
 		memset(pkt->dst, 0, sizeof(pkt->dst));
 	}
+	/* Exits before any IP header (or at one) left it unset or equal. */
+	if ((pkt->encap & KAPA_ENCAP_TUNNEL) == 0)
+		pkt->outer_l3_off = pkt->l3_off;
 	/* These three are found after pkt_tcp() has read the fixed header. */
 	if (pkt->bad == KAPA_BAD_TCP_DOFF || pkt->bad == KAPA_BAD_TCP_OPT ||
 	    pkt->bad == KAPA_BAD_TCP_PORT)
@@ -570,9 +986,12 @@ pkt_init(struct kapa_pkt *pkt, const uint8_t *data, uint32_t len)
 	pkt->payload_off = 0;
 	pkt->encap = 0;
 	pkt->pppoe_len_off = 0;
+	pkt->ntunnel = 0;
+	pkt->tunnel = 0;
 	pkt->payload_len = 0;
 	pkt->ip_proto = 0;
 	pkt->opt.present = 0;
+	pkt->opt.wscale = 0;
 	pkt->opt.nsack = 0;
 }
 
@@ -636,6 +1055,9 @@ static const char *const bad_names[KAPA_BAD_MAX] = {
 	[KAPA_BAD_PPPOE_LEN] = "pppoe-len",
 	[KAPA_BAD_MPLS_TRUNC] = "mpls-trunc",
 	[KAPA_BAD_MPLS_DEPTH] = "mpls-depth",
+	[KAPA_BAD_TUNNEL_TRUNC] = "tunnel-trunc",
+	[KAPA_BAD_TUNNEL_DEPTH] = "tunnel-depth",
+	[KAPA_BAD_TUNNEL_LEN] = "tunnel-len",
 };
 
 const char *

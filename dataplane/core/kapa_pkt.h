@@ -4,7 +4,10 @@
  * Packet parsing: Ethernet (any stack of up to KAPA_MAX_VLAN_DEPTH 802.1Q /
  * 802.1ad tags), PPPoE sessions and MPLS label stacks carrying IP, IPv4, IPv6
  * with extension headers, TCP with options, from raw bytes; or the same
- * from an ethertype given apart (a cooked capture's protocol field). A pure
+ * from an ethertype given apart (a cooked capture's protocol field). Tunnels
+ * that tshark decodes by default (IP-in-IP, GRE and ERSPAN, VXLAN, Geneve,
+ * GTP-U, Teredo, MPLS Ethernet pseudowires) are followed, up to
+ * KAPA_MAX_TUNNEL_DEPTH of them, and the innermost TCP is reported. A pure
  * function over (data, len): no ports, no mbufs, no allocation. It never reads past
  * @p len; anything it cannot use is classified and given a reason, so the
  * caller counts it and forwards the packet untouched (fail open).
@@ -60,6 +63,14 @@ enum kapa_pkt_bad {
 				 * than the IP datagram it carries */
 	KAPA_BAD_MPLS_TRUNC,	/**< MPLS label stack cut short, or nothing after it */
 	KAPA_BAD_MPLS_DEPTH,	/**< no bottom-of-stack bit in KAPA_MAX_MPLS_DEPTH labels */
+	KAPA_BAD_TUNNEL_TRUNC,	/**< a GRE, ERSPAN, PPTP or GTP-U header (one
+				 * whose protocol says it is there) cut short
+				 * or past its outer datagram */
+	KAPA_BAD_TUNNEL_DEPTH,	/**< a tunnel inside KAPA_MAX_TUNNEL_DEPTH
+				 * tunnels */
+	KAPA_BAD_TUNNEL_LEN,	/**< a tunnel whose outer datagram ends past
+				 * offset 65535, where the struct's 16-bit
+				 * offsets end */
 	KAPA_BAD_MAX
 };
 
@@ -88,9 +99,26 @@ enum kapa_pkt_bad {
 /** MPLS labels walked looking for the bottom of the stack. */
 #define KAPA_MAX_MPLS_DEPTH 8
 
+/** Tunnels followed into: one more is KAPA_BAD_TUNNEL_DEPTH. */
+#define KAPA_MAX_TUNNEL_DEPTH 2
+
 /** Bits of struct kapa_pkt::encap: what sits between Ethernet and IP. */
 #define KAPA_ENCAP_PPPOE 0x01	/**< a PPPoE session header and PPP protocol */
 #define KAPA_ENCAP_MPLS  0x02	/**< an MPLS label stack */
+#define KAPA_ENCAP_TUNNEL 0x04	/**< at least one tunnel: the IP and TCP
+				 * fields are the inner packet's */
+
+/** Bits of struct kapa_pkt::tunnel: the tunnel kinds crossed. */
+#define KAPA_TUNNEL_IPIP   0x01	/**< IPv4 / IPv6 in IPv4 / IPv6 (4, 41) */
+#define KAPA_TUNNEL_GRE    0x02	/**< GRE version 0 (IP or Ethernet), or
+				 * PPTP's enhanced GRE (version 1, PPP) */
+#define KAPA_TUNNEL_ERSPAN 0x04	/**< ERSPAN type I, II or III in GRE */
+#define KAPA_TUNNEL_VXLAN  0x08	/**< VXLAN, UDP port 4789 */
+#define KAPA_TUNNEL_GENEVE 0x10	/**< Geneve, UDP port 6081 */
+#define KAPA_TUNNEL_GTPU   0x20	/**< GTP-U G-PDU, UDP port 2152 */
+#define KAPA_TUNNEL_TEREDO 0x40	/**< Teredo, UDP port 3544 */
+#define KAPA_TUNNEL_PW     0x80	/**< MPLS Ethernet pseudowire with a control
+				 * word */
 
 /** TCP options kapa reads; others are skipped. */
 struct kapa_tcp_opts {
@@ -117,6 +145,20 @@ struct kapa_tcp_opts {
  * another size must rewrite the PPPoE length (at pppoe_len_off: the IP
  * datagram's length + 2); MPLS has no length to rewrite. encap and
  * pppoe_len_off sit in what was padding, so the struct stays 152 bytes.
+ *
+ * Tunnels (encap has KAPA_ENCAP_TUNNEL): family, addresses, ip_proto,
+ * l3_off and everything after are the innermost packet's, so the flow key
+ * is the inner 4-tuple; eth_dst/eth_src, nvlan and the tags, encap's PPPoE
+ * and MPLS bits and pppoe_len_off describe the outer link only (tags of an
+ * inner Ethernet frame are walked, not recorded; a PPPoE header inside a
+ * tunnel leaves pppoe_len_off 0). outer_l3_off is where the outermost IP
+ * header (or, under a pseudowire, the control word) starts. A packet crafted
+ * for a tunnelled flow would have to rewrite every outer length and checksum
+ * (IPv4 total length and checksum, UDP length and checksum, GRE/GTP-U
+ * lengths) between outer_l3_off and l3_off: kapa-dp must not craft (RST,
+ * header insertion) for such flows until it does; a same-length rewrite
+ * changes no length but still the outer UDP checksum when it is not zero.
+ * tunnel, ntunnel and outer_l3_off sit in what was padding: still 152 bytes.
  */
 struct kapa_pkt {
 	const uint8_t *data;
@@ -140,10 +182,14 @@ struct kapa_pkt {
 	uint8_t ip_proto;	/**< the upper-layer protocol number */
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;	/**< host order */
+	uint16_t outer_l3_off;	/**< the outermost IP header when tunnelled
+				 * (see above); else equal to l3_off */
 	uint32_t seq, ack;	/**< host order */
 	uint16_t win;		/**< unscaled, host order */
 	uint16_t urg;		/**< urgent pointer, host order */
 	uint8_t tcp_flags;	/**< KAPA_TCP_* */
+	uint8_t ntunnel;	/**< tunnels crossed (0..KAPA_MAX_TUNNEL_DEPTH) */
+	uint8_t tunnel;		/**< KAPA_TUNNEL_* of every tunnel crossed */
 	struct kapa_tcp_opts opt;
 };
 
@@ -161,9 +207,25 @@ struct kapa_pkt {
  * missing bytes cannot be tracked. The same holds for a PPPoE length, which
  * must also cover the IP datagram (KAPA_BAD_PPPOE_LEN); bytes after the
  * datagram inside it are padding. After an MPLS stack's bottom label, the
- * first nibble tells IPv4 (4) from IPv6 (6); anything else (pseudowires,
- * control words) is NON_IP, as are PPP protocols other than IPv4 (0x0021)
- * and IPv6 (0x0057) and PPPoE discovery (0x8863).
+ * first nibble tells IPv4 (4) from IPv6 (6); a nibble 0 is a pseudowire
+ * control word, followed as an Ethernet pseudowire when 18 bytes are there
+ * and the frame's type is one kapa reads; anything else is NON_IP, as are
+ * PPP protocols other than IPv4 (0x0021) and IPv6 (0x0057) and PPPoE
+ * discovery (0x8863).
+ *
+ * Tunnels: IP protocols 4 and 41 (IPv4 and IPv6 next headers too) and GRE
+ * (47) are followed by their protocol number; a GRE header or ERSPAN header
+ * cut short is KAPA_BAD_TUNNEL_TRUNC, GRE with the routing bit, another
+ * version than 0 and 1 (PPTP, PPP IPv4/IPv6 only) or another protocol than
+ * IPv4, IPv6, 0x6558 (Ethernet), 0x88be / 0x22eb (ERSPAN) is NON_TCP. UDP is
+ * followed only when a port (the lower one first, as tshark tries them) is
+ * a tunnel's and the payload passes that protocol's checks: VXLAN (4789,
+ * I flag), Geneve (6081, version 0, options in the datagram), GTP-U (2152,
+ * version 1, PT 1, G-PDU, length in the datagram), Teredo (3544, IPv6 whose
+ * length fills the datagram after optional authentication / origin
+ * headers); any other UDP is NON_TCP as before. Inside a tunnel every
+ * length is bounded by the outer datagram, not the capture. Outer IP
+ * fragments stay FRAGMENT.
  */
 int kapa_pkt_parse(const uint8_t *data, uint32_t len, enum kapa_l2_type l2,
 		   struct kapa_pkt *pkt);

@@ -395,7 +395,15 @@ def bad_input(args):
         return 0
 
 
-LINK_VARIANTS = ("raw", "sll", "sll2", "null", "null-be", "loop", "pcapng", "pcap-ns")
+LINK_VARIANTS = ("raw", "sll", "sll2", "null", "null-be", "loop", "pcapng", "pcap-ns",
+                 "ipip", "gre", "gre-eth", "erspan", "vxlan", "geneve", "gtpu")
+# Tunnel variants: each frame (its IP datagram, or for the Ethernet-carrying
+# tunnels the whole frame) inside Ethernet / IPv4 / tunnel, outer addresses
+# fixed in 198.18.0.0/15 (both directions share them, as between two
+# tunnel end points), lengths right, the IPv4 checksum right, the UDP
+# checksum 0 (IPv4 allows it).
+TUNNEL_VARIANTS = ("ipip", "gre", "gre-eth", "erspan", "vxlan", "geneve", "gtpu")
+TUNNEL_SRC, TUNNEL_DST = bytes([198, 18, 200, 1]), bytes([198, 18, 200, 2])
 
 
 def read_pcap(path):
@@ -459,6 +467,71 @@ def l3_of(frame):
     return etype, frame[off:]
 
 
+def ip4_checksum(hdr):
+    total = sum(struct.unpack(">%dH" % (len(hdr) // 2), hdr))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+
+
+def ip_datagram(frame):
+    """The IP datagram of an Ethernet frame (link layer walked as
+    link_of() does, Ethernet padding cut): (ethertype, captured bytes, wire
+    length), or None when the frame is not IP."""
+    etype, off, _ = link_of(frame)
+    if etype == 0x0800 and len(frame) >= off + 4:
+        wire = struct.unpack(">H", frame[off + 2:off + 4])[0]
+    elif etype == 0x86dd and len(frame) >= off + 6:
+        wire = 40 + struct.unpack(">H", frame[off + 4:off + 6])[0]
+    else:
+        return None
+    return etype, frame[off:off + wire], wire
+
+
+def tunnel_frame(kind, frame, orig):
+    """@p frame (wire length @p orig) inside a tunnel of @p kind: (bytes,
+    wire length), or None for a frame the tunnel cannot carry (IP-carrying
+    tunnels take IP datagrams only)."""
+    if kind in ("ipip", "gre", "gtpu"):
+        inner = ip_datagram(frame)
+        if inner is None:
+            return None
+        etype, data, wire = inner
+    else:
+        etype, data, wire = 0x6558, frame, orig
+    v6 = etype == 0x86dd
+    if kind == "ipip":
+        proto, hdr = 41 if v6 else 4, b""
+    elif kind == "gre":
+        # Key and sequence number present: the options the parser skips.
+        proto, hdr = 47, struct.pack(">HHII", 0x3000, etype, 0x1234, 7)
+    elif kind == "gre-eth":
+        # Checksum present too (0: nobody checks it here).
+        proto, hdr = 47, struct.pack(">HHHHI", 0x8000 | 0x2000, 0x6558, 0, 0, 42)
+    elif kind == "erspan":
+        # ERSPAN type II: GRE with a sequence number, 8-byte header (v1).
+        proto, hdr = 47, struct.pack(">HHI", 0x1000, 0x88be, 7) + struct.pack(">II", 0x1000_0001, 0)
+    else:
+        if kind == "vxlan":
+            port, tun = 4789, struct.pack(">II", 0x08000000, 0x123400)
+        elif kind == "geneve":
+            # One 8-byte option (length 2 words), then the frame.
+            port, tun = 6081, struct.pack(">BBHI", 2, 0, 0x6558, 0x123400) + \
+                struct.pack(">HBBI", 0x0104, 0x80, 1, 0xdeadbeef)
+        else:
+            # GTP-U G-PDU with the S flag (4 optional bytes), no extension.
+            port = 2152
+            tun = struct.pack(">BBHIHBB", 0x32, 0xff, 4 + wire, 0x1000, 1, 0, 0)
+        udp_len = 8 + len(tun) + wire
+        proto, hdr = 17, struct.pack(">HHHH", 40000, port, udp_len, 0) + tun
+    tot = 20 + len(hdr) + wire
+    ip = bytearray(struct.pack(">BBHHHBBH4s4s", 0x45, 0, tot, 0, 0x4000, 64, proto, 0,
+                               TUNNEL_SRC, TUNNEL_DST))
+    struct.pack_into(">H", ip, 10, ip4_checksum(bytes(ip)))
+    eth = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
+    return eth + bytes(ip) + hdr + data, 14 + tot
+
+
 def write_variant(kind, frames, path):
     """Re-encode Ethernet frames under another link type or file format.
     Non-IP frames are dropped where the link type cannot carry them (all
@@ -469,6 +542,11 @@ def write_variant(kind, frames, path):
     for sec, usec, orig, frame in frames:
         if kind in ("pcapng", "pcap-ns"):
             out.append((sec, usec, orig, frame))
+            continue
+        if kind in TUNNEL_VARIANTS:
+            t = tunnel_frame(kind, frame, orig)
+            if t is not None:
+                out.append((sec, usec, t[1], t[0]))
             continue
         if kind in ("sll", "sll2"):
             # A cooked header keeps what followed Ethernet's ethertype (tags,
@@ -494,7 +572,7 @@ def write_variant(kind, frames, path):
             hdr = struct.pack("<I" if kind == "null" else ">I", fam)
         out.append((sec, usec, orig - len(frame) + len(hdr) + len(l3), hdr + l3))
     linktype = {"raw": 101, "sll": 113, "sll2": 276, "null": 0, "null-be": 0,
-                "loop": 108, "pcapng": 1, "pcap-ns": 1}[kind]
+                "loop": 108, "pcapng": 1, "pcap-ns": 1}.get(kind, 1)
     with open(path, "wb") as f:
         if kind == "pcapng":
             def block(btype, body):

@@ -824,7 +824,8 @@ test_mpls(void)
 	CU_ASSERT_EQUAL(p.family, 0);
 	CU_ASSERT_EQUAL(p.payload_len, 0);
 
-	/* Not IP after the stack: a pseudowire control word (nibble 0), an
+	/* Not IP after the stack: a pseudowire control word (nibble 0) whose
+	 * Ethernet frame carries ARP (an IP one is followed: test_tunnels), an
 	 * associated channel (1), anything but 4 and 6. */
 	fb_init(&f);
 	fb_eth(&f, ET_MPLS, 0, NULL, NULL);
@@ -833,7 +834,7 @@ test_mpls(void)
 	put32(&f, 0x00000001);	/* control word, then an Ethernet frame */
 	putn(&f, mac_dst, 6);
 	putn(&f, mac_src, 6);
-	put16(&f, ET_IPV4);
+	put16(&f, ET_ARP);
 	fb_pad(&f, 80);
 	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
 	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_NONE);
