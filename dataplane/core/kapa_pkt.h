@@ -148,10 +148,11 @@ struct kapa_tcp_opts {
  *
  * Tunnels (encap has KAPA_ENCAP_TUNNEL): family, addresses, ip_proto,
  * l3_off and everything after are the innermost packet's, so the flow key
- * is the inner 4-tuple; eth_dst/eth_src, nvlan and the tags, encap's PPPoE
- * and MPLS bits and pppoe_len_off describe the outer link only (tags of an
- * inner Ethernet frame are walked, not recorded; a PPPoE header inside a
- * tunnel leaves pppoe_len_off 0). outer_l3_off is where the outermost IP
+ * is the inner 4-tuple; eth_dst/eth_src, nvlan, the tags and pppoe_len_off
+ * describe the outer link only (tags of an inner Ethernet frame are walked,
+ * not recorded; a PPPoE header inside a tunnel leaves pppoe_len_off 0),
+ * while encap's PPPoE and MPLS bits say such a header was met at any depth.
+ * outer_l3_off is where the outermost IP
  * header (or, under a pseudowire, the control word) starts. A packet crafted
  * for a tunnelled flow would have to rewrite every outer length and checksum
  * (IPv4 total length and checksum, UDP length and checksum, GRE/GTP-U

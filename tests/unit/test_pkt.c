@@ -6,6 +6,7 @@
  * the truncated size, so that valgrind (or ASan) sees any read past the end.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1526,6 +1527,8 @@ same_result(const struct kapa_pkt *a, const struct kapa_pkt *b)
 	    a->l3_off != b->l3_off || a->l4_off != b->l4_off ||
 	    a->payload_off != b->payload_off || a->payload_len != b->payload_len ||
 	    a->encap != b->encap || a->pppoe_len_off != b->pppoe_len_off ||
+	    a->outer_l3_off != b->outer_l3_off || a->tunnel != b->tunnel ||
+	    a->ntunnel != b->ntunnel ||
 	    a->ip_proto != b->ip_proto || memcmp(a->src, b->src, 16) != 0 ||
 	    memcmp(a->dst, b->dst, 16) != 0 || a->sport != b->sport ||
 	    a->dport != b->dport || a->seq != b->seq || a->ack != b->ack ||
@@ -1748,6 +1751,9 @@ test_names(void)
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_VLAN_DEPTH), "vlan-depth");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_PPPOE_LEN), "pppoe-len");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_MPLS_DEPTH), "mpls-depth");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_TUNNEL_TRUNC), "tunnel-trunc");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_TUNNEL_DEPTH), "tunnel-depth");
+	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_TUNNEL_LEN), "tunnel-len");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_class_name(KAPA_PKT_CLASS_MAX), "unknown");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(KAPA_BAD_MAX), "unknown");
 	CU_ASSERT_STRING_EQUAL(kapa_pkt_bad_name(~0u), "unknown");
@@ -1787,6 +1793,8 @@ same_as_ether(const struct kapa_pkt *e, const struct kapa_pkt *t,
 	    t->payload_off != SHIFTED(e->payload_off) ||
 	    t->pppoe_len_off != SHIFTED(e->pppoe_len_off) ||
 	    t->payload_len != e->payload_len || t->encap != e->encap ||
+	    t->outer_l3_off != SHIFTED(e->outer_l3_off) || t->tunnel != e->tunnel ||
+	    t->ntunnel != e->ntunnel ||
 	    t->ip_proto != e->ip_proto || memcmp(t->src, e->src, 16) != 0 ||
 	    memcmp(t->dst, e->dst, 16) != 0 || t->sport != e->sport ||
 	    t->dport != e->dport || t->seq != e->seq || t->ack != e->ack ||
@@ -1989,6 +1997,832 @@ test_ethertype_entry(void)
 	CU_ASSERT(seen[KAPA_BAD_NONE] > 0);
 }
 
+/*
+ * Tunnels. A frame is Ethernet, an outer IPv4 or IPv6 header, the tunnel's
+ * headers, the inner packet (IP, or Ethernet with tags then IP), TCP. struct
+ * tun records where each part starts, so that the lengths a tunnel carries
+ * can be rewritten for a datagram cut anywhere.
+ */
+enum tun_kind {
+	K_IPIP, K_GRE, K_GRE_ETH, K_ERSPAN1, K_ERSPAN2, K_ERSPAN3, K_PPTP,
+	K_VXLAN, K_GENEVE, K_GTPU, K_TEREDO, K_PW, K_MAX
+};
+
+/* Variants of each kind: GRE's C/K/S bits, ERSPAN III's O bit, PPTP's
+ * S/A/address-control/protocol compression, Geneve's option words and
+ * protocol, GTP-U's optional fields and extension headers, Teredo's
+ * authentication and origin headers, the tags in a pseudowire's frame. */
+static const unsigned int tun_variants[K_MAX] = {
+	[K_IPIP] = 1, [K_GRE] = 8, [K_GRE_ETH] = 3, [K_ERSPAN1] = 1,
+	[K_ERSPAN2] = 1, [K_ERSPAN3] = 2, [K_PPTP] = 16, [K_VXLAN] = 3,
+	[K_GENEVE] = 8, [K_GTPU] = 4, [K_TEREDO] = 4, [K_PW] = 3,
+};
+
+struct tun {
+	uint32_t outer;		/* outer IP header (a pseudowire: control word) */
+	int outer6;
+	uint32_t udp;		/* UDP header, 0 when none */
+	uint32_t hdr;		/* first byte after the outer IP (and UDP) header */
+	uint32_t inner;		/* the inner packet: IP, or Ethernet */
+	uint32_t gtp;		/* GTP-U header, 0 when none */
+	uint32_t pptp;		/* PPTP GRE header, 0 when none */
+	uint32_t pptp_hl;	/* its length */
+	int inner_eth;
+	unsigned int inner_tags;
+	uint8_t bit;		/* KAPA_TUNNEL_* */
+};
+
+static const uint8_t out4_src[4] = { 192, 0, 2, 1 };
+static const uint8_t out4_dst[4] = { 192, 0, 2, 2 };
+
+static void
+wr16(uint8_t *b, uint32_t off, uint32_t v)
+{
+	b[off] = (uint8_t)(v >> 8);
+	b[off + 1] = (uint8_t)v;
+}
+
+/* Ethernet and the outer IP header, protocol @p proto (lengths later). */
+static void
+tun_outer(struct fb *f, struct tun *t, int outer6, uint8_t proto)
+{
+	memset(t, 0, sizeof(*t));
+	fb_init(f);
+	fb_eth(f, outer6 ? ET_IPV6 : ET_IPV4, 0, NULL, NULL);
+	t->outer = f->len;
+	t->outer6 = outer6;
+	if (outer6) {
+		put32(f, 0x60000000);
+		put16(f, 0);
+		put8(f, proto);
+		put8(f, 64);
+		putn(f, ip6_dst, 16);	/* swapped: unlike the inner ones */
+		putn(f, ip6_src, 16);
+	} else {
+		put32(f, 0x45000000);
+		put32(f, 0x00014000);
+		put8(f, 64);
+		put8(f, proto);
+		put16(f, 0);
+		putn(f, out4_src, 4);
+		putn(f, out4_dst, 4);
+	}
+	t->hdr = f->len;
+}
+
+static void
+tun_udp(struct fb *f, struct tun *t, uint16_t sport, uint16_t dport)
+{
+	t->udp = f->len;
+	put16(f, sport);
+	put16(f, dport);
+	put32(f, 0);		/* length later, checksum 0 */
+	t->hdr = f->len;
+}
+
+/* Every length that says where the outer datagram ends, for an end at @p end
+ * (those whose field or header is cut off are left as they are). */
+static void
+tun_lengths(uint8_t *b, const struct tun *t, uint32_t end)
+{
+	if (t->outer6)
+		wr16(b, t->outer + 4, end - t->outer - 40);
+	else
+		wr16(b, t->outer + 2, end - t->outer);
+	if (t->udp != 0 && end >= t->udp + 8)
+		wr16(b, t->udp + 4, end - t->udp);
+	if (t->gtp != 0 && end >= t->gtp + 8)
+		wr16(b, t->gtp + 2, end - t->gtp - 8);
+	if (t->pptp != 0 && end >= t->pptp + t->pptp_hl)
+		wr16(b, t->pptp + 4, end - t->pptp - t->pptp_hl);
+}
+
+/* The inner packet: [Ethernet, @p ntags tags,] IP of @p family, TCP. */
+static void
+tun_inner(struct fb *f, struct tun *t, int eth, unsigned int ntags, int family,
+	  uint32_t plen)
+{
+	static const uint8_t in_dst[6] = { 0x02, 0xaa, 0, 0, 0, 1 };
+	static const uint8_t in_src[6] = { 0x02, 0xbb, 0, 0, 0, 2 };
+	unsigned int i;
+
+	t->inner = f->len;
+	t->inner_eth = eth;
+	t->inner_tags = ntags;
+	if (eth) {
+		putn(f, in_dst, 6);
+		putn(f, in_src, 6);
+		for (i = 0; i < ntags; i++) {
+			put16(f, i == 0 ? ET_QINQ : ET_VLAN);
+			put16(f, (uint16_t)(100 + i));
+		}
+		put16(f, family == 4 ? ET_IPV4 : ET_IPV6);
+	}
+	if (family == 4)
+		fb_ip4(f, 5, P_TCP, 0);
+	else
+		fb_ip6(f, P_TCP);
+	fb_tcp(f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, opt_ts_aligned,
+	       sizeof(opt_ts_aligned));
+	fb_payload(f, plen);
+	fb_finish(f);
+}
+
+/* A whole tunnelled frame of kind @p k, variant @p v. */
+static void
+tun_build(struct fb *f, struct tun *t, unsigned int k, unsigned int v, int outer6,
+	  int family, uint32_t plen)
+{
+	uint16_t et = family == 4 ? ET_IPV4 : ET_IPV6;
+	unsigned int i;
+
+	switch (k) {
+	case K_IPIP:
+		tun_outer(f, t, outer6, family == 4 ? 4 : 41);
+		t->bit = KAPA_TUNNEL_IPIP;
+		tun_inner(f, t, 0, 0, family, plen);
+		break;
+	case K_GRE:
+		tun_outer(f, t, outer6, 47);
+		put16(f, (uint16_t)((v & 1 ? 0x8000 : 0) | (v & 2 ? 0x2000 : 0) |
+				    (v & 4 ? 0x1000 : 0)));
+		put16(f, et);
+		for (i = 0; i < 3; i++)
+			if (v & (1u << i))
+				put32(f, 0xc0ffee00 + i);
+		t->bit = KAPA_TUNNEL_GRE;
+		tun_inner(f, t, 0, 0, family, plen);
+		break;
+	case K_GRE_ETH:
+		tun_outer(f, t, outer6, 47);
+		put16(f, 0x2000);
+		put16(f, 0x6558);
+		put32(f, 99);
+		t->bit = KAPA_TUNNEL_GRE;
+		tun_inner(f, t, 1, v, family, plen);
+		break;
+	case K_ERSPAN1:
+	case K_ERSPAN2:
+	case K_ERSPAN3:
+		tun_outer(f, t, outer6, 47);
+		put16(f, k == K_ERSPAN1 ? 0 : 0x1000);
+		put16(f, k == K_ERSPAN3 ? 0x22eb : 0x88be);
+		if (k != K_ERSPAN1)
+			put32(f, 5);			/* sequence */
+		if (k == K_ERSPAN2) {
+			put32(f, 0x10010064);		/* v1, VLAN, session */
+			put32(f, 0x00000007);		/* index */
+		} else if (k == K_ERSPAN3) {
+			put32(f, 0x20010064);		/* v2 */
+			put32(f, 0x12345678);		/* timestamp */
+			put16(f, 0);			/* SGT */
+			put16(f, (uint16_t)(v & 1));	/* ..., O bit */
+			if (v & 1) {			/* platform subheader */
+				put32(f, 0x0c000000);
+				put32(f, 0);
+			}
+		}
+		t->bit = KAPA_TUNNEL_ERSPAN;
+		tun_inner(f, t, 1, 0, family, plen);
+		break;
+	case K_PPTP:
+		tun_outer(f, t, outer6, 47);
+		t->pptp = f->len;
+		put16(f, (uint16_t)(0x2001 | (v & 1 ? 0x1000 : 0) | (v & 2 ? 0x0080 : 0)));
+		put16(f, 0x880b);
+		put16(f, 0);			/* payload length, later */
+		put16(f, 0x4242);		/* call id */
+		if (v & 1)
+			put32(f, 11);
+		if (v & 2)
+			put32(f, 10);
+		t->pptp_hl = f->len - t->pptp;
+		if (v & 4)
+			put16(f, 0xff03);
+		if (v & 8)
+			put8(f, family == 4 ? 0x21 : 0x57);
+		else
+			put16(f, family == 4 ? PPP_IPV4 : PPP_IPV6);
+		t->bit = KAPA_TUNNEL_GRE;
+		tun_inner(f, t, 0, 0, family, plen);
+		break;
+	case K_VXLAN:
+		tun_outer(f, t, outer6, P_UDP);
+		/* Both directions: to the port, and from it. */
+		if (v == 1)
+			tun_udp(f, t, 4789, 50000);
+		else
+			tun_udp(f, t, 50000, 4789);
+		put32(f, 0x08000000);
+		put32(f, 0x00123400);
+		t->bit = KAPA_TUNNEL_VXLAN;
+		tun_inner(f, t, 1, v == 2 ? 2 : 0, family, plen);
+		break;
+	case K_GENEVE:
+		tun_outer(f, t, outer6, P_UDP);
+		tun_udp(f, t, 50000, 6081);
+		put8(f, (uint8_t)(v & 3));		/* version 0, option words */
+		put8(f, 0);
+		put16(f, v & 4 ? et : 0x6558);
+		put32(f, 0x00123400);
+		for (i = 0; i < (v & 3); i++)
+			put32(f, 0x01020000 | i);
+		t->bit = KAPA_TUNNEL_GENEVE;
+		tun_inner(f, t, (v & 4) == 0, 0, family, plen);
+		break;
+	case K_GTPU:
+		tun_outer(f, t, outer6, P_UDP);
+		tun_udp(f, t, 2152, 2152);
+		t->gtp = f->len;
+		put8(f, (uint8_t)(0x30 | (v == 1 ? 0x02 : 0) | (v >= 2 ? 0x04 : 0)));
+		put8(f, 0xff);
+		put16(f, 0);				/* length, later */
+		put32(f, 0x0badcafe);			/* TEID */
+		if (v >= 1) {
+			put16(f, 0);
+			put8(f, 0);
+			put8(f, v >= 2 ? 0x85 : 0);	/* PDU session container */
+		}
+		if (v >= 2) {
+			put8(f, 1);			/* 4 bytes */
+			put16(f, 0x0009);
+			put8(f, v == 3 ? 0x40 : 0);
+		}
+		if (v == 3) {
+			put8(f, 2);			/* 8 bytes */
+			put32(f, 0x01020304);
+			put16(f, 0x0506);
+			put8(f, 0);
+		}
+		t->bit = KAPA_TUNNEL_GTPU;
+		tun_inner(f, t, 0, 0, family, plen);
+		break;
+	case K_TEREDO:
+		tun_outer(f, t, outer6, P_UDP);
+		tun_udp(f, t, 3544, 61000);
+		if (v & 2) {
+			put16(f, 1);
+			put8(f, 2);		/* client id length */
+			put8(f, 3);		/* authenticator length */
+			put16(f, 0x6964);
+			put16(f, 0x6175);
+			put8(f, 0x74);
+			put32(f, 1);		/* nonce */
+			put32(f, 2);
+			put8(f, 0);		/* confirmation */
+		}
+		if (v & 1) {
+			put16(f, 0);
+			put16(f, 0xfffe);
+			put32(f, 0x3fffdffe);
+		}
+		t->bit = KAPA_TUNNEL_TEREDO;
+		tun_inner(f, t, 0, 0, 6, plen);
+		break;
+	default:		/* K_PW: MPLS, control word, Ethernet */
+		memset(t, 0, sizeof(*t));
+		fb_init(f);
+		fb_eth(f, ET_MPLS, 0, NULL, NULL);
+		fb_mpls(f, 100, 0);
+		fb_mpls(f, 200, 1);
+		t->outer = f->len;
+		t->hdr = f->len;
+		put32(f, 0x00000001);
+		t->bit = KAPA_TUNNEL_PW;
+		tun_inner(f, t, 1, v, family, plen);
+		break;
+	}
+	if (k != K_PW)
+		tun_lengths(f->b, t, f->len);
+}
+
+/* What a datagram of kind @p k ending at @p n (lengths rewritten) is: the
+ * class, and the reason when MALFORMED. */
+static int
+tun_expect(const struct fb *f, const struct tun *t, unsigned int k, uint32_t n,
+	   enum kapa_pkt_bad *why)
+{
+	uint32_t l2 = t->inner_eth ? t->inner + 14 : t->inner;
+
+	*why = KAPA_BAD_NONE;
+	if (t->outer6 && n == t->outer + 40) {
+		*why = KAPA_BAD_IP6_LEN;	/* payload length 0: a jumbogram */
+		return KAPA_PKT_MALFORMED;
+	}
+	if (t->udp != 0 && n < t->udp + 8)
+		return KAPA_PKT_NON_TCP;
+	if (n < t->inner) {
+		switch (k) {
+		case K_PPTP:
+			if (n >= t->pptp + t->pptp_hl)
+				return KAPA_PKT_NON_TCP;	/* PPP protocol cut */
+			break;
+		case K_GTPU:
+			if (n >= t->gtp + 8)
+				break;
+			return KAPA_PKT_NON_TCP;
+		case K_VXLAN:
+		case K_GENEVE:
+		case K_TEREDO:
+			return KAPA_PKT_NON_TCP;
+		case K_PW:
+			return KAPA_PKT_NON_IP;
+		default:
+			break;
+		}
+		*why = KAPA_BAD_TUNNEL_TRUNC;
+		return KAPA_PKT_MALFORMED;
+	}
+	if (k == K_TEREDO && n < f->len)
+		return KAPA_PKT_NON_TCP;		/* IPv6 does not fill it */
+	if (k == K_GTPU && n == t->inner)
+		return KAPA_PKT_NON_TCP;		/* a G-PDU of nothing */
+	if (n < l2) {
+		if (k == K_PW)
+			return KAPA_PKT_NON_IP;
+		*why = KAPA_BAD_ETH_TRUNC;
+		return KAPA_PKT_MALFORMED;
+	}
+	if (n < l2 + 4 * t->inner_tags) {
+		*why = KAPA_BAD_VLAN_TRUNC;
+		return KAPA_PKT_MALFORMED;
+	}
+	if (n < f->len) {
+		if (f->family == 4)
+			*why = n < f->l3 + 20 ? KAPA_BAD_IP4_TRUNC : KAPA_BAD_IP4_LEN;
+		else
+			*why = n < f->l3 + 40 ? KAPA_BAD_IP6_TRUNC : KAPA_BAD_IP6_LEN;
+		return KAPA_PKT_MALFORMED;
+	}
+	return KAPA_PKT_TCP;
+}
+
+/*
+ * The datagram cut at every byte after the outer IP header, its lengths
+ * rewritten to end there, in a heap buffer of exactly that size (ASan or
+ * valgrind sees any read past it), and again with the rest of the frame
+ * left behind it as Ethernet padding, which must change nothing. A
+ * pseudowire has no length: its cuts are capture cuts. @return mismatches.
+ */
+static unsigned int
+tun_cuts(const struct fb *f, const struct tun *t, unsigned int k, unsigned int *seen)
+{
+	/* (Nothing after an MPLS stack is KAPA_BAD_MPLS_TRUNC: test_mpls.) */
+	uint32_t n, from = t->outer + (k == K_PW ? 1 : t->outer6 ? 40 : 20);
+	struct kapa_pkt p, q;
+	enum kapa_pkt_bad why;
+	unsigned int bad = 0;
+	uint8_t *buf, *pad;
+	int cls;
+
+	for (n = from; n <= f->len; n++) {
+		buf = malloc(n);
+		pad = malloc(f->len);
+		CU_ASSERT_FATAL(buf != NULL && pad != NULL);
+		memcpy(pad, f->b, f->len);
+		if (k != K_PW)
+			tun_lengths(pad, t, n);
+		memcpy(buf, pad, n);
+		memset(&p, 0x5a, sizeof(p));
+		cls = tun_expect(f, t, k, n, &why);
+		if (kapa_pkt_parse(buf, n, KAPA_L2_ETHER, &p) != cls || p.bad != why ||
+		    (uint64_t)p.payload_off + p.payload_len > n || p.l3_off > n ||
+		    p.outer_l3_off > p.l3_off) {
+			bad++;
+			fprintf(stderr, "tunnel kind %u cut at %u of %u: %s/%s, "
+				"expected %s/%s\n", k, n, f->len,
+				kapa_pkt_class_name(p.cls), kapa_pkt_bad_name(p.bad),
+				kapa_pkt_class_name((unsigned int)cls),
+				kapa_pkt_bad_name(why));
+		}
+		seen[p.bad]++;
+		if (k != K_PW) {
+			kapa_pkt_parse(pad, f->len, KAPA_L2_ETHER, &q);
+			if (q.cls != p.cls || q.bad != p.bad || q.l3_off != p.l3_off ||
+			    q.payload_len != p.payload_len)
+				bad++;
+		}
+		free(buf);
+		free(pad);
+	}
+	return bad;
+}
+
+static void
+test_tunnels(void)
+{
+	unsigned int seen[KAPA_BAD_MAX] = { 0 };
+	unsigned int k, v, o6, fam, fails = 0, cut_fails = 0, frames = 0;
+	struct kapa_pkt p;
+	struct tun t;
+	struct fb f;
+
+	for (k = 0; k < K_MAX; k++)
+		for (o6 = 0; o6 <= 1; o6++)
+			for (fam = 4; fam <= 6; fam += 2)
+				for (v = 0; v < tun_variants[k]; v++) {
+					if ((k == K_TEREDO && fam == 4) || (k == K_PW && o6))
+						continue;
+					tun_build(&f, &t, k, v, (int)o6, (int)fam, 7);
+					frames++;
+					if (parse(&f, KAPA_L2_ETHER, &p) != KAPA_PKT_TCP ||
+					    p.family != fam || p.l3_off != f.l3 ||
+					    p.l4_off != f.l4 || p.payload_len != 7 ||
+					    p.payload_off != f.l4 + 32 ||
+					    p.encap != (KAPA_ENCAP_TUNNEL |
+							(k == K_PW ? KAPA_ENCAP_MPLS : 0)) ||
+					    p.tunnel != t.bit || p.ntunnel != 1 ||
+					    p.outer_l3_off != t.outer || p.nvlan != 0 ||
+					    p.sport != 40000 || p.dport != 80 ||
+					    p.opt.ts_val != 0x1001u ||
+					    memcmp(p.eth_src, mac_src, 6) != 0 ||
+					    memcmp(p.src, fam == 4 ? ip4_src : ip6_src,
+						   fam == 4 ? 4 : 16) != 0 ||
+					    memcmp(p.dst, fam == 4 ? ip4_dst : ip6_dst,
+						   fam == 4 ? 4 : 16) != 0) {
+						fails++;
+						continue;
+					}
+					cut_fails += tun_cuts(&f, &t, k, seen);
+					/* Every prefix defines every field, and a
+					 * cooked capture's entry agrees. */
+					no_stale_fields(&f, KAPA_L2_ETHER, seen);
+					cut_fails += ethertype_cuts(&f, NULL);
+				}
+	CU_ASSERT_EQUAL(fails, 0);
+	CU_ASSERT_EQUAL(cut_fails, 0);
+	CU_ASSERT(frames > 120);
+	/* The cuts reached each layer's reasons and the plain-UDP exits. */
+	CU_ASSERT(seen[KAPA_BAD_TUNNEL_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_ETH_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_VLAN_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP4_TRUNC] > 0);
+	CU_ASSERT(seen[KAPA_BAD_IP6_LEN] > 0);
+}
+
+/* An IPv4 header of protocol @p proto whose total length fix_ip4s() sets. */
+static void
+nest_ip4(struct fb *f, uint32_t *at, unsigned int *n, uint8_t proto)
+{
+	at[(*n)++] = f->len;
+	put32(f, 0x45000000);
+	put32(f, 0x00004000);
+	put8(f, 64);
+	put8(f, proto);
+	put16(f, 0);
+	putn(f, out4_src, 4);
+	putn(f, out4_dst, 4);
+}
+
+static void
+fix_ip4s(struct fb *f, const uint32_t *at, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		set16(f, at[i] + 2, (uint16_t)(f->len - at[i]));
+}
+
+/* IP-in-IP @p depth times, then IPv4/TCP. */
+static void
+ipip_nest(struct fb *f, unsigned int depth)
+{
+	uint32_t at[8];
+	unsigned int i, n = 0;
+
+	fb_init(f);
+	fb_eth(f, ET_IPV4, 0, NULL, NULL);
+	for (i = 0; i < depth; i++)
+		nest_ip4(f, at, &n, 4);
+	fb_ip4(f, 5, P_TCP, 0);
+	fb_tcp(f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, NULL, 0);
+	fb_payload(f, 3);
+	fb_finish(f);
+	fix_ip4s(f, at, n);
+}
+
+static void
+test_tunnel_nesting(void)
+{
+	uint32_t at[4], udp;
+	unsigned int n = 0;
+	struct kapa_pkt p;
+	struct fb f;
+
+	ipip_nest(&f, 1);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.ntunnel, 1);
+	ipip_nest(&f, KAPA_MAX_TUNNEL_DEPTH);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 3);
+	CU_ASSERT_EQUAL(p.ntunnel, KAPA_MAX_TUNNEL_DEPTH);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 14);
+	CU_ASSERT_EQUAL(p.tunnel, KAPA_TUNNEL_IPIP);
+	/* One more is refused, and says so; the link stays the outer one. */
+	ipip_nest(&f, KAPA_MAX_TUNNEL_DEPTH + 1);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TUNNEL_DEPTH);
+	CU_ASSERT_EQUAL(p.ntunnel, KAPA_MAX_TUNNEL_DEPTH);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 14);
+	CU_ASSERT_EQUAL(p.payload_len, 0);
+	CU_ASSERT(memcmp(p.eth_dst, mac_dst, 6) == 0);
+
+	/* GRE carrying IPv4/UDP/VXLAN carrying Ethernet/IPv6/TCP: two kinds. */
+	fb_init(&f);
+	fb_eth(&f, ET_IPV4, 1, (const uint16_t[]){ ET_VLAN }, (const uint16_t[]){ 9 });
+	nest_ip4(&f, at, &n, 47);
+	put16(&f, 0x2000);
+	put16(&f, ET_IPV4);
+	put32(&f, 1);
+	nest_ip4(&f, at, &n, P_UDP);
+	udp = f.len;
+	put16(&f, 1234);
+	put16(&f, 4789);
+	put32(&f, 0);
+	put32(&f, 0x08000000);
+	put32(&f, 0x00000100);
+	putn(&f, mac_dst, 6);
+	putn(&f, mac_src, 6);
+	put16(&f, ET_IPV6);
+	fb_ip6(&f, P_TCP);
+	fb_tcp(&f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, NULL, 0);
+	fb_payload(&f, 5);
+	fb_finish(&f);
+	fix_ip4s(&f, at, n);
+	set16(&f, udp + 4, (uint16_t)(f.len - udp));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.l3_off, f.l3);
+	CU_ASSERT_EQUAL(p.payload_len, 5);
+	CU_ASSERT_EQUAL(p.ntunnel, 2);
+	CU_ASSERT_EQUAL(p.tunnel, KAPA_TUNNEL_GRE | KAPA_TUNNEL_VXLAN);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 18);
+	CU_ASSERT_EQUAL(p.nvlan, 1);
+	CU_ASSERT_EQUAL(p.vlan_tci[0], 9);
+	/* The same from the ethertype (a cooked capture): offsets 14 less. */
+	CU_ASSERT_EQUAL(kapa_pkt_parse_ethertype(f.b + 14, f.len - 14, ET_VLAN, &p),
+			KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 4);
+	CU_ASSERT_EQUAL(p.l3_off, f.l3 - 14);
+	CU_ASSERT_EQUAL(p.ntunnel, 2);
+	/* Under a second tunnel layer that is the third: refused. */
+	{
+		struct fb g;
+		uint32_t at2[1];
+		unsigned int n2 = 0;
+
+		fb_init(&g);
+		fb_eth(&g, ET_IPV4, 0, NULL, NULL);
+		nest_ip4(&g, at2, &n2, 4);
+		putn(&g, f.b + 18, f.len - 18);
+		fix_ip4s(&g, at2, n2);
+		CU_ASSERT_EQUAL(parse(&g, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+		CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TUNNEL_DEPTH);
+	}
+}
+
+/* Near misses: UDP on a tunnel's port that is not that tunnel stays plain
+ * UDP; GRE that is not followed is NON_TCP; an outer fragment stays one. */
+static void
+test_tunnel_near_misses(void)
+{
+	struct kapa_pkt p;
+	struct tun t;
+	struct fb f;
+
+#define EXPECT_PLAIN_UDP()						\
+	do {								\
+		CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP); \
+		CU_ASSERT_EQUAL(p.ip_proto, P_UDP);			\
+		CU_ASSERT_EQUAL(p.l4_off, t.udp);			\
+		CU_ASSERT_EQUAL(p.encap, 0);				\
+		CU_ASSERT_EQUAL(p.ntunnel, 0);				\
+		CU_ASSERT_EQUAL(p.outer_l3_off, p.l3_off);		\
+	} while (0)
+
+	/* VXLAN without the I flag, on a neighbouring port, cut short. */
+	tun_build(&f, &t, K_VXLAN, 0, 0, 4, 3);
+	f.b[t.hdr] = 0x00;
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_VXLAN, 0, 0, 4, 3);
+	set16(&f, t.udp + 2, 4788);
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_VXLAN, 0, 0, 4, 3);
+	f.len = t.hdr + 7;
+	tun_lengths(f.b, &t, f.len);
+	EXPECT_PLAIN_UDP();
+	/* A UDP length past the datagram, or shorter than a header. */
+	tun_build(&f, &t, K_VXLAN, 0, 0, 4, 3);
+	set16(&f, t.udp + 4, (uint16_t)(f.len - t.udp + 1));
+	EXPECT_PLAIN_UDP();
+	set16(&f, t.udp + 4, 7);
+	EXPECT_PLAIN_UDP();
+	/* Geneve: version 1, options past the datagram, another protocol. */
+	tun_build(&f, &t, K_GENEVE, 1, 0, 4, 3);
+	f.b[t.hdr] |= 0x40;
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_GENEVE, 1, 0, 4, 3);
+	f.b[t.hdr] = 0x3f;
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_GENEVE, 0, 0, 4, 3);
+	set16(&f, t.hdr + 2, 0x894f);		/* NSH */
+	EXPECT_PLAIN_UDP();
+	/* GTP: version 2 (GTPv2-C), PT 0 (GTP'), an echo request, a length
+	 * past the datagram. */
+	tun_build(&f, &t, K_GTPU, 0, 0, 4, 3);
+	f.b[t.gtp] = 0x50;
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_GTPU, 0, 0, 4, 3);
+	f.b[t.gtp] = 0x20;
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_GTPU, 0, 0, 4, 3);
+	f.b[t.gtp + 1] = 1;
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_GTPU, 0, 0, 4, 3);
+	set16(&f, t.gtp + 2, (uint16_t)(f.len - t.gtp - 8 + 1));
+	EXPECT_PLAIN_UDP();
+	/* ... but a G-PDU whose extension chain is broken is GTP-U gone bad,
+	 * and one carrying neither IPv4 nor IPv6 is NON_TCP. */
+	tun_build(&f, &t, K_GTPU, 2, 0, 4, 3);
+	f.b[t.gtp + 12] = 0;			/* extension length 0 */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TUNNEL_TRUNC);
+	tun_build(&f, &t, K_GTPU, 0, 0, 4, 3);
+	f.b[t.inner] = 0x15;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	CU_ASSERT_EQUAL(p.ip_proto, P_UDP);
+	/* Teredo: IPv6 one byte short of the datagram, IPv4 inside. */
+	tun_build(&f, &t, K_TEREDO, 3, 0, 6, 3);
+	set16(&f, f.l3 + 4, (uint16_t)(f.len - f.l3 - 40 - 1));
+	EXPECT_PLAIN_UDP();
+	tun_build(&f, &t, K_TEREDO, 0, 0, 6, 3);
+	f.b[t.inner] = 0x45;
+	EXPECT_PLAIN_UDP();
+	/* The higher port is tried too: Teredo from an ephemeral port below
+	 * 3544 to the server's. */
+	tun_build(&f, &t, K_TEREDO, 0, 0, 6, 3);
+	set16(&f, t.udp, 3000);
+	set16(&f, t.udp + 2, 3544);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	CU_ASSERT_EQUAL(p.tunnel, KAPA_TUNNEL_TEREDO);
+
+	/* GRE: routing bit, version 2, version 1 without the key or not PPP,
+	 * PPP that is LCP, an unknown protocol: NON_TCP, not followed. */
+	tun_build(&f, &t, K_GRE, 0, 0, 4, 3);
+	f.b[t.hdr] |= 0x40;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	CU_ASSERT_EQUAL(p.ip_proto, 47);
+	CU_ASSERT_EQUAL(p.encap, 0);
+	f.b[t.hdr] &= (uint8_t)~0x40;
+	f.b[t.hdr + 1] = 2;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	tun_build(&f, &t, K_PPTP, 0, 0, 4, 3);
+	f.b[t.pptp] = 0;
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	tun_build(&f, &t, K_PPTP, 0, 0, 4, 3);
+	set16(&f, t.pptp + 2, ET_IPV4);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	tun_build(&f, &t, K_PPTP, 0, 0, 4, 3);
+	set16(&f, t.inner - 2, PPP_LCP);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	CU_ASSERT_EQUAL(p.encap, 0);
+	tun_build(&f, &t, K_GRE, 0, 0, 4, 3);
+	set16(&f, t.hdr + 2, 0x883e);		/* WCCP */
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_TCP);
+	/* A PPTP payload length past the datagram. */
+	tun_build(&f, &t, K_PPTP, 3, 0, 4, 3);
+	set16(&f, t.pptp + 4, (uint16_t)(f.len - t.inner + 3));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TUNNEL_TRUNC);
+
+	/* An outer fragment is a fragment: never reassembled, never opened. */
+	tun_build(&f, &t, K_GRE, 7, 0, 4, 3);
+	set16(&f, t.outer + 6, 0x2000);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+	CU_ASSERT_EQUAL(p.encap, 0);
+	CU_ASSERT_EQUAL(p.l3_off, 14);
+	tun_build(&f, &t, K_IPIP, 0, 0, 6, 3);
+	set16(&f, t.outer + 6, 0x0010);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+	/* An inner fragment is one too, inside the tunnel. */
+	tun_build(&f, &t, K_VXLAN, 0, 0, 4, 3);
+	set16(&f, f.l3 + 6, 0x2000);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_TUNNEL);
+	CU_ASSERT_EQUAL(p.l3_off, f.l3);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 14);
+	/* An inner Ethernet frame with a type kapa does not read. */
+	tun_build(&f, &t, K_VXLAN, 0, 0, 4, 3);
+	set16(&f, t.inner + 12, ET_ARP);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_NON_IP);
+	CU_ASSERT_EQUAL(p.l3_off, t.inner + 14);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 14);
+	CU_ASSERT_EQUAL(p.family, 4);		/* the outer header's, last read */
+#undef EXPECT_PLAIN_UDP
+}
+
+/* PPPoE and MPLS inside a tunnel; an outer IPv6 extension chain; the 16-bit
+ * offset bound. */
+static void
+test_tunnel_inner_links(void)
+{
+	static const uint8_t kinds[] = { P_HOPOPTS, P_DSTOPTS };
+	static const uint8_t units[] = { 0, 1 };
+	struct kapa_pkt p;
+	struct tun t;
+	struct fb f;
+	uint32_t i, pppoe, big;
+	uint8_t *buf;
+
+	/* VXLAN carrying a frame with PPPoE in a tag. */
+	tun_outer(&f, &t, 0, P_UDP);
+	tun_udp(&f, &t, 50000, 4789);
+	put32(&f, 0x08000000);
+	put32(&f, 0x00000100);
+	t.inner = f.len;
+	putn(&f, mac_dst, 6);
+	putn(&f, mac_src, 6);
+	put16(&f, ET_VLAN);
+	put16(&f, 3);
+	put16(&f, ET_PPPOE_SES);
+	pppoe = f.len;
+	fb_pppoe(&f, 1, PPP_IPV4);
+	fb_ip4(&f, 5, P_TCP, 0);
+	fb_tcp(&f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, NULL, 0);
+	fb_payload(&f, 4);
+	fb_finish(&f);
+	fb_finish_pppoe(&f);
+	tun_lengths(f.b, &t, f.len);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 4);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_TUNNEL | KAPA_ENCAP_PPPOE);
+	CU_ASSERT_EQUAL(p.pppoe_len_off, 0);
+	CU_ASSERT_EQUAL(p.nvlan, 0);
+	/* Its PPPoE length one short of the datagram. */
+	set16(&f, pppoe + 4, (uint16_t)(f.len - pppoe - 6 - 1));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_PPPOE_LEN);
+
+	/* GRE (Ethernet) carrying MPLS carrying IPv6. */
+	tun_outer(&f, &t, 0, 47);
+	put16(&f, 0);
+	put16(&f, 0x6558);
+	t.inner = f.len;
+	putn(&f, mac_dst, 6);
+	putn(&f, mac_src, 6);
+	put16(&f, ET_MPLS);
+	fb_mpls(&f, 7, 1);
+	fb_ip6(&f, P_TCP);
+	fb_tcp(&f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, NULL, 0);
+	fb_finish(&f);
+	tun_lengths(f.b, &t, f.len);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip6_addrs(&p);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_TUNNEL | KAPA_ENCAP_MPLS);
+	CU_ASSERT_EQUAL(p.tunnel, KAPA_TUNNEL_GRE);
+
+	/* Outer IPv6 with two extension headers before GRE. */
+	fb_init(&f);
+	fb_eth(&f, ET_IPV6, 0, NULL, NULL);
+	t.outer = f.len;
+	put32(&f, 0x60000000);
+	put16(&f, 0);
+	put8(&f, kinds[0]);
+	put8(&f, 64);
+	putn(&f, ip6_dst, 16);
+	putn(&f, ip6_src, 16);
+	fb_ext(&f, kinds[0], kinds[1], units[0]);
+	fb_ext(&f, kinds[1], 47, units[1]);
+	put16(&f, 0x1000);
+	put16(&f, ET_IPV4);
+	put32(&f, 1);
+	fb_ip4(&f, 5, P_TCP, 0);
+	fb_tcp(&f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, NULL, 0);
+	fb_payload(&f, 2);
+	fb_finish(&f);
+	set16(&f, t.outer + 4, (uint16_t)(f.len - t.outer - 40));
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 2);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 14);
+
+	/* An outer datagram ending past offset 65535: refused, not wrapped. */
+	big = 14 + 40 + 65535;
+	buf = calloc(1, big);
+	CU_ASSERT_FATAL(buf != NULL);
+	buf[12] = 0x86;
+	buf[13] = 0xdd;
+	buf[14] = 0x60;
+	buf[18] = 0xff;
+	buf[19] = 0xff;
+	buf[20] = 4;
+	for (i = 54; i < big; i += 20)
+		buf[i] = 0x45;
+	CU_ASSERT_EQUAL(kapa_pkt_parse(buf, big, KAPA_L2_ETHER, &p), KAPA_PKT_MALFORMED);
+	CU_ASSERT_EQUAL(p.bad, KAPA_BAD_TUNNEL_LEN);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 14);
+	free(buf);
+}
+
 int
 kapa_unit_register(void)
 {
@@ -2017,6 +2851,10 @@ kapa_unit_register(void)
 		{ "every field defined on every exit", test_every_field_defined },
 		{ "random damage", test_mutations },
 		{ "names", test_names },
+		{ "tunnels, cut at every byte", test_tunnels },
+		{ "tunnel nesting bound", test_tunnel_nesting },
+		{ "tunnel near misses", test_tunnel_near_misses },
+		{ "links inside tunnels", test_tunnel_inner_links },
 	};
 	CU_pSuite s;
 	unsigned int i;
