@@ -840,11 +840,11 @@ pkt_udp_port(struct kapa_pkt *pkt, uint16_t port, uint32_t p, uint32_t lim)
 }
 
 /*
- * UDP at @p off, its datagram ending by @p end: the lower port is tried
- * first, then the higher, as tshark does. A UDP length that does not fit
- * is left alone (plain UDP).
+ * UDP at @p off, its datagram ending by @p end, sent from or to a tunnel's
+ * port: the lower port is tried first, then the higher, as tshark does. A
+ * UDP length that does not fit is left alone (plain UDP).
  */
-static int
+static __attribute__((noinline)) int
 pkt_udp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 {
 	const uint8_t *u = pkt->data + off;
@@ -852,8 +852,6 @@ pkt_udp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 	uint32_t ulen;
 	int cls;
 
-	if (end - off < UDP_HDR_LEN)
-		return pkt_class(pkt, KAPA_PKT_NON_TCP);
 	ulen = rd16(u + 4);
 	if (ulen < UDP_HDR_LEN || ulen > end - off)
 		return pkt_class(pkt, KAPA_PKT_NON_TCP);
@@ -869,27 +867,49 @@ pkt_udp(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 	return cls;
 }
 
+/* IP-in-IP and GRE: their protocol number says a tunnel follows. */
+static __attribute__((noinline)) int
+pkt_ip_tunnel(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
+{
+	if (pkt->ip_proto == IPPROTO_GRE_)
+		return pkt_gre(pkt, off, end);
+	return pkt_inner(pkt, KAPA_TUNNEL_IPIP, off, end,
+			 pkt->ip_proto == IPPROTO_IPIP_ ? ETHER_TYPE_IPV4 : ETHER_TYPE_IPV6);
+}
+
+/* The range test first: DNS, QUIC (443) and ephemeral ports fail it in
+ * one compare each. GTPU_PORT is the lowest tunnel port, GENEVE_PORT the
+ * highest. */
+static inline int
+pkt_is_tunnel_port(uint16_t port)
+{
+	return (uint16_t)(port - GTPU_PORT) <= GENEVE_PORT - GTPU_PORT &&
+	       (port == VXLAN_PORT || port == GENEVE_PORT || port == GTPU_PORT ||
+		port == TEREDO_PORT);
+}
+
 /*
  * What follows an IP header that is not TCP, at @p off (the datagram ends
  * by @p end): tunnels are followed, the rest is NON_TCP. Reached only off
- * the TCP path.
+ * the TCP path, and kept to a few compares and tail calls, so that UDP and
+ * ICMP, which kapa only forwards, pay little for the tunnels they are not.
  */
 static __attribute__((noinline)) int
 pkt_ip_next(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 {
+	const uint8_t *u = pkt->data + off;
+	uint8_t proto = pkt->ip_proto;
+
 	pkt->l4_off = (uint16_t)off;
-	switch (pkt->ip_proto) {
-	case IPPROTO_IPIP_:
-		return pkt_inner(pkt, KAPA_TUNNEL_IPIP, off, end, ETHER_TYPE_IPV4);
-	case IPPROTO_IPV6_:
-		return pkt_inner(pkt, KAPA_TUNNEL_IPIP, off, end, ETHER_TYPE_IPV6);
-	case IPPROTO_GRE_:
-		return pkt_gre(pkt, off, end);
-	case IPPROTO_UDP_:
-		return pkt_udp(pkt, off, end);
-	default:
+	if (proto == IPPROTO_UDP_) {
+		if (end - off >= UDP_HDR_LEN &&
+		    (pkt_is_tunnel_port(rd16(u)) || pkt_is_tunnel_port(rd16(u + 2))))
+			return pkt_udp(pkt, off, end);
 		return pkt_class(pkt, KAPA_PKT_NON_TCP);
 	}
+	if (proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ || proto == IPPROTO_GRE_)
+		return pkt_ip_tunnel(pkt, off, end);
+	return pkt_class(pkt, KAPA_PKT_NON_TCP);
 }
 
 static inline int

@@ -6,9 +6,10 @@
  *  - hot: 64 frames parsed over and over (the parser's own cost);
  *  - cold: 256 Ki frames spread over ~40 MiB, each visited once per pass
  *    (the packet bytes come from memory, as at line rate).
- * Two more hot sets: plain Ethernet/IPv4/TCP data segments only (what the
- * deeper encapsulations must not slow down), and data segments under three
- * tags, PPPoE in two tags, and two MPLS labels.
+ * Three more hot sets: plain Ethernet/IPv4/TCP data segments only (what the
+ * deeper encapsulations must not slow down), data segments under three
+ * tags, PPPoE in two tags, and two MPLS labels, and data segments in
+ * tunnels (IP-in-IP, GRE with a key, VXLAN).
  * Prints figures only; asserts nothing about time. KAPA_BENCH_QUICK=1 (or
  * --quick) runs fewer passes.
  */
@@ -23,6 +24,7 @@
 #define HOT_FRAMES	64
 #define COLD_FRAMES	(256 * 1024)
 #define SLOT		160	/* bytes per frame slot in the cold set */
+#define TUN_SLOT	256	/* a tunnelled frame: up to 50 bytes more */
 
 static const uint8_t opt_syn[20] = {
 	2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
@@ -145,6 +147,56 @@ frame(uint8_t *f, unsigned int k)
 	return off + 2 + 20 + l4;
 }
 
+static void
+put_ip4(uint8_t *ip, uint8_t proto, uint32_t tot)
+{
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)tot);
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = proto;
+	ip[12] = 198;
+	ip[13] = 18;
+	ip[14] = 200;
+	ip[15] = 1;
+	ip[16] = 198;
+	ip[17] = 18;
+	ip[18] = 200;
+	ip[19] = 2;
+}
+
+/* A data segment (kind 0) inside IP-in-IP (@p k 0), GRE with a key (1) or
+ * VXLAN (2), outer Ethernet/IPv4. @return its length. */
+static uint32_t
+tunnel_frame(uint8_t *f, unsigned int k)
+{
+	uint8_t inner[SLOT];
+	uint32_t n = frame(inner, 0), hl, in_off, in_len;
+
+	memcpy(f, inner, 12);
+	put16(f + 12, 0x0800);
+	/* IP-in-IP and GRE carry the datagram, VXLAN the whole frame. */
+	in_off = k == 2 ? 0 : 14;
+	in_len = n - in_off;
+	hl = k == 0 ? 0 : k == 1 ? 8 : 16;
+	put_ip4(f + 14, k == 0 ? 4 : k == 1 ? 47 : 17, 20 + hl + in_len);
+	if (k == 1) {
+		put16(f + 34, 0x2000);
+		put16(f + 36, 0x0800);
+		memset(f + 38, 0, 4);
+	} else if (k == 2) {
+		put16(f + 34, 50000);
+		put16(f + 36, 4789);
+		put16(f + 38, (uint16_t)(hl + in_len));
+		put16(f + 40, 0);
+		memset(f + 42, 0, 8);
+		f[42] = 0x08;
+	}
+	memcpy(f + 34 + hl, inner + in_off, in_len);
+	return 34 + hl + in_len;
+}
+
 /* Mostly data segments, as on a busy link. */
 static unsigned int
 kind_of(unsigned int i)
@@ -165,8 +217,8 @@ now_s(void)
 }
 
 static double
-run(uint8_t *slots, const uint32_t *lens, unsigned int n, unsigned int passes,
-    uint64_t *tcp)
+run(uint8_t *slots, size_t stride, const uint32_t *lens, unsigned int n,
+    unsigned int passes, uint64_t *tcp)
 {
 	struct kapa_pkt pkt;
 	unsigned int p, i;
@@ -176,7 +228,7 @@ run(uint8_t *slots, const uint32_t *lens, unsigned int n, unsigned int passes,
 	t0 = now_s();
 	for (p = 0; p < passes; p++)
 		for (i = 0; i < n; i++)
-			sink += kapa_pkt_parse(slots + (size_t)i * SLOT, lens[i],
+			sink += kapa_pkt_parse(slots + (size_t)i * stride, lens[i],
 					       KAPA_L2_ETHER, &pkt) == KAPA_PKT_TCP;
 	t1 = now_s();
 	*tcp = sink;
@@ -193,22 +245,23 @@ main(int argc, char **argv)
 	uint8_t *slots = calloc(COLD_FRAMES, SLOT);
 	uint32_t *lens = malloc(COLD_FRAMES * sizeof(*lens));
 	uint8_t *extra = calloc(2 * HOT_FRAMES, SLOT);
-	uint32_t extra_lens[2 * HOT_FRAMES];
+	uint32_t extra_lens[2 * HOT_FRAMES], tun_lens[HOT_FRAMES];
+	uint8_t *tun = calloc(HOT_FRAMES, TUN_SLOT);
 	uint64_t tcp;
 	double ns;
 
-	if (slots == NULL || lens == NULL || extra == NULL) {
+	if (slots == NULL || lens == NULL || extra == NULL || tun == NULL) {
 		fprintf(stderr, "bench_pkt: out of memory\n");
 		return 1;
 	}
 	for (i = 0; i < COLD_FRAMES; i++)
 		lens[i] = frame(slots + (size_t)i * SLOT, kind_of(i));
 
-	ns = run(slots, lens, HOT_FRAMES, hot_passes, &tcp);
+	ns = run(slots, SLOT, lens, HOT_FRAMES, hot_passes, &tcp);
 	printf("pkt parse, hot  (%u frames x %u):  %6.2f ns/pkt  %6.1f Mpps  (%.0f%% TCP)\n",
 	       HOT_FRAMES, hot_passes, ns, 1e3 / ns,
 	       100.0 * (double)tcp / ((double)HOT_FRAMES * hot_passes));
-	ns = run(slots, lens, COLD_FRAMES, cold_passes, &tcp);
+	ns = run(slots, SLOT, lens, COLD_FRAMES, cold_passes, &tcp);
 	printf("pkt parse, cold (%u frames x %u, %u MiB): %6.2f ns/pkt  %6.1f Mpps\n",
 	       COLD_FRAMES, cold_passes, (unsigned int)((size_t)COLD_FRAMES * SLOT >> 20),
 	       ns, 1e3 / ns);
@@ -219,15 +272,23 @@ main(int argc, char **argv)
 		extra_lens[HOT_FRAMES + i] =
 			frame(extra + (size_t)(HOT_FRAMES + i) * SLOT, 8 + i % 3);
 	}
-	ns = run(extra, extra_lens, HOT_FRAMES, hot_passes, &tcp);
+	ns = run(extra, SLOT, extra_lens, HOT_FRAMES, hot_passes, &tcp);
 	printf("pkt parse, plain eth/ipv4/tcp (%u frames x %u): %6.2f ns/pkt  %6.1f Mpps\n",
 	       HOT_FRAMES, hot_passes, ns, 1e3 / ns);
-	ns = run(extra + (size_t)HOT_FRAMES * SLOT, extra_lens + HOT_FRAMES, HOT_FRAMES,
-		 hot_passes, &tcp);
+	ns = run(extra + (size_t)HOT_FRAMES * SLOT, SLOT, extra_lens + HOT_FRAMES,
+		 HOT_FRAMES, hot_passes, &tcp);
 	printf("pkt parse, 3 tags | pppoe in 2 tags | 2 mpls labels (%u frames x %u): "
 	       "%6.2f ns/pkt  %6.1f Mpps  (%.0f%% TCP)\n",
 	       HOT_FRAMES, hot_passes, ns, 1e3 / ns,
 	       100.0 * (double)tcp / ((double)HOT_FRAMES * hot_passes));
+	for (i = 0; i < HOT_FRAMES; i++)
+		tun_lens[i] = tunnel_frame(tun + (size_t)i * TUN_SLOT, i % 3);
+	ns = run(tun, TUN_SLOT, tun_lens, HOT_FRAMES, hot_passes, &tcp);
+	printf("pkt parse, ipip | gre | vxlan (%u frames x %u): "
+	       "%6.2f ns/pkt  %6.1f Mpps  (%.0f%% TCP)\n",
+	       HOT_FRAMES, hot_passes, ns, 1e3 / ns,
+	       100.0 * (double)tcp / ((double)HOT_FRAMES * hot_passes));
+	free(tun);
 	free(extra);
 	free(slots);
 	free(lens);

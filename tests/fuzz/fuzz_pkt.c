@@ -8,6 +8,10 @@
  * An Ethernet input is also parsed from its ethertype
  * (kapa_pkt_parse_ethertype() over the bytes after it, as a cooked capture
  * hands them), which must give the Ethernet result, offsets 14 less.
+ * Tunnels: the tunnel fields agree with each other, the outermost header
+ * comes before the inner one and is IP (or a pseudowire's control word),
+ * and a tunnelled TCP result is checked as any other (its payload ends where
+ * the inner IP header says).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +56,13 @@ check_link(const struct kapa_pkt *k)
 
 	CHECK(k->l3_off >= tags_end + 2);
 	ip_end = k->payload_off + k->payload_len;
+	if (k->encap & KAPA_ENCAP_TUNNEL) {
+		/* The inner link was walked with the datagram's own bounds;
+		 * what is certain is where the outer packet begins. */
+		CHECK(k->outer_l3_off >= tags_end + 2);
+		CHECK(k->outer_l3_off < k->l3_off);
+		return;
+	}
 	switch (k->encap) {
 	case 0:
 		CHECK(k->l3_off == tags_end + 2);
@@ -114,6 +125,13 @@ check_tcp(const struct kapa_pkt *k)
 	}
 }
 
+/* One byte of the input, 0 past it (an offset may equal the length). */
+static uint8_t
+d_at(const uint8_t *buf, uint32_t len, uint32_t off)
+{
+	return off < len ? buf[off] : 0;
+}
+
 static void
 check(const struct kapa_pkt *k, int cls, const uint8_t *buf, uint32_t len,
       enum kapa_l2_type l2)
@@ -125,16 +143,31 @@ check(const struct kapa_pkt *k, int cls, const uint8_t *buf, uint32_t len,
 	CHECK(k->bad < KAPA_BAD_MAX);
 	CHECK(k->nvlan <= KAPA_MAX_VLAN_DEPTH);
 	CHECK(k->nvlan >= KAPA_MAX_VLAN || k->vlan_tpid[KAPA_MAX_VLAN - 1] == 0);
-	CHECK((k->encap & ~(KAPA_ENCAP_PPPOE | KAPA_ENCAP_MPLS)) == 0);
+	CHECK((k->encap & ~(KAPA_ENCAP_PPPOE | KAPA_ENCAP_MPLS | KAPA_ENCAP_TUNNEL)) == 0);
 	CHECK(k->pppoe_len_off == 0 || (k->encap & KAPA_ENCAP_PPPOE) != 0);
+	CHECK(k->ntunnel <= KAPA_MAX_TUNNEL_DEPTH);
+	CHECK((k->ntunnel != 0) == ((k->encap & KAPA_ENCAP_TUNNEL) != 0));
+	CHECK((k->tunnel != 0) == (k->ntunnel != 0));
+	CHECK(k->outer_l3_off <= k->l3_off);
+	if (k->ntunnel == 0) {
+		CHECK(k->outer_l3_off == k->l3_off);
+	} else {
+		/* IPv4, IPv6, or a pseudowire's control word. */
+		CHECK((d_at(buf, len, k->outer_l3_off) >> 4) == 4 ||
+		      (d_at(buf, len, k->outer_l3_off) >> 4) == 6 ||
+		      ((k->tunnel & KAPA_TUNNEL_PW) != 0 &&
+		       (d_at(buf, len, k->outer_l3_off) >> 4) == 0));
+		CHECK(k->pppoe_len_off < k->outer_l3_off || k->pppoe_len_off == 0);
+	}
 	CHECK((uint32_t)k->pppoe_len_off + 2 <= len || k->pppoe_len_off == 0);
 	CHECK(k->family == 0 || k->family == 4 || k->family == 6);
 	CHECK(k->l3_off <= len && k->l4_off <= len);
 	CHECK((uint64_t)k->payload_off + k->payload_len <= len);
 	CHECK(kapa_pkt_class_name((unsigned)cls) != NULL);
 	CHECK(kapa_pkt_bad_name(k->bad) != NULL);
+	/* From L3, only a tunnel's inner Ethernet can bring PPPoE or MPLS. */
 	if (l2 != KAPA_L2_ETHER)
-		CHECK(k->nvlan == 0 && k->encap == 0);
+		CHECK(k->nvlan == 0 && (k->encap == 0 || (k->encap & KAPA_ENCAP_TUNNEL)));
 	switch (cls) {
 	case KAPA_PKT_TCP:
 		check_tcp(k);
@@ -149,7 +182,8 @@ check(const struct kapa_pkt *k, int cls, const uint8_t *buf, uint32_t len,
 		CHECK(k->family == 4 || k->family == 6);
 		break;
 	case KAPA_PKT_NON_IP:
-		CHECK(l2 == KAPA_L2_ETHER && k->family == 0);
+		/* Inside a tunnel, the outer IP header was read. */
+		CHECK((l2 == KAPA_L2_ETHER && k->family == 0) || k->ntunnel != 0);
 		break;
 	default:
 		break;
@@ -184,6 +218,8 @@ check_ethertype(const struct kapa_pkt *e, const uint8_t *buf, uint32_t len)
 	CHECK(t.payload_off == shifted(e->payload_off));
 	CHECK(t.pppoe_len_off == shifted(e->pppoe_len_off));
 	CHECK(t.payload_len == e->payload_len && t.encap == e->encap);
+	CHECK(t.outer_l3_off == shifted(e->outer_l3_off));
+	CHECK(t.tunnel == e->tunnel && t.ntunnel == e->ntunnel);
 	CHECK(t.ip_proto == e->ip_proto && t.sport == e->sport && t.dport == e->dport);
 	CHECK(t.seq == e->seq && t.ack == e->ack && t.win == e->win && t.urg == e->urg);
 	CHECK(t.tcp_flags == e->tcp_flags && t.opt.present == e->opt.present);
@@ -219,6 +255,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(a.l3_off == b.l3_off && a.l4_off == b.l4_off);
 	CHECK(a.payload_off == b.payload_off && a.payload_len == b.payload_len);
 	CHECK(a.encap == b.encap && a.pppoe_len_off == b.pppoe_len_off);
+	CHECK(a.outer_l3_off == b.outer_l3_off && a.tunnel == b.tunnel &&
+	      a.ntunnel == b.ntunnel);
 	CHECK(a.ip_proto == b.ip_proto && a.sport == b.sport && a.dport == b.dport);
 	CHECK(a.seq == b.seq && a.ack == b.ack && a.win == b.win && a.urg == b.urg);
 	CHECK(a.tcp_flags == b.tcp_flags && a.opt.present == b.opt.present);
