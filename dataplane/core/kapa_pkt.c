@@ -722,6 +722,8 @@ pkt_gre(struct kapa_pkt *pkt, uint32_t off, uint32_t end)
 	case ETHER_TYPE_IPV4:
 	case ETHER_TYPE_IPV6:
 	case GRE_PROTO_TEB:
+	case ETHER_TYPE_MPLS_UC:	/* MPLS in GRE (RFC 4023) */
+	case ETHER_TYPE_MPLS_MC:
 		return pkt_inner(pkt, KAPA_TUNNEL_GRE, off, end, proto);
 	case GRE_PROTO_ERSPAN2:
 	case GRE_PROTO_ERSPAN3:

@@ -218,7 +218,7 @@ struct kapa_pkt {
  * (47) are followed by their protocol number; a GRE header or ERSPAN header
  * cut short is KAPA_BAD_TUNNEL_TRUNC, GRE with the routing bit, another
  * version than 0 and 1 (PPTP, PPP IPv4/IPv6 only) or another protocol than
- * IPv4, IPv6, 0x6558 (Ethernet), 0x88be / 0x22eb (ERSPAN) is NON_TCP. UDP is
+ * IPv4, IPv6, MPLS, 0x6558 (Ethernet), 0x88be / 0x22eb (ERSPAN) is NON_TCP. UDP is
  * followed only when a port (the lower one first, as tshark tries them) is
  * a tunnel's and the payload passes that protocol's checks: VXLAN (4789,
  * I flag), Geneve (6081, version 0, options in the datagram), GTP-U (2152,

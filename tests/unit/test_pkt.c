@@ -2781,6 +2781,22 @@ test_tunnel_inner_links(void)
 	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_TUNNEL | KAPA_ENCAP_MPLS);
 	CU_ASSERT_EQUAL(p.tunnel, KAPA_TUNNEL_GRE);
 
+	/* MPLS straight in GRE (RFC 4023), two labels, IPv4. */
+	tun_outer(&f, &t, 0, 47);
+	put16(&f, 0);
+	put16(&f, ET_MPLS);
+	fb_mpls(&f, 16, 0);
+	fb_mpls(&f, 17, 1);
+	fb_ip4(&f, 5, P_TCP, 0);
+	fb_tcp(&f, 40000, 80, 1, 2, KAPA_TCP_ACK, 5, 0, NULL, 0);
+	fb_payload(&f, 6);
+	fb_finish(&f);
+	tun_lengths(f.b, &t, f.len);
+	CU_ASSERT_EQUAL(parse(&f, KAPA_L2_ETHER, &p), KAPA_PKT_TCP);
+	check_ip4_tcp(&p, &f, 6);
+	CU_ASSERT_EQUAL(p.encap, KAPA_ENCAP_TUNNEL | KAPA_ENCAP_MPLS);
+	CU_ASSERT_EQUAL(p.outer_l3_off, 14);
+
 	/* Outer IPv6 with two extension headers before GRE. */
 	fb_init(&f);
 	fb_eth(&f, ET_IPV6, 0, NULL, NULL);
