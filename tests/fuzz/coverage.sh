@@ -50,8 +50,8 @@ sources() {
 	pkt) echo "$core/kapa_pkt.c" ;;
 	http_values) echo "$core/kapa_http_values.c" ;;
 	http_seg|http_stream) echo "$core/kapa_http.c $core/kapa_http_values.c $core/kapa_http_scan.c" ;;
-	tcp) echo "$core/kapa_tcp.c $core/kapa_reasm.c $core/kapa_flow.c $core/kapa_timer.c $core/kapa_pkt.c $core/kapa_eal.c" ;;
-	reasm) echo "$core/kapa_reasm.c" ;;
+	tcp) echo "$core/kapa_tcp.c $core/kapa_reasm.c $core/kapa_flow.c $core/kapa_mem.c $core/kapa_timer.c $core/kapa_pkt.c $core/kapa_eal.c" ;;
+	reasm) echo "$core/kapa_reasm.c $core/kapa_mem.c" ;;
 	capture) echo "$inspect/capture.c $core/kapa_pkt.c" ;;
 	esac
 }
