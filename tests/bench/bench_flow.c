@@ -208,6 +208,25 @@ measure_expiry(struct kapa_flow_table *t, const uint32_t *idx, uint32_t n,
 	*nowp = now + 10000 + (uint32_t)(sink & 1);
 }
 
+/* Insert keys[0..n) arriving over 1 s of table time from @p now; their
+ * positions into idx[]. The table has room: a failure ends the run. */
+static void
+fill(struct kapa_flow_table *t, const struct kapa_flow_key *keys, uint32_t *idx,
+     uint32_t n, uint32_t now)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		int rc = kapa_flow_insert(t, &keys[i], now + (uint32_t)((uint64_t)i * 1000 / n), 0);
+
+		if (rc < 0) {
+			fprintf(stderr, "bench_flow: insert %u of %u failed: %d\n", i, n, rc);
+			exit(1);
+		}
+		idx[i] = (uint32_t)rc;
+	}
+}
+
 static void
 run_size(uint32_t n, uint32_t nlookups, struct result *r)
 {
@@ -254,15 +273,7 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 
 	/* insert: connections arrive over 1 s of table time */
 	t0 = now_s();
-	for (i = 0; i < n; i++) {
-		int rc = kapa_flow_insert(t, &keys[i], (uint32_t)((uint64_t)i * 1000 / n), 0);
-
-		if (rc < 0) {
-			fprintf(stderr, "bench_flow: insert %u failed: %d\n", i, rc);
-			exit(1);
-		}
-		idx[i] = (uint32_t)rc;
-	}
+	fill(t, keys, idx, n, 0);
 	r->insert_ns = (now_s() - t0) * 1e9 / n;
 
 	/* lookups of random present keys, best of REPS */
@@ -347,15 +358,7 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	 * meet on the way (about one per eviction).
 	 */
 	now += 10000;
-	for (i = 0; i < n; i++) {
-		int rc = kapa_flow_insert(t, &keys[i], now + (uint32_t)((uint64_t)i * 1000 / n), 0);
-
-		if (rc < 0) {
-			fprintf(stderr, "bench_flow: refill %u failed: %d\n", i, rc);
-			exit(1);
-		}
-		idx[i] = (uint32_t)rc;
-	}
+	fill(t, keys, idx, n, now);
 	for (i = 0; i < n; i++)
 		if (rnd() & 1)
 			kapa_flow_touch(t, idx[i], now + 2000 + (uint32_t)((uint64_t)i * 1000 / n));
@@ -389,15 +392,7 @@ run_size(uint32_t n, uint32_t nlookups, struct result *r)
 	}
 	for (i = 0; i < n; i++)
 		kapa_flow_release(t, idx[i], KAPA_REL_EXPLICIT);
-	for (i = 0; i < n; i++) {
-		int rc = kapa_flow_insert(t, &keys[i], now + (uint32_t)((uint64_t)i * 1000 / n), 0);
-
-		if (rc < 0) {
-			fprintf(stderr, "bench_flow: refill %u failed: %d\n", i, rc);
-			exit(1);
-		}
-		idx[i] = (uint32_t)rc;
-	}
+	fill(t, keys, idx, n, now);
 	now += 2000;
 	measure_expiry(t, idx, n, &now, &r->rearm_rnd_ns, &r->expire_rnd_ns, &t1);
 

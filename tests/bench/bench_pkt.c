@@ -42,6 +42,27 @@ put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* An IPv4 header without options: 198.18.@p net.1 > 198.18.@p net.2, DF, TTL 64
+ * (checksum left 0: the parser does not check it). */
+static void
+put_ip4(uint8_t *ip, uint8_t proto, uint32_t tot, uint8_t net)
+{
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)tot);
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = proto;
+	ip[12] = 198;
+	ip[13] = 18;
+	ip[14] = net;
+	ip[15] = 1;
+	ip[16] = 198;
+	ip[17] = 18;
+	ip[18] = net;
+	ip[19] = 2;
+}
+
 static uint32_t
 tcp_hdr(uint8_t *p, const uint8_t *opt, uint32_t optlen, uint32_t plen)
 {
@@ -122,17 +143,6 @@ frame(uint8_t *f, unsigned int k)
 	if (k < 9)
 		put16(f + off, 0x0800);
 	ip = f + off + 2;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[6] = 0x40;
-	ip[8] = 64;
-	ip[9] = k == 7 ? 17 : 6;
-	ip[12] = 198;
-	ip[13] = 18;
-	ip[15] = 1;
-	ip[16] = 198;
-	ip[17] = 18;
-	ip[19] = 2;
 	if (k == 7)				/* UDP */
 		l4 = 8 + 32;
 	else if (k == 1)			/* SYN */
@@ -141,29 +151,10 @@ frame(uint8_t *f, unsigned int k)
 		l4 = tcp_hdr(ip + 20, opt_sack, sizeof(opt_sack), 0);
 	else					/* data with timestamps */
 		l4 = tcp_hdr(ip + 20, opt_ts, sizeof(opt_ts), 80);
-	put16(ip + 2, (uint16_t)(20 + l4));
+	put_ip4(ip, k == 7 ? 17 : 6, 20 + l4, 0);
 	if (ppp != NULL)
 		put16(ppp, (uint16_t)(2 + 20 + l4));
 	return off + 2 + 20 + l4;
-}
-
-static void
-put_ip4(uint8_t *ip, uint8_t proto, uint32_t tot)
-{
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)tot);
-	ip[6] = 0x40;
-	ip[8] = 64;
-	ip[9] = proto;
-	ip[12] = 198;
-	ip[13] = 18;
-	ip[14] = 200;
-	ip[15] = 1;
-	ip[16] = 198;
-	ip[17] = 18;
-	ip[18] = 200;
-	ip[19] = 2;
 }
 
 /* A data segment (kind 0) inside IP-in-IP (@p k 0), GRE with a key (1) or
@@ -180,7 +171,7 @@ tunnel_frame(uint8_t *f, unsigned int k)
 	in_off = k == 2 ? 0 : 14;
 	in_len = n - in_off;
 	hl = k == 0 ? 0 : k == 1 ? 8 : 16;
-	put_ip4(f + 14, k == 0 ? 4 : k == 1 ? 47 : 17, 20 + hl + in_len);
+	put_ip4(f + 14, k == 0 ? 4 : k == 1 ? 47 : 17, 20 + hl + in_len, 200);
 	if (k == 1) {
 		put16(f + 34, 0x2000);
 		put16(f + 36, 0x0800);
