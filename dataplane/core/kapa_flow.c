@@ -790,16 +790,6 @@ kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms)
 }
 
 void
-kapa_flow_touch_prepare(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms)
-{
-	/* touch() writes nothing beyond the record the burst path has
-	 * already prefetched: nothing to prepare. */
-	(void)t;
-	(void)idx;
-	(void)now_ms;
-}
-
-void
 kapa_flow_set_established(struct kapa_flow_table *t, uint32_t idx)
 {
 	struct kapa_conn *c = &t->conns[idx];
@@ -884,6 +874,13 @@ kapa_flow_expire(struct kapa_flow_table *t, uint32_t now_ms, uint32_t max)
 {
 	return kapa_timer_advance_pf(t->wheel, now_ms, max, flow_timer_fire,
 				     flow_timer_prefetch, t);
+}
+
+int
+kapa_flow_next_deadline(const struct kapa_flow_table *t, uint32_t limit_ms,
+			uint32_t *at_ms)
+{
+	return kapa_timer_next(t->wheel, limit_ms, at_ms);
 }
 
 void

@@ -108,6 +108,10 @@ enum kapa_conn_state {
 					     0x9100 tag, PPPoE, MPLS, a tunnel): a packet
 					     crafted from this record would be wrong */
 
+/** Bit of struct kapa_conn::syn_opts: the sender of @p dir offered SACK
+ *  (SACK-permitted in its SYN), so SACK blocks may travel towards it. */
+#define KAPA_SYN_SACK_OK(dir)	(1u << (dir))
+
 /**
  * The hot state of one connection: 128 bytes, two cache lines (checked by a
  * static assertion). Reassembly buffers and the consumer's state live
@@ -125,10 +129,12 @@ struct kapa_conn {
 	uint8_t state;		/**< enum kapa_conn_state */
 	uint8_t client_side;	/**< key side (0/1) of the client */
 	uint8_t nvlan;		/**< VLAN tags in vlan_tci (0..2) */
-	uint8_t spare0;
+	uint8_t syn_opts;	/**< KAPA_SYN_SACK_OK() bits: what each SYN announced */
 	uint8_t mac[2][6];	/**< source MAC of each direction [enum kapa_dir] */
 	uint16_t vlan_tci[2];	/**< C2S tags, outer first */
-	uint32_t spare1;
+	/** MSS each sender announced in its SYN (or SYN/ACK) [enum kapa_dir]:
+	 *  the largest segment it accepts. 0 = not seen (no SYN, or no option). */
+	uint16_t mss[2];
 	struct kapa_tcp_half half[2];	/**< [enum kapa_dir] */
 };
 
@@ -247,14 +253,6 @@ void kapa_flow_release(struct kapa_flow_table *t, uint32_t idx,
  */
 void kapa_flow_touch(struct kapa_flow_table *t, uint32_t idx, uint32_t now_ms);
 
-/**
- * Kept for API compatibility; does nothing. kapa_flow_touch() used to move
- * the entry in its LRU list and this prefetched the neighbours; now touch
- * writes only the record itself, which the burst path has prefetched.
- */
-void kapa_flow_touch_prepare(struct kapa_flow_table *t, uint32_t idx,
-			     uint32_t now_ms);
-
 /** Move an entry off the half-open list (first data, or handshake done). */
 void kapa_flow_set_established(struct kapa_flow_table *t, uint32_t idx);
 
@@ -269,6 +267,15 @@ void kapa_flow_set_idle(struct kapa_flow_table *t, uint32_t idx, uint32_t limit_
  * @return timers handled.
  */
 uint32_t kapa_flow_expire(struct kapa_flow_table *t, uint32_t now_ms, uint32_t max);
+
+/**
+ * The earliest time an expire call can fire a timer (kapa_timer_next()),
+ * for a caller with a clock of its own.
+ * @return 0 with @p at_ms set, or -ENOENT when nothing falls due by
+ *         @p limit_ms.
+ */
+int kapa_flow_next_deadline(const struct kapa_flow_table *t, uint32_t limit_ms,
+			    uint32_t *at_ms);
 
 /** Reclaim positions freed before the readers' last grace period. */
 void kapa_flow_reclaim(struct kapa_flow_table *t);

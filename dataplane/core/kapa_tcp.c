@@ -88,6 +88,8 @@ make_ctx(struct kapa_tcp *tcp, struct kapa_stream_ctx *ctx, uint32_t idx,
 	ctx->now_ns = tcp->cur_ns;
 	ctx->pkt_ref = in_hand ? tcp->cur_ref : NULL;
 	ctx->pkt = in_hand ? tcp->cur_pkt : NULL;
+	ctx->pkt_off = 0;
+	ctx->release = 0;
 }
 
 static void
@@ -132,6 +134,10 @@ out_data(void *arg, uint64_t off, const uint8_t *p, uint32_t len,
 	make_ctx(tcp, &ctx, tcp->cur_idx, tcp->cur_conn, tcp->cur_dir);
 	if (held != NULL)
 		ctx_held(&ctx, held);
+	else if (ctx.pkt != NULL)
+		/* In-order bytes are the packet's own: p points into its
+		 * payload, so the payload's first byte is this far back. */
+		ctx.pkt_off = off - (uint64_t)(p - (ctx.pkt->data + ctx.pkt->payload_off));
 	tcp->ops->data(&ctx, off, p, len);
 	return cur_stopped(tcp);
 }
@@ -228,12 +234,12 @@ tcp_on_release(uint32_t idx, enum kapa_flow_release why, void *arg)
 	struct kapa_tcp *tcp = arg;
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
 	int own = tcp->writing != c;	/* readers must not see it half-flushed */
+	struct kapa_stream_ctx ctx;
 
 	/* Every reason hands held bytes on, REPLACED too: a SYN reusing the
 	 * 4-tuple means the old connection is over, and its held bytes would
 	 * never come otherwise. (A CLOSED entry holds nothing: the FINs or the
 	 * RST freed it.) */
-	RTE_SET_USED(why);
 	if (own)
 		kapa_flow_write_begin(c);
 	if (!(c->flags & KAPA_CONN_OPAQUE) &&
@@ -243,7 +249,9 @@ tcp_on_release(uint32_t idx, enum kapa_flow_release why, void *arg)
 	flush_conn(tcp, c);
 	if (own)
 		kapa_flow_write_end(c);
-	emit(tcp, idx, c, KAPA_DIR_C2S, KAPA_EV_CLOSE, 0, 0);
+	make_ctx(tcp, &ctx, idx, c, KAPA_DIR_C2S);
+	ctx.release = (uint8_t)why;
+	tcp->ops->event(&ctx, KAPA_EV_CLOSE, 0, 0);
 }
 
 static uint32_t
@@ -407,6 +415,19 @@ take_wscale(struct kapa_tcp_half *h, const struct kapa_pkt *pkt)
 	}
 }
 
+/* What a SYN (or SYN/ACK) announces of its sender, for the action layer:
+ * the largest segment it takes and whether SACK blocks may reach it. */
+static void
+take_syn_opts(struct kapa_conn *c, enum kapa_dir dir, const struct kapa_pkt *pkt)
+{
+	if (pkt->opt.present & KAPA_OPT_MSS)
+		c->mss[dir] = pkt->opt.mss;
+	if (pkt->opt.present & KAPA_OPT_SACK_PERM)
+		c->syn_opts |= (uint8_t)KAPA_SYN_SACK_OK(dir);
+	else
+		c->syn_opts &= (uint8_t)~KAPA_SYN_SACK_OK(dir);
+}
+
 static void
 take_vlan(struct kapa_conn *c, const struct kapa_pkt *pkt)
 {
@@ -482,6 +503,8 @@ conn_create(struct kapa_tcp *tcp, const struct kapa_flow_key *key, int side,
 	 * direction is seen, the other direction's are the best guess. */
 	take_vlan(c, pkt);
 	take_l2_shape(c, pkt);
+	if (f & KAPA_TCP_SYN)
+		take_syn_opts(c, dir, pkt);
 	hc = &c->half[KAPA_DIR_C2S];
 	hs = &c->half[KAPA_DIR_S2C];
 	if ((f & KAPA_TCP_SYN) && !(f & KAPA_TCP_ACK)) {
@@ -668,6 +691,10 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 {
 	struct kapa_tcp_half *h = &c->half[dir], *peer = &c->half[!dir];
 	uint8_t f = pkt->tcp_flags;
+	/* Activity for the idle clock: new payload, or a SYN, FIN or RST.
+	 * Pure ACKs, window updates and keepalive probes (one old byte, or
+	 * none) are not: an idle keep-alive connection stays idle under them. */
+	int active = (f & (KAPA_TCP_SYN | KAPA_TCP_FIN | KAPA_TCP_RST)) != 0;
 	struct kapa_reasm r;
 	static const uint8_t zero_mac[6];
 
@@ -686,6 +713,8 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	}
 	if ((f & (KAPA_TCP_SYN | KAPA_TCP_ACK)) == (KAPA_TCP_SYN | KAPA_TCP_ACK))
 		handle_synack(c, dir, pkt);
+	if (f & KAPA_TCP_SYN)
+		take_syn_opts(c, dir, pkt);
 	if (!(h->flags & KAPA_HALF_SEQ_KNOWN)) {
 		/* Its SYN was missed: it starts where we first see it. */
 		half_init(h, pkt->seq + ((f & KAPA_TCP_SYN) ? 1 : 0), KAPA_HALF_OPEN);
@@ -706,6 +735,10 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	if (h->state < KAPA_HALF_OPEN && !(f & KAPA_TCP_SYN))
 		h->state = KAPA_HALF_OPEN;
 
+	if (pkt->payload_len != 0 &&
+	    kapa_reasm_offset(h, pkt->seq + ((f & KAPA_TCP_SYN) ? 1 : 0)) + pkt->payload_len >
+	    (int64_t)h->next_off)
+		active = 1;
 	half_data(tcp, c, dir, pkt);
 	reasm_of(tcp, &r);
 	/* The sender is still sending and its oldest hole has not filled in
@@ -726,9 +759,19 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	    c->half[0].state == KAPA_HALF_CLOSED && c->half[1].state == KAPA_HALF_CLOSED)
 		conn_closed(tcp, idx, c);
 out:
-	kapa_flow_touch(tcp->ft, idx, now_ms);
+	if (active)
+		kapa_flow_touch(tcp->ft, idx, now_ms);
 	tcp->writing = NULL;
 	kapa_flow_write_end(c);
+}
+
+int
+kapa_tcp_lookup(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
+		struct kapa_flow_key *key, int *side)
+{
+	*side = kapa_flow_key_make(key, pkt->family, pkt->src, pkt->sport,
+				   pkt->dst, pkt->dport);
+	return kapa_flow_lookup(tcp->ft, key);
 }
 
 void
@@ -736,10 +779,21 @@ kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
 	       uint64_t now_ns, void *pkt_ref, struct kapa_tcp_result *res)
 {
 	struct kapa_flow_key key;
+	int side = 0, idx = -ENOENT;
+
+	if (pkt->cls == KAPA_PKT_TCP)
+		idx = kapa_tcp_lookup(tcp, pkt, &key, &side);
+	kapa_tcp_input_at(tcp, pkt, &key, side, idx, now_ns, pkt_ref, res);
+}
+
+void
+kapa_tcp_input_at(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
+		  const struct kapa_flow_key *key, int side, int idx,
+		  uint64_t now_ns, void *pkt_ref, struct kapa_tcp_result *res)
+{
 	enum kapa_dir dir = KAPA_DIR_C2S;
 	struct kapa_conn *c = NULL;
 	uint32_t now_ms;
-	int side, idx;
 
 	res->idx = -1;
 	res->dir = 0;
@@ -755,9 +809,6 @@ kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
 	tcp->cur_ns = now_ns;
 	tcp->cur_close = 0;
 
-	side = kapa_flow_key_make(&key, pkt->family, pkt->src, pkt->sport,
-				  pkt->dst, pkt->dport);
-	idx = kapa_flow_lookup(tcp->ft, &key);
 	if (idx >= 0) {
 		c = kapa_flow_conn(tcp->ft, idx);
 		dir = side == c->client_side ? KAPA_DIR_C2S : KAPA_DIR_S2C;
@@ -773,7 +824,7 @@ kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
 	}
 	tcp->cur_idx = KAPA_NIL;
 	if (idx < 0) {
-		idx = conn_create(tcp, &key, side, pkt, now_ms, &dir);
+		idx = conn_create(tcp, key, side, pkt, now_ms, &dir);
 		if (idx < 0)
 			goto done;
 		res->is_new = 1;
@@ -800,6 +851,29 @@ done:
 	tcp->cur_conn = NULL;
 	tcp->cur_pkt = NULL;
 	tcp->cur_ref = NULL;
+}
+
+int
+kapa_tcp_next_deadline(struct kapa_tcp *tcp, uint64_t limit_ns, uint64_t *due_ns)
+{
+	uint64_t lim;
+	uint32_t at;
+
+	if (!tcp->clock_started || limit_ns < tcp->t0_ns)
+		return -ENOENT;
+	lim = (limit_ns - tcp->t0_ns) / 1000000u;
+	if (lim > UINT32_MAX)
+		lim = UINT32_MAX;
+	/* Never ask for a time behind the clock: the wheel's distances are
+	 * from its own tick. */
+	if ((uint32_t)lim < tcp->now_ms)
+		lim = tcp->now_ms;
+	if (kapa_flow_next_deadline(tcp->ft, (uint32_t)lim, &at) != 0)
+		return -ENOENT;
+	if ((int32_t)(at - tcp->now_ms) < 0)
+		at = tcp->now_ms;
+	*due_ns = tcp->t0_ns + (uint64_t)at * 1000000u;
+	return 0;
 }
 
 uint32_t

@@ -74,6 +74,15 @@ struct kapa_stream_ctx {
 	 *  timer events, for held bytes (see above) and for the callbacks of a
 	 *  release (held bytes handed on before CLOSE). */
 	const struct kapa_pkt *pkt;
+	/** Data callbacks with pkt set: the stream offset of the first payload
+	 *  byte of pkt (which may lie before the delivery's @p off when the
+	 *  segment's head was a retransmission). So stream offsets in
+	 *  [pkt_off, pkt_off + pkt->payload_len) are bytes of the packet in
+	 *  hand, where an action may still change them; anything before pkt_off
+	 *  has been forwarded. 0 otherwise. */
+	uint64_t pkt_off;
+	/** KAPA_EV_CLOSE: why the entry leaves (enum kapa_flow_release). */
+	uint8_t release;
 };
 
 /** Stream events. */
@@ -82,7 +91,8 @@ enum kapa_stream_event {
 	KAPA_EV_GAP,		/**< @p len bytes at @p off will never be delivered */
 	KAPA_EV_FIN,		/**< this direction ended in order at @p off */
 	KAPA_EV_RESET,		/**< an accepted RST (from dir) */
-	KAPA_EV_CLOSE,		/**< the entry is being freed; last call for it */
+	KAPA_EV_CLOSE,		/**< the entry is being freed; last call for it
+				     (ctx->release says why) */
 	KAPA_EV_MAX
 };
 
@@ -183,10 +193,52 @@ void kapa_tcp_input(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
 		    uint64_t now_ns, void *pkt_ref, struct kapa_tcp_result *res);
 
 /**
+ * Look a TCP packet's connection up, for a caller that needs the connection
+ * before kapa_tcp_input_at() processes the packet (the action layer
+ * translates acknowledgements of connections whose sequence numbers it
+ * shifted).
+ *
+ * @param pkt   a parsed packet of class KAPA_PKT_TCP
+ * @param key   filled with the packet's canonical key
+ * @param side  filled with the key side (0/1) of the packet's sender
+ * @return the connection's index, or -ENOENT.
+ */
+int kapa_tcp_lookup(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
+		    struct kapa_flow_key *key, int *side);
+
+/**
+ * kapa_tcp_input() for a TCP packet whose connection was looked up already
+ * (kapa_tcp_lookup(), or a bulk lookup of the burst): the table is not
+ * searched again.
+ *
+ * @param key, side  as kapa_tcp_lookup() filled them
+ * @param idx        what the lookup returned (an index, or -ENOENT); no
+ *                   insert or release may have happened since
+ */
+void kapa_tcp_input_at(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
+		       const struct kapa_flow_key *key, int side, int idx,
+		       uint64_t now_ns, void *pkt_ref, struct kapa_tcp_result *res);
+
+/**
  * Advance idle timers to @p now_ns, handling at most @p max expiries.
  * @return expiries handled.
  */
 uint32_t kapa_tcp_advance(struct kapa_tcp *tcp, uint64_t now_ns, uint32_t max);
+
+/**
+ * The earliest idle-timer deadline up to @p limit_ns, for a caller with a
+ * clock of its own (kapa-inspect runs capture time) that fires expiries at
+ * their due time: kapa_tcp_advance() to the returned time fires it. A
+ * deadline may turn out not due (the connection was active since it was
+ * armed: the advance re-arms it); ask again after the advance.
+ *
+ * @param limit_ns  look no further than this time
+ * @param due_ns    filled with the time an advance must reach to fire the
+ *                  earliest timer (its deadline's tick has passed)
+ * @return 0 with @p due_ns set, or -ENOENT when no timer falls due by
+ *         @p limit_ns.
+ */
+int kapa_tcp_next_deadline(struct kapa_tcp *tcp, uint64_t limit_ns, uint64_t *due_ns);
 
 /** Stop delivering bytes of a connection (opaque, or tracking gave up):
  *  held data is freed, sequence tracking and idle tracking go on. Safe from

@@ -539,6 +539,72 @@ kapa_timer_advance_pf(struct kapa_timer_wheel *w, uint32_t now_ms,
 	return calls;
 }
 
+/*
+ * Earliest deadline among the valid entries of list @p li from (b, o) on,
+ * UINT32_MAX relative to @p base when none: deadlines are compared as
+ * signed distances from @p base, as everywhere in the wheel.
+ */
+static int64_t
+tmr_list_min(const struct kapa_timer_wheel *w, const struct tmr_list *l,
+	     uint32_t base)
+{
+	int64_t best = INT64_MAX;
+	uint32_t b = l->head, o = l->pos, idx;
+	const struct kapa_timer_node *n;
+
+	for (; b != KAPA_NIL; b = w->blk[b].next, o = 0) {
+		for (; o < TMR_BLK_N; o++) {
+			idx = w->blk[b].e[o];
+			if (idx == KAPA_NIL)
+				break;
+			n = tmr_node(w, idx);
+			if (n->loc != (b << TMR_LOC_SHIFT | o))
+				continue;	/* stale */
+			if ((int32_t)(n->deadline - base) < best)
+				best = (int32_t)(n->deadline - base);
+		}
+	}
+	return best;
+}
+
+int
+kapa_timer_next(const struct kapa_timer_wheel *w, uint32_t limit_ms, uint32_t *at_ms)
+{
+	uint32_t t = w->next_t, k;
+	int64_t d;
+
+	if (w->armed == 0)
+		return -ENOENT;
+	/* Entries of processed ticks not yet handled (a max_fire cut): due
+	 * as soon as now reaches their deadline. Parked ones among them are
+	 * far off and re-filed by the advance that reaches them. */
+	d = tmr_list_min(w, &w->lists[w->pending], t);
+	if (d < 0) {
+		*at_ms = t;
+		return 0;
+	}
+	if (d < (int64_t)w->tick_ms) {
+		*at_ms = t + (uint32_t)d;
+		goto found;
+	}
+	/* Slot by slot, one rotation: tick t fires the entries whose deadline
+	 * lies before its end (the already-due ones filed at the current
+	 * tick too); entries parked in the last slot of the rotation are
+	 * further off and are skipped. */
+	for (k = 0; k < w->nslots; k++, t += w->tick_ms) {
+		if ((int32_t)(t + w->tick_ms - limit_ms) > 0)
+			return -ENOENT;
+		d = tmr_list_min(w, &w->lists[(t >> w->shift) & w->mask], t);
+		if (d < (int64_t)w->tick_ms) {
+			*at_ms = t + w->tick_ms;
+			goto found;
+		}
+	}
+	*at_ms = t;	/* nothing within the horizon: advance there, ask again */
+found:
+	return (int32_t)(*at_ms - limit_ms) > 0 ? -ENOENT : 0;
+}
+
 void
 kapa_timer_set_now(struct kapa_timer_wheel *w, uint32_t now_ms)
 {

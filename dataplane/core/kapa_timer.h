@@ -107,6 +107,27 @@ uint32_t kapa_timer_advance_pf(struct kapa_timer_wheel *w, uint32_t now_ms,
 			       kapa_timer_prefetch_fn pf, void *arg);
 
 /**
+ * When the next firing can happen, for a caller that runs a clock of its own
+ * and wants expiries at their due time rather than at its next event
+ * (kapa-inspect between two captured packets). Read-only; walks the slots
+ * from the wheel's current tick, checking each entry's node, so its cost
+ * grows with the ticks and entries it passes: for offline use, not for a
+ * packet loop.
+ *
+ * @param limit_ms  look no further than an advance to this time
+ * @param at_ms     filled with the earliest time an advance fires a node:
+ *                  the end of the tick holding the earliest deadline (a
+ *                  tick is processed once it has passed), or, when nothing
+ *                  falls due within the wheel's horizon, the end of the
+ *                  horizon (an advance there fires nothing and moves far
+ *                  deadlines nearer: ask again after it)
+ * @return 0 with @p at_ms set, or -ENOENT when no node is armed or the time
+ *         found lies after @p limit_ms.
+ */
+int kapa_timer_next(const struct kapa_timer_wheel *w, uint32_t limit_ms,
+		    uint32_t *at_ms);
+
+/**
  * Set the wheel's clock to @p now_ms when no node is armed (the first use,
  * or after a jump in time such as a new capture file); ignored otherwise.
  */

@@ -281,9 +281,7 @@ test_lru_granularity(void)
 	b = insert(t, 2, 100, 0);
 	for (i = 3; i < 9; i++)
 		CU_ASSERT(insert(t, i, 3000, 0) >= 0);
-	/* touched at 1500 ms: a new LRU second, so A moves and B goes first
-	 * (touch_prepare only prefetches: it changes nothing) */
-	kapa_flow_touch_prepare(t, (uint32_t)a, 1500);
+	/* touched at 1500 ms: a new LRU second, so A moves and B goes first */
 	CU_ASSERT(kapa_flow_conn(t, (uint32_t)a)->last_seen == 0);
 	kapa_flow_touch(t, (uint32_t)a, 1500);
 	CU_ASSERT(insert(t, 20, 4000, 0) >= 0);
@@ -910,7 +908,7 @@ reader(void *arg)
 		if (rc == 0) {
 			/* the owner writes one value into four fields on both
 			 * cache lines, tagged with the generation */
-			v = c.spare1;
+			memcpy(&v, c.mss, sizeof(v));
 			if (c.half[0].ack != v || c.half[1].ack != v ||
 			    c.half[1].base_seq != v || (v >> 16) != (c.gen & 0xffff))
 				m->torn++;
@@ -937,7 +935,7 @@ owner_write(struct kapa_flow_table *t, uint32_t idx, uint32_t count)
 
 	kapa_flow_write_begin(c);
 	c->state = KAPA_CONN_ESTABLISHED;
-	c->spare1 = v;
+	memcpy(c->mss, &v, sizeof(v));	/* both mss fields: the first line */
 	c->half[0].ack = v;
 	c->half[1].base_seq = v;
 	c->half[1].ack = v;

@@ -4,6 +4,7 @@
  * through kapa_tcp_input() with struct kapa_pkt built by hand, and a
  * recording consumer that rebuilds both byte streams and logs events.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,7 @@ struct rec_dir {
 
 struct rec_event {
 	uint8_t ev, dir;
+	uint8_t release;	/* ctx->release */
 	uint32_t idx;
 	uint64_t off, len;
 	int had_pkt;
@@ -122,6 +124,7 @@ struct rec {
 	int chaos;		/* data(): now and then opaque or close */
 	uint32_t chaos_opaque, chaos_close;
 	int close_in_expire;	/* expire() calls kapa_tcp_close() */
+	uint64_t last_pkt_off;	/* ctx->pkt_off of the last data call with a packet */
 };
 
 static struct rec R;
@@ -159,6 +162,8 @@ rec_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 		d->data_after_fin++;
 	if (ctx->pkt == NULL)
 		r->data_without_pkt++;
+	else
+		r->last_pkt_off = ctx->pkt_off;
 	if (r->closed)
 		r->data_after_close++;
 	if (ctx->tcp != NULL)
@@ -213,6 +218,7 @@ rec_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 	}
 	if (r->nev < MAX_EVENTS) {
 		r->ev[r->nev].ev = (uint8_t)ev;
+		r->ev[r->nev].release = ctx->release;
 		r->ev[r->nev].dir = (uint8_t)ctx->dir;
 		r->ev[r->nev].idx = ctx->idx;
 		r->ev[r->nev].off = off;
@@ -327,6 +333,9 @@ tconn_init(struct tconn *t, struct kapa_tcp *tcp, uint16_t cport,
 	t->now_ns = 1000000000ull;
 }
 
+/* TCP options the next send_raw() adds (then cleared). */
+static struct kapa_tcp_opts next_opts;
+
 /* Send one segment; from_srv selects the direction. */
 static void
 send_raw(struct tconn *t, int from_srv, uint32_t seq, uint32_t ack,
@@ -358,6 +367,8 @@ send_raw(struct tconn *t, int from_srv, uint32_t seq, uint32_t ack,
 	p.ack = ack;
 	p.tcp_flags = flags;
 	p.win = 1000;
+	p.opt = next_opts;
+	memset(&next_opts, 0, sizeof(next_opts));
 	if (wscale != 0xff) {
 		p.opt.present |= KAPA_OPT_WSCALE;
 		p.opt.wscale = wscale;
@@ -1496,6 +1507,161 @@ test_idle_expiry(void)
 	kapa_tcp_destroy(tcp);
 }
 
+/*
+ * The idle clock moves with new payload (and SYN/FIN/RST) only: pure ACKs,
+ * window updates and keepalive probes leave a keep-alive connection idle, so
+ * its limit falls due at the last payload byte plus the limit.
+ */
+static void
+test_idle_clock_payload_only(void)
+{
+	static const uint8_t req[] = "GET / HTTP/1.1\r\n\r\n";
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint32_t rl = sizeof(req) - 1, data_ms;
+	struct kapa_conn *c;
+	struct tconn t;
+	uint64_t t0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40030, 80, 100, 200);
+	t0 = t.now_ns + 1000;	/* the SYN's time: the table clock's zero */
+	handshake(&t, 0xff, 0xff);
+	t.now_ns += 100000000ull;
+	c2s(&t, 0, req, rl, 0);
+	c = tconn_conn(&t);
+	data_ms = c->last_seen;
+	CU_ASSERT_EQUAL(data_ms, (uint32_t)((t.now_ns - t0) / 1000000u));
+	kapa_tcp_set_idle(tcp, (uint32_t)t.res.idx, 1000);
+	/* 400 ms on: the server's pure ACK, a window update, then keepalive
+	 * probes from both sides (one old byte; none). */
+	t.now_ns += 400000000ull;
+	ack_to(&t, 1, 0, rl);
+	send_raw(&t, 1, t.sisn + 1, t.cisn + 1 + rl, KAPA_TCP_ACK, NULL, 0, 0xff);
+	send_raw(&t, 0, t.cisn + rl, t.sisn + 1, KAPA_TCP_ACK, req + rl - 1, 1, 0xff);
+	send_raw(&t, 1, t.sisn, t.cisn + 1 + rl, KAPA_TCP_ACK, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(c->last_seen, data_ms);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, rl);
+	/* Due at the last payload byte + 1000 ms, not at the last ACK's. */
+	R.expire_answer = 0;
+	kapa_tcp_advance(tcp, t0 + (uint64_t)(data_ms + 1000 + 128) * 1000000u, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 1);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(tcp)), 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/* What each SYN announces is kept per direction: MSS and SACK-permitted. */
+static void
+test_syn_options(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct kapa_conn *c;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40031, 80, 100, 200);
+	next_opts.present = KAPA_OPT_MSS | KAPA_OPT_SACK_PERM;
+	next_opts.mss = 1460;
+	send_raw(&t, 0, t.cisn, 0, KAPA_TCP_SYN, NULL, 0, 0xff);
+	next_opts.present = KAPA_OPT_MSS;
+	next_opts.mss = 1380;
+	send_raw(&t, 1, t.sisn, t.cisn + 1, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, 0xff);
+	c = tconn_conn(&t);
+	CU_ASSERT_EQUAL(c->mss[KAPA_DIR_C2S], 1460);
+	CU_ASSERT_EQUAL(c->mss[KAPA_DIR_S2C], 1380);
+	CU_ASSERT(c->syn_opts & KAPA_SYN_SACK_OK(KAPA_DIR_C2S));
+	CU_ASSERT(!(c->syn_opts & KAPA_SYN_SACK_OK(KAPA_DIR_S2C)));
+	/* A picked-up connection knows none. */
+	tconn_init(&t, tcp, 40032, 80, 100, 200);
+	c2s(&t, 0, (const uint8_t *)"x", 1, 0);
+	c = tconn_conn(&t);
+	CU_ASSERT_EQUAL(c->mss[KAPA_DIR_C2S], 0);
+	CU_ASSERT_EQUAL(c->syn_opts, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * ctx->pkt_off names where the packet in hand's payload starts in the
+ * stream, also when its head was a retransmission; CLOSE says why.
+ */
+static void
+test_pkt_off_and_release(void)
+{
+	static const uint8_t m[] = "0123456789abcdefghij";
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	struct tconn t;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	tconn_init(&t, tcp, 40033, 80, 100, 200);
+	handshake(&t, 0xff, 0xff);
+	c2s(&t, 0, m, 10, 0);
+	CU_ASSERT_EQUAL(R.last_pkt_off, 0);
+	c2s(&t, 5, m + 5, 10, 0);	/* 5 old bytes, then 5 new ones */
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].next, 15);
+	CU_ASSERT_EQUAL(R.last_pkt_off, 5);
+	s2c(&t, 0, m, 4, 0);
+	CU_ASSERT_EQUAL(R.last_pkt_off, 0);
+	s2c(&t, 4, m + 4, 4, 0);
+	CU_ASSERT_EQUAL(R.last_pkt_off, 4);
+	kapa_tcp_close(tcp, (uint32_t)t.res.idx);
+	i = last_event(KAPA_EV_CLOSE);
+	CU_ASSERT_FATAL(i >= 0);
+	CU_ASSERT_EQUAL(R.ev[i].release, KAPA_REL_EXPLICIT);
+	/* Idle expiry. */
+	tconn_init(&t, tcp, 40034, 80, 100, 200);
+	handshake(&t, 0xff, 0xff);
+	kapa_tcp_set_idle(tcp, (uint32_t)t.res.idx, 500);
+	kapa_tcp_advance(tcp, t.now_ns + 2000000000ull, 100);
+	i = last_event(KAPA_EV_CLOSE);
+	CU_ASSERT_EQUAL(R.ev[i].release, KAPA_REL_IDLE);
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * kapa_tcp_next_deadline() tells a caller with its own clock when an advance
+ * fires the next expiry: an advance to that time fires it, one just before
+ * does not; past every timer, nothing is due.
+ */
+static void
+test_next_deadline(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint64_t due, due2, t0;
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	rec_reset();
+	CU_ASSERT_EQUAL(kapa_tcp_next_deadline(tcp, UINT64_MAX, &due), -ENOENT);
+	tconn_init(&t, tcp, 40035, 80, 100, 200);
+	t0 = t.now_ns + 1000;
+	handshake(&t, 0xff, 0xff);
+	kapa_tcp_set_idle(tcp, (uint32_t)t.res.idx, 3000);
+	tconn_init(&t, tcp, 40036, 80, 100, 200);
+	t.now_ns = t0 + 500000000ull;
+	handshake(&t, 0xff, 0xff);
+	kapa_tcp_set_idle(tcp, (uint32_t)t.res.idx, 1000);
+	/* The second connection's timer: 1500 ms after t0, its tick's end. */
+	CU_ASSERT_FATAL(kapa_tcp_next_deadline(tcp, t0 + 60000000000ull, &due) == 0);
+	CU_ASSERT(due >= t0 + 1500000000ull);
+	CU_ASSERT(due <= t0 + 1500000000ull + 128000000ull);
+	CU_ASSERT_EQUAL(kapa_tcp_next_deadline(tcp, t0 + 1400000000ull, &due2), -ENOENT);
+	R.expire_answer = 0;
+	kapa_tcp_advance(tcp, due - 1000000u, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 0);
+	kapa_tcp_advance(tcp, due, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 1);
+	/* Then the first one's, at 3000 ms. */
+	CU_ASSERT_FATAL(kapa_tcp_next_deadline(tcp, t0 + 60000000000ull, &due) == 0);
+	CU_ASSERT(due >= t0 + 3000000000ull && due <= t0 + 3128000000ull);
+	kapa_tcp_advance(tcp, due, 100);
+	CU_ASSERT_EQUAL(R.expire_calls, 2);
+	CU_ASSERT_EQUAL(kapa_tcp_next_deadline(tcp, UINT64_MAX, &due), -ENOENT);
+	kapa_tcp_destroy(tcp);
+}
+
 /* Far-off data is ignored; non-TCP packets are only counted. */
 static void
 test_out_of_window_and_classes(void)
@@ -2404,6 +2570,10 @@ kapa_unit_register(void)
 	    CU_add_test(s, "port reuse", test_port_reuse) == NULL ||
 	    CU_add_test(s, "opaque and close from callback", test_opaque_and_close) == NULL ||
 	    CU_add_test(s, "idle expiry", test_idle_expiry) == NULL ||
+	    CU_add_test(s, "idle clock: payload only", test_idle_clock_payload_only) == NULL ||
+	    CU_add_test(s, "SYN options kept", test_syn_options) == NULL ||
+	    CU_add_test(s, "pkt_off and release reason", test_pkt_off_and_release) == NULL ||
+	    CU_add_test(s, "next deadline", test_next_deadline) == NULL ||
 	    CU_add_test(s, "out of window, classes", test_out_of_window_and_classes) == NULL ||
 	    CU_add_test(s, "missed handshake parts", test_missed_handshake_parts) == NULL ||
 	    CU_add_test(s, "embryonic expiry", test_embryonic_expiry) == NULL ||

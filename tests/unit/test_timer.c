@@ -5,6 +5,7 @@
  * late, horizon parking, max_fire continuation, callbacks that touch other
  * nodes, the 32-bit clock wrapping, lazy moves and the block pool's bound.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct elem {
 	uint32_t rearm;		/* ms to re-arm by from the callback, once */
 	uint32_t cancel_other;	/* index + 1 of a node to cancel, 0 = none */
 	uint32_t pf_seq;	/* the prefetch hook's call number for it */
+	uint32_t fired_at;	/* now of its last firing */
 };
 
 struct run {
@@ -44,6 +46,7 @@ on_fire(uint32_t idx, uint32_t now, void *arg)
 
 	r->calls++;
 	e->fires++;
+	e->fired_at = now;
 	/* the hook named the node that fires now, one callback ahead: the
 	 * node of the n-th callback was the (n-1)-th the hook was told */
 	if (r->use_pf && e->pf_seq != 0 && e->pf_seq + 1 == r->calls)
@@ -154,6 +157,61 @@ test_create_invalid(void)
 	/* horizon beyond the signed window */
 	CU_ASSERT(kapa_timer_create(e, sizeof(e[0]), 0, 4, 1u << 20, 1u << 20, 0) == NULL);
 	kapa_timer_free(NULL);
+}
+
+/*
+ * kapa_timer_next(): a caller that advances exactly to the times it returns
+ * fires every node by the end of its deadline's tick and never before the
+ * deadline, with moves, cancels and deadlines past the horizon mixed in;
+ * a limit before the next firing gives -ENOENT.
+ */
+static void
+test_next(void)
+{
+	const uint32_t n = 3000, tick = 8;
+	struct run *r = run_new(n, tick, 64, 100);	/* horizon 512 ms */
+	uint32_t i, now = 100, at, steps = 0, mismatch = 0, want_fires = 0;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	uint32_t want_at[3000], want_d[3000];
+
+	CU_ASSERT(kapa_timer_next(r->w, UINT32_MAX / 2, &at) == -ENOENT);
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		arm(r, i, now + 1 + (uint32_t)(x % 3000));
+		if (x % 5 == 0)	/* moved: the first entry goes stale */
+			arm(r, i, now + 1 + (uint32_t)((x >> 8) % 3000));
+		if (x % 7 == 0) {
+			kapa_timer_cancel(r->w, i);
+			r->e[i].want = 0;
+		}
+		want_d[i] = r->e[i].want;
+		want_at[i] = r->e[i].want == 0 ? 0 :
+			     ((r->e[i].want / tick) + 1) * tick;
+		want_fires += r->e[i].want != 0;
+	}
+	/* Nothing before the first deadline's tick has passed. */
+	CU_ASSERT(kapa_timer_next(r->w, now + 1, &at) == -ENOENT);
+	while (kapa_timer_next(r->w, now + 10000, &at) == 0 && steps < 100000) {
+		CU_ASSERT_FATAL((int32_t)(at - now) >= 0);
+		now = at;
+		run_advance(r, now, UINT32_MAX);
+		steps++;
+	}
+	/* Never before the deadline, never after its tick's end (a node
+	 * parked past the horizon may fire at the parking tick's end when
+	 * that is its deadline). */
+	for (i = 0; i < n; i++)
+		if (want_at[i] != 0 &&
+		    (r->e[i].fires != 1 || (int32_t)(r->e[i].fired_at - want_d[i]) < 0 ||
+		     (int32_t)(r->e[i].fired_at - want_at[i]) > 0))
+			mismatch++;
+	CU_ASSERT_EQUAL(mismatch, 0);
+	CU_ASSERT_EQUAL(r->calls, want_fires);
+	CU_ASSERT(r->unwanted == 0 && r->early == 0);
+	CU_ASSERT(kapa_timer_count(r->w) == 0);
+	run_free(r);
 }
 
 static void
@@ -452,6 +510,7 @@ kapa_unit_register(void)
 	if (s == NULL ||
 	    CU_add_test(s, "create rejects bad parameters", test_create_invalid) == NULL ||
 	    CU_add_test(s, "arm, fire at tick end, move, cancel", test_basic) == NULL ||
+	    CU_add_test(s, "next firing time for a caller's own clock", test_next) == NULL ||
 	    CU_add_test(s, "deadlines past the horizon are parked", test_parking) == NULL ||
 	    CU_add_test(s, "max_fire stops and continues", test_max_fire) == NULL ||
 	    CU_add_test(s, "callbacks re-arm and cancel pending nodes", test_callback_edits) == NULL ||
