@@ -101,6 +101,8 @@ struct http_conn {
 	uint8_t fifo_sure;	/* with F_PAIR_UNSURE: FIFO entries from the head
 				   whose responses are still to come, certainly
 				   in this order */
+	uint32_t inflight;	/* requests without a final response yet, the
+				   unqueued ones past the pipeline depth too */
 };
 
 _Static_assert(sizeof(struct http_conn) <= KAPA_HTTP_STATE_SIZE,
@@ -379,17 +381,57 @@ struct framing {
 	struct kapa_http_te te;
 };
 
+/* A complete header block and where it came from. */
+struct hdr_block {
+	const uint8_t *b;	/* the block (in the delivery, or a copy) */
+	uint32_t len;		/* through its final LF */
+	const struct kapa_http_scan_res *r;
+	uint64_t off;		/* stream offset of b[0] */
+	void *pkt_ref;		/* packet of its first byte */
+	uint64_t first_ns;
+};
+
+/* Record where a Connection or Keep-Alive line lies (block offsets made
+ * stream offsets): the name starts name_len before the match end. */
+static void
+note_field_pos(struct kapa_http_msg *m, uint32_t id, uint64_t base, uint32_t name_end,
+	       uint32_t vb, uint32_t ve, uint32_t line_end)
+{
+	struct kapa_http_field_pos *fp;
+	uint8_t *n;
+
+	if (id == KAPA_PAT_CONNECTION) {
+		fp = m->conn_pos;
+		n = &m->nconn_pos;
+	} else {
+		fp = m->ka_pos;
+		n = &m->nka_pos;
+	}
+	if (*n == KAPA_HTTP_MAX_FIELD_POS) {
+		m->fields_truncated = true;
+		return;
+	}
+	fp += (*n)++;
+	/* Both names are 10 bytes ("Connection", "Keep-Alive"). */
+	fp->line = base + name_end - 10;
+	fp->value = base + vb;
+	fp->value_end = base + ve;
+	fp->line_end = base + line_end;
+}
+
 /*
- * Read the values of the field lines Hyperscan found.
+ * Read the values of the field lines Hyperscan found, and note where the
+ * Connection and Keep-Alive lines lie.
  * @return NO_LEAVE, or why the block cannot be tracked.
  */
 static enum kapa_http_leave
-read_fields(struct kapa_http *h, const uint8_t *b, uint32_t blen,
-	    const struct kapa_http_scan_res *r, struct kapa_http_msg *m,
-	    struct framing *fr)
+read_fields(struct kapa_http *h, const struct hdr_block *blk,
+	    struct kapa_http_msg *m, struct framing *fr)
 {
+	const uint8_t *b = blk->b;
+	const struct kapa_http_scan_res *r = blk->r;
+	uint32_t i, vb, ve, lf, blen = blk->len;
 	uint8_t conn = 0;
-	uint32_t i, vb, ve, lf;
 	const uint8_t *nl;
 
 	for (i = 0; i < r->n; i++) {
@@ -414,6 +456,7 @@ read_fields(struct kapa_http *h, const uint8_t *b, uint32_t blen,
 		ve = lf;
 		if (ve > vb && b[ve - 1] == '\r')
 			ve--;
+		lf = ve;	/* from here on: where the line ending starts */
 		while (vb < ve && is_ows(b[vb]))
 			vb++;
 		while (ve > vb && is_ows(b[ve - 1]))
@@ -422,6 +465,8 @@ read_fields(struct kapa_http *h, const uint8_t *b, uint32_t blen,
 		 * some parsers end the line there (RFC 9112 §2.2). */
 		if (memchr(b + vb, '\r', ve - vb) != NULL)
 			return KAPA_LEAVE_BARE_CR;
+		if (r->m[i].id == KAPA_PAT_CONNECTION || r->m[i].id == KAPA_PAT_KEEP_ALIVE)
+			note_field_pos(m, r->m[i].id, blk->off, r->m[i].to, vb, ve, lf);
 		switch (r->m[i].id) {
 		case KAPA_PAT_CONNECTION:
 			conn |= kapa_http_parse_connection(b + vb, ve - vb, m->tokens,
@@ -533,83 +578,96 @@ message_persists(const struct kapa_http_msg *m)
 	return (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) != 0;
 }
 
-static void
-block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
-	   struct http_conn *st, struct http_half *hf, const uint8_t *b,
-	   uint32_t blen, const struct kapa_http_scan_res *r, uint64_t off,
-	   void *pkt_ref, uint64_t first_ns)
-{
-	struct kapa_http_msg *m = &h->msg;
-	struct kapa_http_start sl;
-	struct framing fr;
-	enum kapa_http_leave why = NO_LEAVE;
-	enum req_kind kind = REQ_OTHER;
-	bool req_persist = true;
-	struct http_half *peer;
+/*
+ * A complete header block, in four steps: validate its start line, fill the
+ * message, pair it (a request joins the FIFO, a response answers its head),
+ * and set the direction's next state from its framing. Each step that finds
+ * the block unusable handles that (resync or leave) and says so.
+ */
 
-	if (!kapa_http_start_prefix_ok(b, blen)) {
+/* Step 1. @return whether the start line reads and fits the roles and the
+ * block's shape; otherwise the failure is handled. */
+static bool
+block_validate(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	       struct http_conn *st, struct http_half *hf,
+	       const struct hdr_block *blk, struct kapa_http_start *sl)
+{
+	const uint8_t *b = blk->b;
+
+	if (!kapa_http_start_prefix_ok(b, blk->len)) {
 		fail_start(h, ctx, st, hf, hf->index == 0 ? KAPA_LEAVE_NOT_HTTP :
 						   KAPA_LEAVE_BAD_START_LINE);
-		return;
+		return false;
 	}
-	if (kapa_http_parse_start(b, blen, &sl) != 0) {
+	if (kapa_http_parse_start(b, blk->len, sl) != 0) {
 		fail_start(h, ctx, st, hf, KAPA_LEAVE_BAD_START_LINE);
-		return;
+		return false;
 	}
 	if (!(st->flags & F_ROLE_KNOWN)) {
 		/* Roles by content: whichever side first completes a start
 		 * line tells which direction carries requests. */
-		if (sl.is_request != (ctx->dir == KAPA_DIR_C2S))
+		if (sl->is_request != (ctx->dir == KAPA_DIR_C2S))
 			st->flags |= F_SWAPPED;
 		st->flags |= F_ROLE_KNOWN;
-	} else if (sl.is_request != dir_is_request(st, ctx->dir)) {
+	} else if (sl->is_request != dir_is_request(st, ctx->dir)) {
 		fail_start(h, ctx, st, hf, hf->index == 0 ? KAPA_LEAVE_NOT_HTTP :
 						   KAPA_LEAVE_BAD_START_LINE);
-		return;
+		return false;
 	}
-	if (sl.ver_major != 1) {
-		if (sl.is_request && sl.ver_major == 2 && span_eq(&sl.method, "PRI"))
+	if (sl->ver_major != 1) {
+		if (sl->is_request && sl->ver_major == 2 && span_eq(&sl->method, "PRI"))
 			http_leave(h, ctx, st, KAPA_LEAVE_H2_PREFACE);
 		else
 			fail_start(h, ctx, st, hf, KAPA_LEAVE_BAD_START_LINE);
-		return;
+		return false;
 	}
-	if (r->overflow) {
+	if (blk->r->overflow) {
 		http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);
-		return;
+		return false;
 	}
 	/* A bare CR before a framing field name, or in the start line
 	 * (only the reason phrase can hold one once the line parsed). */
-	if (r->bare_cr || memchr(b, '\r', sl.len - 2) != NULL) {
+	if (blk->r->bare_cr || memchr(b, '\r', sl->len - 2) != NULL) {
 		http_leave(h, ctx, st, KAPA_LEAVE_BARE_CR);
-		return;
+		return false;
 	}
 	/* A line starting with whitespace right after the start line
 	 * (RFC 9112 §2.2): refused rather than guessed. */
-	if (sl.len < blen && is_ows(b[sl.len])) {
+	if (sl->len < blk->len && is_ows(b[sl->len])) {
 		http_leave(h, ctx, st, KAPA_LEAVE_BAD_FIELD);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* Step 2: the message as the block says it, before pairing.
+ * @return NO_LEAVE, or why its field lines cannot be tracked. */
+static enum kapa_http_leave
+block_fill(struct kapa_http *h, const struct http_conn *st, const struct http_half *hf,
+	   const struct hdr_block *blk, const struct kapa_http_start *sl,
+	   struct kapa_http_msg *m, struct framing *fr)
+{
+	enum kapa_http_leave why;
 
 	memset(m, 0, sizeof(*m));
-	memset(&fr, 0, sizeof(fr));
-	why = read_fields(h, b, blen, r, m, &fr);
-	if (why != NO_LEAVE) {
-		http_leave(h, ctx, st, why);
-		return;
-	}
-	m->is_request = sl.is_request;
+	memset(fr, 0, sizeof(*fr));
+	why = read_fields(h, blk, m, fr);
+	if (why != NO_LEAVE)
+		return why;
+	m->is_request = sl->is_request;
 	m->index = hf->index;
-	m->off = off;
-	m->first_pkt_ref = pkt_ref;
-	m->first_ns = first_ns;
-	m->method = sl.method;
-	m->target = sl.target;
-	m->status = sl.status;
-	m->reason = sl.reason;
-	m->version = sl.version;
-	m->ver_major = sl.ver_major;
-	m->ver_minor = sl.ver_minor;
+	m->off = blk->off;
+	m->hdr_end = blk->off + blk->len;
+	m->hdr_crlf = blk->len >= 2 && blk->b[blk->len - 2] == '\r';
+	m->first_pkt_ref = blk->pkt_ref;
+	m->first_ns = blk->first_ns;
+	m->method = sl->method;
+	m->target = sl->target;
+	m->status = sl->status;
+	m->reason = sl->reason;
+	m->version = sl->version;
+	m->ver_major = sl->ver_major;
+	m->ver_minor = sl->ver_minor;
 	m->ka_effective = (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) &&
 			  !(m->conn_flags & KAPA_HTTP_CONN_CLOSE);
 	if (m->nka > 0 && !(m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE))
@@ -617,112 +675,128 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	/* Messages after one that ends the connection: a request after a
 	 * request or final response that closes; a response after a final
 	 * response that closes. Still framed, counted. */
-	if ((st->flags & F_CLOSING) || (sl.is_request && (st->flags & F_REQ_CLOSING)))
+	if ((st->flags & F_CLOSING) || (sl->is_request && (st->flags & F_REQ_CLOSING)))
 		h->stats.after_close++;
+	return NO_LEAVE;
+}
 
-	if (sl.is_request) {
-		h->stats.requests++;
-		if (span_eq(&sl.method, "HEAD"))
-			kind = REQ_HEAD;
-		else if (span_eq(&sl.method, "CONNECT"))
-			kind = REQ_CONNECT;
-		why = request_body(m, &fr);
-		m->persistent = message_persists(m);
-		if (!m->persistent)
-			st->flags |= F_REQ_CLOSING;
-		if (why == NO_LEAVE) {
-			if (st->fifo_count < h->depth) {
-				fifo_push(st, kind, m->persistent);
-			} else {
-				/* The FIFO is full (deep pipelining, or a
-				 * server whose responses are not seen: an
-				 * asymmetric route, a one-sided capture).
-				 * Keep tracking and counting requests; the
-				 * queued ones keep their pairing, responses
-				 * past them are judged on their own, as
-				 * after lost requests. */
-				h->stats.pipeline_overflow++;
-				pairing_lost(st, ctx->dir);
-				if (kind == REQ_HEAD)
-					st->flags |= F_LOST_HEAD;
-				else if (kind == REQ_CONNECT)
-					st->flags |= F_LOST_CONNECT;
-			}
-		}
-	} else {
-		h->stats.responses++;
-		fifo_peek(st, &kind, &req_persist);
-		if (!pair_sure(st)) {
-			/* Its request is not known: judged on its own. */
-			m->pair_unsure = true;
-			h->stats.pair_unsure++;
-			req_persist = true;
-		}
-		if (sl.status < 200) {
-			/* Interim: no body, the request still waits for its
-			 * final response. 101 ends HTTP/1.x. */
-			h->stats.interim++;
-			m->persistent = sl.status != 101 && req_persist &&
-					message_persists(m);
-			if (sl.status == 101)
-				why = KAPA_LEAVE_UPGRADE;
-		} else {
-			/* Unsure: framed before the pop, while every request
-			 * it may answer is still in the FIFO. */
-			if (m->pair_unsure) {
-				why = unsure_body(st, m, &fr);
-				kind = REQ_OTHER;
-			}
-			fifo_pop(st);
-			if (m->pair_unsure) {
-				;
-			} else if (kind == REQ_CONNECT && sl.status < 300) {
-				why = KAPA_LEAVE_CONNECT;
-			} else if (kind != REQ_HEAD && sl.status != 204 &&
-				   sl.status != 304) {
-				/* HEAD, 204 and 304 never have a body,
-				 * whatever CL/TE say (RFC 9112 §6.3). */
-				why = response_body(m, &fr);
-			}
-			m->persistent = why == NO_LEAVE && req_persist &&
-					message_persists(m) && m->body != KAPA_BODY_CLOSE;
-			if (!m->persistent)
-				st->flags |= F_CLOSING;
-			/* A refused CONNECT: the client may speak HTTP again.
-			 * What it sent while we waited was skipped unread and
-			 * may hold requests the server answers. */
-			if (kind == REQ_CONNECT && why == NO_LEAVE) {
-				peer = &st->half[ctx->dir ^ 1];
-				if (peer->state == ST_WAIT) {
-					peer->state = ST_START;
-					if (peer->flags & HALF_SKIPPED) {
-						peer->state = ST_RESYNC;
-						pairing_lost(st, (enum kapa_dir)(ctx->dir ^ 1));
-					}
-				}
-				peer->flags &= (uint8_t)~HALF_SKIPPED;
-			}
+/* Step 3 for a request: framing, persistence, the FIFO.
+ * @return NO_LEAVE or why its framing is ambiguous; *kind is its kind. */
+static enum kapa_http_leave
+block_pair_request(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+		   struct http_conn *st, struct kapa_http_msg *m,
+		   const struct framing *fr, const struct kapa_http_start *sl,
+		   enum req_kind *kind)
+{
+	enum kapa_http_leave why;
+
+	h->stats.requests++;
+	st->inflight++;
+	*kind = REQ_OTHER;
+	if (span_eq(&sl->method, "HEAD"))
+		*kind = REQ_HEAD;
+	else if (span_eq(&sl->method, "CONNECT"))
+		*kind = REQ_CONNECT;
+	why = request_body(m, fr);
+	m->persistent = message_persists(m);
+	if (!m->persistent)
+		st->flags |= F_REQ_CLOSING;
+	if (why != NO_LEAVE)
+		return why;
+	if (st->fifo_count < h->depth) {
+		fifo_push(st, *kind, m->persistent);
+		return NO_LEAVE;
+	}
+	/* The FIFO is full (deep pipelining, or a server whose responses are
+	 * not seen: an asymmetric route, a one-sided capture). Keep tracking
+	 * and counting requests; the queued ones keep their pairing, responses
+	 * past them are judged on their own, as after lost requests. */
+	h->stats.pipeline_overflow++;
+	pairing_lost(st, ctx->dir);
+	if (*kind == REQ_HEAD)
+		st->flags |= F_LOST_HEAD;
+	else if (*kind == REQ_CONNECT)
+		st->flags |= F_LOST_CONNECT;
+	return NO_LEAVE;
+}
+
+/* A refused CONNECT: the client may speak HTTP again. What it sent while we
+ * waited was skipped unread and may hold requests the server answers. */
+static void
+connect_refused(struct http_conn *st, enum kapa_dir resp_dir)
+{
+	struct http_half *peer = &st->half[resp_dir ^ 1];
+
+	if (peer->state == ST_WAIT) {
+		peer->state = ST_START;
+		if (peer->flags & HALF_SKIPPED) {
+			peer->state = ST_RESYNC;
+			pairing_lost(st, (enum kapa_dir)(resp_dir ^ 1));
 		}
 	}
-	if (why != NO_LEAVE && why != KAPA_LEAVE_UPGRADE && why != KAPA_LEAVE_CONNECT) {
-		/* Ambiguous framing: the header block was readable and is
-		 * reported, but nothing after it can be framed. */
-		m->body = KAPA_BODY_NONE;
-		m->persistent = false;
-	}
+	peer->flags &= (uint8_t)~HALF_SKIPPED;
+}
 
-	hf->index++;
-	if (hf->flags & HALF_RESYNCED) {
-		hf->flags &= (uint8_t)~HALF_RESYNCED;
-		h->stats.resync++;
-	}
-	if (h->ops.message != NULL)
-		h->ops.message(ctx, m, h->ops_arg);
-	if (why != NO_LEAVE) {
-		http_leave(h, ctx, st, why);
-		return;
-	}
+/* Step 3 for a response: answer the FIFO's head (or judge it alone when the
+ * pairing is unsure), framing, persistence.
+ * @return NO_LEAVE or why tracking ends after it (ambiguous framing, an
+ *         upgrade, a tunnel). */
+static enum kapa_http_leave
+block_pair_response(struct kapa_http *h, struct http_conn *st, enum kapa_dir dir,
+		    struct kapa_http_msg *m, const struct framing *fr)
+{
+	enum kapa_http_leave why = NO_LEAVE;
+	enum req_kind kind;
+	bool req_persist;
 
+	h->stats.responses++;
+	fifo_peek(st, &kind, &req_persist);
+	if (!pair_sure(st)) {
+		/* Its request is not known: judged on its own. */
+		m->pair_unsure = true;
+		h->stats.pair_unsure++;
+		req_persist = true;
+	}
+	if (m->status < 200) {
+		/* Interim: no body, the request still waits for its final
+		 * response. 101 ends HTTP/1.x. */
+		h->stats.interim++;
+		m->persistent = m->status != 101 && req_persist && message_persists(m);
+		return m->status == 101 ? KAPA_LEAVE_UPGRADE : NO_LEAVE;
+	}
+	if (st->inflight > 0)
+		st->inflight--;
+	/* Unsure: framed before the pop, while every request it may answer
+	 * is still in the FIFO. */
+	if (m->pair_unsure) {
+		why = unsure_body(st, m, fr);
+		kind = REQ_OTHER;
+	}
+	fifo_pop(st);
+	if (m->pair_unsure) {
+		;
+	} else if (kind == REQ_CONNECT && m->status < 300) {
+		why = KAPA_LEAVE_CONNECT;
+	} else if (kind != REQ_HEAD && m->status != 204 && m->status != 304) {
+		/* HEAD, 204 and 304 never have a body, whatever CL/TE say
+		 * (RFC 9112 §6.3). */
+		why = response_body(m, fr);
+	}
+	m->persistent = why == NO_LEAVE && req_persist && message_persists(m) &&
+			m->body != KAPA_BODY_CLOSE;
+	if (!m->persistent)
+		st->flags |= F_CLOSING;
+	if (kind == REQ_CONNECT && why == NO_LEAVE)
+		connect_refused(st, dir);
+	return why;
+}
+
+/* Step 4: where the direction goes after the header block. */
+static void
+block_next_state(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+		 struct http_conn *st, struct http_half *hf,
+		 const struct kapa_http_msg *m, enum req_kind kind)
+{
 	hf->sub = 0;
 	hf->ndigits = 0;
 	hf->remain = 0;
@@ -745,8 +819,49 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		message_end(h, ctx, st, hf);
 		break;
 	}
-	if (sl.is_request && kind == REQ_CONNECT && !(st->flags & F_LEFT))
+	if (m->is_request && kind == REQ_CONNECT && !(st->flags & F_LEFT))
 		hf->state = ST_WAIT;	/* what follows is a tunnel, or nothing */
+}
+
+static void
+block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
+	   struct http_conn *st, struct http_half *hf, const struct hdr_block *blk)
+{
+	struct kapa_http_msg *m = &h->msg;
+	enum kapa_http_leave why;
+	enum req_kind kind = REQ_OTHER;
+	struct kapa_http_start sl;
+	struct framing fr;
+
+	if (!block_validate(h, ctx, st, hf, blk, &sl))
+		return;
+	why = block_fill(h, st, hf, blk, &sl, m, &fr);
+	if (why != NO_LEAVE) {
+		http_leave(h, ctx, st, why);
+		return;
+	}
+	if (sl.is_request)
+		why = block_pair_request(h, ctx, st, m, &fr, &sl, &kind);
+	else
+		why = block_pair_response(h, st, ctx->dir, m, &fr);
+	if (why != NO_LEAVE && why != KAPA_LEAVE_UPGRADE && why != KAPA_LEAVE_CONNECT) {
+		/* Ambiguous framing: the header block was readable and is
+		 * reported, but nothing after it can be framed. */
+		m->body = KAPA_BODY_NONE;
+		m->persistent = false;
+	}
+	hf->index++;
+	if (hf->flags & HALF_RESYNCED) {
+		hf->flags &= (uint8_t)~HALF_RESYNCED;
+		h->stats.resync++;
+	}
+	if (h->ops.message != NULL)
+		h->ops.message(ctx, m, h->ops_arg);
+	if (why != NO_LEAVE) {
+		http_leave(h, ctx, st, why);
+		return;
+	}
+	block_next_state(h, ctx, st, hf, m, kind);
 }
 
 /* ---- per-state steps: each consumes at least one byte ----------------- */
@@ -831,9 +946,13 @@ step_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		return n;
 	}
 	if (h->res.end_found) {
+		struct hdr_block blk = {
+			.b = scan_p, .len = h->res.end, .r = &h->res, .off = off,
+			.pkt_ref = ctx->pkt_ref, .first_ns = ctx->now_ns,
+		};
+
 		h->stats.header_bytes += h->res.end;
-		block_done(h, ctx, st, hf, scan_p, h->res.end, &h->res, off,
-			   ctx->pkt_ref, ctx->now_ns);
+		block_done(h, ctx, st, hf, &blk);
 		return h->res.end;
 	}
 	h->stats.header_bytes += lim;
@@ -906,11 +1025,16 @@ step_header(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	hf->state = ST_START;
 	h->stats.scans++;
 	h->stats.header_bytes += e;
-	if (kapa_http_scan_block(h->scratch, b, e, &h->res) != 0 || !h->res.end_found)
+	if (kapa_http_scan_block(h->scratch, b, e, &h->res) != 0 || !h->res.end_found) {
 		http_leave(h, ctx, st, KAPA_LEAVE_BAD_FIELD);
-	else
-		block_done(h, ctx, st, hf, b, e, &h->res, hb->off, hb->pkt_ref,
-			   hb->first_ns);
+	} else {
+		struct hdr_block blk = {
+			.b = b, .len = e, .r = &h->res, .off = hb->off,
+			.pkt_ref = hb->pkt_ref, .first_ns = hb->first_ns,
+		};
+
+		block_done(h, ctx, st, hf, &blk);
+	}
 	buf_put(h, id);
 	return e - old;
 }
@@ -1280,6 +1404,29 @@ const struct kapa_stream_ops *
 kapa_http_stream_ops(void)
 {
 	return &http_stream_ops;
+}
+
+void
+kapa_http_conn_info(const void *app, struct kapa_http_conn_info *info)
+{
+	const struct http_conn *st = app;
+	int d;
+
+	info->outstanding = st->inflight;
+	info->left = (st->flags & F_LEFT) != 0;
+	info->leave = st->leave;
+	info->mid_message = false;
+	for (d = 0; d < 2; d++) {
+		switch (st->half[d].state) {
+		case ST_START:
+		case ST_RESYNC:
+		case ST_DONE:
+			break;
+		default:
+			info->mid_message = true;
+			break;
+		}
+	}
 }
 
 const struct kapa_http_stats *

@@ -30,11 +30,30 @@
 
 #define KAPA_HTTP_MAX_TOKENS 16	/**< Connection tokens reported per message */
 #define KAPA_HTTP_MAX_KA_LINES 4 /**< Keep-Alive field lines reported */
+#define KAPA_HTTP_MAX_FIELD_POS 4 /**< positions kept per field name (Connection,
+				       Keep-Alive); more set fields_truncated */
 
 /** A byte range inside the message's header block (valid during the call). */
 struct kapa_span {
 	const uint8_t *p;
 	uint32_t len;
+};
+
+/**
+ * Where one field line lies, as stream offsets of the message's direction
+ * (the same space as struct kapa_http_msg::off), so that a caller can tell
+ * whether its bytes are in the packet in hand (struct kapa_stream_ctx::
+ * pkt_off) and change them there.
+ *
+ *     Keep-Alive:  timeout=5, max=100 \r\n
+ *     ^line        ^value            ^value_end
+ *                                      ^line_end (the CR; the LF when bare)
+ */
+struct kapa_http_field_pos {
+	uint64_t line;		/**< first byte of the field name */
+	uint64_t value;		/**< first byte of the value (after OWS) */
+	uint64_t value_end;	/**< one past the value's last byte (before OWS) */
+	uint64_t line_end;	/**< the line ending's first byte */
 };
 
 /** Bits of struct kapa_http_msg::conn_flags (from the Connection tokens). */
@@ -81,6 +100,20 @@ struct kapa_http_msg {
 	bool persistent;
 	/** Keep-Alive parameters only count with Connection: keep-alive. */
 	bool ka_effective;
+	/** Stream offset one past the header block's final LF (where the body
+	 *  or the next message starts). */
+	uint64_t hdr_end;
+	/** The block ends in CRLF CRLF (else in a bare LF: its field lines end
+	 *  the same way, so a line inserted there should too). The empty line
+	 *  that ends the block starts at hdr_end - (hdr_crlf ? 2 : 1). */
+	bool hdr_crlf;
+	/** More Connection or Keep-Alive field lines than conn_pos / ka_pos
+	 *  hold: positions are incomplete (an edit must not rely on them). */
+	bool fields_truncated;
+	uint8_t nconn_pos;	/**< Connection field lines in conn_pos[] */
+	uint8_t nka_pos;	/**< Keep-Alive field lines in ka_pos[] */
+	struct kapa_http_field_pos conn_pos[KAPA_HTTP_MAX_FIELD_POS];
+	struct kapa_http_field_pos ka_pos[KAPA_HTTP_MAX_FIELD_POS];
 	/** A final or interim response whose request is not known for sure:
 	 *  bytes that may have held messages were lost before it (a gap, an
 	 *  unreadable start line, a mid-stream pickup). It is framed and judged
@@ -196,6 +229,27 @@ void kapa_http_destroy(struct kapa_http *h);
 
 /** @return the stream ops to give the TCP core (ops_arg = @p h). */
 const struct kapa_stream_ops *kapa_http_stream_ops(void);
+
+/** A connection's exchange state, for idle and stall decisions. */
+struct kapa_http_conn_info {
+	/** Requests whose header block was seen and whose final response's
+	 *  header block was not yet (requests past the pipeline depth too). */
+	uint32_t outstanding;
+	/** A message is partly transferred in either direction (header block
+	 *  open, body not complete, waiting after CONNECT). Not set while a
+	 *  direction looks for a message start after a gap or pickup: there is
+	 *  no knowing, and such a connection is judged by outstanding alone. */
+	bool mid_message;
+	/** The connection left HTTP/1.x tracking (opaque TCP from then on). */
+	bool left;
+	uint8_t leave;		/**< enum kapa_http_leave when left */
+};
+
+/**
+ * Read a connection's exchange state from its app slot (@p app = ctx->app).
+ * Pure: any callback of the connection may call it.
+ */
+void kapa_http_conn_info(const void *app, struct kapa_http_conn_info *info);
 
 /** @return the user's state after the tracker's, in the app slot. */
 static inline void *

@@ -84,6 +84,21 @@ http_log_msg(struct http_log *l, int dir, const struct kapa_http_msg *m)
 		     m->ka_timeout, m->has_ka_max, m->ka_max, m->nka);
 	for (i = 0; i < m->nka; i++)
 		http_log_span(l, "ka", &m->ka_raw[i]);
+	/* Positions are stream offsets: cut-invariant like the rest. */
+	http_log_put(l, " end=%llu crlf=%d ftrunc=%d", (unsigned long long)m->hdr_end,
+		     m->hdr_crlf, m->fields_truncated);
+	for (i = 0; i < m->nconn_pos; i++)
+		http_log_put(l, " cpos=%llu/%llu/%llu/%llu",
+			     (unsigned long long)m->conn_pos[i].line,
+			     (unsigned long long)m->conn_pos[i].value,
+			     (unsigned long long)m->conn_pos[i].value_end,
+			     (unsigned long long)m->conn_pos[i].line_end);
+	for (i = 0; i < m->nka_pos; i++)
+		http_log_put(l, " kpos=%llu/%llu/%llu/%llu",
+			     (unsigned long long)m->ka_pos[i].line,
+			     (unsigned long long)m->ka_pos[i].value,
+			     (unsigned long long)m->ka_pos[i].value_end,
+			     (unsigned long long)m->ka_pos[i].line_end);
 	http_log_put(l, " body=%u cl=%llu persistent=%d ka_eff=%d unsure=%d\n", m->body,
 		     (unsigned long long)m->content_length, m->persistent,
 		     m->ka_effective, m->pair_unsure);

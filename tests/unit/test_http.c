@@ -50,6 +50,12 @@ struct rec_msg {
 	char target[64];
 	void *first_ref;	/* first_pkt_ref */
 	uint64_t first_ns;
+	uint64_t hdr_end;
+	bool hdr_crlf, fields_truncated;
+	uint8_t nconn_pos, nka_pos;
+	struct kapa_http_field_pos conn_pos[KAPA_HTTP_MAX_FIELD_POS];
+	struct kapa_http_field_pos ka_pos[KAPA_HTTP_MAX_FIELD_POS];
+	struct kapa_http_conn_info info;	/* the connection's, at the message */
 };
 
 static struct rec_msg msgs[MAX_MSGS];
@@ -120,12 +126,12 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 {
 	struct rec_msg *r;
 
-	(void)ctx;
 	(void)arg;
 	if (nmsgs == MAX_MSGS)
 		return;
 	r = &msgs[nmsgs++];
 	memset(r, 0, sizeof(*r));
+	kapa_http_conn_info(ctx->app, &r->info);
 	r->is_request = m->is_request;
 	r->index = m->index;
 	r->off = m->off;
@@ -149,6 +155,27 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 	span_cpy(r->target, sizeof(r->target), &m->target);
 	r->first_ref = m->first_pkt_ref;
 	r->first_ns = m->first_ns;
+	r->hdr_end = m->hdr_end;
+	r->hdr_crlf = m->hdr_crlf;
+	r->nconn_pos = m->nconn_pos;
+	r->nka_pos = m->nka_pos;
+	memcpy(r->conn_pos, m->conn_pos, sizeof(r->conn_pos));
+	memcpy(r->ka_pos, m->ka_pos, sizeof(r->ka_pos));
+	r->fields_truncated = m->fields_truncated;
+	/* Positions are stream offsets: however the bytes are cut, the same. */
+	logf_("P end=%llu crlf=%d trunc=%d", (unsigned long long)m->hdr_end, m->hdr_crlf,
+	      m->fields_truncated);
+	for (unsigned i = 0; i < m->nconn_pos; i++)
+		logf_(" c%llu/%llu/%llu/%llu", (unsigned long long)m->conn_pos[i].line,
+		      (unsigned long long)m->conn_pos[i].value,
+		      (unsigned long long)m->conn_pos[i].value_end,
+		      (unsigned long long)m->conn_pos[i].line_end);
+	for (unsigned i = 0; i < m->nka_pos; i++)
+		logf_(" k%llu/%llu/%llu/%llu", (unsigned long long)m->ka_pos[i].line,
+		      (unsigned long long)m->ka_pos[i].value,
+		      (unsigned long long)m->ka_pos[i].value_end,
+		      (unsigned long long)m->ka_pos[i].line_end);
+	logf_("\n");
 	logf_("M req=%d idx=%u off=%llu %s %s %u v=%s tok=[%s] cf=%x ka=%d:%u/%d:%u raw=[%s] "
 	      "body=%u cl=%llu pers=%d eff=%d unsure=%d\n",
 	      r->is_request, r->index, (unsigned long long)r->off, r->method, r->target,
@@ -1881,6 +1908,134 @@ suite_tcp_init(void)
 	return kapa_eal_init_offline("test_http", 128) != 0;
 }
 
+/* The byte positions a header edit needs: stream offsets of the block's
+ * end and of every Connection / Keep-Alive line, cut-invariant (the cut
+ * tests compare them too), in the direction's own offsets. */
+static void
+test_field_positions(void)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char rsp[] =
+		"HTTP/1.1 200 OK\r\n"			/* 0..16 */
+		"Connection:  Keep-Alive \r\n"		/* 17..42 */
+		"Keep-Alive: timeout=5, max=100\r\n"	/* 43..74 */
+		"connection: TE\r\n"			/* 75..90 */
+		"Content-Length: 0\r\n"			/* 91..109 */
+		"\r\n";					/* 110..111 */
+	static const char rsp_lf[] = "HTTP/1.0 200 OK\nKeep-Alive: timeout=1\n\n";
+	struct kapa_http *h = tracker(0, 0, 0);
+	struct harness t;
+	uint64_t base;
+
+	log_reset();
+	h_open(&t, h, 0);
+	h_str(&t, C2S, req);
+	CU_ASSERT_EQUAL(msgs[0].hdr_end, sizeof(req) - 1);
+	CU_ASSERT(msgs[0].hdr_crlf);
+	CU_ASSERT_EQUAL(msgs[0].nconn_pos + msgs[0].nka_pos, 0);
+	CU_ASSERT_EQUAL(msgs[0].info.outstanding, 1);
+	CU_ASSERT(!msgs[0].info.mid_message);
+	/* A second response on the connection: offsets are the stream's. */
+	h_str(&t, S2C, "HTTP/1.1 204 No Content\r\n\r\n");
+	base = t.off[S2C];
+	h_str(&t, C2S, req);
+	h_str(&t, S2C, rsp);
+	CU_ASSERT_FATAL(nmsgs == 4);
+	CU_ASSERT_EQUAL(msgs[3].off, base);
+	CU_ASSERT_EQUAL(msgs[3].hdr_end, base + sizeof(rsp) - 1);
+	CU_ASSERT(msgs[3].hdr_crlf);
+	CU_ASSERT_FATAL(msgs[3].nconn_pos == 2 && msgs[3].nka_pos == 1);
+	CU_ASSERT_EQUAL(msgs[3].conn_pos[0].line, base + 17);
+	CU_ASSERT_EQUAL(msgs[3].conn_pos[0].value, base + 30);	/* after 2 spaces */
+	CU_ASSERT_EQUAL(msgs[3].conn_pos[0].value_end, base + 40);
+	CU_ASSERT_EQUAL(msgs[3].conn_pos[0].line_end, base + 41);	/* the CR */
+	CU_ASSERT_EQUAL(msgs[3].ka_pos[0].line, base + 43);
+	CU_ASSERT_EQUAL(msgs[3].ka_pos[0].value, base + 55);
+	CU_ASSERT_EQUAL(msgs[3].ka_pos[0].value_end, base + 73);
+	CU_ASSERT_EQUAL(msgs[3].ka_pos[0].line_end, base + 73);
+	CU_ASSERT_EQUAL(msgs[3].conn_pos[1].line, base + 75);
+	CU_ASSERT_EQUAL(msgs[3].conn_pos[1].value, base + 87);
+	CU_ASSERT_EQUAL(msgs[3].conn_pos[1].value_end, base + 89);
+	/* Answered: nothing outstanding, nothing in progress. */
+	CU_ASSERT_EQUAL(msgs[3].info.outstanding, 0);
+	/* A bare-LF block and its line ends. */
+	h_str(&t, C2S, req);
+	base = t.off[S2C];
+	h_str(&t, S2C, rsp_lf);
+	CU_ASSERT_FATAL(nmsgs == 6);
+	CU_ASSERT(!msgs[5].hdr_crlf);
+	CU_ASSERT_EQUAL(msgs[5].hdr_end, base + sizeof(rsp_lf) - 1);
+	CU_ASSERT_EQUAL(msgs[5].ka_pos[0].line_end, base + 37);	/* the LF */
+	CU_ASSERT(!msgs[5].fields_truncated);
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
+/* More Connection lines than positions kept: said, not guessed. */
+static void
+test_field_positions_truncated(void)
+{
+	struct kapa_http *h = tracker(0, 0, 0);
+	struct harness t;
+
+	log_reset();
+	h_open(&t, h, 0);
+	h_str(&t, C2S, "GET / HTTP/1.1\r\nConnection: a\r\nConnection: b\r\n"
+		       "Connection: c\r\nConnection: d\r\nConnection: e\r\n\r\n");
+	CU_ASSERT_FATAL(nmsgs == 1);
+	CU_ASSERT_EQUAL(msgs[0].nconn_pos, KAPA_HTTP_MAX_FIELD_POS);
+	CU_ASSERT(msgs[0].fields_truncated);
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
+/* Requests outstanding and messages in progress, for idle vs stall. */
+static void
+test_conn_info(void)
+{
+	struct kapa_http *h = tracker(0, 0, 2);
+	struct kapa_http_conn_info ci;
+	struct harness t;
+	int i;
+
+	log_reset();
+	h_open(&t, h, 0);
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT(ci.outstanding == 0 && !ci.mid_message && !ci.left);
+	/* Three pipelined requests, past a depth of 2: all outstanding. */
+	for (i = 0; i < 3; i++)
+		h_str(&t, C2S, "GET / HTTP/1.1\r\n\r\n");
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT_EQUAL(ci.outstanding, 3);
+	CU_ASSERT(!ci.mid_message);
+	/* A response in progress: its header block is there, its body not. */
+	h_str(&t, S2C, "HTTP/1.1 100 Continue\r\n\r\n");
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT_EQUAL(ci.outstanding, 3);	/* interim: still waiting */
+	h_str(&t, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT_EQUAL(ci.outstanding, 2);
+	CU_ASSERT(ci.mid_message);
+	h_str(&t, S2C, "cd");
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT(!ci.mid_message);
+	/* A request whose header block is open is in progress too. */
+	h_str(&t, C2S, "POST / HTTP/1.1\r\nHost");
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT(ci.mid_message);
+	CU_ASSERT_EQUAL(ci.outstanding, 2);
+	h_str(&t, S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+		       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+		       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT_EQUAL(ci.outstanding, 0);	/* never below zero */
+	h_str(&t, S2C, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n");
+	kapa_http_conn_info(t.app, &ci);
+	CU_ASSERT(ci.left && ci.leave == KAPA_LEAVE_UPGRADE);
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
 #define ADD(s, name, fn) \
 	do { if (CU_add_test(s, name, fn) == NULL) return -1; } while (0)
 
@@ -1942,6 +2097,9 @@ kapa_unit_register(void)
 	ADD(adv, "bad request line unpairs later responses", test_bad_request_line_unpairs_later);
 	ADD(adv, "refused CONNECT after skipped bytes unpairs", test_refused_connect_skipped_unpairs);
 	ADD(adv, "mid-stream pickup: pairing unsure", test_midstream_pairing_unsure);
+	ADD(adv, "field positions as stream offsets", test_field_positions);
+	ADD(adv, "field positions: more lines than kept", test_field_positions_truncated);
+	ADD(adv, "requests outstanding, message in progress", test_conn_info);
 	ADD(adv, "regress: Hyperscan read past a delivery (fuzz_http_stream)",
 	    test_regress_scan_past_delivery);
 
