@@ -194,6 +194,7 @@ pkt_resize(struct kapa_buf *b, struct kapa_pkt *pkt, int32_t delta)
 {
 	uint8_t *ip = pkt_bytes(pkt) + pkt->l3_off;
 	uint32_t old_tcp = tcp_len(pkt), new_tcp = (uint32_t)((int32_t)old_tcp + delta);
+	uint32_t end = b->len + b->tailroom;
 	uint16_t o, n;
 
 	if (pkt->family == 4) {
@@ -210,6 +211,20 @@ pkt_resize(struct kapa_buf *b, struct kapa_pkt *pkt, int32_t delta)
 	pkt->payload_len = (uint32_t)((int32_t)pkt->payload_len + delta);
 	pkt->len = pkt->payload_off + pkt->payload_len;
 	b->len = (uint32_t)(pkt->data - b->data) + pkt->len;
+	b->tailroom = end - b->len;
+}
+
+/* Offset in the frame where the segment's IP datagram ends. */
+static inline uint32_t
+dgram_end(const struct kapa_buf *b, const struct kapa_pkt *pkt)
+{
+	return (uint32_t)(pkt->data - b->data) + pkt->payload_off + pkt->payload_len;
+}
+
+uint32_t
+kapa_edit_room(const struct kapa_buf *b, const struct kapa_pkt *pkt)
+{
+	return b->len + b->tailroom - dgram_end(b, pkt);
 }
 
 /* ---- edits ------------------------------------------------------------------ */
@@ -230,8 +245,6 @@ kapa_edit_insert(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t at, const ui
 		 uint32_t n)
 {
 	uint8_t *pay = pkt_bytes(pkt) + pkt->payload_off;
-	uint32_t frame_end = (uint32_t)(pkt->data - b->data) + pkt->payload_off + pkt->payload_len;
-	uint32_t room = b->len + b->tailroom - frame_end;
 	uint8_t *csum = tcp_csum(pkt);
 
 	if ((n & 1) != 0 || at > pkt->payload_len ||
@@ -239,16 +252,14 @@ kapa_edit_insert(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t at, const ui
 		return -EINVAL;
 	if (n == 0)
 		return 0;
-	if (room < n)
+	if (kapa_edit_room(b, pkt) < n)
 		return -ENOSPC;
 	memmove(pay + at + n, pay + at, pkt->payload_len - at);
 	memcpy(pay + at, bytes, n);
 	/* An even insertion leaves the bytes after it at their parity: the
 	 * sum grows by the inserted words and the length change. */
 	csum_replace_sums(csum, 0, kapa_csum_add(0, bytes, n, (int)(at & 1)));
-	/* The frame now ends with the datagram (padding gone). */
-	b->len = frame_end;
-	pkt_resize(b, pkt, (int32_t)n);
+	pkt_resize(b, pkt, (int32_t)n);	/* the frame now ends with the datagram */
 	return 0;
 }
 
@@ -323,6 +334,7 @@ kapa_edit_split(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t first, uint8_
 	pkt->tcp_flags &= (uint8_t)~KAPA_TCP_FIN;
 	pkt->payload_len = first;
 	pkt_set_lengths(pkt);
+	b->tailroom += b->len - (link + pkt->len);
 	b->len = link + pkt->len;
 	kapa_edit_fill_csum(pkt);
 	return (int)(hdrs + rest);

@@ -31,11 +31,13 @@
 
 #include "kapa_pkt.h"
 
-/** A frame in memory the caller lets kapa write. */
+/** A frame in memory the caller lets kapa write. Edits keep data + len +
+ *  tailroom where it was (the end of the writable memory). */
 struct kapa_buf {
 	uint8_t *data;		/**< the frame's first byte */
 	uint32_t len;		/**< bytes of the frame */
 	uint32_t tailroom;	/**< bytes writable after data + len */
+	uint8_t edited;		/**< set by the engine when it changed the frame */
 };
 
 /* ---- checksums ------------------------------------------------------------ */
@@ -91,6 +93,12 @@ void kapa_edit_rewrite(struct kapa_pkt *pkt, uint32_t at, const uint8_t *bytes,
  */
 int kapa_edit_insert(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t at,
 		     const uint8_t *bytes, uint32_t n);
+
+/**
+ * @return bytes a segment may grow by: the buffer's tailroom and any link
+ *         padding after its IP datagram.
+ */
+uint32_t kapa_edit_room(const struct kapa_buf *b, const struct kapa_pkt *pkt);
 
 /**
  * Cut the payload to its first @p keep bytes (keep <= payload_len); a FIN

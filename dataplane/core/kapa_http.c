@@ -1415,7 +1415,7 @@ kapa_http_conn_info(const void *app, struct kapa_http_conn_info *info)
 	info->outstanding = st->inflight;
 	info->left = (st->flags & F_LEFT) != 0;
 	info->leave = st->leave;
-	info->mid_message = false;
+	info->mid_message = 0;
 	for (d = 0; d < 2; d++) {
 		switch (st->half[d].state) {
 		case ST_START:
@@ -1423,7 +1423,7 @@ kapa_http_conn_info(const void *app, struct kapa_http_conn_info *info)
 		case ST_DONE:
 			break;
 		default:
-			info->mid_message = true;
+			info->mid_message |= (uint8_t)(1u << d);
 			break;
 		}
 	}

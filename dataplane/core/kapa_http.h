@@ -235,11 +235,12 @@ struct kapa_http_conn_info {
 	/** Requests whose header block was seen and whose final response's
 	 *  header block was not yet (requests past the pipeline depth too). */
 	uint32_t outstanding;
-	/** A message is partly transferred in either direction (header block
-	 *  open, body not complete, waiting after CONNECT). Not set while a
-	 *  direction looks for a message start after a gap or pickup: there is
-	 *  no knowing, and such a connection is judged by outstanding alone. */
-	bool mid_message;
+	/** Bit (1 << dir) per direction in which a message is partly
+	 *  transferred (header block open, body not complete, waiting after
+	 *  CONNECT). Not set while a direction looks for a message start after
+	 *  a gap or pickup: there is no knowing, and such a connection is judged
+	 *  by outstanding alone. */
+	uint8_t mid_message;
 	/** The connection left HTTP/1.x tracking (opaque TCP from then on). */
 	bool left;
 	uint8_t leave;		/**< enum kapa_http_leave when left */

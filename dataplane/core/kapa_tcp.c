@@ -65,6 +65,7 @@ static const char *const ev_names[KAPA_EV_MAX] = {
 	[KAPA_EV_FIN] = "fin",
 	[KAPA_EV_RESET] = "reset",
 	[KAPA_EV_CLOSE] = "close",
+	[KAPA_EV_ESTABLISHED] = "established",
 };
 
 const char *
@@ -622,6 +623,7 @@ conn_establish(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
 			c->half[d].state = KAPA_HALF_OPEN;
 	kapa_flow_set_established(tcp->ft, idx);
 	kapa_flow_set_idle(tcp->ft, idx, tcp->est_timeout_ms);
+	emit(tcp, idx, c, KAPA_DIR_C2S, KAPA_EV_ESTABLISHED, 0, 0);
 }
 
 /* SYN/ACK of the handshake in progress. */
@@ -934,6 +936,12 @@ kapa_tcp_close_all(struct kapa_tcp *tcp)
 		n++;
 	}
 	return n;
+}
+
+uint32_t
+kapa_tcp_clock_ms(const struct kapa_tcp *tcp)
+{
+	return tcp->now_ms;
 }
 
 struct kapa_flow_table *

@@ -93,6 +93,11 @@ enum kapa_stream_event {
 	KAPA_EV_RESET,		/**< an accepted RST (from dir) */
 	KAPA_EV_CLOSE,		/**< the entry is being freed; last call for it
 				     (ctx->release says why) */
+	KAPA_EV_ESTABLISHED,	/**< the handshake completed (the TCP core has just
+				     set its own idle limit: a consumer with a limit
+				     of its own sets it again here). Not for a
+				     connection picked up on data: OPEN finds it
+				     established already. */
 	KAPA_EV_MAX
 };
 
@@ -266,6 +271,10 @@ uint32_t kapa_tcp_close_all(struct kapa_tcp *tcp);
  * from KAPA_EV_CLOSE, and not on another connection from a release.
  */
 void kapa_tcp_close(struct kapa_tcp *tcp, uint32_t idx);
+
+/** @return the table clock: ms since the first packet (conn->last_seen's
+ *  unit), never going backwards. */
+uint32_t kapa_tcp_clock_ms(const struct kapa_tcp *tcp);
 
 /** @return the connection table (for lookups, snapshots, counters). */
 struct kapa_flow_table *kapa_tcp_table(struct kapa_tcp *tcp);

@@ -243,6 +243,8 @@ capture_next(struct capture *c, struct capture_frame *f)
 		}
 		c->frames++;
 		memset(f, 0, sizeof(*f));
+		f->frame = data;
+		f->frame_len = h->caplen;
 		f->data = data;
 		f->len = h->caplen;
 		f->wire_len = h->len;
@@ -292,4 +294,74 @@ capture_close(struct capture *c)
 	if (c->pcap != NULL)
 		pcap_close(c->pcap);
 	free(c);
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+struct capture_writer {
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+	const char *path;
+};
+
+/* Frames kapa writes may be longer than the input's snap length (bytes
+ * inserted): a snap length no frame reaches. */
+#define WRITE_SNAPLEN 262144
+
+struct capture_writer *
+capture_writer_open(const struct capture *c, const char *path, char *err, size_t errlen)
+{
+	struct capture_writer *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	w->path = path;
+	w->dead = pcap_open_dead_with_tstamp_precision(c->dlt, WRITE_SNAPLEN,
+							PCAP_TSTAMP_PRECISION_NANO);
+	if (w->dead == NULL) {
+		snprintf(err, errlen, "%s: cannot set up a capture of link type %d", path, c->dlt);
+		free(w);
+		return NULL;
+	}
+	w->dump = pcap_dump_open(w->dead, path);
+	if (w->dump == NULL) {
+		snprintf(err, errlen, "%s: cannot create: %s", path, pcap_geterr(w->dead));
+		pcap_close(w->dead);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+capture_write(struct capture_writer *w, const uint8_t *frame, uint32_t len, uint32_t wire_len,
+	      uint64_t ts_ns)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)(ts_ns / 1000000000u);
+	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000u);	/* nanoseconds: see open */
+	h.caplen = len;
+	h.len = wire_len > len ? wire_len : len;
+	pcap_dump((u_char *)w->dump, &h, frame);
+}
+
+int
+capture_writer_close(struct capture_writer *w, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (w == NULL)
+		return 0;
+	if (pcap_dump_flush(w->dump) != 0 || ferror(pcap_dump_file(w->dump))) {
+		snprintf(err, errlen, "%s: writing failed", w->path);
+		rc = -EIO;
+	}
+	pcap_dump_close(w->dump);
+	pcap_close(w->dead);
+	free(w);
+	return rc;
 }

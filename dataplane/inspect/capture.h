@@ -23,6 +23,8 @@ struct capture;
 
 /** One frame, as handed to the core. */
 struct capture_frame {
+	const uint8_t *frame;	/**< the record as captured, link header included */
+	uint32_t frame_len;	/**< its captured length */
 	const uint8_t *data;	/**< first byte at layer @p l2, or after the
 				 * type field that held @p ethertype */
 	uint32_t len;		/**< captured bytes at @p data */
@@ -101,5 +103,30 @@ uint64_t capture_bad_link(const struct capture *c);
 
 /** Close the capture. NULL ok. */
 void capture_close(struct capture *c);
+
+/** A capture file being written (kapa-inspect -w). */
+struct capture_writer;
+
+/**
+ * Create a pcap file with @p c's link type and nanosecond timestamps, for
+ * frames as kapa would send them.
+ * @return the writer, or NULL with @p err filled.
+ */
+struct capture_writer *capture_writer_open(const struct capture *c, const char *path,
+					   char *err, size_t errlen);
+
+/**
+ * Append one frame (the whole record, link header included).
+ * @param wire_len  its length on the wire (>= @p len; more when the input
+ *                  record was cut by a snap length)
+ */
+void capture_write(struct capture_writer *w, const uint8_t *frame, uint32_t len,
+		   uint32_t wire_len, uint64_t ts_ns);
+
+/**
+ * Flush and close. NULL ok.
+ * @return 0, or -EIO when a write failed (the message in @p err).
+ */
+int capture_writer_close(struct capture_writer *w, char *err, size_t errlen);
 
 #endif /* INSPECT_CAPTURE_H */

@@ -8,8 +8,11 @@
 
 #include "capture.h"
 #include "inspect.h"
+#include "kapa_edit.h"
+#include "kapa_engine.h"
 #include "kapa_http.h"
 #include "kapa_pkt.h"
+#include "kapa_policy.h"
 #include "kapa_tcp.h"
 #include "out_json.h"
 #include "report.h"
@@ -23,6 +26,17 @@
  * responses missing from the capture, requests pile up unanswered; pair as
  * many as the tracker can (later ones are tracked unpaired). */
 #define INSPECT_PIPELINE_DEPTH 32
+/* A frame copy kapa may edit: the largest snap length, and room for what
+ * edits add to one segment. */
+#define FRAME_BUF 262144u
+#define FRAME_ROOM 4096u
+/* Frames kapa crafts while the packet in hand is processed, written after
+ * it: a few RSTs and one split part at most (kapa_engine.h). */
+#define PENDING_BYTES (1u << 20)
+/* Timers' tick in policy mode: expiries fire within a millisecond of their
+ * due time, between captured frames (one wheel rotation: 65.5 s). */
+#define POLICY_TICK_MS 1
+#define POLICY_WHEEL_SLOTS 65536
 
 /* kapa-inspect's per-connection state, after the tracker's in the app slot. */
 struct inspect_conn {
@@ -40,8 +54,7 @@ struct inspect_conn {
 struct inspect_run {
 	const struct inspect_opts *o;
 	const char *path;
-	struct kapa_tcp *tcp;
-	struct kapa_http *http;
+	struct kapa_engine *eng;
 	struct streams *streams;
 	struct json_out *json;
 	struct report rep;
@@ -49,12 +62,21 @@ struct inspect_run {
 	uint64_t cur_frame;
 	int at_end;		/* closing what is left when the file ended */
 	int oom;		/* JSON buffer could not grow: output incomplete */
+
+	/* Policy mode and -w. */
+	struct capture_writer *writer;
+	uint8_t *buf;		/* FRAME_BUF + FRAME_ROOM: the frame in hand, writable */
+	uint8_t *pend;		/* crafted during the frame in hand: [len][bytes]... */
+	uint32_t pend_len;
+	int in_input;		/* inside kapa_engine_input() */
+	uint64_t emit_ns;	/* time of crafted frames outside it */
+	uint64_t max_limit_ns;	/* the longest limit of the policy */
 };
 
 static struct inspect_conn *
 conn_of(const struct kapa_stream_ctx *ctx)
 {
-	return kapa_http_user_state(ctx);
+	return kapa_engine_user_state(ctx);
 }
 
 /* "CLIENT > SERVER" by the tracker's view: the sender of a request is the
@@ -71,6 +93,19 @@ flow_string(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg,
 	n = json_fmt_endpoint(buf, len, k->family, k->addr[client], k->port[client]);
 	n += snprintf(buf + n, len - (size_t)n, " > ");
 	json_fmt_endpoint(buf + n, len - (size_t)n, k->family, k->addr[!client], k->port[!client]);
+}
+
+/* "CLIENT > SERVER" for an action: the server sends in @p srv_dir. */
+static void
+flow_string_srv(const struct kapa_stream_ctx *ctx, uint8_t srv_dir, char *buf, size_t len)
+{
+	const struct kapa_flow_key *k = kapa_flow_key(kapa_tcp_table(ctx->tcp), ctx->idx);
+	int srv = srv_dir == KAPA_DIR_S2C ? !ctx->conn->client_side : ctx->conn->client_side;
+	int n;
+
+	n = json_fmt_endpoint(buf, len, k->family, k->addr[!srv], k->port[!srv]);
+	n += snprintf(buf + n, len - (size_t)n, " > ");
+	json_fmt_endpoint(buf + n, len - (size_t)n, k->family, k->addr[srv], k->port[srv]);
 }
 
 static void
@@ -171,36 +206,104 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 	}
 }
 
-static const struct kapa_http_ops inspect_http_ops = {
-	.message = on_message,
-	.message_end = on_message_end,
-	.leave = on_leave,
-	.event = on_event,
-	.expire = NULL,
+/* An action of the policy: a JSON object (the report counts them). */
+static void
+on_action(const struct kapa_stream_ctx *ctx, const struct kapa_action *a, void *arg)
+{
+	struct inspect_run *run = arg;
+	struct inspect_conn *uc = conn_of(ctx);
+	struct json_msg_where w;
+	char flow[FLOW_MAX];
+
+	if (!run->o->json)
+		return;
+	flow_string_srv(ctx, a->srv_dir, flow, sizeof(flow));
+	w.file = run->o->with_file ? run->path : NULL;
+	w.stream = uc->stream;
+	w.flow = flow;
+	/* The frame that caused it; a timer's: the last frame read. */
+	w.frame = ctx->pkt_ref != NULL ? (uint64_t)(uintptr_t)ctx->pkt_ref : run->cur_frame;
+	w.hdr_frame = w.frame;
+	if (json_out_action(run->json, &w, a) != 0)
+		run->oom = 1;
+}
+
+/* A frame kapa crafted: after the frame in hand, or now (a timer's). */
+static void
+on_emit(const struct kapa_stream_ctx *ctx, enum kapa_dir toward, const uint8_t *frame,
+	uint32_t len, void *arg)
+{
+	struct inspect_run *run = arg;
+
+	(void)ctx;
+	(void)toward;
+	if (run->writer == NULL)
+		return;
+	if (!run->in_input) {
+		capture_write(run->writer, frame, len, len, run->emit_ns);
+		return;
+	}
+	if (run->pend_len + sizeof(len) + len > PENDING_BYTES) {
+		run->oom = 1;	/* cannot happen: see PENDING_BYTES */
+		return;
+	}
+	memcpy(run->pend + run->pend_len, &len, sizeof(len));
+	memcpy(run->pend + run->pend_len + sizeof(len), frame, len);
+	run->pend_len += (uint32_t)sizeof(len) + len;
+}
+
+static const struct kapa_engine_ops inspect_ops = {
+	.http = {
+		.message = on_message,
+		.message_end = on_message_end,
+		.leave = on_leave,
+		.event = on_event,
+		.expire = NULL,
+	},
+	.action = on_action,
+	.emit = on_emit,
 };
 
 unsigned int
 inspect_mem_mb(uint32_t max_conns)
 {
-	/* Per entry: the 128-byte record, the app slot, the rte_hash key and
-	 * bucket share, rounded up generously; plus the reassembly pool
-	 * (64 MiB default), header buffers and EAL's own needs. */
-	uint64_t per_entry = 128 + KAPA_HTTP_STATE_SIZE + sizeof(struct inspect_conn) + 192;
+	/* Per entry: the 128-byte record, the app slot (tracker, engine,
+	 * ours), the rte_hash key and bucket share, rounded up generously;
+	 * plus the reassembly pool (64 MiB default), header buffers and EAL's
+	 * own needs. */
+	uint64_t per_entry = 128 + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE +
+			     sizeof(struct inspect_conn) + 192;
 
 	return (unsigned int)(160 + (per_entry * max_conns >> 20));
 }
 
+/* The longest limit of the rule set: at the end of a capture, expiries up
+ * to that far after its last frame still fire. */
+static uint64_t
+policy_max_limit_ns(const struct kapa_policy *p)
+{
+	uint32_t i, m = 0;
+	int r;
+
+	for (r = -1; r < (int)kapa_policy_count(p); r++) {
+		const struct kapa_policy_spec *sp = kapa_policy_spec_of(p, r);
+
+		for (i = 0; i < 3; i++) {
+			uint32_t v = i == 0 ? sp->timeout_s : i == 1 ? sp->stall_s :
+				     sp->opaque_idle_s;
+
+			if (v > m)
+				m = v;
+		}
+	}
+	return (uint64_t)m * 1000000000ull;
+}
+
 static int
-run_create(struct inspect_run *run, char *err, size_t errlen)
+run_create(struct inspect_run *run, struct capture *cap, char *err, size_t errlen)
 {
 	static unsigned int seq;
-	struct kapa_http_conf hconf = {
-		.pipeline_depth = INSPECT_PIPELINE_DEPTH,
-		.ports = run->o->ports,
-		.ops = &inspect_http_ops,
-		.ops_arg = run,
-	};
-	struct kapa_tcp_conf tconf;
+	struct kapa_engine_conf conf;
 	char name[32];
 
 	run->streams = streams_create();
@@ -209,24 +312,41 @@ run_create(struct inspect_run *run, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	run->http = kapa_http_create(&hconf);
-	if (run->http == NULL) {
-		snprintf(err, errlen, "cannot create the HTTP tracker: %s", strerror(errno));
-		return -ENOMEM;
+	if (run->o->policy != NULL || run->o->write_path != NULL) {
+		run->buf = malloc(FRAME_BUF + FRAME_ROOM);
+		run->pend = malloc(PENDING_BYTES);
+		if (run->buf == NULL || run->pend == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (run->o->write_path != NULL) {
+		run->writer = capture_writer_open(cap, run->o->write_path, err, errlen);
+		if (run->writer == NULL)
+			return -EIO;
 	}
 	/* rte_hash names are unique per process. */
 	snprintf(name, sizeof(name), "inspect%u", seq++);
-	memset(&tconf, 0, sizeof(tconf));
-	tconf.flow.name = name;
-	tconf.flow.capacity = run->o->max_conns;
-	tconf.flow.app_size = KAPA_HTTP_STATE_SIZE + sizeof(struct inspect_conn);
-	tconf.flow.socket_id = SOCKET_ID_ANY;
-	tconf.ops = kapa_http_stream_ops();
-	tconf.ops_arg = run->http;
-	run->tcp = kapa_tcp_create(&tconf);
-	if (run->tcp == NULL) {
+	memset(&conf, 0, sizeof(conf));
+	conf.tcp.flow.name = name;
+	conf.tcp.flow.capacity = run->o->max_conns;
+	conf.tcp.flow.socket_id = SOCKET_ID_ANY;
+	conf.http.pipeline_depth = INSPECT_PIPELINE_DEPTH;
+	conf.http.ports = run->o->ports;
+	conf.user_size = sizeof(struct inspect_conn);
+	conf.policy = run->o->policy;
+	conf.ops = &inspect_ops;
+	conf.ops_arg = run;
+	if (run->o->policy != NULL) {
+		conf.tcp.flow.tick_ms = POLICY_TICK_MS;
+		conf.tcp.flow.wheel_slots = POLICY_WHEEL_SLOTS;
+		run->max_limit_ns = policy_max_limit_ns(run->o->policy);
+		run->rep.policy = 1;
+	}
+	run->eng = kapa_engine_create(&conf);
+	if (run->eng == NULL) {
 		snprintf(err, errlen,
-			 "cannot create the TCP core for %u connections: %s "
+			 "cannot create kapa's core for %u connections: %s "
 			 "(try a smaller --max-conns)",
 			 run->o->max_conns, rte_strerror(rte_errno));
 		return -ENOMEM;
@@ -234,42 +354,84 @@ run_create(struct inspect_run *run, char *err, size_t errlen)
 	return 0;
 }
 
+/* Policy mode: the timers due before @p until_ns fire at their own time,
+ * between captured frames (kapa-dp fires them when they are due, not at the
+ * next packet). */
+static void
+fire_due(struct inspect_run *run, uint64_t until_ns, int inclusive)
+{
+	uint64_t due;
+
+	while (kapa_engine_next_deadline(run->eng, until_ns, &due) == 0 &&
+	       (due < until_ns || (inclusive && due == until_ns))) {
+		run->emit_ns = due;
+		kapa_engine_advance(run->eng, due, ADVANCE_MAX);
+	}
+}
+
 /* Close what is left (EV_CLOSE for every open connection), keep the
  * counters, free the core. */
 static void
 run_finish(struct inspect_run *run)
 {
-	if (run->tcp != NULL) {
+	if (run->eng != NULL) {
+		/* The policy's own expiries are due after the last frame too. */
+		if (run->o->policy != NULL && run->rep.last_ns != 0)
+			fire_due(run, run->rep.last_ns + run->max_limit_ns + 2000000u, 1);
 		run->at_end = 1;
 		/* Release first, so that the counters include the bytes
-		 * handed on at release (gaps, flushed bytes). */
-		kapa_tcp_close_all(run->tcp);
-		run->rep.tcp = *kapa_tcp_stats(run->tcp);
-		kapa_tcp_destroy(run->tcp);
-		run->tcp = NULL;
+		 * handed on at release (gaps, flushed bytes). The capture
+		 * ended, kapa-dp would run on: shifted connections are let go,
+		 * not reset. */
+		kapa_engine_close_all(run->eng, 0);
+		run->rep.tcp = *kapa_tcp_stats(kapa_engine_tcp(run->eng));
+		run->rep.http = *kapa_http_stats(kapa_engine_http(run->eng));
+		run->rep.act = *kapa_engine_stats(run->eng);
+		kapa_engine_destroy(run->eng);
+		run->eng = NULL;
 	}
-	if (run->http != NULL)
-		run->rep.http = *kapa_http_stats(run->http);
 	run->rep.streams = streams_count(run->streams);
 }
 
 static void
 run_free(struct inspect_run *run)
 {
-	kapa_tcp_destroy(run->tcp);
-	kapa_http_destroy(run->http);
+	kapa_engine_destroy(run->eng);
 	streams_free(run->streams);
 	json_out_free(run->json);
+	free(run->buf);
+	free(run->pend);
+}
+
+/* -w: the frame in hand as forwarded, then what was crafted with it. */
+static void
+write_frame(struct inspect_run *run, const struct capture_frame *f, const struct kapa_buf *b,
+	    uint64_t ts)
+{
+	uint32_t off = 0, len;
+
+	if (b != NULL)
+		capture_write(run->writer, b->data, b->len,
+			      f->wire_len - f->frame_len + b->len, ts);
+	while (off < run->pend_len) {
+		memcpy(&len, run->pend + off, sizeof(len));
+		capture_write(run->writer, run->pend + off + sizeof(len), len, len, ts);
+		off += (uint32_t)sizeof(len) + len;
+	}
+	run->pend_len = 0;
 }
 
 /* Feed one frame to the core. @return 0, or -ENOMEM. */
 static int
 run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *clock_ns)
 {
-	struct kapa_tcp_result res;
+	enum kapa_verdict v;
+	struct capture_frame fw = *f;
+	struct kapa_buf b;
 	struct kapa_pkt pkt;
 	uint64_t ts = f->ts_ns;
 	int64_t stream;
+	int csum_ok = 0;
 
 	run->rep.frames++;
 	if (run->rep.first_ns == 0)
@@ -281,11 +443,33 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	}
 	*clock_ns = ts;
 	run->rep.last_ns = ts;
+	if (run->o->policy != NULL)
+		fire_due(run, ts, 0);
 	if (f->non_ip) {
 		run->rep.non_ip_link++;
+		if (run->writer != NULL)
+			capture_write(run->writer, f->frame, f->frame_len, f->wire_len, ts);
 		return 0;
 	}
-	capture_parse(f, &pkt);
+	/* Without a policy nothing writes to the frame: no copy is needed. */
+	b.data = (uint8_t *)(uintptr_t)f->frame;
+	b.len = f->frame_len;
+	b.tailroom = 0;
+	if (run->buf != NULL) {
+		/* libpcap refuses records over its 262144-byte snap length */
+		if (f->frame_len > FRAME_BUF)
+			return -E2BIG;
+		memcpy(run->buf, f->frame, f->frame_len);
+		b.data = run->buf;
+		b.tailroom = FRAME_BUF + FRAME_ROOM - f->frame_len;
+		fw.data = run->buf + (f->data - f->frame);
+	}
+	capture_parse(&fw, &pkt);
+	/* Captures taken on the sending host carry checksums its NIC was to
+	 * fill: an edited segment is written as a NIC would send it. One
+	 * whose checksum was right keeps the engine's incremental updates. */
+	if (run->writer != NULL && pkt.cls == KAPA_PKT_TCP)
+		csum_ok = kapa_edit_csum_ok(&pkt);
 	if (pkt.cls == KAPA_PKT_TCP) {
 		stream = streams_number(run->streams, &pkt, ts);
 		if (stream < 0)
@@ -295,8 +479,16 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 		return -ENOMEM;
 	}
 	run->cur_frame = f->number;
-	kapa_tcp_input(run->tcp, &pkt, ts, (void *)(uintptr_t)f->number, &res);
-	kapa_tcp_advance(run->tcp, ts, ADVANCE_MAX);
+	run->in_input = 1;
+	v = kapa_engine_input(run->eng, &b, &pkt, ts, (void *)(uintptr_t)f->number);
+	run->in_input = 0;
+	if (run->writer != NULL) {
+		if (b.edited && !csum_ok)
+			kapa_edit_fill_csum(&pkt);
+		write_frame(run, f, v == KAPA_VERDICT_FORWARD ? &b : NULL, ts);
+	}
+	run->emit_ns = ts;
+	kapa_engine_advance(run->eng, ts, ADVANCE_MAX);
 	return 0;
 }
 
@@ -322,14 +514,14 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 	}
 	run->o = o;
 	run->path = path;
-	if (run_create(run, err, errlen) != 0) {
+	if (run_create(run, cap, err, errlen) != 0) {
 		result = INSPECT_FAILED;
 		goto out;
 	}
 	while ((st = capture_next(cap, &f)) == CAPTURE_FRAME) {
 		if (run_frame(run, &f, &clock_ns) != 0) {
-			snprintf(err, errlen, "%s: out of memory at frame %llu", path,
-				 (unsigned long long)f.number);
+			snprintf(err, errlen, "%s: frame %llu: out of memory, or longer than "
+				 "%u bytes", path, (unsigned long long)f.number, FRAME_BUF);
 			result = INSPECT_FAILED;
 			break;
 		}
@@ -343,6 +535,9 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 	}
 	run->rep.bad_link = capture_bad_link(cap);
 	run_finish(run);
+	if (capture_writer_close(run->writer, err, errlen) != 0 && result == INSPECT_OK)
+		result = INSPECT_FAILED;
+	run->writer = NULL;
 	if (o->json) {
 		if (json_out_flush(run->json, o->out) != 0 && result == INSPECT_OK) {
 			snprintf(err, errlen, "%s: writing the output failed", path);
@@ -359,6 +554,7 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 			report_merge(o->total, &run->rep);
 	}
 out:
+	capture_writer_close(run->writer, err, errlen);
 	run_free(run);
 	free(run);
 	capture_close(cap);

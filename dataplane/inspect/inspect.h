@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * The kapa-inspect engine: one capture file through the same core the data
- * plane runs (packet parser, TCP core, HTTP tracker), with the output as the
- * tracker's user: JSON objects or the operator's report.
+ * The kapa-inspect run: one capture file through the same core the data
+ * plane runs (packet parser, the engine: TCP core, HTTP tracker, policy and
+ * actions), with the output as the engine's user: JSON objects or the
+ * operator's report, and with -w the frames kapa-dp would send.
  */
 #ifndef INSPECT_H
 #define INSPECT_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct kapa_policy;
 struct report;
 
 /** Connection table entries when --max-conns is not given. */
@@ -24,6 +26,11 @@ struct inspect_opts {
 	const uint64_t *ports;	/**< --ports bitmap (kapa_http_conf::ports), or NULL */
 	struct report *total;	/**< each file's report is merged here, or NULL */
 	FILE *out;
+	/** --policy / --rule: the rule set the actions run under (capture
+	 *  time is the clock); NULL: observe only, no decision taken. */
+	const struct kapa_policy *policy;
+	/** -w: write what kapa-dp would send here (one FILE only), or NULL. */
+	const char *write_path;
 };
 
 /** What inspect_file() did. */

@@ -20,6 +20,7 @@
 #include "inspect.h"
 #include "kapa_eal.h"
 #include "kapa_http.h"
+#include "kapa_policy.h"
 #include "report.h"
 
 #define EXIT_USAGE 1
@@ -29,16 +30,29 @@ static void
 usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [--json] [--max-conns N] [--ports LIST] FILE...\n"
-		"Run kapa's core (TCP reassembly, HTTP/1.x keep-alive tracking) over\n"
-		"pcap or pcapng captures.\n"
+		"Usage: %s [--json] [--max-conns N] [--ports LIST]\n"
+		"       [--policy SPEC] [--rule PREFIX[:PORT]=SPEC ...] [-w OUT.pcap] FILE...\n"
+		"Run kapa's core (TCP reassembly, HTTP/1.x keep-alive tracking, and with a\n"
+		"policy its actions) over pcap or pcapng captures.\n"
 		"\n"
 		"  --json         one JSON object per HTTP message, in capture order of\n"
-		"                 the message's first byte (default: a report)\n"
+		"                 the message's first byte (default: a report); with a\n"
+		"                 policy also one per action (\"action\", \"reason\")\n"
 		"  --max-conns N  connections tracked at once (default %u); memory grows\n"
-		"                 with it (about 0.5 KiB per connection)\n"
+		"                 with it (about 0.6 KiB per connection)\n"
 		"  --ports LIST   track HTTP only on connections with a port in LIST\n"
 		"                 (e.g. 80,8000-8099; default: every port, by content)\n"
+		"  --policy SPEC  act as kapa-dp would, with capture time as the clock;\n"
+		"                 SPEC is the default for servers no rule matches:\n"
+		"                 timeout=S,max=N,stall=S,opaque_idle=S,\n"
+		"                 mode=observe|enforce|advertise (0 = no limit)\n"
+		"  --rule PREFIX[:PORT]=SPEC\n"
+		"                 a rule for servers in PREFIX (e.g. 198.18.0.0/15:80,\n"
+		"                 [2001:db8::/32]:443); the most specific match wins\n"
+		"  -w, --write OUT.pcap\n"
+		"                 write what kapa-dp would send (every forwarded frame,\n"
+		"                 edited or not, and every crafted one, at the time it\n"
+		"                 would send it), in the capture's link type; one FILE\n"
 		"  -h, --help     this text\n"
 		"\n"
 		"Exit status: 0 ok; 1 usage; 2 a file was unreadable or truncated\n"
@@ -95,6 +109,9 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "ports", required_argument, NULL, 'p' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "rule", required_argument, NULL, 'r' },
+		{ "write", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,10 +120,15 @@ main(int argc, char **argv)
 		.out = stdout,
 	};
 	static uint64_t ports[KAPA_HTTP_PORT_WORDS];
+	static struct kapa_policy_rule rules[KAPA_POLICY_MAX_RULES];
+	struct kapa_policy_spec def = { .mode = KAPA_MODE_OBSERVE };
+	struct kapa_policy *policy = NULL;
+	uint32_t nrules = 0;
+	int with_policy = 0;
 	char err[1024];
 	int status = 0, opt, rc, i;
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hw:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			o.json = 1;
@@ -127,6 +149,29 @@ main(int argc, char **argv)
 			}
 			o.ports = ports;
 			break;
+		case 'P':
+			if (kapa_policy_parse_spec(optarg, &def, err, sizeof(err)) != 0) {
+				fprintf(stderr, "%s: --policy: %s\n", argv[0], err);
+				return EXIT_USAGE;
+			}
+			with_policy = 1;
+			break;
+		case 'r':
+			if (nrules == KAPA_POLICY_MAX_RULES) {
+				fprintf(stderr, "%s: --rule: at most %u rules\n", argv[0],
+					KAPA_POLICY_MAX_RULES);
+				return EXIT_USAGE;
+			}
+			if (kapa_policy_parse_rule(optarg, &rules[nrules], err, sizeof(err)) != 0) {
+				fprintf(stderr, "%s: --rule: %s\n", argv[0], err);
+				return EXIT_USAGE;
+			}
+			nrules++;
+			with_policy = 1;
+			break;
+		case 'w':
+			o.write_path = optarg;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			return 0;
@@ -141,6 +186,18 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.with_file = argc - optind > 1;
+	if (o.write_path != NULL && o.with_file) {
+		fprintf(stderr, "%s: -w writes one capture: give one FILE\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (with_policy) {
+		policy = kapa_policy_create(&def, rules, nrules, 0, err, sizeof(err));
+		if (policy == NULL) {
+			fprintf(stderr, "%s: --rule: %s\n", argv[0], err);
+			return EXIT_USAGE;
+		}
+		o.policy = policy;
+	}
 	/* Several captures without --json: a total after the per-file reports. */
 	if (o.with_file && !o.json) {
 		o.total = calloc(1, sizeof(*o.total));
@@ -178,6 +235,7 @@ main(int argc, char **argv)
 		report_print(o.total, o.out, title);
 	}
 	free(o.total);
+	kapa_policy_destroy(policy);
 	fflush(stdout);
 	kapa_eal_cleanup();
 	return status;

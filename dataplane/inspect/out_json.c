@@ -134,11 +134,81 @@ json_fmt_endpoint(char *buf, size_t len, uint8_t family, const uint8_t *addr, ui
 	return (size_t)n < len ? n : (int)len - 1;
 }
 
+/* Room for one more record. @return 0, or -ENOMEM. */
+static int
+reserve_rec(struct json_out *j)
+{
+	size_t cap;
+	struct json_rec *nr;
+
+	if (j->nrec < j->rec_cap)
+		return 0;
+	cap = j->rec_cap != 0 ? j->rec_cap * 2 : 1024;
+	nr = realloc(j->rec, cap * sizeof(*nr));
+	if (nr == NULL)
+		return -ENOMEM;
+	j->rec = nr;
+	j->rec_cap = cap;
+	return 0;
+}
+
+/* "file", "stream" and "flow", the keys every object starts with. */
+static void
+put_where(struct json_out *j, const struct json_msg_where *w)
+{
+	puts_lit(j, "{");
+	if (w->file != NULL) {
+		puts_lit(j, "\"file\":");
+		put_str(j, (const uint8_t *)w->file, strlen(w->file));
+		puts_lit(j, ",");
+	}
+	puts_lit(j, "\"stream\":");
+	put_u64(j, w->stream);
+	puts_lit(j, ",\"flow\":");
+	put_str(j, (const uint8_t *)w->flow, strlen(w->flow));
+}
+
+static void
+end_rec(struct json_out *j, uint64_t frame, size_t start)
+{
+	struct json_rec *r = &j->rec[j->nrec++];
+
+	r->frame = frame;
+	r->seq = j->seq++;
+	r->off = start;
+	r->len = j->text_len - start;
+}
+
+int
+json_out_action(struct json_out *j, const struct json_msg_where *w, const struct kapa_action *a)
+{
+	size_t start;
+
+	if (reserve(j, 256 + str_bound(w->file != NULL ? strlen(w->file) : 0) +
+		       str_bound(strlen(w->flow))) != 0 || reserve_rec(j) != 0)
+		return -ENOMEM;
+	start = j->text_len;
+	put_where(j, w);
+	puts_lit(j, ",\"frame\":");
+	put_u64(j, w->frame);
+	puts_lit(j, ",\"action\":\"");
+	puts_lit(j, kapa_act_kind_name(a->kind));
+	puts_lit(j, "\",\"reason\":\"");
+	puts_lit(j, kapa_act_why_name(a->why));
+	puts_lit(j, "\"");
+	if (a->len != 0) {
+		puts_lit(j, ",\"bytes\":");
+		put_u64(j, a->len);
+	}
+	puts_lit(j, "}\n");
+	end_rec(j, w->frame, start);
+	return 0;
+}
+
 int
 json_out_message(struct json_out *j, const struct json_msg_where *w,
 		 const struct kapa_http_msg *msg)
 {
-	struct json_rec *r;
 	size_t bound, start;
 	uint32_t i;
 
@@ -151,29 +221,11 @@ json_out_message(struct json_out *j, const struct json_msg_where *w,
 		bound += str_bound(msg->tokens[i].len) + 1;
 	for (i = 0; i < msg->nka && i < KAPA_HTTP_MAX_KA_LINES; i++)
 		bound += str_bound(msg->ka_raw[i].len) + 1;
-	if (reserve(j, bound) != 0)
+	if (reserve(j, bound) != 0 || reserve_rec(j) != 0)
 		return -ENOMEM;
-	if (j->nrec == j->rec_cap) {
-		size_t cap = j->rec_cap != 0 ? j->rec_cap * 2 : 1024;
-		struct json_rec *nr = realloc(j->rec, cap * sizeof(*nr));
-
-		if (nr == NULL)
-			return -ENOMEM;
-		j->rec = nr;
-		j->rec_cap = cap;
-	}
 	start = j->text_len;
 
-	puts_lit(j, "{");
-	if (w->file != NULL) {
-		puts_lit(j, "\"file\":");
-		put_str(j, (const uint8_t *)w->file, strlen(w->file));
-		puts_lit(j, ",");
-	}
-	puts_lit(j, "\"stream\":");
-	put_u64(j, w->stream);
-	puts_lit(j, ",\"flow\":");
-	put_str(j, (const uint8_t *)w->flow, strlen(w->flow));
+	put_where(j, w);
 	puts_lit(j, msg->is_request ? ",\"dir\":\"request\"" : ",\"dir\":\"response\"");
 	puts_lit(j, ",\"index\":");
 	put_u64(j, msg->index);
@@ -231,12 +283,7 @@ json_out_message(struct json_out *j, const struct json_msg_where *w,
 	if (msg->pair_unsure)
 		puts_lit(j, ",\"pair_unsure\":true");
 	puts_lit(j, msg->persistent ? ",\"persistent\":true}\n" : ",\"persistent\":false}\n");
-
-	r = &j->rec[j->nrec++];
-	r->frame = w->frame;
-	r->seq = j->seq++;
-	r->off = start;
-	r->len = j->text_len - start;
+	end_rec(j, w->frame, start);
 	return 0;
 }
 

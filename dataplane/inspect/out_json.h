@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kapa_engine.h"
 #include "kapa_http.h"
 
 struct json_out;
@@ -42,6 +43,16 @@ void json_out_free(struct json_out *j);
  */
 int json_out_message(struct json_out *j, const struct json_msg_where *w,
 		     const struct kapa_http_msg *msg);
+
+/**
+ * Render one action (policy mode): {"stream", "flow", "frame", "action",
+ * "reason"[, "bytes"]}; no "dir", so readers of messages skip it.
+ * @param w  w->frame is the frame that caused it (for a timer, the last
+ *           frame read before it fired); hdr_frame is not used
+ * @return 0, or -ENOMEM.
+ */
+int json_out_action(struct json_out *j, const struct json_msg_where *w,
+		    const struct kapa_action *a);
 
 /**
  * Write the buffered objects sorted by (frame, arrival) and empty the buffer.

@@ -160,6 +160,8 @@ _Static_assert(sizeof(struct kapa_tcp_stats) % sizeof(uint64_t) == 0,
 	       "kapa_tcp_stats holds uint64_t counters only");
 _Static_assert(sizeof(struct kapa_http_stats) % sizeof(uint64_t) == 0,
 	       "kapa_http_stats holds uint64_t counters only");
+_Static_assert(sizeof(struct kapa_engine_stats) % sizeof(uint64_t) == 0,
+	       "kapa_engine_stats holds uint64_t counters only");
 
 static void
 merge_ka(struct report *t, const struct report *r, int side)
@@ -223,6 +225,38 @@ report_merge(struct report *t, const struct report *r)
 	ADD_ARRAY(t->leave, r->leave);
 	ADD_STRUCT(&t->tcp, &r->tcp);
 	ADD_STRUCT(&t->http, &r->http);
+	ADD_STRUCT(&t->act, &r->act);
+	t->policy |= r->policy;
+}
+
+/* What the policy did: every action and refusal by reason, then the
+ * packet work behind them. */
+static void
+print_actions(const struct report *r, FILE *out)
+{
+	const struct kapa_engine_stats *a = &r->act;
+	unsigned k, w, n = 0;
+
+	fprintf(out, "\npolicy actions\n");
+	for (k = 0; k < KAPA_ACT_KIND_MAX; k++) {
+		for (w = 0; w < KAPA_ACT_WHY_MAX; w++) {
+			if (a->act[k][w] == 0)
+				continue;
+			fprintf(out, "  %-21s %-12s %8" PRIu64 "\n", kapa_act_kind_name(k),
+				kapa_act_why_name(w), a->act[k][w]);
+			n++;
+		}
+	}
+	if (n == 0)
+		fprintf(out, "  none\n");
+	fprintf(out, "  RSTs sent %" PRIu64 ", packets edited %" PRIu64 " (bytes inserted %" PRIu64
+		", split %" PRIu64 "), segments not forwarded %" PRIu64 "\n",
+		a->rst_sent, a->pkts_edited, a->bytes_inserted, a->pkts_split, a->pkts_dropped);
+	fprintf(out, "  edits replayed on retransmissions %" PRIu64 ", ACKs translated %" PRIu64
+		", SACK edges %" PRIu64 ", stale retransmissions probed %" PRIu64 "\n",
+		a->edits_replayed, a->acks_translated, a->sack_edges_translated, a->stale_probes);
+	fprintf(out, "  decisions %" PRIu64 ", picked-up connections given limits %" PRIu64 "\n",
+		a->decisions, a->midstream_limited);
 }
 
 static double
@@ -368,5 +402,7 @@ report_print(const struct report *r, FILE *out, const char *file)
 	if (r->ts_backwards != 0)
 		fprintf(out, "  frames with a timestamp before an earlier frame's: %" PRIu64 "\n",
 			r->ts_backwards);
+	if (r->policy)
+		print_actions(r, out);
 	fprintf(out, "\n");
 }

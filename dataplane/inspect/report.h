@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kapa_engine.h"
 #include "kapa_http.h"
 #include "kapa_tcp.h"
 
@@ -61,6 +62,8 @@ struct report {
 	uint64_t leave[KAPA_LEAVE_MAX];
 	struct kapa_tcp_stats tcp;	/**< copied when the file ends */
 	struct kapa_http_stats http;
+	struct kapa_engine_stats act;	/**< the policy's actions */
+	int policy;			/**< run with a policy: print the actions */
 	uint32_t captures;		/**< files merged into this report (0 = one) */
 };
 

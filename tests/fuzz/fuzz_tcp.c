@@ -84,6 +84,7 @@ struct conn_rec {
 	bool open;
 	bool reset;
 	bool opaque;		/* kapa_tcp_set_opaque() called */
+	bool established;	/* KAPA_EV_ESTABLISHED seen */
 	uint32_t gen;		/* OPENs of this index so far */
 	uint32_t close_gen;	/* gen + 1 of a deferred kapa_tcp_close(), or 0 */
 	struct half_rec half[2];
@@ -237,6 +238,11 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev,
 		CHECK(c->open);
 		c->open = false;
 		closes++;
+		break;
+	case KAPA_EV_ESTABLISHED:
+		/* Once, for a connection seen opening (not picked up on data). */
+		CHECK(c->open && !c->established && !c->reset);
+		c->established = true;
 		break;
 	default:
 		break;

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The engine's packet path (kapa_engine.h), top to bottom:
+ *
+ *   kapa_engine_input()
+ *     look the connection up once (kapa_tcp_lookup)
+ *     client segment of an edited connection: ack and SACK edges back to the
+ *       server's space, before the core sees them        (act_client_in)
+ *     the TCP core, the tracker, the decisions            (kapa_tcp_input_at
+ *       -> kapa_act.c: edits are planned and logged, RSTs crafted)
+ *     after the core:
+ *       the link header of each direction kept for crafted packets
+ *       server segment of an edited connection: the log applied, seq
+ *         shifted, split to the client's MSS                (act_server_out)
+ *       client segment: bytes past a refused request cut off, the close
+ *         that waited for the client's acknowledgement      (client_post)
+ *
+ * Nothing on this path allocates, logs or blocks; every refusal is counted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+
+#include "kapa_engine_int.h"
+#include "kapa_reasm.h"
+
+/* Connections looked at per advance for a new rule set. */
+#define SWEEP_SLICE 256
+/* The TCP core's default idle limit of established connections. */
+#define DEF_EST_MS 7200000u
+
+struct kapa_tcp *
+kapa_engine_tcp(struct kapa_engine *e)
+{
+	return e->tcp;
+}
+
+struct kapa_http *
+kapa_engine_http(struct kapa_engine *e)
+{
+	return e->http;
+}
+
+const struct kapa_engine_stats *
+kapa_engine_stats(const struct kapa_engine *e)
+{
+	return &e->st;
+}
+
+/* A callback context for a connection outside the TCP core's callbacks. */
+static void
+engine_ctx(struct kapa_engine *e, uint32_t idx, uint8_t dir, uint64_t now_ns, void *ref,
+	   const struct kapa_pkt *pkt, struct kapa_stream_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->tcp = e->tcp;
+	ctx->ops_arg = e->http;
+	ctx->idx = idx;
+	ctx->conn = kapa_flow_conn(e->ft, idx);
+	ctx->app = kapa_flow_app(e->ft, idx);
+	ctx->dir = (enum kapa_dir)dir;
+	ctx->now_ns = now_ns;
+	ctx->pkt_ref = ref;
+	ctx->pkt = pkt;
+}
+
+/* ---- before the TCP core ---------------------------------------------------------- */
+
+static void
+client_pre(struct kapa_engine *e, int idx, int side, struct kapa_buf *b, struct kapa_pkt *pkt)
+{
+	const struct kapa_conn *c = kapa_flow_conn(e->ft, (uint32_t)idx);
+	struct act_conn *ac = (struct act_conn *)((uint8_t *)kapa_flow_app(e->ft, (uint32_t)idx) +
+						  KAPA_HTTP_STATE_SIZE);
+	uint8_t dir = side == c->client_side ? KAPA_DIR_C2S : KAPA_DIR_S2C;
+	uint32_t ack = pkt->ack;
+	uint64_t sack = e->st.sack_edges_translated;
+
+	if (!(ac->flags & ACT_EDITED) || dir == ac->srv_dir)
+		return;
+	act_client_in(e, ac, pkt);
+	if (pkt->ack != ack || e->st.sack_edges_translated != sack)
+		b->edited = 1;
+}
+
+/* ---- after the TCP core ------------------------------------------------------------ */
+
+/* Keep the link header of the direction's first packet: what crafted
+ * packets travelling that way copy. */
+static void
+keep_l2(struct act_conn *ac, uint8_t dir, const struct kapa_buf *b, const struct kapa_pkt *pkt)
+{
+	static const uint8_t zero[6];
+	uint32_t n;
+
+	if (ac->l2_len[dir] != 0)
+		return;
+	n = (uint32_t)(pkt->data - b->data) + pkt->l3_off;
+	if (n > ACT_L2_MAX)
+		return;		/* deeper than a crafted packet may copy: L2_DEEP */
+	memcpy(ac->l2[dir], b->data, n);
+	ac->l2_len[dir] = (uint8_t)(n + 1);
+	if (pkt->data == b->data && pkt->l3_off >= 14 &&
+	    (memcmp(pkt->eth_src, zero, 6) != 0 || memcmp(pkt->eth_dst, zero, 6) != 0))
+		ac->l2_ether |= (uint8_t)(1u << dir);
+}
+
+/* Client segment of a connection that refuses bytes or waits to close. */
+static void
+client_post(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn *ac,
+	    struct kapa_pkt *pkt)
+{
+	const struct kapa_tcp_half *h = &ctx->conn->half[ctx->dir];
+	int64_t o;
+
+	if ((ac->flags & ACT_REFUSING) && pkt->payload_len != 0) {
+		o = kapa_reasm_offset(h, pkt->seq + ((pkt->tcp_flags & KAPA_TCP_SYN) ? 1 : 0));
+		if (o + pkt->payload_len > (int64_t)ac->refuse_off)
+			e->cur_cut = o >= (int64_t)ac->refuse_off ? 0 :
+				     (uint32_t)((int64_t)ac->refuse_off - o);
+	}
+	if ((ac->flags & ACT_CLOSE_AT) && (pkt->tcp_flags & KAPA_TCP_ACK) &&
+	    (int32_t)(pkt->ack - ac->close_seq) >= 0 &&
+	    act_reset(e, ctx, KAPA_ACT_WHY_REQUESTS) == 0)
+		kapa_tcp_close(e->tcp, ctx->idx);	/* now: not inside a callback */
+}
+
+static void
+engine_post(struct kapa_engine *e, const struct kapa_tcp_result *res, struct kapa_buf *b,
+	    struct kapa_pkt *pkt, uint64_t now_ns, void *ref)
+{
+	struct kapa_stream_ctx ctx;
+	struct act_conn *ac;
+
+	engine_ctx(e, (uint32_t)res->idx, res->dir, now_ns, ref, pkt, &ctx);
+	ac = act_of(&ctx);
+	keep_l2(ac, res->dir, b, pkt);
+	if (!(ac->flags & ACT_HOT) || (ac->flags & ACT_RESET))
+		return;
+	if (res->dir == ac->srv_dir) {
+		if ((ac->flags & ACT_EDITED) &&
+		    act_server_out(e, &ctx, b, pkt) == KAPA_VERDICT_DROP)
+			e->cur_verdict = KAPA_VERDICT_DROP;
+		return;
+	}
+	client_post(e, &ctx, ac, pkt);
+}
+
+/* Bytes of a refused request in the packet in hand are not forwarded. */
+static void
+apply_cut(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt)
+{
+	if (e->cur_cut >= pkt->payload_len)
+		return;
+	if (e->cur_cut == 0) {
+		e->cur_verdict = KAPA_VERDICT_DROP;
+	} else {
+		kapa_edit_trim(b, pkt, e->cur_cut);
+		b->edited = 1;
+	}
+	e->st.pkts_dropped += e->cur_cut == 0;
+}
+
+enum kapa_verdict
+kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		  uint64_t now_ns, void *pkt_ref)
+{
+	struct kapa_flow_key key;
+	struct kapa_tcp_result res;
+	int side = 0, idx = -ENOENT;
+
+	b->edited = 0;
+	if (pkt->cls == KAPA_PKT_TCP) {
+		idx = kapa_tcp_lookup(e->tcp, pkt, &key, &side);
+		if (idx >= 0)
+			client_pre(e, idx, side, b, pkt);
+	}
+	e->cur_buf = b;
+	e->cur_pkt = pkt;
+	e->cur_grow = 0;
+	e->cur_cut = UINT32_MAX;
+	e->cur_verdict = KAPA_VERDICT_FORWARD;
+	kapa_tcp_input_at(e->tcp, pkt, &key, side, idx, now_ns, pkt_ref, &res);
+	if (res.idx >= 0 && e->policy != NULL)
+		engine_post(e, &res, b, pkt, now_ns, pkt_ref);
+	if (e->cur_cut != UINT32_MAX && e->cur_verdict == KAPA_VERDICT_FORWARD)
+		apply_cut(e, b, pkt);
+	e->cur_buf = NULL;
+	e->cur_pkt = NULL;
+	return (enum kapa_verdict)e->cur_verdict;
+}
+
+/* ---- timers, rule sets, shutdown ------------------------------------------------- */
+
+/* Decide again, a slice at a time, what was decided under an older set. */
+static void
+engine_sweep(struct kapa_engine *e, uint64_t now_ns)
+{
+	uint32_t cap = kapa_flow_capacity(e->ft), end, gen;
+	struct kapa_stream_ctx ctx;
+	struct act_conn *ac;
+
+	if (e->policy == NULL || e->sweep_pos >= cap)
+		return;
+	gen = kapa_policy_generation(e->policy);
+	end = e->sweep_pos + SWEEP_SLICE < cap ? e->sweep_pos + SWEEP_SLICE : cap;
+	for (; e->sweep_pos < end; e->sweep_pos++) {
+		if (kapa_flow_conn(e->ft, e->sweep_pos)->state == KAPA_CONN_FREE)
+			continue;
+		engine_ctx(e, e->sweep_pos, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
+		ac = act_of(&ctx);
+		if ((ac->flags & (ACT_OPENED | ACT_DECIDED)) == (ACT_OPENED | ACT_DECIDED) &&
+		    ac->gen != gen)
+			act_redecide(e, &ctx);
+	}
+}
+
+uint32_t
+kapa_engine_advance(struct kapa_engine *e, uint64_t now_ns, uint32_t max)
+{
+	uint32_t n = kapa_tcp_advance(e->tcp, now_ns, max);
+
+	engine_sweep(e, now_ns);
+	return n;
+}
+
+int
+kapa_engine_next_deadline(struct kapa_engine *e, uint64_t limit_ns, uint64_t *due_ns)
+{
+	return kapa_tcp_next_deadline(e->tcp, limit_ns, due_ns);
+}
+
+void
+kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p)
+{
+	e->policy = p;
+	e->sweep_pos = 0;
+}
+
+void
+kapa_engine_set_prog(struct kapa_engine *e, kapa_policy_prog_fn prog)
+{
+	e->prog = prog != NULL ? prog : kapa_policy_default_prog;
+}
+
+uint32_t
+kapa_engine_close_all(struct kapa_engine *e, int reset_shifted)
+{
+	uint32_t n;
+
+	e->shutting_down = reset_shifted ? ENGINE_SHUTDOWN : ENGINE_LET_GO;
+	n = kapa_tcp_close_all(e->tcp);
+	e->shutting_down = 0;
+	return n;
+}
+
+/* ---- life cycle ------------------------------------------------------------------- */
+
+struct kapa_engine *
+kapa_engine_create(const struct kapa_engine_conf *conf)
+{
+	struct kapa_tcp_conf tc;
+	struct kapa_http_conf hc;
+	struct kapa_engine *e;
+	uint32_t i, app;
+	int err = ENOMEM;
+
+	if (conf == NULL || conf->tcp.flow.capacity == 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	app = KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE + ((conf->user_size + 15) & ~15u);
+	if (app > 1024) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		goto fail;
+	if (conf->ops != NULL)
+		e->ops = *conf->ops;
+	e->ops_arg = conf->ops_arg;
+	e->policy = conf->policy;
+	e->prog = conf->prog != NULL ? conf->prog : kapa_policy_default_prog;
+	e->mtu = conf->mtu;
+	e->est_ms = conf->tcp.est_timeout_ms != 0 ? conf->tcp.est_timeout_ms : DEF_EST_MS;
+	e->nlogs = conf->edit_logs != 0 ? conf->edit_logs : conf->tcp.flow.capacity / 16;
+	if (e->nlogs < 64)
+		e->nlogs = 64;
+	e->logs = calloc(e->nlogs, sizeof(*e->logs));
+	e->frame = malloc(ACT_FRAME_MAX);
+	if (e->logs == NULL || e->frame == NULL)
+		goto fail;
+	for (i = 0; i < e->nlogs; i++)
+		e->logs[i].next_free = i + 2 <= e->nlogs ? i + 2 : 0;
+	e->log_free = 1;
+	e->cur_cut = UINT32_MAX;
+
+	hc = conf->http;
+	hc.ops = &act_http_ops;
+	hc.ops_arg = e;
+	e->http = kapa_http_create(&hc);
+	if (e->http == NULL) {
+		err = errno;
+		goto fail;
+	}
+	tc = conf->tcp;
+	tc.ops = kapa_http_stream_ops();
+	tc.ops_arg = e->http;
+	tc.flow.app_size = app;
+	e->tcp = kapa_tcp_create(&tc);
+	if (e->tcp == NULL) {
+		err = rte_errno;
+		goto fail;
+	}
+	e->ft = kapa_tcp_table(e->tcp);
+	e->sweep_pos = kapa_flow_capacity(e->ft);
+	return e;
+fail:
+	kapa_engine_destroy(e);
+	rte_errno = err;
+	return NULL;
+}
+
+void
+kapa_engine_destroy(struct kapa_engine *e)
+{
+	if (e == NULL)
+		return;
+	e->shutting_down = ENGINE_SHUTDOWN;
+	kapa_tcp_destroy(e->tcp);	/* CLOSE for every connection first */
+	kapa_http_destroy(e->http);
+	free(e->logs);
+	free(e->frame);
+	free(e);
+}

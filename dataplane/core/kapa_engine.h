@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The core's packet path in one object per worker: TCP tracking and
+ * reassembly, the HTTP/1.x tracker, the policy decision and the actions,
+ * over a writable packet buffer. kapa-inspect and kapa-dp both run it, so
+ * every action exists once:
+ *
+ *  - close: an RST to each end, each with exactly the sequence number its
+ *    receiver expects next and the link header of its direction, when the
+ *    keep-alive idle limit, the stall limit or the opaque idle limit passes,
+ *    or a request past the max arrives (its bytes are not forwarded);
+ *  - Connection: close on the response to request number max, rewritten in
+ *    place or inserted; where those bytes have gone already, a close once
+ *    the client has acknowledged that response;
+ *  - advertise: the server's Keep-Alive rewritten or inserted with the
+ *    limits actually enforced (timeout T-1, max counting down);
+ *  - insertion keeps the connection consistent: the server's sequence
+ *    numbers shifted, the client's acknowledgements and SACK edges
+ *    translated back, retransmissions edited identically, segments past the
+ *    client's MSS split, and a shifted connection reset both ways whenever
+ *    kapa stops tracking it (eviction, expiry, shutdown).
+ *
+ * Semantics and contracts: ../shared/BRIEF.md; the design: docs/core-act.md.
+ *
+ * Calls: kapa_engine_input() per packet, kapa_engine_advance() between
+ * packets (or bursts). Packets the engine crafts (RSTs, the second part of
+ * a split segment) go to the emit callback: during kapa_engine_input() they
+ * belong after the packet in hand (when it is forwarded); during
+ * kapa_engine_advance() they are due at its time.
+ */
+#ifndef KAPA_ENGINE_H
+#define KAPA_ENGINE_H
+
+#include <stdint.h>
+
+#include "kapa_edit.h"
+#include "kapa_http.h"
+#include "kapa_policy.h"
+#include "kapa_tcp.h"
+
+/** Bytes of the engine's per-connection state, after the tracker's. */
+#define KAPA_ENGINE_STATE_SIZE 160
+
+/** What to do with the packet in hand. */
+enum kapa_verdict {
+	KAPA_VERDICT_FORWARD = 0,	/**< send it on (edited or not) */
+	KAPA_VERDICT_DROP,		/**< do not forward it */
+};
+
+/** Kinds of action (kapa-inspect's JSON "action"). */
+enum kapa_act_kind {
+	KAPA_ACT_KIND_RST = 0,		/**< RST to both ends, state freed */
+	KAPA_ACT_KIND_REWRITE,		/**< a field value rewritten in place */
+	KAPA_ACT_KIND_INSERT,		/**< field lines inserted */
+	KAPA_ACT_KIND_CLOSE_AFTER,	/**< a close once the response is acknowledged */
+	KAPA_ACT_KIND_REFUSED,		/**< an action that could not be taken */
+	KAPA_ACT_KIND_MAX
+};
+
+/** Why (kapa-inspect's JSON "reason"). */
+enum kapa_act_why {
+	KAPA_ACT_WHY_IDLE = 0,		/**< keep-alive idle limit passed */
+	KAPA_ACT_WHY_STALL,		/**< silent with a request outstanding or a
+					     message in progress */
+	KAPA_ACT_WHY_OPAQUE_IDLE,	/**< idle limit of a non-HTTP/1.x connection */
+	KAPA_ACT_WHY_REQUESTS,		/**< the max requests: close announced, or a
+					     further request refused */
+	KAPA_ACT_WHY_ADVERTISE,		/**< the limits told to the client */
+	KAPA_ACT_WHY_EVICTED,		/**< a shifted connection left the table */
+	KAPA_ACT_WHY_SHUTDOWN,		/**< a shifted connection at shutdown */
+	KAPA_ACT_WHY_L2_DEEP,		/**< link layer kapa cannot rebuild (tunnel,
+					     PPPoE, MPLS, deep tags) */
+	KAPA_ACT_WHY_FORWARDED,		/**< the bytes to change were forwarded */
+	KAPA_ACT_WHY_LOG_FULL,		/**< no room to remember another edit */
+	KAPA_ACT_WHY_NO_ROOM,		/**< the packet buffer cannot grow */
+	KAPA_ACT_WHY_FIELDS,		/**< more Connection / Keep-Alive lines than
+					     kapa keeps positions of */
+	KAPA_ACT_WHY_NO_SEQ,		/**< a direction's sequence numbers unknown */
+	KAPA_ACT_WHY_MAX
+};
+
+/** One action or refusal, as reported to the user. */
+struct kapa_action {
+	uint8_t kind;		/**< enum kapa_act_kind */
+	uint8_t why;		/**< enum kapa_act_why */
+	uint8_t dir;		/**< direction of the bytes edited (or the RST's cause) */
+	uint8_t srv_dir;	/**< the direction the server sends in (S2C unless
+				     the TCP core guessed a pickup's roles wrong) */
+	uint32_t len;		/**< bytes rewritten or inserted */
+	uint64_t off;		/**< stream offset of the edit in @p dir */
+};
+
+/** Counters of the engine (owner-written). */
+struct kapa_engine_stats {
+	uint64_t act[KAPA_ACT_KIND_MAX][KAPA_ACT_WHY_MAX];	/**< actions by kind, reason */
+	uint64_t rst_sent;		/**< RSTs crafted */
+	uint64_t pkts_edited;		/**< forwarded packets whose bytes kapa changed */
+	uint64_t pkts_dropped;		/**< segments not forwarded (refused requests) */
+	uint64_t pkts_split;		/**< segments split for the client's MSS */
+	uint64_t bytes_inserted;	/**< on first transmission */
+	uint64_t edits_replayed;	/**< edits applied again to a retransmission */
+	uint64_t acks_translated;	/**< client ACKs moved back to the server's space */
+	uint64_t sack_edges_translated;
+	uint64_t stale_probes;		/**< server segments before the shift's floor,
+					     sent as a probe (docs/core-act.md) */
+	uint64_t replay_no_room;	/**< retransmissions dropped: no room to edit */
+	uint64_t midstream_limited;	/**< picked-up connections given limits */
+	uint64_t decisions;		/**< policy program runs */
+	uint64_t prog_out_of_range;	/**< program results clamped */
+	uint64_t rules_redecided;	/**< connections decided again on a new rule set */
+};
+
+/** The engine's user: tracker callbacks passed through, actions, crafted packets. */
+struct kapa_engine_ops {
+	/** The tracker's callbacks (any may be NULL); the user's per-connection
+	 *  state is at kapa_engine_user_state(ctx). */
+	struct kapa_http_ops http;
+	/** An action taken or refused (NULL: not reported). */
+	void (*action)(const struct kapa_stream_ctx *ctx, const struct kapa_action *a,
+		       void *arg);
+	/**
+	 * A crafted frame to send toward the end @p toward is the direction of
+	 * (KAPA_DIR_C2S: to the server). Valid during the call only. Required
+	 * when any rule may enforce.
+	 */
+	void (*emit)(const struct kapa_stream_ctx *ctx, enum kapa_dir toward,
+		     const uint8_t *frame, uint32_t len, void *arg);
+};
+
+struct kapa_engine_conf {
+	/** The TCP core (table capacity, reassembly bounds, timers). ops,
+	 *  ops_arg and flow.app_size are the engine's to set. */
+	struct kapa_tcp_conf tcp;
+	/** The tracker (pipeline depth, header buffers, ports); ops and
+	 *  ops_arg are the engine's to set. */
+	struct kapa_http_conf http;
+	uint32_t user_size;	/**< per-connection bytes for the user */
+	/** The rule set in force at the start; NULL: no policy at all (every
+	 *  connection observed, no decision taken). Not owned: it must outlive
+	 *  its use (kapa_engine_set_policy()). */
+	const struct kapa_policy *policy;
+	kapa_policy_prog_fn prog;	/**< NULL: kapa_policy_default_prog() */
+	/** Connections that may have edits not yet acknowledged at once
+	 *  (each holds one edit log while it does); 0 = capacity / 16, at
+	 *  least 64. Past it an edit is refused (KAPA_ACT_WHY_LOG_FULL). */
+	uint32_t edit_logs;
+	/** Largest IP datagram the engine may send (a split keeps segments
+	 *  under it); 0 = bounded by the client's MSS only. */
+	uint32_t mtu;
+	const struct kapa_engine_ops *ops;
+	void *ops_arg;
+};
+
+struct kapa_engine;
+
+/**
+ * Create an engine with its own TCP core, tracker and edit-log pool.
+ * @return the engine, or NULL with rte_errno set (EINVAL, ENOMEM, or the
+ *         TCP core's / tracker's error).
+ */
+struct kapa_engine *kapa_engine_create(const struct kapa_engine_conf *conf);
+
+/** Release every connection (shifted ones reset both ways) and free. NULL ok. */
+void kapa_engine_destroy(struct kapa_engine *e);
+
+/**
+ * One packet. @p pkt was parsed from inside @p b (pkt->data points into
+ * b->data) and may be edited: on return it describes the frame as it
+ * stands.
+ * @return what to do with it.
+ */
+enum kapa_verdict kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b,
+				    struct kapa_pkt *pkt, uint64_t now_ns, void *pkt_ref);
+
+/**
+ * Fire due timers (idle, stall, linger expiry) up to @p now_ns, at most
+ * @p max; crafted RSTs are emitted. Also decides again, a bounded number
+ * at a time, the connections decided under an older rule set.
+ * @return expiries handled.
+ */
+uint32_t kapa_engine_advance(struct kapa_engine *e, uint64_t now_ns, uint32_t max);
+
+/** kapa_tcp_next_deadline() of the engine's TCP core. */
+int kapa_engine_next_deadline(struct kapa_engine *e, uint64_t limit_ns, uint64_t *due_ns);
+
+/**
+ * Put a new rule set in force (NULL: no policy). Connections are decided
+ * again at their next event, and the rest by kapa_engine_advance() a slice
+ * at a time. The engine keeps no reference to the old set once this
+ * returns.
+ */
+void kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p);
+
+/** Replace the decision program (NULL: the built-in one). */
+void kapa_engine_set_prog(struct kapa_engine *e, kapa_policy_prog_fn prog);
+
+/**
+ * Release every connection now. Not from a callback.
+ * @param reset_shifted  those whose sequence numbers kapa shifted are reset
+ *                       both ways (KAPA_ACT_WHY_SHUTDOWN): kapa-dp stopping.
+ *                       0: they are let go silently (kapa-inspect at the end
+ *                       of a capture, where kapa-dp would run on).
+ * @return connections released.
+ */
+uint32_t kapa_engine_close_all(struct kapa_engine *e, int reset_shifted);
+
+/** @return the TCP core (table, counters). */
+struct kapa_tcp *kapa_engine_tcp(struct kapa_engine *e);
+
+/** @return the tracker (counters). */
+struct kapa_http *kapa_engine_http(struct kapa_engine *e);
+
+/** @return the engine's counters. */
+const struct kapa_engine_stats *kapa_engine_stats(const struct kapa_engine *e);
+
+/** @return the user's per-connection state (conf user_size bytes). */
+static inline void *
+kapa_engine_user_state(const struct kapa_stream_ctx *ctx)
+{
+	return (uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE;
+}
+
+/** @return "rst", "rewrite", "insert", "close_after_response", "refused". */
+const char *kapa_act_kind_name(unsigned kind);
+
+/** @return "idle", "stall", "max", "advertise", "l2-deep", ... */
+const char *kapa_act_why_name(unsigned why);
+
+#endif /* KAPA_ENGINE_H */

@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the engine: the actions over real frames between a client
+ * and a server that react to what kapa forwards (engine_bench.h). Each test
+ * is one behaviour of docs/core-act.md: observe leaves bytes alone; idle,
+ * stall and max close at the right time with RSTs each end accepts; edits
+ * reach the client as planned while the server's stream and sequence space
+ * stay its own; retransmissions, MSS splits, SACK, out-of-order header ends,
+ * link layers kapa cannot rebuild, tags, eviction, shutdown, rule changes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "engine_bench.h"
+#include "kapa_eal.h"
+#include "unit.h"
+
+#define C 0	/* from the client */
+#define S 1	/* from the server */
+
+static const char req11[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+static const char rsp_plain[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/* The client's stream as it received it, as a C string. */
+static const char *
+client_got(const struct bench *b)
+{
+	static char s[BENCH_STREAM + 1];
+	uint32_t n = b->rcv[KAPA_DIR_S2C].nxt;
+
+	memcpy(s, b->rcv[KAPA_DIR_S2C].buf, n);
+	s[n] = '\0';
+	if (getenv("BENCH_DEBUG") != NULL)
+		fprintf(stderr, "client got [%s]\n", s);
+	return s;
+}
+
+static const char *
+server_got(const struct bench *b)
+{
+	static char s[BENCH_STREAM + 1];
+	uint32_t n = b->rcv[KAPA_DIR_C2S].nxt;
+
+	memcpy(s, b->rcv[KAPA_DIR_C2S].buf, n);
+	s[n] = '\0';
+	return s;
+}
+
+static void __attribute__((unused))
+dump(const struct bench *b)
+{
+	struct kapa_pkt p;
+	uint32_t i;
+
+	for (i = 0; i < b->nout; i++) {
+		kapa_pkt_parse(b->out[i].data, b->out[i].len, KAPA_L2_ETHER, &p);
+		fprintf(stderr, "out %u dir %u crafted %u seq %u ack %u flags %02x len %u\n", i,
+			b->out[i].dir, b->out[i].crafted, p.seq, p.ack, p.tcp_flags, p.payload_len);
+	}
+}
+
+/* Crafted RSTs in the log: how many, and the time of the last. */
+static uint32_t
+rsts(const struct bench *b, uint64_t *last_ns)
+{
+	struct kapa_pkt p;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < b->nout; i++) {
+		if (!b->out[i].crafted ||
+		    kapa_pkt_parse(b->out[i].data, b->out[i].len, KAPA_L2_ETHER, &p) != KAPA_PKT_TCP ||
+		    !(p.tcp_flags & KAPA_TCP_RST))
+			continue;
+		n++;
+		if (last_ns != NULL)
+			*last_ns = b->out[i].ns;
+	}
+	return n;
+}
+
+/* Both ends accepted both RSTs (each at exactly its next sequence). */
+static void
+check_reset_both(const struct bench *b)
+{
+	CU_ASSERT_EQUAL(b->rcv[KAPA_DIR_S2C].rst, 1);
+	CU_ASSERT_EQUAL(b->rcv[KAPA_DIR_C2S].rst, 1);
+	CU_ASSERT_EQUAL(b->rcv[KAPA_DIR_S2C].rst_bad, 0);
+	CU_ASSERT_EQUAL(b->rcv[KAPA_DIR_C2S].rst_bad, 0);
+}
+
+static void
+check_clean(const struct bench *b)
+{
+	CU_ASSERT_EQUAL(b->bad_csum, 0);
+	CU_ASSERT_EQUAL(b->bad_parse, 0);
+	CU_ASSERT_EQUAL(b->rcv[0].conflicts, 0);
+	CU_ASSERT_EQUAL(b->rcv[1].conflicts, 0);
+}
+
+/* An exchange with every kind of message, under no policy and under an
+ * observe policy with limits: every frame forwarded byte for byte. */
+static void
+test_observe_unchanged(void)
+{
+	static const char *const specs[] = { NULL, "timeout=1,max=1,stall=1,mode=observe" };
+	struct bench b;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_FATAL(bench_init(&b, i == 0 ? 4 : 6, specs[i], NULL, 0) == 0);
+		bench_handshake(&b);
+		bench_str(&b, C, req11);
+		bench_str(&b, S, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+				 "Keep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n");
+		bench_str(&b, C, req11);
+		bench_str(&b, S, rsp_plain);
+		bench_pure_ack(&b, C);
+		bench_wait(&b, 5000);
+		bench_str(&b, C, req11);
+		CU_ASSERT_EQUAL(b.changed, 0);
+		CU_ASSERT_EQUAL(b.dropped, 0);
+		CU_ASSERT_EQUAL(b.emitted, 0);
+		CU_ASSERT_EQUAL(b.nacts, 0);
+		check_clean(&b);
+		bench_fini(&b);
+	}
+}
+
+/* Keep-alive idle: the RSTs go out when the limit has passed since the last
+ * payload byte (pure ACKs do not count), not before, not at the next
+ * packet, each at exactly what its receiver expects. */
+static void
+test_idle_close_due(void)
+{
+	struct bench b;
+	uint64_t last_data, at = 0;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=2,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	last_data = b.now;
+	bench_wait(&b, 300);
+	bench_pure_ack(&b, C);	/* not activity */
+	bench_wait(&b, 1600);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+	bench_wait(&b, 200);
+	CU_ASSERT_EQUAL_FATAL(rsts(&b, &at), 2);
+	CU_ASSERT(at >= last_data + 2000000000ull);
+	CU_ASSERT(at <= last_data + 2003000000ull);
+	check_reset_both(&b);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_RST, KAPA_ACT_WHY_IDLE), 1);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* A request outstanding is never closed by the idle limit; the stall limit
+ * is what closes a silent exchange. */
+static void
+test_in_flight_and_stall(void)
+{
+	struct bench b;
+	uint64_t at = 0, sent;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=1,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_wait(&b, 10000);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+	bench_fini(&b);
+
+	CU_ASSERT_FATAL(bench_init(&b, 6, "timeout=1,stall=3,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf");
+	sent = b.now;
+	bench_wait(&b, 2900);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+	bench_wait(&b, 200);
+	CU_ASSERT_EQUAL_FATAL(rsts(&b, &at), 2);
+	CU_ASSERT(at >= sent + 3000000000ull && at <= sent + 3003000000ull);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_RST, KAPA_ACT_WHY_STALL), 1);
+	check_reset_both(&b);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/*
+ * Max without a Connection field: the response to request max gets
+ * "Connection: close" inserted; the client sees it, the server's stream is
+ * untouched, later server bytes and the client's acks cross the shift, and
+ * a request past the max never reaches the server: RST both ways.
+ */
+static void
+test_max_insert(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=2,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbo");
+	bench_str(&b, S, "dy");
+	bench_pure_ack(&b, C);
+	CU_ASSERT_STRING_EQUAL(client_got(&b),
+			       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+			       "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close \r\n"
+			       "\r\nbody");
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_INSERT, KAPA_ACT_WHY_REQUESTS), 1);
+	CU_ASSERT(kapa_engine_stats(b.e)->acks_translated > 0);
+	/* The client ignores it. */
+	CU_ASSERT_EQUAL(bench_str(&b, C, "GET /3 HTTP/1.1\r\n\r\n"), KAPA_VERDICT_DROP);
+	CU_ASSERT(strstr(server_got(&b), "/3") == NULL);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_RST, KAPA_ACT_WHY_REQUESTS), 1);
+	check_reset_both(&b);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* Max with the server's own Connection: keep-alive: rewritten in place. */
+static void
+test_max_rewrite(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 6, "max=1,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_STRING_EQUAL(client_got(&b), "HTTP/1.1 200 OK\r\nConnection: close     \r\n"
+					       "Content-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REWRITE, KAPA_ACT_WHY_REQUESTS), 1);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->bytes_inserted, 0);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* Advertise over the server's Keep-Alive: never more than it announced,
+ * max counting down, the value rewritten in place when it fits. */
+static void
+test_advertise_rewrite(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=10,max=100,mode=advertise", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\n"
+			 "Keep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n");
+	bench_str(&b, C, req11);
+	bench_str(&b, S, "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\n"
+			 "Keep-Alive: timeout=30, max=500\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_STRING_EQUAL(client_got(&b),
+			       "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\n"
+			       "Keep-Alive: timeout=5, max=99 \r\nContent-Length: 0\r\n\r\n"
+			       "HTTP/1.1 200 OK\r\nConnection: Keep-Alive\r\n"
+			       "Keep-Alive: timeout=9, max=98  \r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REWRITE, KAPA_ACT_WHY_ADVERTISE), 2);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* Advertise where the server's value is too short, or absent, or without
+ * Connection: keep-alive: its lines renamed out of the way, new ones
+ * inserted (with Connection: keep-alive where missing). */
+static void
+test_advertise_insert(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=60,max=3,mode=advertise", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=9\r\nContent-Length: 0\r\n\r\n");
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	if (getenv("BENCH_DEBUG") != NULL)
+		dump(&b);
+	CU_ASSERT_STRING_EQUAL(client_got(&b),
+			       "HTTP/1.1 200 OK\r\nX-Kapa-Old: timeout=9\r\nContent-Length: 0\r\n"
+			       "Connection: keep-alive\r\nKeep-Alive: timeout=9, max=2\r\n\r\n"
+			       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+			       "Connection: keep-alive\r\nKeep-Alive: timeout=59, max=1 \r\n\r\nok"
+			       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close \r\n\r\nok");
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_INSERT, KAPA_ACT_WHY_ADVERTISE), 2);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REWRITE, KAPA_ACT_WHY_ADVERTISE), 1);
+	bench_pure_ack(&b, C);
+	/* The server's stream is its own: the client's acks came back whole. */
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].nxt, (uint32_t)b.soff + 54 + 56 + 20);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* HTTP/1.0 keep-alive: advertised, then closed at the max; lines end as
+ * the block's do (bare LF here). */
+static void
+test_http10(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=5,max=2,mode=advertise", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	bench_str(&b, S, "HTTP/1.0 200 OK\nConnection: keep-alive\nContent-Length: 0\n\n");
+	bench_str(&b, C, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	bench_str(&b, S, "HTTP/1.0 200 OK\nConnection: keep-alive\nContent-Length: 0\n\n");
+	CU_ASSERT_STRING_EQUAL(client_got(&b),
+			       "HTTP/1.0 200 OK\nConnection: keep-alive\nContent-Length: 0\n"
+			       "Keep-Alive: timeout=4, max=1 \n\n"
+			       "HTTP/1.0 200 OK\nConnection: close     \nContent-Length: 0\n\n");
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* An insertion that takes a segment past the client's MSS: split in two,
+ * the second crafted right after the first, both within the MSS. */
+static void
+test_split_at_mss(void)
+{
+	char rsp[101];
+	struct bench b;
+	struct kapa_pkt p;
+	uint32_t i, segs = 0;
+
+	/* a 39-byte header block and 61 body bytes: a full 100-byte segment */
+	memset(rsp, 'x', sizeof(rsp));
+	memcpy(rsp, "HTTP/1.1 200 OK\r\nContent-Length: 61\r\n\r\n", 39);
+	rsp[100] = '\0';
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
+	b.cmss = 100;
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp);
+	if (getenv("BENCH_DEBUG") != NULL)
+		dump(&b);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->pkts_split, 1);
+	for (i = 0; i < b.nout; i++) {
+		CU_ASSERT_FATAL(kapa_pkt_parse(b.out[i].data, b.out[i].len, KAPA_L2_ETHER, &p) ==
+				KAPA_PKT_TCP);
+		if (b.out[i].dir == KAPA_DIR_S2C && p.payload_len != 0) {
+			segs++;
+			CU_ASSERT(p.payload_len <= 100);
+		}
+	}
+	CU_ASSERT_EQUAL(segs, 2);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].nxt, 120);
+	CU_ASSERT_EQUAL(memcmp(client_got(&b) + 37, "Connection: close \r\n\r\nxx", 24), 0);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* A retransmission of an edited segment is edited identically, however the
+ * server cuts it again; one from before what the client acknowledged goes
+ * out as a probe. */
+static void
+test_retransmission(void)
+{
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct bench b;
+	uint32_t seq0, nout;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	seq0 = b.sisn + 1;
+	bench_str(&b, S, rsp);
+	nout = b.nout;
+	/* whole again, then its second half from inside the header block */
+	bench_send(&b, S, seq0, bench_ack(&b, S), KAPA_TCP_ACK | KAPA_TCP_PSH,
+		   (const uint8_t *)rsp, sizeof(rsp) - 1, NULL);
+	CU_ASSERT_EQUAL(b.out[b.nout - 1].len, b.out[nout - 1].len);
+	CU_ASSERT_EQUAL(memcmp(b.out[b.nout - 1].data, b.out[nout - 1].data,
+			       b.out[nout - 1].len), 0);
+	bench_send(&b, S, seq0 + 20, bench_ack(&b, S), KAPA_TCP_ACK,
+		   (const uint8_t *)rsp + 20, sizeof(rsp) - 21, NULL);
+	CU_ASSERT(kapa_engine_stats(b.e)->edits_replayed >= 2);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].conflicts, 0);
+	/* the client acknowledges all: the edit retires; an old copy now */
+	bench_pure_ack(&b, C);
+	bench_send(&b, S, seq0, bench_ack(&b, S), KAPA_TCP_ACK, (const uint8_t *)rsp,
+		   sizeof(rsp) - 1, NULL);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->stale_probes, 1);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* SACK edges past an insertion come back to the server's space. */
+static void
+test_sack(void)
+{
+	struct bench b;
+	struct bench_opts o = { 0 };
+	struct kapa_pkt p;
+	uint32_t base;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
+	b.sack = 1;
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);	/* 20 bytes inserted before "ok"'s block end */
+	base = b.sisn + 1;
+	/* the client claims [60, 62) of what it got: the server's [40, 42) */
+	o.sack[0] = base + 60;
+	o.sack[1] = base + 62;
+	bench_send(&b, C, b.cisn + 1 + (uint32_t)b.coff, base + 10, KAPA_TCP_ACK, NULL, 0, &o);
+	CU_ASSERT_FATAL(kapa_pkt_parse(b.out[b.nout - 1].data, b.out[b.nout - 1].len,
+				       KAPA_L2_ETHER, &p) == KAPA_PKT_TCP);
+	CU_ASSERT_FATAL(p.opt.nsack == 1);
+	CU_ASSERT_EQUAL(p.opt.sack[0][0], base + 40);
+	CU_ASSERT_EQUAL(p.opt.sack[0][1], base + 42);
+	CU_ASSERT_EQUAL(p.ack, base + 10);	/* before the insertion: as is */
+	check_clean(&b);
+	bench_fini(&b);
+}
+
+/* The header block's end arrives before the bytes ahead of it: when the
+ * block completes its bytes have gone. Max falls back to a close once the
+ * client has the response; advertise skips the response. */
+static void
+test_out_of_order_header_end(void)
+{
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	static const char *const specs[] = { "max=1,mode=enforce", "timeout=9,mode=advertise" };
+	struct bench b;
+	uint32_t seq0, ack;
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_FATAL(bench_init(&b, 4, specs[i], NULL, 0) == 0);
+		bench_handshake(&b);
+		bench_str(&b, C, req11);
+		seq0 = b.sisn + 1;
+		ack = bench_ack(&b, S);
+		bench_send(&b, S, seq0 + 20, ack, KAPA_TCP_ACK, (const uint8_t *)rsp + 20,
+			   sizeof(rsp) - 21, NULL);
+		bench_send(&b, S, seq0, ack, KAPA_TCP_ACK, (const uint8_t *)rsp, 20, NULL);
+		b.soff = sizeof(rsp) - 1;
+		CU_ASSERT_STRING_EQUAL(client_got(&b), rsp);
+		if (i == 0) {
+			CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_CLOSE_AFTER,
+						    KAPA_ACT_WHY_FORWARDED), 1);
+			CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+			bench_pure_ack(&b, C);	/* the client has it all: close */
+			CU_ASSERT_EQUAL(rsts(&b, NULL), 2);
+			check_reset_both(&b);
+		} else {
+			CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REFUSED,
+						    KAPA_ACT_WHY_FORWARDED), 1);
+		}
+		check_clean(&b);
+		bench_fini(&b);
+	}
+}
+
+/* PPPoE (a link layer a crafted packet would get wrong): nothing crafted,
+ * nothing edited, each refusal counted. */
+static void
+test_l2_deep_refused(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=1,max=1,mode=enforce", NULL, 0) == 0);
+	b.deep = 1;
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_wait(&b, 3000);
+	CU_ASSERT_EQUAL(b.emitted, 0);
+	CU_ASSERT_EQUAL(b.changed, 0);
+	CU_ASSERT(bench_count(&b, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_L2_DEEP) >= 1);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_CLOSE_AFTER, KAPA_ACT_WHY_L2_DEEP), 1);
+	bench_fini(&b);
+}
+
+/* Crafted RSTs carry their direction's own link header: MACs, and the tags
+ * with their TPIDs (QinQ one way, one 802.1Q tag the other). */
+static void
+test_vlan_templates(void)
+{
+	static const uint16_t qinq_tpid[2] = { 0x88a8, 0x8100 }, qinq_tci[2] = { 100, 200 };
+	static const uint16_t one_tci[1] = { 300 };
+	struct bench b;
+	uint32_t i, seen = 0;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=1,mode=enforce", NULL, 0) == 0);
+	bench_set_l2(&b, KAPA_DIR_C2S, 2, qinq_tpid, qinq_tci);
+	bench_set_l2(&b, KAPA_DIR_S2C, 1, NULL, one_tci);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_wait(&b, 2000);
+	for (i = 0; i < b.nout; i++) {
+		const struct bench_out *o = &b.out[i];
+
+		if (!o->crafted)
+			continue;
+		seen++;
+		CU_ASSERT_EQUAL(memcmp(o->data, b.l2[o->dir], b.l2_len[o->dir] - 2), 0);
+	}
+	CU_ASSERT_EQUAL(seen, 2);
+	check_reset_both(&b);
+	bench_fini(&b);
+}
+
+/* A shifted connection kapa stops tracking is reset both ways: evicted
+ * (the table full), and at shutdown. */
+static void
+test_shifted_evicted_and_shutdown(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);	/* inserted: shifted */
+	CU_ASSERT_EQUAL(kapa_engine_close_all(b.e, 1), 1);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_RST, KAPA_ACT_WHY_SHUTDOWN), 1);
+	check_reset_both(&b);
+	bench_fini(&b);
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 8) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_wait(&b, 5000);
+	/* 8 more connections: the table (capacity 8) evicts the oldest */
+	for (int i = 1; i <= 8; i++) {
+		b.cport = (uint16_t)(40000 + i);
+		bench_send(&b, C, 1000, 0, KAPA_TCP_SYN, NULL, 0, NULL);
+		bench_send(&b, S, 2000, 1001, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0, NULL);
+		bench_send(&b, C, 1001, 2001, KAPA_TCP_ACK, (const uint8_t *)"x", 1, NULL);
+	}
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_RST, KAPA_ACT_WHY_EVICTED), 1);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].rst, 1);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].rst_bad, 0);
+	bench_fini(&b);
+}
+
+/* A new rule set takes effect on connections that see no event: the
+ * engine decides them again as it advances. */
+static void
+test_rule_set_change(void)
+{
+	struct kapa_policy_spec sp;
+	struct kapa_policy *p2;
+	struct bench b;
+	char err[128];
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "mode=observe", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_wait(&b, 3000);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+	CU_ASSERT_FATAL(kapa_policy_parse_spec("timeout=4,mode=enforce", &sp, err, sizeof(err)) == 0);
+	p2 = kapa_policy_create(&sp, NULL, 0, 2, err, sizeof(err));
+	CU_ASSERT_FATAL(p2 != NULL);
+	kapa_engine_set_policy(b.e, p2);
+	bench_wait(&b, 900);	/* 3.9 s idle: not yet */
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+	CU_ASSERT(kapa_engine_stats(b.e)->rules_redecided >= 1);
+	bench_wait(&b, 200);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 2);
+	bench_fini(&b);
+	kapa_policy_destroy(p2);
+}
+
+/* A connection picked up mid-stream gets its limits, counted. */
+static void
+test_midstream_limits(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, NULL, "198.19.0.0/16:80=timeout=2,mode=enforce", 0) == 0);
+	bench_str(&b, C, req11);	/* no handshake seen */
+	bench_str(&b, S, rsp_plain);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->midstream_limited, 1);
+	bench_wait(&b, 2100);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 2);
+	check_reset_both(&b);
+	bench_fini(&b);
+}
+
+static int
+suite_init(void)
+{
+	return kapa_eal_init_offline("test_engine", 256) != 0;
+}
+
+int
+kapa_unit_register(void)
+{
+	CU_pSuite s = CU_add_suite("engine", suite_init, NULL);
+
+	if (s == NULL ||
+	    CU_add_test(s, "observe leaves every byte", test_observe_unchanged) == NULL ||
+	    CU_add_test(s, "idle close at the due time", test_idle_close_due) == NULL ||
+	    CU_add_test(s, "in-flight request and stall", test_in_flight_and_stall) == NULL ||
+	    CU_add_test(s, "max: Connection: close inserted", test_max_insert) == NULL ||
+	    CU_add_test(s, "max: Connection rewritten", test_max_rewrite) == NULL ||
+	    CU_add_test(s, "advertise: rewrite in place", test_advertise_rewrite) == NULL ||
+	    CU_add_test(s, "advertise: rename and insert", test_advertise_insert) == NULL ||
+	    CU_add_test(s, "HTTP/1.0 keep-alive", test_http10) == NULL ||
+	    CU_add_test(s, "insertion past the MSS splits", test_split_at_mss) == NULL ||
+	    CU_add_test(s, "retransmissions edited identically", test_retransmission) == NULL ||
+	    CU_add_test(s, "SACK edges translated", test_sack) == NULL ||
+	    CU_add_test(s, "out-of-order header end falls back",
+			test_out_of_order_header_end) == NULL ||
+	    CU_add_test(s, "L2_DEEP refused", test_l2_deep_refused) == NULL ||
+	    CU_add_test(s, "VLAN/QinQ templates", test_vlan_templates) == NULL ||
+	    CU_add_test(s, "shifted: evicted, shutdown", test_shifted_evicted_and_shutdown) == NULL ||
+	    CU_add_test(s, "rule set change", test_rule_set_change) == NULL ||
+	    CU_add_test(s, "mid-stream pickup gets limits", test_midstream_limits) == NULL)
+		return -1;
+	return 0;
+}
