@@ -180,9 +180,17 @@ limit_now(const struct kapa_stream_ctx *ctx, const struct act_conn *ac, enum kap
 	return ac->stall_s * 1000u;
 }
 
-/* Give the TCP core the idle limit that applies now, once established (a
- * half-open connection keeps the core's own). The limit counts from the
- * last payload byte, which the table clock keeps in whole milliseconds:
+/* Established, or closing one way only (a client that shut down its
+ * sending side still waits for its response): the policy's limits apply.
+ * A half-open connection keeps the core's own limit, a closed one lingers. */
+static inline bool
+limits_apply(const struct kapa_conn *c)
+{
+	return c->state == KAPA_CONN_ESTABLISHED || c->state == KAPA_CONN_CLOSING;
+}
+
+/* Give the TCP core the idle limit that applies now. The limit counts from
+ * the last payload byte, which the table clock keeps in whole milliseconds:
  * one more keeps an expiry from firing before it is due. */
 static void
 arm(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn *ac)
@@ -190,7 +198,7 @@ arm(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn *a
 	enum kapa_act_why why;
 	uint32_t lim, want;
 
-	if (ctx->conn->state != KAPA_CONN_ESTABLISHED || (ac->flags & ACT_RESET))
+	if (!limits_apply(ctx->conn) || (ac->flags & ACT_RESET))
 		return;
 	lim = limit_now(ctx, ac, &why);
 	if (lim == 0 && ac->armed_ms == 0)
@@ -382,7 +390,10 @@ plan_insert(struct plan *p, const struct kapa_engine *e, const struct kapa_strea
 {
 	uint64_t x = insert_point(m);
 
-	if (!in_hand(e, ctx, x, x + 1)) {
+	/* The bytes after the insertion point move up: every one of them must
+	 * be in the packet in hand. Bytes held out of order were forwarded
+	 * when they came, at the places they had then. */
+	if (!in_hand(e, ctx, x, x + 1) || ctx->conn->half[ctx->dir].ooo_head != KAPA_NIL) {
 		p->refused = KAPA_ACT_WHY_FORWARDED;
 		return;
 	}
@@ -556,10 +567,17 @@ on_request(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_
 	 * client_post() in kapa_engine.c for later ones); the
 	 * connection is reset once the response to request max is through:
 	 * now if it is, else when the client has acknowledged it. */
+	/* refuse_off: where the bytes the server gets end. The request's
+	 * first bytes may have gone already, in earlier packets (then nothing
+	 * from the packet in hand on goes), or held out of order (everything
+	 * delivered so far went when it came). */
 	ac->flags |= ACT_REFUSING;
-	ac->refuse_off = m->off;
-	if (ctx->pkt != NULL && ctx->pkt == e->cur_pkt)
-		e->cur_cut = m->off > ctx->pkt_off ? (uint32_t)(m->off - ctx->pkt_off) : 0;
+	if (ctx->pkt != NULL && ctx->pkt == e->cur_pkt) {
+		ac->refuse_off = m->off > ctx->pkt_off ? m->off : ctx->pkt_off;
+		e->cur_cut = (uint32_t)(ac->refuse_off - ctx->pkt_off);
+	} else {
+		ac->refuse_off = ctx->conn->half[ctx->dir].next_off;
+	}
 	kapa_http_conn_info(ctx->app, &ci);
 	if (ac->responses >= ac->max && !(ci.mid_message & (1u << ac->srv_dir))) {
 		if (act_reset(e, ctx, KAPA_ACT_WHY_REQUESTS) == 0)
@@ -741,8 +759,7 @@ act_expire(const struct kapa_stream_ctx *ctx, void *arg)
 	enum kapa_act_why why = KAPA_ACT_WHY_IDLE;
 	uint32_t idle, lim;
 
-	if (e->policy != NULL && !(ac->flags & ACT_RESET) &&
-	    ctx->conn->state == KAPA_CONN_ESTABLISHED) {
+	if (e->policy != NULL && !(ac->flags & ACT_RESET) && limits_apply(ctx->conn)) {
 		if (ac->gen != kapa_policy_generation(e->policy))
 			decide(e, ctx, ac, KAPA_POLICY_EV_RULES);
 		lim = limit_now(ctx, ac, &why);

@@ -311,7 +311,7 @@ apply_log(struct kapa_engine *e, struct act_log *l, struct kapa_buf *b,
 		lo = rel < 0 ? 0 : (uint32_t)rel;
 		hi = (uint32_t)(rel + ed->old_len) < n ? (uint32_t)(rel + ed->old_len) : n;
 		act_edit_text(ed, text);
-		kapa_edit_rewrite(pkt, lo, text + (int32_t)lo - rel, hi - lo);
+		kapa_edit_rewrite(pkt, lo, text + (uint32_t)((int64_t)lo - rel), hi - lo);
 		*changed = true;
 		edit_sent(e, ed);
 	}

@@ -403,16 +403,17 @@ run_free(struct inspect_run *run)
 	free(run->pend);
 }
 
-/* -w: the frame in hand as forwarded, then what was crafted with it. */
+/* -w: the frame in hand as forwarded (at @p fwd_ns), then what was crafted
+ * with it (at the core's clock, @p ts). */
 static void
 write_frame(struct inspect_run *run, const struct capture_frame *f, const struct kapa_buf *b,
-	    uint64_t ts)
+	    uint64_t fwd_ns, uint64_t ts)
 {
 	uint32_t off = 0, len;
 
 	if (b != NULL)
 		capture_write(run->writer, b->data, b->len,
-			      f->wire_len - f->frame_len + b->len, ts);
+			      f->wire_len - f->frame_len + b->len, fwd_ns);
 	while (off < run->pend_len) {
 		memcpy(&len, run->pend + off, sizeof(len));
 		capture_write(run->writer, run->pend + off + sizeof(len), len, len, ts);
@@ -448,7 +449,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	if (f->non_ip) {
 		run->rep.non_ip_link++;
 		if (run->writer != NULL)
-			capture_write(run->writer, f->frame, f->frame_len, f->wire_len, ts);
+			capture_write(run->writer, f->frame, f->frame_len, f->wire_len, f->ts_ns);
 		return 0;
 	}
 	/* Without a policy nothing writes to the frame: no copy is needed. */
@@ -485,7 +486,9 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	if (run->writer != NULL) {
 		if (b.edited && !csum_ok)
 			kapa_edit_fill_csum(&pkt);
-		write_frame(run, f, v == KAPA_VERDICT_FORWARD ? &b : NULL, ts);
+		/* Forwarded as it arrived: at its own time, also where the
+		 * capture's clock steps back (the core's may not). */
+		write_frame(run, f, v == KAPA_VERDICT_FORWARD ? &b : NULL, f->ts_ns, ts);
 	}
 	run->emit_ns = ts;
 	kapa_engine_advance(run->eng, ts, ADVANCE_MAX);

@@ -30,7 +30,9 @@
 #define BENCH_STREAM (1u << 16)	/* bytes kept per direction */
 #define BENCH_FRAME 4096	/* largest frame built */
 #define BENCH_ROOM 2048		/* tailroom given to the engine */
+#ifndef BENCH_OUT
 #define BENCH_OUT 512		/* frames remembered */
+#endif
 #define BENCH_ACTS 256		/* actions remembered */
 
 /* One end of the connection as it sees the stream it receives. */
@@ -41,7 +43,8 @@ struct bench_rcv {
 	uint32_t max;			/* highest offset + 1 received */
 	uint32_t rst;			/* RSTs received */
 	uint32_t rst_bad;		/* RSTs not at exactly nxt (after a FIN: + 1) */
-	uint32_t conflicts;		/* a byte received twice, different */
+	uint32_t conflicts;		/* a byte not yet delivered received twice,
+					   different */
 	int fin;			/* a FIN received in order */
 };
 
@@ -68,6 +71,7 @@ struct bench {
 	uint64_t coff, soff;	/* next stream offset each sends (own space) */
 	uint16_t cmss, smss;	/* MSS announced in the SYNs (0: none) */
 	int sack;		/* both SYNs offer SACK */
+	int fin_sent[2];	/* [from_srv]: that end sent its FIN */
 	int deep;		/* frames carry PPPoE: KAPA_CONN_L2_DEEP */
 	struct bench_rcv rcv[2];	/* [KAPA_DIR_C2S]: what the server received */
 	struct bench_out out[BENCH_OUT];
@@ -110,15 +114,22 @@ bench_deliver(struct bench *b, uint8_t dir, const uint8_t *data, uint32_t len, i
 	if (!kapa_edit_csum_ok(&p))
 		b->bad_csum++;
 	if (p.tcp_flags & KAPA_TCP_RST) {
-		r->rst++;
-		if (p.seq - base != r->nxt + (r->fin ? 1u : 0u))
+		/* Only the first counts: after it the end has no connection
+		 * (the bench's ends go on sending regardless). */
+		if (r->rst++ == 0 && p.seq - base != r->nxt + (r->fin ? 1u : 0u))
 			r->rst_bad++;
 		return;
 	}
+	if (r->rst != 0)
+		return;	/* reset: this end has no connection any more */
 	off = p.seq + ((p.tcp_flags & KAPA_TCP_SYN) ? 1 : 0) - base;
 	for (i = 0; i < p.payload_len; i++) {
 		uint32_t o2 = off + i;
 
+		/* A TCP receiver drops what it has delivered already, whatever
+		 * the bytes: only bytes at or past rcv_nxt can conflict. */
+		if (o2 < r->nxt)
+			continue;
 		if (o2 >= BENCH_STREAM)
 			break;
 		if (r->have[o2] && r->buf[o2] != p.data[p.payload_off + i])
@@ -395,8 +406,9 @@ bench_send(struct bench *b, int from_srv, uint32_t seq, uint32_t ack, uint8_t fl
 static inline uint32_t
 bench_ack(const struct bench *b, int from_srv)
 {
-	return from_srv ? b->cisn + 1 + b->rcv[KAPA_DIR_C2S].nxt :
-			  b->sisn + 1 + b->rcv[KAPA_DIR_S2C].nxt;
+	const struct bench_rcv *r = &b->rcv[from_srv ? KAPA_DIR_C2S : KAPA_DIR_S2C];
+
+	return (from_srv ? b->cisn : b->sisn) + 1 + r->nxt + (r->fin ? 1u : 0u);
 }
 
 static void
@@ -424,7 +436,7 @@ bench_data(struct bench *b, int from_srv, const void *p, uint32_t len)
 	return v;
 }
 
-static enum kapa_verdict
+static inline enum kapa_verdict
 bench_str(struct bench *b, int from_srv, const char *s)
 {
 	return bench_data(b, from_srv, s, (uint32_t)strlen(s));
@@ -437,8 +449,22 @@ bench_pure_ack(struct bench *b, int from_srv)
 	uint64_t off = from_srv ? b->soff : b->coff;
 	uint32_t isn = from_srv ? b->sisn : b->cisn;
 
-	bench_send(b, from_srv, isn + 1 + (uint32_t)off, bench_ack(b, from_srv), KAPA_TCP_ACK,
-		   NULL, 0, NULL);
+	bench_send(b, from_srv, isn + 1 + (uint32_t)off + (uint32_t)b->fin_sent[from_srv],
+		   bench_ack(b, from_srv), KAPA_TCP_ACK, NULL, 0, NULL);
+}
+
+/* One end closes its sending side: it sends nothing new after this. */
+static inline void
+bench_fin(struct bench *b, int from_srv)
+{
+	uint64_t off = from_srv ? b->soff : b->coff;
+	uint32_t isn = from_srv ? b->sisn : b->cisn;
+
+	if (b->fin_sent[from_srv])
+		return;
+	bench_send(b, from_srv, isn + 1 + (uint32_t)off, bench_ack(b, from_srv),
+		   KAPA_TCP_ACK | KAPA_TCP_FIN, NULL, 0, NULL);
+	b->fin_sent[from_srv] = 1;
 }
 
 /* Let @p ms pass, firing what falls due on the way, each at its time. */
@@ -457,7 +483,7 @@ bench_wait(struct bench *b, uint64_t ms)
 }
 
 /* Actions of a kind and reason so far. */
-static uint32_t
+static inline uint32_t
 bench_count(const struct bench *b, enum kapa_act_kind k, enum kapa_act_why w)
 {
 	uint32_t i, n = 0;

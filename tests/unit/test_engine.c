@@ -459,6 +459,32 @@ test_out_of_order_header_end(void)
 	}
 }
 
+/* The body arrives before the header block (held out of order, forwarded
+ * as it came): the block completes in the packet in hand, but bytes after
+ * the insertion point have gone at their old places: no insertion (a
+ * rewrite in place would still do). */
+static void
+test_body_before_header(void)
+{
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcdef";
+	struct bench b;
+	uint32_t seq0, ack;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=9,mode=advertise", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	seq0 = b.sisn + 1;
+	ack = bench_ack(&b, S);
+	bench_send(&b, S, seq0 + 39, ack, KAPA_TCP_ACK, (const uint8_t *)rsp + 39, 6, NULL);
+	bench_send(&b, S, seq0, ack, KAPA_TCP_ACK, (const uint8_t *)rsp, 39, NULL);
+	b.soff = sizeof(rsp) - 1;
+	CU_ASSERT_STRING_EQUAL(client_got(&b), rsp);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_FORWARDED), 1);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->bytes_inserted, 0);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
 /* PPPoE (a link layer a crafted packet would get wrong): nothing crafted,
  * nothing edited, each refusal counted. */
 static void
@@ -613,6 +639,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "SACK edges translated", test_sack) == NULL ||
 	    CU_add_test(s, "out-of-order header end falls back",
 			test_out_of_order_header_end) == NULL ||
+	    CU_add_test(s, "body before header: no insertion", test_body_before_header) == NULL ||
 	    CU_add_test(s, "L2_DEEP refused", test_l2_deep_refused) == NULL ||
 	    CU_add_test(s, "VLAN/QinQ templates", test_vlan_templates) == NULL ||
 	    CU_add_test(s, "shifted: evicted, shutdown", test_shifted_evicted_and_shutdown) == NULL ||
