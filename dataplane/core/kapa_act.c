@@ -38,6 +38,7 @@ static const char *const why_names[KAPA_ACT_WHY_MAX] = {
 	[KAPA_ACT_WHY_NO_ROOM] = "no-room",
 	[KAPA_ACT_WHY_FIELDS] = "fields",
 	[KAPA_ACT_WHY_NO_SEQ] = "no-seq",
+	[KAPA_ACT_WHY_NO_LINK] = "no-link",
 };
 
 const char *
@@ -126,6 +127,7 @@ decide(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn
        enum kapa_policy_event ev)
 {
 	const struct kapa_policy *p = e->policy;
+	const struct kapa_policy_spec *spec;
 	const struct kapa_flow_key *k;
 	struct kapa_policy_ctx pc;
 	uint32_t gen;
@@ -143,11 +145,22 @@ decide(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn
 		ac->gen = gen;
 		ac->flags |= ACT_DECIDED;
 	}
-	decide_ctx(e, ctx, ac, ev, &pc);
-	kapa_policy_ctx_set_rule(&pc, kapa_policy_spec_of(p, ac->rule),
-				 ac->rule < 0 ? KAPA_POLICY_NO_RULE : (uint32_t)ac->rule, gen);
-	e->prog(&pc);
 	e->st.decisions++;
+	spec = kapa_policy_spec_of(p, ac->rule);
+	if (e->prog == kapa_policy_default_prog) {
+		/* The built-in decision is the rule's values (its results are
+		 * prefilled with them and kept): no context to build. */
+		ac->mode = spec->mode;
+		ac->timeout_s = spec->timeout_s;
+		ac->max = spec->max;
+		ac->stall_s = spec->stall_s;
+		ac->opaque_s = spec->opaque_idle_s;
+		return;
+	}
+	decide_ctx(e, ctx, ac, ev, &pc);
+	kapa_policy_ctx_set_rule(&pc, spec, ac->rule < 0 ? KAPA_POLICY_NO_RULE : (uint32_t)ac->rule,
+				 gen);
+	e->prog(&pc);
 	if (pc.mode > KAPA_MODE_ADVERTISE) {
 		e->st.prog_out_of_range++;
 		pc.mode = KAPA_MODE_OBSERVE;
@@ -198,13 +211,18 @@ arm(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn *a
 	enum kapa_act_why why;
 	uint32_t lim, want;
 
-	if (!limits_apply(ctx->conn) || (ac->flags & ACT_RESET))
+	if ((ac->mode == KAPA_MODE_OBSERVE && ac->armed_ms == 0) ||
+	    !limits_apply(ctx->conn) || (ac->flags & ACT_RESET))
 		return;
 	lim = limit_now(ctx, ac, &why);
 	if (lim == 0 && ac->armed_ms == 0)
 		return;		/* never armed: the core's own limit stays */
 	want = lim != 0 ? lim + 1 : e->est_ms;
-	if (want != ac->armed_ms) {
+	/* Only ever tightened here: a timer that falls due under a looser
+	 * limit finds, at expiry, what applies then and takes the time left
+	 * (act_expire()). So steady keep-alive traffic, which moves between
+	 * idle and in-exchange with every message, re-arms nothing. */
+	if (ac->armed_ms == 0 || want < ac->armed_ms) {
 		kapa_tcp_set_idle(e->tcp, ctx->idx, want);
 		ac->armed_ms = want;
 	}
@@ -311,6 +329,10 @@ send_rsts(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_c
 
 	if (ctx->conn->flags & KAPA_CONN_L2_DEEP) {
 		act_report(e, ctx, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_L2_DEEP, 0, 0);
+		return -1;
+	}
+	if (ac->l2_len[0] == 0 && ac->l2_len[1] == 0) {
+		act_report(e, ctx, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_NO_LINK, 0, 0);
 		return -1;
 	}
 	sent += send_rst(e, ctx, ac, srv) == 0;
@@ -522,8 +544,9 @@ plan_advertise(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct 
 	ed.m = r;
 	if (m->fields_truncated)
 		p.refused = KAPA_ACT_WHY_FIELDS;
+	ed.new_len = (uint16_t)act_edit_len(&ed);	/* the value, unpadded */
 	if (m->nka_pos == 1 && (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) &&
-	    value_room(&m->ka_pos[0]) >= act_edit_len(&ed)) {
+	    value_room(&m->ka_pos[0]) >= ed.new_len) {
 		if (!in_hand(e, ctx, m->ka_pos[0].value, m->ka_pos[0].line_end))
 			p.refused = KAPA_ACT_WHY_FORWARDED;
 		else
@@ -624,6 +647,8 @@ act_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, vo
 		e->ops.http.message(ctx, m, e->ops_arg);
 	if (e->policy == NULL || (ac->flags & ACT_RESET))
 		return;
+	if (ac->l2_len[ctx->dir] == 0 && ctx->pkt != NULL && ctx->pkt == e->cur_pkt)
+		keep_l2(ac, (uint8_t)ctx->dir, e->cur_buf, e->cur_pkt);
 	if (!(ac->flags & ACT_ROLES)) {
 		/* The first message tells who the server is, also when the
 		 * TCP core guessed the roles of a pickup wrong. */
@@ -695,6 +720,8 @@ act_open(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_co
 	ac->flags = ACT_OPENED;
 	if (e->policy == NULL)
 		return;
+	if (ctx->pkt != NULL && ctx->pkt == e->cur_pkt)
+		keep_l2(ac, (uint8_t)ctx->dir, e->cur_buf, e->cur_pkt);
 	kapa_http_conn_info(ctx->app, &ci);
 	if (ci.left)
 		ac->flags |= ACT_OPAQUE;	/* the port filter, before us */
@@ -715,6 +742,8 @@ act_close(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_c
 	    e->shutting_down != ENGINE_LET_GO)
 		send_rsts(e, ctx, ac, e->shutting_down ? KAPA_ACT_WHY_SHUTDOWN :
 			  KAPA_ACT_WHY_EVICTED);
+	if (ac->flags & ACT_EDITED)
+		e->edited_conns--;
 	act_log_drop(e, ac);
 }
 

@@ -22,7 +22,6 @@
  * it is forwarded as an empty probe that makes the client acknowledge
  * again (docs/core-act.md).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "kapa_engine_int.h"
@@ -64,90 +63,130 @@ act_log_add(struct kapa_engine *e, struct act_conn *ac, const struct act_edit *e
 	if (l->n == ACT_LOG_MAX)
 		return -1;
 	l->e[l->n++] = *ed;
+	if (!(ac->flags & ACT_EDITED))
+		e->edited_conns++;
 	ac->flags |= ACT_EDITED;
 	return 0;
 }
 
 /* ---- the text of an edit ---------------------------------------------------- */
 
-/* "timeout=T, max=M" with what is set; @return its length. */
-static uint32_t
-ka_value(const struct act_edit *ed, char *out, size_t cap)
-{
-	int n;
+/*
+ * Texts are generated, not stored (an edit keeps its parameters: 20 bytes),
+ * every time a segment carrying them goes out. They are built by appending
+ * into a buffer of ACT_TEXT_MAX bytes, which every text fits (the longest,
+ * both lines with 10-digit values and CRLF, is 72 bytes); snprintf() was a
+ * third of an advertisement's cost (docs/performance.md).
+ */
+struct text {
+	char *p;
+	uint32_t n;
+};
 
+static void
+put_lit(struct text *t, const char *s, uint32_t len)
+{
+	memcpy(t->p + t->n, s, len);
+	t->n += len;
+}
+
+#define PUT(t, lit) put_lit((t), (lit), (uint32_t)sizeof(lit) - 1)
+
+static void
+put_u32(struct text *t, uint32_t v)
+{
+	char d[10];
+	uint32_t k = 0;
+
+	do {
+		d[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (k > 0)
+		t->p[t->n++] = d[--k];
+}
+
+/* "timeout=T, max=M" with what is set. */
+static void
+ka_value(const struct act_edit *ed, struct text *t)
+{
+	if (ed->t != KAPA_KA_UNSET) {
+		PUT(t, "timeout=");
+		put_u32(t, ed->t);
+	}
 	if (ed->t != KAPA_KA_UNSET && ed->m != KAPA_KA_UNSET)
-		n = snprintf(out, cap, "timeout=%u, max=%u", ed->t, ed->m);
-	else if (ed->t != KAPA_KA_UNSET)
-		n = snprintf(out, cap, "timeout=%u", ed->t);
-	else
-		n = snprintf(out, cap, "max=%u", ed->m);
-	return (uint32_t)n;
+		PUT(t, ", ");
+	if (ed->m != KAPA_KA_UNSET) {
+		PUT(t, "max=");
+		put_u32(t, ed->m);
+	}
 }
 
 /* Lines inserted before the empty line; an odd total gets one more space
  * before its last line end (OWS, RFC 9110 §5.5), so insertions are even. */
-static uint32_t
-insert_text(const struct act_edit *ed, char *out, size_t cap)
+static void
+insert_text(const struct act_edit *ed, struct text *t)
 {
-	const char *eol = (ed->flags & ACT_TEXT_CRLF) ? "\r\n" : "\n";
-	uint32_t n = 0, eol_len = (uint32_t)strlen(eol);
-	char v[40];
+	bool crlf = (ed->flags & ACT_TEXT_CRLF) != 0;
+	uint32_t eol = crlf ? 2 : 1;
 
 	if (ed->kind == ACT_EDIT_INS_CLOSE) {
-		n = (uint32_t)snprintf(out, cap, "Connection: close");
+		PUT(t, "Connection: close");
 	} else {
-		if (ed->flags & ACT_TEXT_CONN)
-			n = (uint32_t)snprintf(out, cap, "Connection: keep-alive%s", eol);
-		ka_value(ed, v, sizeof(v));
-		n += (uint32_t)snprintf(out + n, cap - n, "Keep-Alive: %s", v);
+		if (ed->flags & ACT_TEXT_CONN) {
+			PUT(t, "Connection: keep-alive");
+			put_lit(t, "\r\n" + (crlf ? 0 : 1), eol);
+		}
+		PUT(t, "Keep-Alive: ");
+		ka_value(ed, t);
 	}
-	if (((n + eol_len) & 1) != 0)
-		out[n++] = ' ';
-	memcpy(out + n, eol, eol_len);
-	return n + eol_len;
+	if (((t->n + eol) & 1) != 0)
+		t->p[t->n++] = ' ';
+	put_lit(t, "\r\n" + (crlf ? 0 : 1), eol);
+}
+
+/* The text of an edit, unpadded: what a rewrite pads to its field's length. */
+static uint32_t
+edit_text(const struct act_edit *ed, char *out)
+{
+	struct text t = { .p = out, .n = 0 };
+
+	switch (ed->kind) {
+	case ACT_EDIT_INS_CLOSE:
+	case ACT_EDIT_INS_KA:
+		insert_text(ed, &t);
+		break;
+	case ACT_EDIT_KA_VALUE:
+		ka_value(ed, &t);
+		break;
+	case ACT_EDIT_KA_RENAME:
+		PUT(&t, ACT_RENAMED);
+		break;
+	default:
+		PUT(&t, "close");
+		break;
+	}
+	return t.n;
 }
 
 uint32_t
 act_edit_len(const struct act_edit *ed)
 {
-	char buf[ACT_TEXT_MAX + 8];
+	char buf[ACT_TEXT_MAX];
 
-	if (ed->kind == ACT_EDIT_INS_CLOSE || ed->kind == ACT_EDIT_INS_KA)
-		return insert_text(ed, buf, sizeof(buf));
-	if (ed->kind == ACT_EDIT_KA_VALUE)
-		return ka_value(ed, buf, sizeof(buf));
-	if (ed->kind == ACT_EDIT_KA_RENAME)
-		return (uint32_t)strlen(ACT_RENAMED);
-	return 5;	/* "close" */
+	return edit_text(ed, buf);
 }
 
 void
 act_edit_text(const struct act_edit *ed, uint8_t *out)
 {
-	char buf[ACT_TEXT_MAX + 8];
-	uint32_t n;
+	char buf[ACT_TEXT_MAX];
+	uint32_t n = edit_text(ed, buf);
 
-	switch (ed->kind) {
-	case ACT_EDIT_INS_CLOSE:
-	case ACT_EDIT_INS_KA:
-		insert_text(ed, buf, sizeof(buf));
-		memcpy(out, buf, ed->new_len);
-		return;
-	case ACT_EDIT_KA_RENAME:
-		memcpy(out, ACT_RENAMED, ed->new_len);
-		return;
-	case ACT_EDIT_KA_VALUE:
-		n = ka_value(ed, buf, sizeof(buf));
-		break;
-	default:
-		n = 5;
-		memcpy(buf, "close", 5);
-		break;
-	}
 	/* A value keeps its field's length: trailing OWS pads it. */
-	memcpy(out, buf, n);
-	memset(out + n, ' ', ed->new_len - n);
+	memcpy(out, buf, n < ed->new_len ? n : ed->new_len);
+	if (n < ed->new_len)
+		memset(out + n, ' ', ed->new_len - n);
 }
 
 /* ---- sequence spaces ------------------------------------------------------------ */
@@ -229,8 +268,15 @@ retire(struct kapa_engine *e, struct act_conn *ac, uint32_t ack)
 	l->n = k;
 	if (moved && (first || (int32_t)(ack - ac->floor) > 0))
 		ac->floor = ack;
-	if (k == 0)
-		act_log_drop(e, ac);
+	if (k != 0)
+		return;
+	act_log_drop(e, ac);
+	if (ac->shift == 0) {
+		/* Rewrites in place only, all acknowledged: nothing is left to
+		 * map, the connection's packets need no more work. */
+		ac->flags &= (uint16_t)~ACT_EDITED;
+		e->edited_conns--;
+	}
 }
 
 void

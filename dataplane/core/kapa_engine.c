@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_errno.h>
 
 #include "kapa_engine_int.h"
@@ -58,8 +59,8 @@ engine_ctx(struct kapa_engine *e, uint32_t idx, uint8_t dir, uint64_t now_ns, vo
 	ctx->tcp = e->tcp;
 	ctx->ops_arg = e->http;
 	ctx->idx = idx;
-	ctx->conn = kapa_flow_conn(e->ft, idx);
-	ctx->app = kapa_flow_app(e->ft, idx);
+	ctx->conn = &e->conns[idx];
+	ctx->app = e->app + (size_t)idx * e->app_stride;
 	ctx->dir = (enum kapa_dir)dir;
 	ctx->now_ns = now_ns;
 	ctx->pkt_ref = ref;
@@ -71,9 +72,8 @@ engine_ctx(struct kapa_engine *e, uint32_t idx, uint8_t dir, uint64_t now_ns, vo
 static void
 client_pre(struct kapa_engine *e, int idx, int side, struct kapa_buf *b, struct kapa_pkt *pkt)
 {
-	const struct kapa_conn *c = kapa_flow_conn(e->ft, (uint32_t)idx);
-	struct act_conn *ac = (struct act_conn *)((uint8_t *)kapa_flow_app(e->ft, (uint32_t)idx) +
-						  KAPA_HTTP_STATE_SIZE);
+	const struct kapa_conn *c = &e->conns[idx];
+	struct act_conn *ac = act_at(e, (uint32_t)idx);
 	uint8_t dir = side == c->client_side ? KAPA_DIR_C2S : KAPA_DIR_S2C;
 	uint32_t ack = pkt->ack;
 	uint64_t sack = e->st.sack_edges_translated;
@@ -87,17 +87,12 @@ client_pre(struct kapa_engine *e, int idx, int side, struct kapa_buf *b, struct 
 
 /* ---- after the TCP core ------------------------------------------------------------ */
 
-/* Keep the link header of the direction's first packet: what crafted
- * packets travelling that way copy. */
-static void
+void
 keep_l2(struct act_conn *ac, uint8_t dir, const struct kapa_buf *b, const struct kapa_pkt *pkt)
 {
 	static const uint8_t zero[6];
-	uint32_t n;
+	uint32_t n = (uint32_t)(pkt->data - b->data) + pkt->l3_off;
 
-	if (ac->l2_len[dir] != 0)
-		return;
-	n = (uint32_t)(pkt->data - b->data) + pkt->l3_off;
 	if (n > ACT_L2_MAX)
 		return;		/* deeper than a crafted packet may copy: L2_DEEP */
 	memcpy(ac->l2[dir], b->data, n);
@@ -127,18 +122,20 @@ client_post(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act
 		kapa_tcp_close(e->tcp, ctx->idx);	/* now: not inside a callback */
 }
 
+/* Per packet with a policy: cheap unless the connection is one of the few
+ * that need work (edited, refusing, waiting to close). */
 static void
 engine_post(struct kapa_engine *e, const struct kapa_tcp_result *res, struct kapa_buf *b,
 	    struct kapa_pkt *pkt, uint64_t now_ns, void *ref)
 {
+	struct act_conn *ac = (struct act_conn *)((uint8_t *)res->app + KAPA_HTTP_STATE_SIZE);
 	struct kapa_stream_ctx ctx;
-	struct act_conn *ac;
 
-	engine_ctx(e, (uint32_t)res->idx, res->dir, now_ns, ref, pkt, &ctx);
-	ac = act_of(&ctx);
-	keep_l2(ac, res->dir, b, pkt);
-	if (!(ac->flags & ACT_HOT) || (ac->flags & ACT_RESET))
+	if (ac->l2_len[res->dir] == 0)
+		keep_l2(ac, res->dir, b, pkt);
+	if ((ac->flags & (ACT_HOT | ACT_RESET)) == 0 || (ac->flags & ACT_RESET))
 		return;
+	engine_ctx(e, (uint32_t)res->idx, res->dir, now_ns, ref, pkt, &ctx);
 	if (res->dir == ac->srv_dir) {
 		if ((ac->flags & ACT_EDITED) &&
 		    act_server_out(e, &ctx, b, pkt) == KAPA_VERDICT_DROP)
@@ -163,18 +160,19 @@ apply_cut(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt)
 	e->st.pkts_dropped += e->cur_cut == 0;
 }
 
-enum kapa_verdict
-kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
-		  uint64_t now_ns, void *pkt_ref)
+/* The packet path with a policy (or edits still in flight). Apart, so that
+ * the path without one pays for none of its frame. */
+static __attribute__((noinline)) enum kapa_verdict
+engine_input_acting(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		    uint64_t now_ns, void *pkt_ref)
 {
 	struct kapa_flow_key key;
 	struct kapa_tcp_result res;
 	int side = 0, idx = -ENOENT;
 
-	b->edited = 0;
 	if (pkt->cls == KAPA_PKT_TCP) {
 		idx = kapa_tcp_lookup(e->tcp, pkt, &key, &side);
-		if (idx >= 0)
+		if (idx >= 0 && e->edited_conns != 0)
 			client_pre(e, idx, side, b, pkt);
 	}
 	e->cur_buf = b;
@@ -192,22 +190,47 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 	return (enum kapa_verdict)e->cur_verdict;
 }
 
+enum kapa_verdict
+kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		  uint64_t now_ns, void *pkt_ref)
+{
+	struct kapa_tcp_result res;
+
+	b->edited = 0;
+	if (e->acting || e->edited_conns != 0)
+		return engine_input_acting(e, b, pkt, now_ns, pkt_ref);
+	/* Nothing can be edited or crafted (no policy, or one that only
+	 * observes: decisions are still taken on the tracker's events, and
+	 * link headers kept there for a policy that may act later): the TCP
+	 * core and the tracker alone. */
+	if (e->policy == NULL) {
+		kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
+		return KAPA_VERDICT_FORWARD;
+	}
+	e->cur_buf = b;
+	e->cur_pkt = pkt;
+	kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
+	e->cur_buf = NULL;
+	e->cur_pkt = NULL;
+	return KAPA_VERDICT_FORWARD;
+}
+
 /* ---- timers, rule sets, shutdown ------------------------------------------------- */
 
 /* Decide again, a slice at a time, what was decided under an older set. */
 static void
 engine_sweep(struct kapa_engine *e, uint64_t now_ns)
 {
-	uint32_t cap = kapa_flow_capacity(e->ft), end, gen;
+	uint32_t cap = e->capacity, end, gen;
 	struct kapa_stream_ctx ctx;
 	struct act_conn *ac;
 
-	if (e->policy == NULL || e->sweep_pos >= cap)
+	if (e->policy == NULL)
 		return;
 	gen = kapa_policy_generation(e->policy);
 	end = e->sweep_pos + SWEEP_SLICE < cap ? e->sweep_pos + SWEEP_SLICE : cap;
 	for (; e->sweep_pos < end; e->sweep_pos++) {
-		if (kapa_flow_conn(e->ft, e->sweep_pos)->state == KAPA_CONN_FREE)
+		if (e->conns[e->sweep_pos].state == KAPA_CONN_FREE)
 			continue;
 		engine_ctx(e, e->sweep_pos, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
 		ac = act_of(&ctx);
@@ -222,7 +245,8 @@ kapa_engine_advance(struct kapa_engine *e, uint64_t now_ns, uint32_t max)
 {
 	uint32_t n = kapa_tcp_advance(e->tcp, now_ns, max);
 
-	engine_sweep(e, now_ns);
+	if (unlikely(e->sweep_pos < e->capacity))
+		engine_sweep(e, now_ns);
 	return n;
 }
 
@@ -232,17 +256,28 @@ kapa_engine_next_deadline(struct kapa_engine *e, uint64_t limit_ns, uint64_t *du
 	return kapa_tcp_next_deadline(e->tcp, limit_ns, due_ns);
 }
 
+/* Whether packets need the acting path: a policy with a mode that acts,
+ * or a program of its own (which may choose one). */
+static void
+engine_set_acting(struct kapa_engine *e)
+{
+	e->acting = e->policy != NULL &&
+		    (kapa_policy_can_act(e->policy) || e->prog != kapa_policy_default_prog);
+}
+
 void
 kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p)
 {
 	e->policy = p;
 	e->sweep_pos = 0;
+	engine_set_acting(e);
 }
 
 void
 kapa_engine_set_prog(struct kapa_engine *e, kapa_policy_prog_fn prog)
 {
 	e->prog = prog != NULL ? prog : kapa_policy_default_prog;
+	engine_set_acting(e);
 }
 
 uint32_t
@@ -316,7 +351,10 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 		goto fail;
 	}
 	e->ft = kapa_tcp_table(e->tcp);
-	e->sweep_pos = kapa_flow_capacity(e->ft);
+	kapa_flow_layout(e->ft, &e->conns, &e->app, &e->app_stride);
+	e->capacity = kapa_flow_capacity(e->ft);
+	e->sweep_pos = e->capacity;
+	engine_set_acting(e);
 	return e;
 fail:
 	kapa_engine_destroy(e);

@@ -77,6 +77,8 @@ enum kapa_act_why {
 	KAPA_ACT_WHY_FIELDS,		/**< more Connection / Keep-Alive lines than
 					     kapa keeps positions of */
 	KAPA_ACT_WHY_NO_SEQ,		/**< a direction's sequence numbers unknown */
+	KAPA_ACT_WHY_NO_LINK,		/**< no link header seen to craft with (the
+					     policy began to act after the last packet) */
 	KAPA_ACT_WHY_MAX
 };
 

@@ -136,8 +136,15 @@ struct kapa_engine {
 	struct kapa_tcp *tcp;
 	struct kapa_http *http;
 	struct kapa_flow_table *ft;
+	struct kapa_conn *conns;	/* the table's records and slots */
+	uint8_t *app;
+	uint32_t app_stride;
 	const struct kapa_policy *policy;	/* NULL: no decisions */
 	kapa_policy_prog_fn prog;
+	/* The policy may act (a mode that acts, or a program that may pick
+	 * one): packets take the acting path. Otherwise decisions are still
+	 * taken, on events, but no packet needs more than the TCP core. */
+	uint8_t acting;
 	struct kapa_engine_ops ops;
 	void *ops_arg;
 	uint32_t mtu;
@@ -160,6 +167,10 @@ struct kapa_engine {
 	/* Connections decided under an older rule set, re-decided a slice
 	 * per advance: the next index to look at, capacity when done. */
 	uint32_t sweep_pos;
+	uint32_t capacity;	/* the table's */
+	/* Connections with ACT_EDITED: while there are none, no client
+	 * segment needs a look before the TCP core. */
+	uint32_t edited_conns;
 
 	struct kapa_engine_stats st;
 	uint8_t *frame;		/* ACT_FRAME_MAX: crafted frames */
@@ -169,6 +180,13 @@ static inline struct act_conn *
 act_of(const struct kapa_stream_ctx *ctx)
 {
 	return (struct act_conn *)((uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE);
+}
+
+/* The engine's state of connection @p idx. */
+static inline struct act_conn *
+act_at(const struct kapa_engine *e, uint32_t idx)
+{
+	return (struct act_conn *)(e->app + (size_t)idx * e->app_stride + KAPA_HTTP_STATE_SIZE);
 }
 
 /* ---- kapa_act.c: the tracker's user ---------------------------------------- */
@@ -191,6 +209,13 @@ int act_reset(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kap
 /** Decide the connection again under the rule set in force (event
  *  KAPA_POLICY_EV_RULES) and give the TCP core its idle limit. */
 void act_redecide(struct kapa_engine *e, const struct kapa_stream_ctx *ctx);
+
+/* ---- kapa_engine.c ---------------------------------------------------------- */
+
+/** Keep the link header of a direction's packet (the first one seen):
+ *  what crafted packets travelling that way copy. */
+void keep_l2(struct act_conn *ac, uint8_t dir, const struct kapa_buf *b,
+	     const struct kapa_pkt *pkt);
 
 /* ---- kapa_act_log.c: the edit log and the sequence shift ----------------- */
 

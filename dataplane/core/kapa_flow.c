@@ -898,6 +898,15 @@ kapa_flow_conn(struct kapa_flow_table *t, uint32_t idx)
 	return &t->conns[idx];
 }
 
+void
+kapa_flow_layout(const struct kapa_flow_table *t, struct kapa_conn **conns, uint8_t **app,
+		 uint32_t *app_stride)
+{
+	*conns = t->conns;
+	*app = t->app;
+	*app_stride = t->app_stride;
+}
+
 void *
 kapa_flow_app(struct kapa_flow_table *t, uint32_t idx)
 {

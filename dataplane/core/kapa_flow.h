@@ -286,6 +286,14 @@ struct kapa_conn *kapa_flow_conn(struct kapa_flow_table *t, uint32_t idx);
 /** @return the consumer slot of @p idx (app_size bytes, 16-byte aligned). */
 void *kapa_flow_app(struct kapa_flow_table *t, uint32_t idx);
 
+/**
+ * Where the records and consumer slots lie, for an owner that indexes them
+ * on its packet path without a call per packet (the arrays never move
+ * while the table lives): record i is conns[i], slot i app + i * stride.
+ */
+void kapa_flow_layout(const struct kapa_flow_table *t, struct kapa_conn **conns,
+		      uint8_t **app, uint32_t *app_stride);
+
 /** @return the key of @p idx (owner, or reader within a grace period). */
 const struct kapa_flow_key *kapa_flow_key(struct kapa_flow_table *t, uint32_t idx);
 

@@ -453,6 +453,19 @@ kapa_policy_count(const struct kapa_policy *p)
 	return p->n;
 }
 
+int
+kapa_policy_can_act(const struct kapa_policy *p)
+{
+	uint32_t i;
+
+	if (p->def.mode != KAPA_MODE_OBSERVE)
+		return 1;
+	for (i = 0; i < p->n; i++)
+		if (p->rules[i].spec.mode != KAPA_MODE_OBSERVE)
+			return 1;
+	return 0;
+}
+
 uint32_t
 kapa_policy_generation(const struct kapa_policy *p)
 {

@@ -131,6 +131,10 @@ const struct kapa_policy_spec *kapa_policy_spec_of(const struct kapa_policy *p, 
 /** @return rules in the set. */
 uint32_t kapa_policy_count(const struct kapa_policy *p);
 
+/** @return non-zero when a rule or the default has a mode that acts
+ *  (enforce, advertise): an observe-only set never changes a packet. */
+int kapa_policy_can_act(const struct kapa_policy *p);
+
 /** @return the set's generation. */
 uint32_t kapa_policy_generation(const struct kapa_policy *p);
 

@@ -839,6 +839,8 @@ kapa_tcp_input_at(struct kapa_tcp *tcp, const struct kapa_pkt *pkt,
 	tcp->cur_conn = c;
 	res->idx = idx;
 	res->dir = dir;
+	res->conn = c;
+	res->app = kapa_flow_app(tcp->ft, (uint32_t)idx);
 	if (!tcp->cur_close)
 		conn_segment(tcp, idx, c, dir, pkt, now_ms);
 	if (tcp->cur_close) {

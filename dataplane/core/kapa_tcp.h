@@ -174,6 +174,8 @@ struct kapa_tcp_result {
 	int32_t idx;		/**< connection index, -1 if none */
 	uint8_t dir;		/**< enum kapa_dir of the segment */
 	uint8_t is_new;		/**< the segment created the connection */
+	struct kapa_conn *conn;	/**< its record, when idx >= 0 */
+	void *app;		/**< its consumer slot, when idx >= 0 */
 };
 
 /**

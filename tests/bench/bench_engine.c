@@ -11,7 +11,8 @@
  *                        taken on every event, nothing done)
  *   bench_engine exchange         keep-alive exchanges (one request and one
  *       response segment each, then the client's ACK) on many connections:
- *         run_x_observe  mode=observe
+ *         run_x_observe  mode=observe (the responses of run_x_insert)
+ *         run_x_observe_ka  mode=observe (the responses of run_x_rewrite)
  *         run_x_rewrite  mode=advertise over the server's own Keep-Alive:
  *                        one rewrite in place per response
  *         run_x_insert   mode=advertise, the server sends none: one
@@ -36,6 +37,9 @@
 #include "kapa_pkt.h"
 
 #define ROOM 256
+/* Timers are advanced once per burst of this many frames, as kapa-dp's
+ * worker does (kapa-inspect advances after every frame). */
+#define BURST 32
 
 struct frame {
 	uint8_t *data;
@@ -139,67 +143,73 @@ make_engine(const char *spec)
 	return kapa_engine_create(&c);
 }
 
-static __attribute__((noinline)) void
-run_tracker(void)
+/* What a run needs, made before its timed (and counted) loop. */
+static struct kapa_tcp *trk_tcp;
+static struct kapa_http *trk_http;
+static struct kapa_engine *eng;
+
+static void
+make_tracker(void)
 {
 	struct kapa_tcp_conf tc;
 	struct kapa_http_conf hc = { .pipeline_depth = 32, .ops = &t_ops };
-	struct kapa_http *h = kapa_http_create(&hc);
-	struct kapa_tcp_result res;
-	struct kapa_tcp *t;
-	struct kapa_pkt p;
-	uint32_t i;
 
+	trk_http = kapa_http_create(&hc);
 	memset(&tc, 0, sizeof(tc));
 	tc.flow.name = "bench_trk";
 	tc.flow.capacity = 65536;
 	tc.flow.socket_id = -1;
 	tc.flow.app_size = KAPA_HTTP_STATE_SIZE;
 	tc.ops = kapa_http_stream_ops();
-	tc.ops_arg = h;
-	t = kapa_tcp_create(&tc);
-	if (h == NULL || t == NULL)
+	tc.ops_arg = trk_http;
+	trk_tcp = kapa_tcp_create(&tc);
+	if (trk_http == NULL || trk_tcp == NULL)
 		exit(2);
-	for (i = 0; i < nframes; i++) {
-		kapa_pkt_parse(frames[i].data, frames[i].len, KAPA_L2_ETHER, &p);
-		kapa_tcp_input(t, &p, frames[i].ns, NULL, &res);
-		kapa_tcp_advance(t, frames[i].ns, 256);
-	}
-	kapa_tcp_destroy(t);
-	kapa_http_destroy(h);
 }
 
-/* The frames through an engine, read in place (no policy edits them). */
-static void
-engine_frames(const char *spec)
+static __attribute__((noinline)) void
+run_tracker(void)
 {
-	struct kapa_engine *e = make_engine(spec);
+	struct kapa_tcp_result res;
+	struct kapa_pkt p;
+	uint32_t i;
+
+	for (i = 0; i < nframes; i++) {
+		kapa_pkt_parse(frames[i].data, frames[i].len, KAPA_L2_ETHER, &p);
+		kapa_tcp_input(trk_tcp, &p, frames[i].ns, NULL, &res);
+		if ((i & (BURST - 1)) == BURST - 1)
+			kapa_tcp_advance(trk_tcp, frames[i].ns, 256);
+	}
+}
+
+/* The frames through the engine, read in place (no policy edits them). */
+static void
+engine_frames(void)
+{
 	struct kapa_buf b = { .tailroom = 0 };
 	struct kapa_pkt p;
 	uint32_t i;
 
-	if (e == NULL)
-		exit(2);
 	for (i = 0; i < nframes; i++) {
 		b.data = frames[i].data;
 		b.len = frames[i].len;
 		kapa_pkt_parse(b.data, b.len, KAPA_L2_ETHER, &p);
-		sink += kapa_engine_input(e, &b, &p, frames[i].ns, NULL);
-		kapa_engine_advance(e, frames[i].ns, 256);
+		sink += kapa_engine_input(eng, &b, &p, frames[i].ns, NULL);
+		if ((i & (BURST - 1)) == BURST - 1)
+			kapa_engine_advance(eng, frames[i].ns, 256);
 	}
-	kapa_engine_destroy(e);
 }
 
 static __attribute__((noinline)) void
 run_none(void)
 {
-	engine_frames(NULL);
+	engine_frames();
 }
 
 static __attribute__((noinline)) void
 run_observe(void)
 {
-	engine_frames("mode=observe,timeout=60,max=100,stall=30,opaque_idle=600");
+	engine_frames();
 }
 
 /* ---- keep-alive exchanges ---------------------------------------------------------- */
@@ -295,15 +305,13 @@ build_exchanges(int server_ka)
 /* Each frame copied to a writable buffer first (kapa edits it), in every
  * variant alike. */
 static void
-engine_exchanges(const char *spec)
+engine_exchanges(void)
 {
-	struct kapa_engine *e = make_engine(spec);
+	struct kapa_engine *e = eng;
 	struct kapa_buf b;
 	struct kapa_pkt p;
 	uint32_t i;
 
-	if (e == NULL)
-		exit(2);
 	for (i = 0; i < nframes; i++) {
 		memcpy(work, frames[i].data, frames[i].len);
 		b.data = work;
@@ -314,44 +322,47 @@ engine_exchanges(const char *spec)
 		sink += b.len;
 		kapa_engine_advance(e, frames[i].ns, 256);
 	}
-	fprintf(stderr, "  (inserted %" PRIu64 " bytes, rewrote %" PRIu64 " values, translated %"
-		PRIu64 " ACKs)\n", kapa_engine_stats(e)->bytes_inserted,
-		kapa_engine_stats(e)->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_ADVERTISE],
-		kapa_engine_stats(e)->acks_translated);
-	kapa_engine_destroy(e);
 }
 
 static __attribute__((noinline)) void
 run_x_observe(void)
 {
-	engine_exchanges("mode=observe,timeout=60");
+	engine_exchanges();
+}
+
+static __attribute__((noinline)) void
+run_x_observe_ka(void)
+{
+	engine_exchanges();
 }
 
 static __attribute__((noinline)) void
 run_x_rewrite(void)
 {
-	engine_exchanges("mode=advertise,timeout=60");
+	engine_exchanges();
 }
 
 static __attribute__((noinline)) void
 run_x_insert(void)
 {
-	engine_exchanges("mode=advertise,timeout=60");
+	engine_exchanges();
 }
 
 struct variant {
 	const char *name;
 	void (*run)(void);
 	int exchange;		/* 0: corpus; 1: with server Keep-Alive; 2: without */
+	const char *spec;	/* the engine's policy; NULL: none (or the tracker) */
 };
 
 static const struct variant variants[] = {
-	{ "tracker", run_tracker, 0 },
-	{ "none", run_none, 0 },
-	{ "observe", run_observe, 0 },
-	{ "x_observe", run_x_observe, 2 },
-	{ "x_rewrite", run_x_rewrite, 1 },
-	{ "x_insert", run_x_insert, 2 },
+	{ "tracker", run_tracker, 0, NULL },
+	{ "none", run_none, 0, NULL },
+	{ "observe", run_observe, 0, "mode=observe,timeout=60,max=100,stall=30,opaque_idle=600" },
+	{ "x_observe", run_x_observe, 2, "mode=observe,timeout=60" },
+	{ "x_observe_ka", run_x_observe_ka, 1, "mode=observe,timeout=60" },
+	{ "x_rewrite", run_x_rewrite, 1, "mode=advertise,timeout=60" },
+	{ "x_insert", run_x_insert, 2, "mode=advertise,timeout=60" },
 };
 
 int
@@ -386,9 +397,29 @@ main(int argc, char **argv)
 			responses = 0;
 			build_exchanges(v->exchange == 1);
 		}
+		if (v->run == run_tracker) {
+			make_tracker();
+		} else {
+			eng = make_engine(v->spec);
+			if (eng == NULL)
+				return 2;
+		}
 		t0 = cpu_ns();
 		v->run();
 		dt = cpu_ns() - t0;
+		if (v->run == run_tracker) {
+			kapa_tcp_destroy(trk_tcp);
+			kapa_http_destroy(trk_http);
+		} else {
+			if (exchange)
+				fprintf(stderr, "  (inserted %" PRIu64 " bytes, rewrote %" PRIu64
+					" values, translated %" PRIu64 " ACKs)\n",
+					kapa_engine_stats(eng)->bytes_inserted,
+					kapa_engine_stats(eng)->act[KAPA_ACT_KIND_REWRITE]
+								   [KAPA_ACT_WHY_ADVERTISE],
+					kapa_engine_stats(eng)->acks_translated);
+			kapa_engine_destroy(eng);
+		}
 		printf("%-10s %8u frames  %7.1f ns/frame", v->name, nframes, (double)dt / nframes);
 		if (exchange)
 			printf("  %7.1f ns/response", (double)dt / responses);
