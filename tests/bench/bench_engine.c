@@ -45,6 +45,8 @@ struct frame {
 	uint8_t *data;
 	uint32_t len;
 	uint64_t ns;
+	int32_t conn;		/* exchanges: its connection, -1 for the corpus */
+	uint8_t from_srv;
 };
 
 static struct frame *frames;
@@ -76,6 +78,8 @@ add_frame(const uint8_t *p, uint32_t len, uint64_t ns)
 	memcpy(frames[nframes].data, p, len);
 	frames[nframes].len = len;
 	frames[nframes].ns = ns;
+	frames[nframes].conn = -1;
+	frames[nframes].from_srv = 0;
 	nframes++;
 }
 
@@ -269,6 +273,8 @@ build(uint32_t conn, int from_srv, uint32_t seq, uint32_t ack, uint8_t flags, co
 	kapa_pkt_parse(f, 14 + n, KAPA_L2_ETHER, &p);
 	kapa_edit_fill_csum(&p);
 	add_frame(f, 14 + n, ns);
+	frames[nframes - 1].conn = (int32_t)conn;
+	frames[nframes - 1].from_srv = (uint8_t)from_srv;
 }
 
 static uint32_t responses;
@@ -303,22 +309,31 @@ build_exchanges(int server_ka)
 }
 
 /* Each frame copied to a writable buffer first (kapa edits it), in every
- * variant alike. */
+ * variant alike. The client acknowledges what it received, as it received
+ * it: the end of the last server segment kapa forwarded (in the shifted
+ * space when kapa inserted bytes). */
 static void
 engine_exchanges(void)
 {
+	static uint32_t cli_ack[X_CONNS];
 	struct kapa_engine *e = eng;
 	struct kapa_buf b;
 	struct kapa_pkt p;
 	uint32_t i;
 
+	memset(cli_ack, 0, sizeof(cli_ack));
 	for (i = 0; i < nframes; i++) {
 		memcpy(work, frames[i].data, frames[i].len);
 		b.data = work;
 		b.len = frames[i].len;
 		b.tailroom = ROOM;
 		kapa_pkt_parse(b.data, b.len, KAPA_L2_ETHER, &p);
+		if (!frames[i].from_srv && cli_ack[frames[i].conn] != 0)
+			kapa_edit_set_ack(&p, cli_ack[frames[i].conn]);
 		sink += kapa_engine_input(e, &b, &p, frames[i].ns, NULL);
+		if (frames[i].from_srv)
+			cli_ack[frames[i].conn] = p.seq + p.payload_len +
+						  ((p.tcp_flags & KAPA_TCP_SYN) ? 1 : 0);
 		sink += b.len;
 		kapa_engine_advance(e, frames[i].ns, 256);
 	}
@@ -413,11 +428,18 @@ main(int argc, char **argv)
 		} else {
 			if (exchange)
 				fprintf(stderr, "  (inserted %" PRIu64 " bytes, rewrote %" PRIu64
-					" values, translated %" PRIu64 " ACKs)\n",
+					" values, translated %" PRIu64 " ACKs, refused %" PRIu64
+					"/%" PRIu64 "/%" PRIu64 ")\n",
 					kapa_engine_stats(eng)->bytes_inserted,
 					kapa_engine_stats(eng)->act[KAPA_ACT_KIND_REWRITE]
 								   [KAPA_ACT_WHY_ADVERTISE],
-					kapa_engine_stats(eng)->acks_translated);
+					kapa_engine_stats(eng)->acks_translated,
+					kapa_engine_stats(eng)->act[KAPA_ACT_KIND_REFUSED]
+								   [KAPA_ACT_WHY_FORWARDED],
+					kapa_engine_stats(eng)->act[KAPA_ACT_KIND_REFUSED]
+								   [KAPA_ACT_WHY_LOG_FULL],
+					kapa_engine_stats(eng)->act[KAPA_ACT_KIND_REFUSED]
+								   [KAPA_ACT_WHY_NO_ROOM]);
 			kapa_engine_destroy(eng);
 		}
 		printf("%-10s %8u frames  %7.1f ns/frame", v->name, nframes, (double)dt / nframes);
