@@ -135,14 +135,14 @@ insert_text(const struct act_edit *ed, struct text *t)
 	} else {
 		if (ed->flags & ACT_TEXT_CONN) {
 			PUT(t, "Connection: keep-alive");
-			put_lit(t, "\r\n" + (crlf ? 0 : 1), eol);
+			put_lit(t, &"\r\n"[crlf ? 0 : 1], eol);
 		}
 		PUT(t, "Keep-Alive: ");
 		ka_value(ed, t);
 	}
 	if (((t->n + eol) & 1) != 0)
 		t->p[t->n++] = ' ';
-	put_lit(t, "\r\n" + (crlf ? 0 : 1), eol);
+	put_lit(t, &"\r\n"[crlf ? 0 : 1], eol);
 }
 
 /* The text of an edit, unpadded: what a rewrite pads to its field's length. */

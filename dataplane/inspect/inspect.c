@@ -79,15 +79,11 @@ conn_of(const struct kapa_stream_ctx *ctx)
 	return kapa_engine_user_state(ctx);
 }
 
-/* "CLIENT > SERVER" by the tracker's view: the sender of a request is the
- * HTTP client, whatever the TCP roles were guessed to be. */
+/* "CLIENT > SERVER", the client being key side @p client. */
 static void
-flow_string(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg,
-	    char *buf, size_t len)
+flow_of(const struct kapa_stream_ctx *ctx, int client, char *buf, size_t len)
 {
 	const struct kapa_flow_key *k = kapa_flow_key(kapa_tcp_table(ctx->tcp), ctx->idx);
-	int sender = ctx->dir == KAPA_DIR_C2S ? ctx->conn->client_side : !ctx->conn->client_side;
-	int client = msg->is_request ? sender : !sender;
 	int n;
 
 	n = json_fmt_endpoint(buf, len, k->family, k->addr[client], k->port[client]);
@@ -95,17 +91,23 @@ flow_string(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg,
 	json_fmt_endpoint(buf + n, len - (size_t)n, k->family, k->addr[!client], k->port[!client]);
 }
 
-/* "CLIENT > SERVER" for an action: the server sends in @p srv_dir. */
+/* A message's flow by the tracker's view: the sender of a request is the
+ * HTTP client, whatever the TCP roles were guessed to be. */
+static void
+flow_string(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg,
+	    char *buf, size_t len)
+{
+	int sender = ctx->dir == KAPA_DIR_C2S ? ctx->conn->client_side : !ctx->conn->client_side;
+
+	flow_of(ctx, msg->is_request ? sender : !sender, buf, len);
+}
+
+/* An action's flow: the server sends in @p srv_dir. */
 static void
 flow_string_srv(const struct kapa_stream_ctx *ctx, uint8_t srv_dir, char *buf, size_t len)
 {
-	const struct kapa_flow_key *k = kapa_flow_key(kapa_tcp_table(ctx->tcp), ctx->idx);
-	int srv = srv_dir == KAPA_DIR_S2C ? !ctx->conn->client_side : ctx->conn->client_side;
-	int n;
-
-	n = json_fmt_endpoint(buf, len, k->family, k->addr[!srv], k->port[!srv]);
-	n += snprintf(buf + n, len - (size_t)n, " > ");
-	json_fmt_endpoint(buf + n, len - (size_t)n, k->family, k->addr[srv], k->port[srv]);
+	flow_of(ctx, srv_dir == KAPA_DIR_S2C ? ctx->conn->client_side : !ctx->conn->client_side,
+		buf, len);
 }
 
 static void

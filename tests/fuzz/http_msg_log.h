@@ -64,6 +64,14 @@ http_log_span(struct http_log *l, const char *name, const struct kapa_span *s)
 		http_log_put(l, "%02x", s->p[i]);
 }
 
+static inline void
+http_log_pos(struct http_log *l, const char *name, const struct kapa_http_field_pos *f)
+{
+	http_log_put(l, " %s=%llu/%llu/%llu/%llu", name, (unsigned long long)f->line,
+		     (unsigned long long)f->value, (unsigned long long)f->value_end,
+		     (unsigned long long)f->line_end);
+}
+
 /* One reported message; the caller has checked ntokens / nka. */
 static inline void
 http_log_msg(struct http_log *l, int dir, const struct kapa_http_msg *m)
@@ -88,17 +96,9 @@ http_log_msg(struct http_log *l, int dir, const struct kapa_http_msg *m)
 	http_log_put(l, " end=%llu crlf=%d ftrunc=%d", (unsigned long long)m->hdr_end,
 		     m->hdr_crlf, m->fields_truncated);
 	for (i = 0; i < m->nconn_pos; i++)
-		http_log_put(l, " cpos=%llu/%llu/%llu/%llu",
-			     (unsigned long long)m->conn_pos[i].line,
-			     (unsigned long long)m->conn_pos[i].value,
-			     (unsigned long long)m->conn_pos[i].value_end,
-			     (unsigned long long)m->conn_pos[i].line_end);
+		http_log_pos(l, "cpos", &m->conn_pos[i]);
 	for (i = 0; i < m->nka_pos; i++)
-		http_log_put(l, " kpos=%llu/%llu/%llu/%llu",
-			     (unsigned long long)m->ka_pos[i].line,
-			     (unsigned long long)m->ka_pos[i].value,
-			     (unsigned long long)m->ka_pos[i].value_end,
-			     (unsigned long long)m->ka_pos[i].line_end);
+		http_log_pos(l, "kpos", &m->ka_pos[i]);
 	http_log_put(l, " body=%u cl=%llu persistent=%d ka_eff=%d unsure=%d\n", m->body,
 		     (unsigned long long)m->content_length, m->persistent,
 		     m->ka_effective, m->pair_unsure);
