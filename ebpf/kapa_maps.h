@@ -24,8 +24,11 @@
 
 #include <linux/types.h>
 
-/** Bumped on any change to a record below. */
-#define KAPA_MAPS_ABI_VERSION 1
+#include "kapa_counters.h"
+
+/** Bumped on any change to a record below (2: the stats record from the
+ *  counter table, kapa_counters.h). */
+#define KAPA_MAPS_ABI_VERSION 2
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"
@@ -61,51 +64,25 @@ struct kapa_meta {
 	__u32 max_conns;	/**< entries of KAPA_MAP_CONNS */
 };
 
+/** 64-bit words of a stats record: room for the counter table to grow
+ *  without another layout, since readers add the record up word by word. */
+#define KAPA_STATS_WORDS 96
+
 /**
  * Counters of one worker: slot w of KAPA_MAP_STATS belongs to worker w,
- * which is its only writer. Readers add the slots up and accept a value torn
- * by at most one update. The record is a whole number of cache lines, so
- * workers never share a line.
+ * which is its only writer. After the heartbeat come the counter table's
+ * fields (kapa_counters.h), in its order, every one a __u64, so that a reader
+ * may also walk the record as KAPA_STATS_WORDS words. Readers add the slots
+ * up and accept a value torn by at most one update. The record is a whole
+ * number of cache lines, so workers never share a line.
  */
 struct kapa_stats_rec {
-	__u64 heartbeat_ns;	/**< worker clock at its last publish; 0 = slot unused */
-	/* Packets, by what the parser found (enum kapa_pkt_class). */
-	__u64 pkts;
-	__u64 bytes;
-	__u64 pkts_tcp;
-	__u64 pkts_non_ip;
-	__u64 pkts_non_tcp;
-	__u64 pkts_fragment;
-	__u64 pkts_malformed;
-	/* Connections (struct kapa_tcp_stats, struct kapa_flow_stats). */
-	__u64 conns_active;	/**< gauge */
-	__u64 conns_opened;	/**< with a handshake */
-	__u64 conns_midstream;	/**< picked up without one */
-	__u64 conns_refused;	/**< table full: forwarded untracked */
-	__u64 rel_closed;	/**< FIN both ways or accepted RST */
-	__u64 rel_idle;		/**< idle expiry */
-	__u64 rel_evict_embryonic;	/**< half-open budget full */
-	__u64 rel_evict_lru;	/**< table full: longest-idle went */
-	__u64 rel_replaced;	/**< a new SYN reused the 4-tuple */
-	__u64 rel_explicit;	/**< control command or shutdown */
-	__u64 rst_accepted;	/**< RST exactly at the next sequence number */
-	__u64 rst_ignored;	/**< any other RST: forwarded, state kept */
-	__u64 gaps;		/**< stream bytes that were never seen */
-	__u64 ooo_bytes;	/**< gauge: bytes held out of order */
-	/* HTTP/1.x (struct kapa_http_stats). */
-	__u64 http_requests;
-	__u64 http_responses;
-	__u64 http_interim;	/**< 1xx responses */
-	__u64 http_left;	/**< connections that left HTTP tracking */
-	/* Policy actions. */
-	__u64 close_idle;	/**< keep-alive idle limit: RST both ways */
-	__u64 close_max;	/**< request past max: RST both ways */
-	__u64 close_stall;	/**< stall limit mid-message */
-	__u64 ka_rewritten;	/**< Keep-Alive rewritten in place */
-	__u64 ka_inserted;	/**< Keep-Alive / Connection field inserted */
-	__u64 ka_fallback;	/**< bytes already forwarded: fell back */
-	__u64 rst_sent;		/**< RSTs kapa crafted */
-	__u64 spare[7];		/**< pads to a whole number of cache lines */
+	__u64 heartbeat_ns;	/**< worker clock (CLOCK_MONOTONIC) at its last
+				     publish; 0 = slot unused */
+#define KAPA_STATS_FIELD(field, kind, name, help, src) __u64 field;
+	KAPA_COUNTERS(KAPA_STATS_FIELD)
+#undef KAPA_STATS_FIELD
+	__u64 spare[KAPA_STATS_WORDS - 1 - KAPA_COUNTER_COUNT];
 };
 
 /** enum kapa_rule_rec::mode and kapa_conn_rec::mode. */
@@ -190,7 +167,7 @@ struct kapa_conn_rec {
 
 _Static_assert(sizeof(struct kapa_meta) == 32, "kapa_meta layout changed: bump the ABI version");
 _Static_assert(sizeof(struct kapa_stats_rec) % 64 == 0, "kapa_stats_rec must fill whole cache lines");
-_Static_assert(sizeof(struct kapa_stats_rec) == 320, "kapa_stats_rec layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_stats_rec) == KAPA_STATS_WORDS * 8, "kapa_stats_rec: one word per counter, within KAPA_STATS_WORDS");
 _Static_assert(sizeof(struct kapa_rule_rec) == 40, "kapa_rule_rec layout changed: bump the ABI version");
 _Static_assert(sizeof(struct kapa_conn_rec) == 128, "kapa_conn_rec layout changed: bump the ABI version");
 

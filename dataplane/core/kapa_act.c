@@ -660,6 +660,10 @@ act_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, vo
 		ac->flags |= ACT_ROLES;
 	}
 	ac->http_minor = m->ver_minor;
+	if (m->persistent)
+		ac->flags |= ACT_PERSISTS;
+	else
+		ac->flags &= (uint16_t)~ACT_PERSISTS;
 	if (m->is_request)
 		on_request(e, ctx, ac, m);
 	else

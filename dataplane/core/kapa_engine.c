@@ -160,27 +160,34 @@ apply_cut(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt)
 	e->st.pkts_dropped += e->cur_cut == 0;
 }
 
-/* The packet path with a policy (or edits still in flight). Apart, so that
- * the path without one pays for none of its frame. */
+/* The slot's results from the TCP core's. */
+static inline void
+slot_result(struct kapa_engine *e, struct kapa_engine_slot *s, const struct kapa_tcp_result *res)
+{
+	s->conn = res->idx;
+	s->dir = res->dir;
+	s->user = res->idx >= 0 ? (uint8_t *)res->app + KAPA_HTTP_STATE_SIZE +
+				  KAPA_ENGINE_STATE_SIZE : NULL;
+	(void)e;
+}
+
+/* The packet path with a policy that may act (or edits still in flight).
+ * Apart, so that the path without one pays for none of its frame. */
 static __attribute__((noinline)) enum kapa_verdict
 engine_input_acting(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
-		    uint64_t now_ns, void *pkt_ref)
+		    struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
 {
-	struct kapa_flow_key key;
 	struct kapa_tcp_result res;
-	int side = 0, idx = -ENOENT;
 
-	if (pkt->cls == KAPA_PKT_TCP) {
-		idx = kapa_tcp_lookup(e->tcp, pkt, &key, &side);
-		if (idx >= 0 && e->edited_conns != 0)
-			client_pre(e, idx, side, b, pkt);
-	}
+	if (s->idx >= 0 && e->edited_conns != 0)
+		client_pre(e, s->idx, s->side, b, pkt);
 	e->cur_buf = b;
 	e->cur_pkt = pkt;
 	e->cur_grow = 0;
 	e->cur_cut = UINT32_MAX;
 	e->cur_verdict = KAPA_VERDICT_FORWARD;
-	kapa_tcp_input_at(e->tcp, pkt, &key, side, idx, now_ns, pkt_ref, &res);
+	kapa_tcp_input_at(e->tcp, pkt, &s->key, s->side, s->idx, now_ns, pkt_ref, &res);
+	slot_result(e, s, &res);
 	if (res.idx >= 0 && e->policy != NULL)
 		engine_post(e, &res, b, pkt, now_ns, pkt_ref);
 	if (e->cur_cut != UINT32_MAX && e->cur_verdict == KAPA_VERDICT_FORWARD)
@@ -190,29 +197,107 @@ engine_input_acting(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *
 	return (enum kapa_verdict)e->cur_verdict;
 }
 
+void
+kapa_engine_lookup_burst(struct kapa_engine *e, struct kapa_pkt *const *pkts, uint32_t n,
+			 struct kapa_engine_slot *slots)
+{
+	const struct kapa_flow_key *keys[64];
+	int32_t idx[64];
+	uint32_t i, k = 0, at[64];
+
+	if (n > 64)
+		n = 64;
+	for (i = 0; i < n; i++) {
+		slots[i].idx = -ENOENT;
+		slots[i].changes = *e->changes;
+		if (pkts[i]->cls != KAPA_PKT_TCP)
+			continue;
+		slots[i].side = (uint8_t)kapa_flow_key_make(&slots[i].key, pkts[i]->family,
+							     pkts[i]->src, pkts[i]->sport,
+							     pkts[i]->dst, pkts[i]->dport);
+		keys[k] = &slots[i].key;
+		at[k++] = i;
+	}
+	kapa_flow_lookup_bulk(e->ft, keys, k, idx);
+	for (i = 0; i < k; i++)
+		slots[at[i]].idx = idx[i];
+}
+
 enum kapa_verdict
-kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
-		  uint64_t now_ns, void *pkt_ref)
+kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		     struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
 {
 	struct kapa_tcp_result res;
 
 	b->edited = 0;
+	/* An earlier packet of the burst inserted or released: look again. */
+	if (pkt->cls == KAPA_PKT_TCP && s->changes != *e->changes)
+		s->idx = kapa_flow_lookup(e->ft, &s->key);
 	if (e->acting || e->edited_conns != 0)
-		return engine_input_acting(e, b, pkt, now_ns, pkt_ref);
+		return engine_input_acting(e, b, pkt, s, now_ns, pkt_ref);
 	/* Nothing can be edited or crafted (no policy, or one that only
 	 * observes: decisions are still taken on the tracker's events, and
 	 * link headers kept there for a policy that may act later): the TCP
 	 * core and the tracker alone. */
-	if (e->policy == NULL) {
-		kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
-		return KAPA_VERDICT_FORWARD;
+	if (e->policy != NULL) {
+		e->cur_buf = b;
+		e->cur_pkt = pkt;
 	}
-	e->cur_buf = b;
-	e->cur_pkt = pkt;
-	kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
+	kapa_tcp_input_at(e->tcp, pkt, &s->key, s->side, s->idx, now_ns, pkt_ref, &res);
+	slot_result(e, s, &res);
 	e->cur_buf = NULL;
 	e->cur_pkt = NULL;
 	return KAPA_VERDICT_FORWARD;
+}
+
+enum kapa_verdict
+kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		  uint64_t now_ns, void *pkt_ref)
+{
+	struct kapa_engine_slot s;
+	struct kapa_tcp_result res;
+	int side;
+
+	b->edited = 0;
+	if (!e->acting && e->edited_conns == 0 && e->policy == NULL) {
+		/* No policy: the TCP core and the tracker alone. */
+		kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
+		return KAPA_VERDICT_FORWARD;
+	}
+	s.idx = -ENOENT;
+	s.side = 0;
+	s.changes = *e->changes;
+	if (pkt->cls == KAPA_PKT_TCP) {
+		s.idx = kapa_tcp_lookup(e->tcp, pkt, &s.key, &side);
+		s.side = (uint8_t)side;
+	}
+	return kapa_engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
+}
+
+void
+kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v)
+{
+	const struct act_conn *ac = act_of(ctx);
+	struct kapa_http_conn_info ci;
+
+	kapa_http_conn_info(ctx->app, &ci);
+	v->mode = ac->mode;
+	v->srv_dir = ac->srv_dir;
+	v->opaque = (ac->flags & ACT_OPAQUE) != 0 || ci.left;
+	v->shifted = ac->shift != 0 || ac->log != 0;
+	v->persistent = (ac->flags & ACT_PERSISTS) != 0;
+	v->in_request = ci.outstanding != 0;
+	v->rule = ac->rule;
+	v->timeout_s = ac->timeout_s;
+	v->max = ac->max;
+	v->stall_s = ac->stall_s;
+	v->opaque_idle_s = ac->opaque_s;
+	v->requests = ac->requests;
+	v->responses = ac->responses;
+	v->srv_ka_timeout = ac->srv_ka_t;
+	v->srv_ka_max = ac->srv_ka_m;
+	v->cli_ka_timeout = ac->cli_ka_t;
+	v->cli_ka_max = ac->cli_ka_m;
 }
 
 /* ---- timers, rule sets, shutdown ------------------------------------------------- */
@@ -352,6 +437,7 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 	}
 	e->ft = kapa_tcp_table(e->tcp);
 	kapa_flow_layout(e->ft, &e->conns, &e->app, &e->app_stride);
+	e->changes = kapa_flow_changes(e->ft);
 	e->capacity = kapa_flow_capacity(e->ft);
 	e->sweep_pos = e->capacity;
 	engine_set_acting(e);

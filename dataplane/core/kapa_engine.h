@@ -175,6 +175,53 @@ void kapa_engine_destroy(struct kapa_engine *e);
 enum kapa_verdict kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b,
 				    struct kapa_pkt *pkt, uint64_t now_ns, void *pkt_ref);
 
+/** A packet of a burst: its connection looked up ahead, and what became of it. */
+struct kapa_engine_slot {
+	struct kapa_flow_key key;
+	int32_t idx;		/**< the lookup's answer (-ENOENT: none) */
+	uint8_t side;		/**< key side of the sender */
+	uint8_t dir;		/**< after input: the packet's direction */
+	int32_t conn;		/**< after input: its connection, -1 none */
+	void *user;		/**< after input: the user's state of it, or NULL */
+	uint64_t changes;	/**< the table's changes at the lookup */
+};
+
+/**
+ * Look the connections of a burst up at once (rte_hash_lookup_bulk, the
+ * records and slots prefetched), ahead of kapa_engine_input_at() on each
+ * packet in order. A position found goes stale when the table changes
+ * before its packet (an insert or release by an earlier packet): then that
+ * packet is looked up again.
+ * @param n  at most 64
+ */
+void kapa_engine_lookup_burst(struct kapa_engine *e, struct kapa_pkt *const *pkts,
+			      uint32_t n, struct kapa_engine_slot *slots);
+
+/**
+ * kapa_engine_input() for a packet looked up by kapa_engine_lookup_burst();
+ * also fills @p s's results (the connection, direction and user state).
+ */
+enum kapa_verdict kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b,
+				       struct kapa_pkt *pkt, struct kapa_engine_slot *s,
+				       uint64_t now_ns, void *pkt_ref);
+
+/** What the engine holds about one connection, for publishing it. */
+struct kapa_engine_view {
+	uint8_t mode;		/**< enum kapa_mode in force */
+	uint8_t srv_dir;	/**< direction the server sends in */
+	uint8_t opaque;		/**< left HTTP/1.x tracking */
+	uint8_t shifted;	/**< kapa shifted its sequence numbers */
+	uint8_t persistent;	/**< it persists after its last message */
+	uint8_t in_request;	/**< a request is outstanding */
+	int32_t rule;		/**< the matched rule, -1: the default */
+	uint32_t timeout_s, max, stall_s, opaque_idle_s;	/**< effective limits */
+	uint32_t requests, responses;
+	uint32_t srv_ka_timeout, srv_ka_max, cli_ka_timeout, cli_ka_max;	/**< KAPA_KA_UNSET */
+};
+
+/** Read the engine's view of the connection of @p ctx (any callback). */
+void kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v);
+
 /**
  * Fire due timers (idle, stall, linger expiry) up to @p now_ns, at most
  * @p max; crafted RSTs are emitted. Also decides again, a bounded number

@@ -47,6 +47,7 @@ _Static_assert(ACT_LOG_MAX * ACT_TEXT_MAX < ACT_MSS_DEFAULT4,
 #define ACT_CLOSING	0x0100	/* the response to request max said close */
 #define ACT_INTERIM	0x0200	/* the response in progress is a 1xx */
 #define ACT_OPENED	0x0400	/* OPEN handled: the state is ours */
+#define ACT_PERSISTS	0x0800	/* the last message left it persistent */
 /* Packets of connections with any of these need work after the TCP core. */
 #define ACT_HOT		(ACT_EDITED | ACT_REFUSING | ACT_CLOSE_AT)
 
@@ -168,6 +169,7 @@ struct kapa_engine {
 	 * per advance: the next index to look at, capacity when done. */
 	uint32_t sweep_pos;
 	uint32_t capacity;	/* the table's */
+	const uint64_t *changes;	/* the table's inserts and releases */
 	/* Connections with ACT_EDITED: while there are none, no client
 	 * segment needs a look before the TCP core. */
 	uint32_t edited_conns;

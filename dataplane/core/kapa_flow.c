@@ -101,6 +101,8 @@ struct kapa_flow_table {
 	uint32_t embryonic_max;
 	uint32_t evict_min_idle_ms;
 	uint32_t count;
+	uint64_t changes;		/* inserts and releases: positions found
+					   before are stale once it moved */
 	struct lru_ring *lru;		/* [2]: [LIST_EST], [LIST_EMB] */
 	struct rte_hash *h;
 	struct kapa_timer_wheel *wheel;
@@ -651,6 +653,9 @@ kapa_flow_lookup_bulk(struct kapa_flow_table *t,
 
 			rte_prefetch0(c);
 			rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+			/* the consumer's state: the tracker's first line */
+			if (t->app_stride != 0)
+				rte_prefetch0(t->app + (size_t)idx[i] * t->app_stride);
 			hits++;
 		} else {
 			idx[i] = -ENOENT;
@@ -691,6 +696,7 @@ kapa_flow_release(struct kapa_flow_table *t, uint32_t idx,
 
 	t->count--;
 	t->stats.released[why < KAPA_REL_MAX ? why : KAPA_REL_EXPLICIT]++;
+	t->changes++;
 	if (t->dq == NULL) {
 		rte_hash_free_key_with_position(t->h, (int32_t)idx);
 	} else {
@@ -772,6 +778,7 @@ kapa_flow_insert(struct kapa_flow_table *t, const struct kapa_flow_key *key,
 		memset(t->app + (size_t)pos * t->app_stride, 0, t->app_stride);
 	t->count++;
 	t->stats.inserted++;
+	t->changes++;
 	return pos;
 }
 
@@ -896,6 +903,12 @@ struct kapa_conn *
 kapa_flow_conn(struct kapa_flow_table *t, uint32_t idx)
 {
 	return &t->conns[idx];
+}
+
+const uint64_t *
+kapa_flow_changes(const struct kapa_flow_table *t)
+{
+	return &t->changes;
 }
 
 void

@@ -216,7 +216,8 @@ int kapa_flow_lookup(struct kapa_flow_table *t, const struct kapa_flow_key *key)
 
 /**
  * Look up @p n keys (n <= 64) at once (rte_hash_lookup_bulk) and prefetch
- * the records found. idx[i] is the index or -ENOENT.
+ * the records found and the first line of their consumer slots. idx[i] is
+ * the index or -ENOENT.
  */
 void kapa_flow_lookup_bulk(struct kapa_flow_table *t,
 			   const struct kapa_flow_key **keys, uint32_t n,
@@ -285,6 +286,13 @@ struct kapa_conn *kapa_flow_conn(struct kapa_flow_table *t, uint32_t idx);
 
 /** @return the consumer slot of @p idx (app_size bytes, 16-byte aligned). */
 void *kapa_flow_app(struct kapa_flow_table *t, uint32_t idx);
+
+/**
+ * The table's count of inserts and releases, to read through the pointer
+ * (it never moves): a position looked up before is still right while the
+ * count has not moved (a burst's bulk lookup, then the packets one by one).
+ */
+const uint64_t *kapa_flow_changes(const struct kapa_flow_table *t);
 
 /**
  * Where the records and consumer slots lie, for an owner that indexes them

@@ -34,7 +34,7 @@ expect() {
 }
 
 expect kapa_meta abi_version meta_size stats_size rule_size conn_size max_workers max_rules max_conns
-expect kapa_stats_rec heartbeat_ns pkts conns_active http_requests close_idle rst_sent
+expect kapa_stats_rec heartbeat_ns rx_packets conns_active http_requests rst_idle ka_inserted rst_sent decisions
 expect kapa_rule_rec prefix family prefix_len mode port timeout_s max_requests stall_s
 expect kapa_conn_rec seq gen worker slot client_addr server_addr client_port server_port \
 	state requests client_ka_timeout server_ka_max last_seen_ns

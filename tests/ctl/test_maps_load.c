@@ -217,7 +217,7 @@ test_load_pin_mmap(void)
 	stats_mem = mmap(NULL, array_mmap_len(skel->maps.kapa_stats), PROT_READ | PROT_WRITE,
 			 MAP_SHARED, bpf_map__fd(skel->maps.kapa_stats), 0);
 	CU_ASSERT_FATAL(stats_mem != MAP_FAILED);
-	stats_mem[1].pkts = 42;
+	stats_mem[1].rx_packets = 42;
 
 	/* A second opener (kapa-dp after kapad) reuses the pinned maps. */
 	again = open_maps(TEST_CONNS);
@@ -233,7 +233,7 @@ test_load_pin_mmap(void)
 
 		key = 1;
 		CU_ASSERT_EQUAL(bpf_map_lookup_elem(bpf_map__fd(again->maps.kapa_stats), &key, &s), 0);
-		CU_ASSERT_EQUAL(s.pkts, 42);
+		CU_ASSERT_EQUAL(s.rx_packets, 42);
 	}
 	kapa_maps__destroy(again);
 

@@ -8,6 +8,7 @@
  * stay its own; retransmissions, MSS splits, SACK, out-of-order header ends,
  * link layers kapa cannot rebuild, tags, eviction, shutdown, rule changes.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -614,6 +615,49 @@ test_midstream_limits(void)
 	bench_fini(&b);
 }
 
+/* A burst looked up at once, then put through packet by packet: the SYN
+ * creates the connection, so the positions found for the SYN/ACK and the
+ * ACK with data before it are stale and looked up again; one connection,
+ * its bytes delivered, its results filled. */
+static void
+test_burst_lookup(void)
+{
+	static uint8_t f[3][BENCH_FRAME + BENCH_ROOM];
+	struct kapa_engine_slot slot[3];
+	struct kapa_pkt p[3], *pp[3] = { &p[0], &p[1], &p[2] };
+	const struct kapa_tcp_stats *ts;
+	struct kapa_buf buf[3];
+	struct bench b;
+	int i;
+
+	CU_ASSERT_FATAL(bench_init(&b, 6, "mode=observe,timeout=5", NULL, 0) == 0);
+	buf[0].len = bench_build(&b, C, b.cisn, 0, KAPA_TCP_SYN, NULL, 0, NULL, f[0], &p[0]);
+	buf[1].len = bench_build(&b, S, b.sisn, b.cisn + 1, KAPA_TCP_SYN | KAPA_TCP_ACK, NULL, 0,
+				 NULL, f[1], &p[1]);
+	buf[2].len = bench_build(&b, C, b.cisn + 1, b.sisn + 1, KAPA_TCP_ACK | KAPA_TCP_PSH,
+				 (const uint8_t *)req11, sizeof(req11) - 1, NULL, f[2], &p[2]);
+	kapa_engine_lookup_burst(b.e, pp, 3, slot);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(slot[i].idx, -ENOENT);
+		buf[i].data = f[i];
+		buf[i].tailroom = BENCH_ROOM;
+		CU_ASSERT_EQUAL(kapa_engine_input_at(b.e, &buf[i], &p[i], &slot[i], b.now, NULL),
+				KAPA_VERDICT_FORWARD);
+		CU_ASSERT(slot[i].conn >= 0 && slot[i].user != NULL);
+		CU_ASSERT_EQUAL(slot[i].conn, slot[0].conn);
+	}
+	CU_ASSERT_EQUAL(slot[0].dir, KAPA_DIR_C2S);
+	CU_ASSERT_EQUAL(slot[1].dir, KAPA_DIR_S2C);
+	ts = kapa_tcp_stats(kapa_engine_tcp(b.e));
+	CU_ASSERT_EQUAL(ts->conns_opened, 1);
+	CU_ASSERT_EQUAL(ts->bytes_delivered, sizeof(req11) - 1);
+	CU_ASSERT_EQUAL(kapa_flow_count(kapa_tcp_table(kapa_engine_tcp(b.e))), 1);
+	/* the next burst finds it */
+	kapa_engine_lookup_burst(b.e, pp, 1, slot);
+	CU_ASSERT_EQUAL(slot[0].idx, slot[1].conn);
+	bench_fini(&b);
+}
+
 static int
 suite_init(void)
 {
@@ -644,7 +688,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "VLAN/QinQ templates", test_vlan_templates) == NULL ||
 	    CU_add_test(s, "shifted: evicted, shutdown", test_shifted_evicted_and_shutdown) == NULL ||
 	    CU_add_test(s, "rule set change", test_rule_set_change) == NULL ||
-	    CU_add_test(s, "mid-stream pickup gets limits", test_midstream_limits) == NULL)
+	    CU_add_test(s, "mid-stream pickup gets limits", test_midstream_limits) == NULL ||
+	    CU_add_test(s, "a burst looked up at once", test_burst_lookup) == NULL)
 		return -1;
 	return 0;
 }

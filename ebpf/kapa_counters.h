@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/**
+ * @file
+ * Every counter kapa publishes, defined once (as HAProxy's stats columns
+ * are one table): the field of the per-worker stats record in the pinned
+ * map (struct kapa_stats_rec, kapa_maps.h), its name (telemetry, the
+ * counters printed at exit, and later kapactl and Prometheus), its help
+ * text, its kind, and where the data plane takes its value from.
+ *
+ *     X(field, KIND, "name", "help", source)
+ *
+ * KIND is KAPA_CTR_COUNTER (only grows) or KAPA_CTR_GAUGE (a level). The
+ * source is an expression over `s`, a `const struct dp_counter_src *` of
+ * the data plane (dataplane/dp/publish.c): only user space expands it;
+ * under -target bpf the fifth argument is never used. Adding a counter is
+ * one line here (and KAPA_MAPS_ABI_VERSION bumped: the record changes).
+ */
+#ifndef KAPA_COUNTERS_H
+#define KAPA_COUNTERS_H
+
+#define KAPA_CTR_COUNTER 0
+#define KAPA_CTR_GAUGE 1
+
+#define KAPA_COUNTERS(X)							\
+	/* ports */								\
+	X(rx_packets, KAPA_CTR_COUNTER, "rx_packets", "frames received on the ports", s->dp->rx_packets) \
+	X(rx_bytes, KAPA_CTR_COUNTER, "rx_bytes", "bytes received on the ports", s->dp->rx_bytes) \
+	X(tx_packets, KAPA_CTR_COUNTER, "tx_packets", "frames sent (forwarded and crafted)", s->dp->tx_packets) \
+	X(tx_bytes, KAPA_CTR_COUNTER, "tx_bytes", "bytes sent", s->dp->tx_bytes) \
+	X(tx_dropped, KAPA_CTR_COUNTER, "tx_dropped", "frames a port's TX queue did not take", s->dp->tx_dropped) \
+	X(crafted, KAPA_CTR_COUNTER, "crafted", "frames kapa crafted (RSTs, split segments)", s->dp->crafted) \
+	X(craft_no_mbuf, KAPA_CTR_COUNTER, "craft_no_mbuf", "crafted frames lost: the mbuf pool was empty", s->dp->craft_no_mbuf) \
+	X(untouched_multiseg, KAPA_CTR_COUNTER, "untouched_multiseg", "frames in several mbufs, forwarded untouched", s->dp->untouched_multiseg) \
+	X(untouched_oversize, KAPA_CTR_COUNTER, "untouched_oversize", "frames over the port's MTU, forwarded untouched", s->dp->untouched_oversize) \
+	X(dispatched, KAPA_CTR_COUNTER, "dispatched", "frames handed to the worker that owns their connection", s->dp->dispatched) \
+	X(dispatch_full, KAPA_CTR_COUNTER, "dispatch_full", "frames dropped: the owning worker's ring was full", s->dp->dispatch_full) \
+	/* what the parser found */						\
+	X(pkts_tcp, KAPA_CTR_COUNTER, "pkts_tcp", "TCP segments", s->tcp->pkts[KAPA_PKT_TCP]) \
+	X(pkts_non_ip, KAPA_CTR_COUNTER, "pkts_non_ip", "frames that are not IP (ARP, LLDP, ...)", s->tcp->pkts[KAPA_PKT_NON_IP]) \
+	X(pkts_non_tcp, KAPA_CTR_COUNTER, "pkts_non_tcp", "IP packets that are not TCP", s->tcp->pkts[KAPA_PKT_NON_TCP]) \
+	X(pkts_fragment, KAPA_CTR_COUNTER, "pkts_fragment", "IP fragments (forwarded, not reassembled)", s->tcp->pkts[KAPA_PKT_FRAGMENT]) \
+	X(pkts_malformed, KAPA_CTR_COUNTER, "pkts_malformed", "malformed frames (forwarded, counted by reason)", s->tcp->pkts[KAPA_PKT_MALFORMED]) \
+	/* connections */							\
+	X(conns_active, KAPA_CTR_GAUGE, "conns_active", "connections in the table", s->conns_active) \
+	X(conns_opened, KAPA_CTR_COUNTER, "conns_opened", "connections seen opening (handshake)", s->tcp->conns_opened) \
+	X(conns_midstream, KAPA_CTR_COUNTER, "conns_midstream", "connections picked up without their handshake", s->tcp->conns_midstream) \
+	X(conns_refused, KAPA_CTR_COUNTER, "conns_refused", "connections not tracked: the table was full", s->tcp->conns_refused) \
+	X(rel_closed, KAPA_CTR_COUNTER, "rel_closed", "connections ended by FIN both ways or an RST", s->flow->released[KAPA_REL_CLOSED]) \
+	X(rel_idle, KAPA_CTR_COUNTER, "rel_idle", "connections released at the table's idle limit", s->flow->released[KAPA_REL_IDLE]) \
+	X(rel_evict_embryonic, KAPA_CTR_COUNTER, "rel_evict_embryonic", "half-open connections evicted (half-open budget full)", s->flow->released[KAPA_REL_EVICT_EMBRYONIC]) \
+	X(rel_evict_lru, KAPA_CTR_COUNTER, "rel_evict_lru", "connections evicted, the longest idle first (table full)", s->flow->released[KAPA_REL_EVICT_LRU]) \
+	X(rel_replaced, KAPA_CTR_COUNTER, "rel_replaced", "connections replaced by a new SYN on their 4-tuple", s->flow->released[KAPA_REL_REPLACED]) \
+	X(rel_explicit, KAPA_CTR_COUNTER, "rel_explicit", "connections released by kapa (its RSTs, a command, shutdown)", s->flow->released[KAPA_REL_EXPLICIT]) \
+	X(rst_accepted, KAPA_CTR_COUNTER, "rst_accepted", "RSTs at exactly the next sequence number", s->tcp->rst_accepted) \
+	X(rst_ignored, KAPA_CTR_COUNTER, "rst_ignored", "other RSTs (forwarded, state kept)", s->tcp->rst_ignored) \
+	X(gaps, KAPA_CTR_COUNTER, "gaps", "stream holes skipped (bytes kapa never saw)", s->tcp->gaps) \
+	X(ooo_bytes, KAPA_CTR_GAUGE, "ooo_bytes", "bytes held out of order", s->ooo_bytes) \
+	/* HTTP/1.x */								\
+	X(http_requests, KAPA_CTR_COUNTER, "http_requests", "request header blocks", s->http->requests) \
+	X(http_responses, KAPA_CTR_COUNTER, "http_responses", "response header blocks (1xx included)", s->http->responses) \
+	X(http_interim, KAPA_CTR_COUNTER, "http_interim", "1xx responses", s->http->interim) \
+	X(http_left, KAPA_CTR_COUNTER, "http_left", "connections that left HTTP/1.x tracking", s->http_left) \
+	X(ka_without_conn, KAPA_CTR_COUNTER, "ka_without_conn", "Keep-Alive fields without Connection: keep-alive", s->http->ka_without_conn) \
+	X(ka_bad_param, KAPA_CTR_COUNTER, "ka_bad_param", "Keep-Alive parameters ignored as malformed", s->http->ka_bad_param) \
+	/* the policy's actions, by kind and reason (struct kapa_engine_stats) */ \
+	X(rst_idle, KAPA_CTR_COUNTER, "rst_idle", "connections reset at the keep-alive idle limit", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_IDLE]) \
+	X(rst_stall, KAPA_CTR_COUNTER, "rst_stall", "connections reset at the stall limit", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_STALL]) \
+	X(rst_opaque_idle, KAPA_CTR_COUNTER, "rst_opaque_idle", "opaque connections reset at their idle limit", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_OPAQUE_IDLE]) \
+	X(rst_max, KAPA_CTR_COUNTER, "rst_max", "connections reset for a request past the max", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_REQUESTS]) \
+	X(rst_evicted, KAPA_CTR_COUNTER, "rst_evicted", "shifted connections reset as they left the table", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_EVICTED]) \
+	X(rst_shutdown, KAPA_CTR_COUNTER, "rst_shutdown", "shifted connections reset at shutdown", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_SHUTDOWN]) \
+	X(close_rewritten, KAPA_CTR_COUNTER, "close_rewritten", "responses to request max given Connection: close in place", s->eng->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_REQUESTS]) \
+	X(close_inserted, KAPA_CTR_COUNTER, "close_inserted", "responses to request max given a Connection: close line", s->eng->act[KAPA_ACT_KIND_INSERT][KAPA_ACT_WHY_REQUESTS]) \
+	X(close_after_response, KAPA_CTR_COUNTER, "close_after_response", "closes once the client had the response (the bytes were gone)", s->close_after) \
+	X(ka_rewritten, KAPA_CTR_COUNTER, "ka_rewritten", "responses whose Keep-Alive was rewritten in place", s->eng->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_ADVERTISE]) \
+	X(ka_inserted, KAPA_CTR_COUNTER, "ka_inserted", "responses given Keep-Alive lines", s->eng->act[KAPA_ACT_KIND_INSERT][KAPA_ACT_WHY_ADVERTISE]) \
+	X(refused_l2_deep, KAPA_CTR_COUNTER, "refused_l2_deep", "actions refused: a link layer kapa cannot rebuild", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_L2_DEEP]) \
+	X(refused_forwarded, KAPA_CTR_COUNTER, "refused_forwarded", "advertisements skipped: the bytes were gone", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_FORWARDED]) \
+	X(refused_log_full, KAPA_CTR_COUNTER, "refused_log_full", "edits refused: no edit log left", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_LOG_FULL]) \
+	X(refused_no_room, KAPA_CTR_COUNTER, "refused_no_room", "edits refused: the packet could not grow", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_NO_ROOM]) \
+	X(refused_other, KAPA_CTR_COUNTER, "refused_other", "actions refused otherwise (fields, sequence, link header)", s->refused_other) \
+	X(rst_sent, KAPA_CTR_COUNTER, "rst_sent", "RSTs crafted", s->eng->rst_sent) \
+	X(pkts_edited, KAPA_CTR_COUNTER, "pkts_edited", "forwarded frames whose bytes kapa changed", s->eng->pkts_edited) \
+	X(pkts_refused, KAPA_CTR_COUNTER, "pkts_refused", "segments not forwarded (requests past the max)", s->eng->pkts_dropped) \
+	X(pkts_split, KAPA_CTR_COUNTER, "pkts_split", "segments split for the client's MSS", s->eng->pkts_split) \
+	X(bytes_inserted, KAPA_CTR_COUNTER, "bytes_inserted", "bytes kapa inserted", s->eng->bytes_inserted) \
+	X(edits_replayed, KAPA_CTR_COUNTER, "edits_replayed", "edits applied again to retransmissions", s->eng->edits_replayed) \
+	X(acks_translated, KAPA_CTR_COUNTER, "acks_translated", "client ACKs moved back to the server's sequence space", s->eng->acks_translated) \
+	X(stale_probes, KAPA_CTR_COUNTER, "stale_probes", "old retransmissions sent as probes", s->eng->stale_probes) \
+	X(midstream_limited, KAPA_CTR_COUNTER, "midstream_limited", "picked-up connections given limits", s->eng->midstream_limited) \
+	X(decisions, KAPA_CTR_COUNTER, "decisions", "policy decisions taken", s->eng->decisions)
+
+/** How many counters the table has. */
+#define KAPA_COUNTER_ONE(field, kind, name, help, src) + 1
+#define KAPA_COUNTER_COUNT (0 KAPA_COUNTERS(KAPA_COUNTER_ONE))
+
+#endif /* KAPA_COUNTERS_H */
