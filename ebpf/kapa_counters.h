@@ -11,7 +11,7 @@
  *
  * KIND is KAPA_CTR_COUNTER (only grows) or KAPA_CTR_GAUGE (a level). The
  * source is an expression over `s`, a `const struct dp_counter_src *` of
- * the data plane (dataplane/dp/publish.c): only user space expands it;
+ * the data plane (dataplane/dp/publish.h): only user space expands it;
  * under -target bpf the fifth argument is never used. Adding a counter is
  * one line here (and KAPA_MAPS_ABI_VERSION bumped: the record changes).
  */
@@ -25,11 +25,12 @@
 	/* ports */								\
 	X(rx_packets, KAPA_CTR_COUNTER, "rx_packets", "frames received on the ports", s->dp->rx_packets) \
 	X(rx_bytes, KAPA_CTR_COUNTER, "rx_bytes", "bytes received on the ports", s->dp->rx_bytes) \
-	X(tx_packets, KAPA_CTR_COUNTER, "tx_packets", "frames sent (forwarded and crafted)", s->dp->tx_packets) \
-	X(tx_bytes, KAPA_CTR_COUNTER, "tx_bytes", "bytes sent", s->dp->tx_bytes) \
-	X(tx_dropped, KAPA_CTR_COUNTER, "tx_dropped", "frames a port's TX queue did not take", s->dp->tx_dropped) \
-	X(crafted, KAPA_CTR_COUNTER, "crafted", "frames kapa crafted (RSTs, split segments)", s->dp->crafted) \
-	X(craft_no_mbuf, KAPA_CTR_COUNTER, "craft_no_mbuf", "crafted frames lost: the mbuf pool was empty", s->dp->craft_no_mbuf) \
+	X(tx_packets, KAPA_CTR_COUNTER, "tx_packets", "frames sent (forwarded and crafted)", s->tx->packets) \
+	X(tx_bytes, KAPA_CTR_COUNTER, "tx_bytes", "bytes sent", s->tx->bytes) \
+	X(tx_dropped, KAPA_CTR_COUNTER, "tx_dropped", "frames a port's TX queue did not take", s->tx->dropped) \
+	X(crafted, KAPA_CTR_COUNTER, "crafted", "frames kapa crafted (RSTs, split segments)", s->tx->crafted) \
+	X(craft_no_mbuf, KAPA_CTR_COUNTER, "craft_no_mbuf", "crafted frames lost: the mbuf pool was empty", s->tx->craft_no_mbuf) \
+	X(craft_no_port, KAPA_CTR_COUNTER, "craft_no_port", "crafted frames lost: no port known toward their receiver", s->tx->craft_no_port) \
 	X(untouched_multiseg, KAPA_CTR_COUNTER, "untouched_multiseg", "frames in several mbufs, forwarded untouched", s->dp->untouched_multiseg) \
 	X(untouched_oversize, KAPA_CTR_COUNTER, "untouched_oversize", "frames over the port's MTU, forwarded untouched", s->dp->untouched_oversize) \
 	X(dispatched, KAPA_CTR_COUNTER, "dispatched", "frames handed to the worker that owns their connection", s->dp->dispatched) \
@@ -60,6 +61,19 @@
 	X(http_responses, KAPA_CTR_COUNTER, "http_responses", "response header blocks (1xx included)", s->http->responses) \
 	X(http_interim, KAPA_CTR_COUNTER, "http_interim", "1xx responses", s->http->interim) \
 	X(http_left, KAPA_CTR_COUNTER, "http_left", "connections that left HTTP/1.x tracking", s->http_left) \
+	X(http10_requests, KAPA_CTR_COUNTER, "http10_requests", "HTTP/1.0 requests", s->dp->http10_requests) \
+	X(req_conn_keep_alive, KAPA_CTR_COUNTER, "req_conn_keep_alive", "requests with Connection: keep-alive", s->dp->req_conn_keep_alive) \
+	X(req_conn_close, KAPA_CTR_COUNTER, "req_conn_close", "requests with Connection: close", s->dp->req_conn_close) \
+	X(req_ka_field, KAPA_CTR_COUNTER, "req_ka_field", "requests with a Keep-Alive field", s->dp->req_ka_field) \
+	X(resp_conn_keep_alive, KAPA_CTR_COUNTER, "resp_conn_keep_alive", "responses with Connection: keep-alive", s->dp->resp_conn_keep_alive) \
+	X(resp_conn_close, KAPA_CTR_COUNTER, "resp_conn_close", "responses with Connection: close", s->dp->resp_conn_close) \
+	X(resp_ka_field, KAPA_CTR_COUNTER, "resp_ka_field", "responses with a Keep-Alive field", s->dp->resp_ka_field) \
+	X(pipeline_overflow, KAPA_CTR_COUNTER, "pipeline_overflow", "requests past the pipeline depth (responses not paired)", s->http->pipeline_overflow) \
+	X(pair_unsure, KAPA_CTR_COUNTER, "pair_unsure", "responses whose request was not known for sure", s->http->pair_unsure) \
+	/* anomalies */								\
+	X(out_of_window, KAPA_CTR_COUNTER, "out_of_window", "segments far outside the window (ignored, forwarded)", s->tcp->out_of_window) \
+	X(bytes_inconsistent, KAPA_CTR_COUNTER, "bytes_inconsistent", "retransmitted bytes that differed from the first copy", s->tcp->bytes_inconsistent) \
+	X(gap_hole_timeout, KAPA_CTR_COUNTER, "gap_hole_timeout", "holes skipped after hole_timeout (loss kapa never saw filled)", s->tcp->gap_hole_timeout) \
 	X(ka_without_conn, KAPA_CTR_COUNTER, "ka_without_conn", "Keep-Alive fields without Connection: keep-alive", s->http->ka_without_conn) \
 	X(ka_bad_param, KAPA_CTR_COUNTER, "ka_bad_param", "Keep-Alive parameters ignored as malformed", s->http->ka_bad_param) \
 	/* the policy's actions, by kind and reason (struct kapa_engine_stats) */ \

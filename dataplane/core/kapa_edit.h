@@ -38,6 +38,11 @@ struct kapa_buf {
 	uint32_t len;		/**< bytes of the frame */
 	uint32_t tailroom;	/**< bytes writable after data + len */
 	uint8_t edited;		/**< set by the engine when it changed the frame */
+	/** The caller's tag of the port the frame arrived on (kapa-dp: the
+	 *  DPDK port id). The engine keeps it with its direction's link header,
+	 *  so that crafted frames leave toward the right end
+	 *  (kapa_engine_link_port()). */
+	uint8_t port;
 };
 
 /* ---- checksums ------------------------------------------------------------ */

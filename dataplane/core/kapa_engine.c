@@ -97,6 +97,7 @@ keep_l2(struct act_conn *ac, uint8_t dir, const struct kapa_buf *b, const struct
 		return;		/* deeper than a crafted packet may copy: L2_DEEP */
 	memcpy(ac->l2[dir], b->data, n);
 	ac->l2_len[dir] = (uint8_t)(n + 1);
+	ac->l2_port[dir] = b->port;
 	if (pkt->data == b->data && pkt->l3_off >= 14 &&
 	    (memcmp(pkt->eth_src, zero, 6) != 0 || memcmp(pkt->eth_dst, zero, 6) != 0))
 		ac->l2_ether |= (uint8_t)(1u << dir);
@@ -298,6 +299,22 @@ kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v)
 	v->srv_ka_max = ac->srv_ka_m;
 	v->cli_ka_timeout = ac->cli_ka_t;
 	v->cli_ka_max = ac->cli_ka_m;
+}
+
+int
+kapa_engine_link_port(const struct kapa_stream_ctx *ctx, enum kapa_dir dir, uint8_t *port)
+{
+	const struct act_conn *ac = act_of(ctx);
+
+	if (ac->l2_len[dir] != 0) {
+		*port = ac->l2_port[dir];
+		return 0;
+	}
+	if (ac->l2_len[dir ^ 1] != 0) {
+		*port = ac->l2_port[dir ^ 1];
+		return 1;
+	}
+	return -1;
 }
 
 /* ---- timers, rule sets, shutdown ------------------------------------------------- */

@@ -223,6 +223,19 @@ struct kapa_engine_view {
 void kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v);
 
 /**
+ * Where a frame crafted to travel as @p dir came from, in kapa_buf::port
+ * tags (during the emit callback, for a bridge to pick the port to send it
+ * out of). Its link header was copied from a packet of @p dir, or, where
+ * none was seen yet, from one of the other direction with the addresses
+ * swapped.
+ * @return 0: *port is where @p dir's packets arrive (send it out of that
+ *         port's peer); 1: *port is where the other direction's packets
+ *         arrive, which faces the receiver (send it out of *port itself);
+ *         -1: no packet of the connection was kept (nothing to send).
+ */
+int kapa_engine_link_port(const struct kapa_stream_ctx *ctx, enum kapa_dir dir, uint8_t *port);
+
+/**
  * Fire due timers (idle, stall, linger expiry) up to @p now_ns, at most
  * @p max; crafted RSTs are emitted. Also decides again, a bounded number
  * at a time, the connections decided under an older rule set.

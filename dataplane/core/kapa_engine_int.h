@@ -68,7 +68,7 @@ struct act_conn {
 	uint8_t http_minor;	/* of the last message, 0xff before any */
 	uint8_t l2_ether;	/* bit per direction: its template is Ethernet */
 	uint8_t l2_len[2];	/* link header bytes kept + 1; 0 = none yet */
-	uint16_t pad0;
+	uint8_t l2_port[2];	/* kapa_buf::port of the packet each l2[] came from */
 	uint32_t timeout_s;	/* effective limits (0 = none) */
 	uint32_t max;
 	uint32_t stall_s;

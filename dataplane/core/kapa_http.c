@@ -1435,6 +1435,33 @@ kapa_http_stats(const struct kapa_http *h)
 	return &h->stats;
 }
 
+int
+kapa_http_parse_ports(const char *s, uint64_t *bitmap)
+{
+	unsigned long lo, hi, p;
+	char *end;
+
+	do {
+		errno = 0;
+		lo = strtoul(s, &end, 10);
+		if (errno != 0 || end == s || *s < '0' || *s > '9' || lo == 0 || lo > 65535)
+			return -EINVAL;
+		hi = lo;
+		if (*end == '-') {
+			s = end + 1;
+			hi = strtoul(s, &end, 10);
+			if (errno != 0 || end == s || *s < '0' || *s > '9' || hi < lo || hi > 65535)
+				return -EINVAL;
+		}
+		for (p = lo; p <= hi; p++)
+			kapa_http_port_set(bitmap, (uint16_t)p);
+		if (*end != ',' && *end != '\0')
+			return -EINVAL;
+		s = end + 1;
+	} while (*end == ',');
+	return 0;
+}
+
 struct kapa_http *
 kapa_http_create(const struct kapa_http_conf *conf)
 {

@@ -210,6 +210,14 @@ kapa_http_port_set(uint64_t *bitmap, uint16_t port)
 	bitmap[port / 64] |= UINT64_C(1) << (port % 64);
 }
 
+/**
+ * Parse a port list ("80,8000-8099") into @p bitmap (KAPA_HTTP_PORT_WORDS
+ * words; bits are added to what is set).
+ * @return 0, or -EINVAL: a port outside 1..65535, a range backwards, or
+ *         anything but digits, '-' and ','.
+ */
+int kapa_http_parse_ports(const char *s, uint64_t *bitmap);
+
 /** @return non-zero when @p port is set in @p bitmap. */
 static inline int
 kapa_http_port_isset(const uint64_t *bitmap, uint16_t port)

@@ -237,6 +237,40 @@ bad:
 	return -EINVAL;
 }
 
+void
+kapa_policy_args_init(struct kapa_policy_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->def.mode = KAPA_MODE_OBSERVE;
+}
+
+int
+kapa_policy_args_default(struct kapa_policy_args *a, const char *spec, char *err, size_t errlen)
+{
+	a->given = 1;
+	return kapa_policy_parse_spec(spec, &a->def, err, errlen);
+}
+
+int
+kapa_policy_args_rule(struct kapa_policy_args *a, const char *rule, char *err, size_t errlen)
+{
+	a->given = 1;
+	if (a->nrules == KAPA_POLICY_MAX_RULES) {
+		snprintf(err, errlen, "at most %u rules", KAPA_POLICY_MAX_RULES);
+		return -E2BIG;
+	}
+	if (kapa_policy_parse_rule(rule, &a->rules[a->nrules], err, errlen) != 0)
+		return -EINVAL;
+	a->nrules++;
+	return 0;
+}
+
+struct kapa_policy *
+kapa_policy_args_create(const struct kapa_policy_args *a, char *err, size_t errlen)
+{
+	return kapa_policy_create(&a->def, a->rules, a->nrules, 0, err, errlen);
+}
+
 int
 kapa_policy_parse_rule(const char *s, struct kapa_policy_rule *r, char *err, size_t errlen)
 {

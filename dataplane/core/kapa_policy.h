@@ -105,6 +105,33 @@ struct kapa_policy *kapa_policy_create(const struct kapa_policy_spec *def,
 				       const struct kapa_policy_rule *rules, uint32_t n,
 				       uint32_t generation, char *err, size_t errlen);
 
+/**
+ * A policy as given on a command line, one option at a time: the default
+ * spec (--policy SPEC) and the rules (--rule PREFIX[:PORT]=SPEC), made a set
+ * once all options are read. kapa-dp and kapa-inspect share it.
+ */
+struct kapa_policy_args {
+	struct kapa_policy_spec def;
+	struct kapa_policy_rule rules[KAPA_POLICY_MAX_RULES];
+	uint32_t nrules;
+	int given;		/**< --policy or --rule was given */
+};
+
+/** Start with no option: mode observe, no limits. */
+void kapa_policy_args_init(struct kapa_policy_args *a);
+
+/** --policy SPEC. @return 0, or -EINVAL with @p err filled. */
+int kapa_policy_args_default(struct kapa_policy_args *a, const char *spec,
+			     char *err, size_t errlen);
+
+/** --rule MATCH=SPEC. @return 0, or -EINVAL / -E2BIG with @p err filled. */
+int kapa_policy_args_rule(struct kapa_policy_args *a, const char *rule,
+			  char *err, size_t errlen);
+
+/** kapa_policy_create() of the options (generation 0). */
+struct kapa_policy *kapa_policy_args_create(const struct kapa_policy_args *a,
+					    char *err, size_t errlen);
+
 /** Free a rule set. NULL ok. */
 void kapa_policy_destroy(struct kapa_policy *p);
 

@@ -458,6 +458,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	b.data = (uint8_t *)(uintptr_t)f->frame;
 	b.len = f->frame_len;
 	b.tailroom = 0;
+	b.port = 0;
 	if (run->buf != NULL) {
 		/* libpcap refuses records over its 262144-byte snap length */
 		if (f->frame_len > FRAME_BUF)

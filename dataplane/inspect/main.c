@@ -74,34 +74,6 @@ parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
-/* "80,8000-8099" into a port bitmap. @return 0, or -EINVAL. */
-static int
-parse_ports(const char *s, uint64_t *bitmap)
-{
-	unsigned long lo, hi, p;
-	char *end;
-
-	do {
-		errno = 0;
-		lo = strtoul(s, &end, 10);
-		if (errno != 0 || end == s || lo == 0 || lo > 65535)
-			return -EINVAL;
-		hi = lo;
-		if (*end == '-') {
-			s = end + 1;
-			hi = strtoul(s, &end, 10);
-			if (errno != 0 || end == s || hi < lo || hi > 65535)
-				return -EINVAL;
-		}
-		for (p = lo; p <= hi; p++)
-			kapa_http_port_set(bitmap, (uint16_t)p);
-		if (*end != ',' && *end != '\0')
-			return -EINVAL;
-		s = end + 1;
-	} while (*end == ',');
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -120,14 +92,12 @@ main(int argc, char **argv)
 		.out = stdout,
 	};
 	static uint64_t ports[KAPA_HTTP_PORT_WORDS];
-	static struct kapa_policy_rule rules[KAPA_POLICY_MAX_RULES];
-	struct kapa_policy_spec def = { .mode = KAPA_MODE_OBSERVE };
+	static struct kapa_policy_args pa;
 	struct kapa_policy *policy = NULL;
-	uint32_t nrules = 0;
-	int with_policy = 0;
 	char err[1024];
 	int status = 0, opt, rc, i;
 
+	kapa_policy_args_init(&pa);
 	while ((opt = getopt_long(argc, argv, "hw:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -141,7 +111,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			if (parse_ports(optarg, ports) != 0) {
+			if (kapa_http_parse_ports(optarg, ports) != 0) {
 				fprintf(stderr, "%s: --ports '%s': expected ports or ranges "
 					"1-65535, comma-separated (e.g. 80,8000-8099)\n",
 					argv[0], optarg);
@@ -150,24 +120,16 @@ main(int argc, char **argv)
 			o.ports = ports;
 			break;
 		case 'P':
-			if (kapa_policy_parse_spec(optarg, &def, err, sizeof(err)) != 0) {
+			if (kapa_policy_args_default(&pa, optarg, err, sizeof(err)) != 0) {
 				fprintf(stderr, "%s: --policy: %s\n", argv[0], err);
 				return EXIT_USAGE;
 			}
-			with_policy = 1;
 			break;
 		case 'r':
-			if (nrules == KAPA_POLICY_MAX_RULES) {
-				fprintf(stderr, "%s: --rule: at most %u rules\n", argv[0],
-					KAPA_POLICY_MAX_RULES);
-				return EXIT_USAGE;
-			}
-			if (kapa_policy_parse_rule(optarg, &rules[nrules], err, sizeof(err)) != 0) {
+			if (kapa_policy_args_rule(&pa, optarg, err, sizeof(err)) != 0) {
 				fprintf(stderr, "%s: --rule: %s\n", argv[0], err);
 				return EXIT_USAGE;
 			}
-			nrules++;
-			with_policy = 1;
 			break;
 		case 'w':
 			o.write_path = optarg;
@@ -190,8 +152,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: -w writes one capture: give one FILE\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	if (with_policy) {
-		policy = kapa_policy_create(&def, rules, nrules, 0, err, sizeof(err));
+	if (pa.given) {
+		policy = kapa_policy_args_create(&pa, err, sizeof(err));
 		if (policy == NULL) {
 			fprintf(stderr, "%s: --rule: %s\n", argv[0], err);
 			return EXIT_USAGE;

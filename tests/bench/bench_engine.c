@@ -327,6 +327,7 @@ engine_exchanges(void)
 		b.data = work;
 		b.len = frames[i].len;
 		b.tailroom = ROOM;
+		b.port = 0;
 		kapa_pkt_parse(b.data, b.len, KAPA_L2_ETHER, &p);
 		if (!frames[i].from_srv && cli_ack[frames[i].conn] != 0)
 			kapa_edit_set_ack(&p, cli_ack[frames[i].conn]);

@@ -400,6 +400,7 @@ bench_send(struct bench *b, int from_srv, uint32_t seq, uint32_t ack, uint8_t fl
 		return KAPA_VERDICT_DROP;	/* the bench built something wrong */
 	buf.data = f;
 	buf.tailroom = BENCH_ROOM;
+	buf.port = 0;
 	buf.edited = 0;
 	memcpy(in, f, buf.len);
 	b->now += 1000;

@@ -641,6 +641,7 @@ test_burst_lookup(void)
 		CU_ASSERT_EQUAL(slot[i].idx, -ENOENT);
 		buf[i].data = f[i];
 		buf[i].tailroom = BENCH_ROOM;
+		buf[i].port = 0;
 		CU_ASSERT_EQUAL(kapa_engine_input_at(b.e, &buf[i], &p[i], &slot[i], b.now, NULL),
 				KAPA_VERDICT_FORWARD);
 		CU_ASSERT(slot[i].conn >= 0 && slot[i].user != NULL);

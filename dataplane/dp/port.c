@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ports: probe, configure to what the port supports, start, mirror link
+ * state onto the peer. See port.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "port.h"
+
+#define DEFAULT_DESC 1024
+
+/*
+ * The symmetric Toeplitz key (Woo and Park, "Scalable TCP Session Monitoring
+ * with Symmetric Receive-side Scaling", 2012): 0x6d5a repeated makes the
+ * hash of (a, b) equal that of (b, a), so both directions of a connection
+ * land in the same queue. 52 bytes covers the NICs whose key is longer than
+ * the usual 40.
+ */
+static uint8_t symmetric_rss_key[52] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+	0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
+#define RSS_TCP (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV6_TCP)
+
+int
+dp_port_probe(uint16_t port_id, struct dp_port_caps *caps, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	int rc;
+
+	memset(caps, 0, sizeof(*caps));
+	if (!rte_eth_dev_is_valid_port(port_id)) {
+		snprintf(err, errlen, "port %u does not exist (%u ports: give each with -a or "
+			 "--vdev in the EAL arguments)", port_id, rte_eth_dev_count_avail());
+		return -ENODEV;
+	}
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u: cannot read its capabilities: %s", port_id,
+			 rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_get_name_by_port(port_id, caps->name);
+	caps->driver = info.driver_name;
+	caps->max_rxq = info.max_rx_queues ? info.max_rx_queues : 1;
+	caps->max_txq = info.max_tx_queues ? info.max_tx_queues : 1;
+	caps->rss = (info.flow_type_rss_offloads & RSS_TCP) == RSS_TCP &&
+		    (info.hash_key_size == 40 || info.hash_key_size == 52);
+	caps->hash_key_size = info.hash_key_size;
+	caps->socket = rte_eth_dev_socket_id(port_id);
+	if (rte_eth_dev_get_mtu(port_id, &caps->mtu) != 0 || caps->mtu == 0)
+		caps->mtu = RTE_ETHER_MTU;
+	return 0;
+}
+
+int
+dp_port_create(struct dp_port *p, const struct dp_port_params *pp, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t q, nrx, ntx, rxd, txd;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->id = pp->port_id;
+	p->peer = pp->peer_id;
+	rc = dp_port_probe(p->id, &p->caps, err, errlen);
+	if (rc != 0)
+		return rc;
+	rte_eth_dev_info_get(p->id, &info);
+	memset(&conf, 0, sizeof(conf));
+	if (pp->use_rss) {
+		nrx = pp->workers;
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = p->caps.hash_key_size;
+		/* TCP on both families, and plain IP so that fragments of one
+		 * datagram (no ports) stay together too. */
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RSS_TCP | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6 |
+			 RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_FRAG_IPV6);
+		p->rss = 1;
+	} else {
+		nrx = pp->nb_rxq ? pp->nb_rxq : 1;
+		if (nrx > p->caps.max_rxq)
+			nrx = p->caps.max_rxq;
+	}
+	ntx = pp->workers < p->caps.max_txq ? pp->workers : p->caps.max_txq;
+	rc = rte_eth_dev_configure(p->id, nrx, ntx, &conf);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u (%s): cannot configure %u RX / %u TX queues: %s",
+			 p->id, p->caps.name, nrx, ntx, rte_strerror(-rc));
+		return rc;
+	}
+	rxd = pp->rx_desc ? pp->rx_desc : DEFAULT_DESC;
+	txd = pp->tx_desc ? pp->tx_desc : DEFAULT_DESC;
+	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &rxd, &txd);
+	for (q = 0; q < nrx; q++) {
+		rc = rte_eth_rx_queue_setup(p->id, q, rxd, (unsigned)p->caps.socket, NULL, pp->pool);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %u (%s): RX queue %u: %s", p->id, p->caps.name,
+				 q, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	for (q = 0; q < ntx; q++) {
+		rc = rte_eth_tx_queue_setup(p->id, q, txd, (unsigned)p->caps.socket, NULL);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %u (%s): TX queue %u: %s", p->id, p->caps.name,
+				 q, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	if (ntx < pp->workers) {
+		p->txq_lock = calloc(ntx, sizeof(*p->txq_lock));
+		if (p->txq_lock == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		for (q = 0; q < ntx; q++)
+			rte_spinlock_init(&p->txq_lock[q]);
+	}
+	p->nb_rxq = nrx;
+	p->nb_txq = ntx;
+	p->rx_desc = rxd;
+	p->tx_desc = txd;
+	p->mtu = p->caps.mtu;
+	p->max_frame = (uint32_t)p->mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+	return 0;
+}
+
+int
+dp_port_start(struct dp_port *p, char *err, size_t errlen)
+{
+	struct rte_eth_link link;
+	int rc;
+
+	rc = rte_eth_dev_start(p->id);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u (%s): cannot start: %s", p->id, p->caps.name,
+			 rte_strerror(-rc));
+		return rc;
+	}
+	p->started = 1;
+	rc = rte_eth_promiscuous_enable(p->id);
+	if (rc != 0 && rc != -ENOTSUP) {
+		snprintf(err, errlen, "port %u (%s): cannot enable promiscuous mode: %s", p->id,
+			 p->caps.name, rte_strerror(-rc));
+		return rc;
+	}
+	if (rte_eth_link_get_nowait(p->id, &link) == 0)
+		p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	return 0;
+}
+
+void
+dp_port_stop(struct dp_port *p)
+{
+	if (!p->started)
+		return;
+	/* A peer kapa-dp took down comes back: the bridge is going away, the
+	 * devices behind it should not stay without carrier. */
+	if (p->forced_down)
+		rte_eth_dev_set_link_up(p->id);
+	rte_eth_dev_stop(p->id);
+	rte_eth_dev_close(p->id);
+	p->started = 0;
+}
+
+void
+dp_port_free(struct dp_port *p)
+{
+	free(p->txq_lock);
+	p->txq_lock = NULL;
+}
+
+void
+dp_port_describe(const struct dp_port *p, FILE *f)
+{
+	fprintf(f, "kapa-dp: port %u (%s, %s) -> port %u: %u RX queue%s (%s), %u TX queue%s%s, "
+		"%u/%u descriptors, MTU %u, link %s\n",
+		p->id, p->caps.name, p->caps.driver, p->peer, p->nb_rxq, p->nb_rxq == 1 ? "" : "s",
+		p->rss ? "symmetric RSS, one per worker" :
+			 p->caps.rss ? "software dispatch" : "no RSS: software dispatch",
+		p->nb_txq, p->nb_txq == 1 ? "" : "s",
+		p->txq_lock != NULL ? " shared by the workers under a lock" : "",
+		p->rx_desc, p->tx_desc, p->mtu, p->link_up ? "up" : "down");
+}
+
+/* @return 1 when the link of @p id is up; a port that cannot tell is up. */
+static int
+link_is_up(uint16_t id)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(id, &link) != 0)
+		return 1;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+unsigned
+dp_ports_link_sync(struct dp_port *ports, uint16_t n, FILE *log)
+{
+	unsigned changed = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct dp_port *p = &ports[i];
+
+		if (!p->started || p->forced_down)
+			continue;
+		p->link_up = (uint8_t)link_is_up(p->id);
+	}
+	for (i = 0; i < n; i++) {
+		struct dp_port *p = &ports[i], *peer;
+
+		if (!p->started || p->forced_down || p->peer >= n)
+			continue;
+		peer = &ports[p->peer];
+		if (!peer->started)
+			continue;
+		if (!p->link_up && !peer->forced_down && peer->link_up) {
+			if (rte_eth_dev_set_link_down(peer->id) == 0) {
+				peer->forced_down = 1;
+				peer->link_up = 0;
+				changed++;
+				fprintf(log, "kapa-dp: port %u link down: port %u taken down with it\n",
+					p->id, peer->id);
+			}
+		} else if (p->link_up && peer->forced_down) {
+			if (rte_eth_dev_set_link_up(peer->id) == 0) {
+				peer->forced_down = 0;
+				changed++;
+				fprintf(log, "kapa-dp: port %u link up: port %u brought back up\n",
+					p->id, peer->id);
+			}
+		}
+	}
+	return changed;
+}

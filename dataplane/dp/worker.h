@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * A worker: one lcore, run to completion, owning its own engine (the core's
+ * connection table, tracker and actions), its TX queues, its slice of the
+ * maps. The packet path is dp_worker_loop() in worker.c.
+ */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "dispatch.h"
+#include "kapa_engine.h"
+#include "port.h"
+#include "publish.h"
+#include "tx.h"
+
+/** Packets taken from a queue or ring at once. */
+#define DP_BURST 32
+
+/** Crafted frames that wait behind the packet in hand (a split segment's
+ *  second half, RSTs for the packet's connection and for one it evicted). */
+#define DP_PENDING_MAX 8
+
+/** An RX queue a worker polls. */
+struct dp_rxq {
+	uint16_t port, queue;
+};
+
+struct dp_worker_params {
+	uint16_t id;			/**< worker number, 0.. */
+	uint16_t workers;
+	struct dp_port *ports;		/**< indexed by port id */
+	uint16_t nports;
+	struct dp_rxq rxq[RTE_MAX_ETHPORTS * 4];
+	uint16_t nb_rxq;
+	struct dp_dispatch *dispatch;	/**< NULL: every queue is RSS-symmetric */
+	struct rte_mempool *pool;
+	uint32_t capacity;		/**< connections */
+	const struct kapa_policy *policy;
+	const uint64_t *http_ports;	/**< NULL = every port */
+	uint32_t mtu;			/**< smallest MTU of the bridged ports */
+	uint32_t idle_sleep_us;
+	struct kapa_stats_rec *stats;	/**< its record in kapa_stats */
+	struct kapa_conn_rec *conns;	/**< its slice of kapa_conns */
+	int socket;
+	volatile int *quit;		/**< set by the signal handler */
+	/** Workers that stopped polling: a worker drains its dispatch ring
+	 *  only once every poller stopped, so no segment is lost at stop. */
+	volatile uint32_t *stopped;
+	/** Called every 100 ms from the loop (NULL: none): the main lcore's
+	 *  duties when kapa-dp runs on one lcore. */
+	void (*housekeeping)(void *arg);
+	void *housekeeping_arg;
+};
+
+/** Bytes of an mbuf's private area: the parsed packet (struct kapa_pkt). */
+#define DP_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct kapa_pkt), RTE_MBUF_PRIV_ALIGN)
+
+struct dp_worker {
+	uint16_t id, workers;
+	struct kapa_engine *eng;
+	struct dp_tx tx;
+	struct dp_publish pub;
+	struct dp_counters ctr;
+	struct dp_port *ports;
+	struct dp_rxq rxq[RTE_MAX_ETHPORTS * 4];
+	uint16_t nb_rxq;
+	struct dp_dispatch *dispatch;
+	struct rte_ring *ring;		/**< its dispatch ring, or NULL */
+	uint32_t idle_sleep_us;
+	volatile int *quit;
+	volatile uint32_t *stopped;
+	uint64_t now_ns;		/**< CLOCK_MONOTONIC of the burst in hand */
+	uint64_t now_tsc;
+	/* The packet in hand, while the engine works on it. */
+	int in_input;
+	int dirty;			/**< its messages changed its connection */
+	uint32_t dirty_idx;		/**< ... this one, published after it */
+	/* Main-lcore duties when the worker runs there (one lcore in all). */
+	void (*housekeeping)(void *arg);
+	void *housekeeping_arg;
+	uint64_t next_housekeeping_ns;
+	uint16_t pending_n;
+	struct {
+		struct rte_mbuf *m;
+		uint16_t port;
+	} pending[DP_PENDING_MAX];
+};
+
+/**
+ * Create worker @p p->id (its engine sized @p p->capacity). Called on the
+ * main lcore; the memory the engine touches first is placed by first
+ * touch, on the worker's NUMA node once it runs.
+ * @return the worker, or NULL with @p err filled.
+ */
+struct dp_worker *dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen);
+
+/** Free a worker (after its loop returned). */
+void dp_worker_free(struct dp_worker *w);
+
+/** The loop (rte_eal_remote_launch): until *quit, then a clean stop:
+ *  shifted connections reset both ways, everything flushed, counters
+ *  published a last time. */
+int dp_worker_loop(void *arg);
+
+/** CLOCK_MONOTONIC in ns, from the TSC (calibrated at start). */
+uint64_t dp_clock_ns(uint64_t tsc);
+
+/** Calibrate dp_clock_ns() against CLOCK_MONOTONIC (main lcore, at start). */
+void dp_clock_init(void);
+
+#endif /* DP_WORKER_H */
