@@ -34,6 +34,8 @@
 	X(untouched_multiseg, KAPA_CTR_COUNTER, "untouched_multiseg", "frames in several mbufs, forwarded untouched", s->dp->untouched_multiseg) \
 	X(untouched_oversize, KAPA_CTR_COUNTER, "untouched_oversize", "frames over the port's MTU, forwarded untouched", s->dp->untouched_oversize) \
 	X(dispatched, KAPA_CTR_COUNTER, "dispatched", "frames handed to the worker that owns their connection", s->dp->dispatched) \
+	X(ghosts_reset, KAPA_CTR_COUNTER, "ghosts_reset", "connections a killed kapa-dp had shifted, reset when their client spoke", s->dp->ghosts_reset) \
+	X(ghost_forwarded, KAPA_CTR_COUNTER, "ghost_forwarded", "server frames of such connections forwarded untouched meanwhile", s->dp->ghost_forwarded) \
 	X(dispatch_full, KAPA_CTR_COUNTER, "dispatch_full", "frames dropped: the owning worker's ring was full", s->dp->dispatch_full) \
 	/* what the parser found */						\
 	X(pkts_tcp, KAPA_CTR_COUNTER, "pkts_tcp", "TCP segments", s->tcp->pkts[KAPA_PKT_TCP]) \

@@ -737,12 +737,15 @@ act_open(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_co
 }
 
 /* The TCP core lets the entry go: a connection whose sequence numbers kapa
- * moved cannot be left to run without kapa, so both ends are reset. */
+ * moved cannot be left to run without kapa, so both ends are reset. One
+ * that has ended (FIN both ways, an accepted RST) and only lingers has
+ * nothing left to reset. */
 static void
 act_close(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn *ac)
 {
 	if ((ac->flags & (ACT_EDITED | ACT_RESET)) == ACT_EDITED &&
 	    ctx->release != KAPA_REL_CLOSED && ctx->release != KAPA_REL_REPLACED &&
+	    ctx->conn->state != KAPA_CONN_CLOSED &&
 	    e->shutting_down != ENGINE_LET_GO)
 		send_rsts(e, ctx, ac, e->shutting_down ? KAPA_ACT_WHY_SHUTDOWN :
 			  KAPA_ACT_WHY_EVICTED);

@@ -10,15 +10,19 @@
  *   both ways) -> counters printed -> ports stopped.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -27,6 +31,7 @@
 #include <rte_pdump.h>
 
 #include "dispatch.h"
+#include "ghost.h"
 #include "kapa_http.h"
 #include "kapa_mapset.h"
 #include "kapa_policy.h"
@@ -37,8 +42,8 @@
 #define EXIT_USAGE 2
 #define DEFAULT_MAX_CONNS 65536
 #define MAX_BRIDGES (RTE_MAX_ETHPORTS / 2)
-/** A heartbeat younger than this means another data plane is attached. */
-#define ATTACHED_NS (2 * 1000000000ull)
+/** Where the lock that keeps one data plane per map root lives. */
+#define LOCK_DIR "/run/kapa"
 /** Mbufs crafted frames may hold at once, beyond what queues hold. */
 #define CRAFT_RESERVE 1024
 #define MEMPOOL_CACHE 256
@@ -245,6 +250,8 @@ struct dp_main {
 	struct kapa_mapset maps;
 	int maps_open;
 	struct kapa_policy *policy;
+	struct dp_ghosts *ghosts;
+	int lock_fd;			/* one data plane per map root */
 	struct dp_worker *workers[KAPA_MAX_WORKERS];
 	volatile uint32_t stopped;
 };
@@ -391,6 +398,40 @@ setup_ports(struct dp_main *dm, int use_rss)
 	return 0;
 }
 
+/*
+ * One data plane per map root: an flock held for the process's life (the
+ * kernel drops it when the process dies, also by kill -9, so a restart is
+ * never refused by a dead predecessor, as a heartbeat check would be).
+ * @return the lock's fd, or -1 (printed).
+ */
+static int
+lock_map_root(const char *root)
+{
+	char path[512], *p;
+	int fd;
+
+	snprintf(path, sizeof(path), LOCK_DIR "/kapa-dp%s.lock", root);
+	for (p = path + strlen(LOCK_DIR) + 1; *p != '\0'; p++)
+		if (*p == '/')
+			*p = '_';
+	if (mkdir(LOCK_DIR, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "kapa-dp: cannot create %s: %s\n", LOCK_DIR, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "kapa-dp: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr, "kapa-dp: another kapa-dp runs on the maps under %s (it holds %s): "
+			"stop it first, or give this one its own --map-root\n", root, path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The maps, and no other data plane on them. */
 static int
 open_maps(struct dp_main *dm)
@@ -400,32 +441,32 @@ open_maps(struct dp_main *dm)
 		.max_conns = dm->per_worker * dm->nworkers,
 		.own_conns = 1,
 	};
-	struct timespec ts;
-	uint64_t now;
 	char err[512];
-	uint16_t w;
 
+	dm->lock_fd = lock_map_root(dm->o.map_root);
+	if (dm->lock_fd < 0)
+		return -1;
 	if (kapa_mapset_open(&dm->maps, &mc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "kapa-dp: maps: %s\n", err);
 		return -1;
 	}
 	dm->maps_open = 1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	for (w = 0; w < KAPA_MAX_WORKERS; w++) {
-		uint64_t hb = dm->maps.stats[w].heartbeat_ns;
-
-		if (hb != 0 && hb <= now && now - hb < ATTACHED_NS) {
-			fprintf(stderr, "kapa-dp: another data plane is attached to the maps under %s "
-				"(its worker %u published %" PRIu64 " ms ago): stop it first, or give "
-				"this one its own --map-root\n", dm->maps.root, w,
-				(now - hb) / 1000000);
-			return -1;
-		}
-	}
 	printf("kapa-dp: maps under %s %s (%u connection records)\n", dm->maps.root,
 	       dm->maps.created ? "created" : dm->maps.conns_replaced ?
 	       "reused, kapa_conns resized" : "reused", dm->maps.max_conns);
+	/* What a killed predecessor left shifted (ghost.h), before the workers
+	 * clear their slices. */
+	if (!dm->maps.created && !dm->maps.conns_replaced) {
+		err[0] = '\0';
+		dm->ghosts = dp_ghosts_collect(dm->maps.conns, dm->maps.max_conns,
+					       dp_clock_ns(rte_get_tsc_cycles()), err, sizeof(err));
+		if (err[0] != '\0')
+			printf("kapa-dp: %s\n", err);
+		if (dm->ghosts != NULL)
+			printf("kapa-dp: %u connections were shifted by a kapa-dp that did not stop "
+			       "cleanly: each is reset when its client is seen again\n",
+			       dp_ghosts_count(dm->ghosts));
+	}
 	return 0;
 }
 
@@ -468,6 +509,7 @@ create_workers(struct dp_main *dm, int use_rss, uint32_t min_mtu, uint32_t ring_
 			}
 		}
 		wp.dispatch = dm->dispatch;
+		wp.ghosts = dm->ghosts;
 		wp.pool = dm->pool;
 		wp.capacity = dm->per_worker;
 		wp.policy = dm->policy;
@@ -542,6 +584,7 @@ teardown(struct dp_main *dm)
 		dp_port_free(&dm->ports[i]);
 	}
 	dp_dispatch_free(dm->dispatch);
+	dp_ghosts_free(dm->ghosts);
 	kapa_policy_destroy(dm->policy);
 	if (dm->maps_open)
 		kapa_mapset_close(&dm->maps);
@@ -564,6 +607,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int rc, use_rss, status = EXIT_FAILURE;
 
+	dm.lock_fd = -1;
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "kapa-dp: DPDK EAL did not start: %s (%" PRIu64 " MiB of hugepages "
@@ -618,6 +662,8 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	teardown(&dm);
+	if (dm.lock_fd >= 0)
+		close(dm.lock_fd);
 	rte_eal_cleanup();
 	return status;
 }

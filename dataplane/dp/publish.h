@@ -28,6 +28,8 @@ struct dp_counters {
 	uint64_t untouched_oversize;	/**< over the port's MTU */
 	uint64_t dispatched;		/**< handed to their owner's ring */
 	uint64_t dispatch_full;		/**< dropped: the owner's ring was full */
+	uint64_t ghosts_reset;		/**< ghost.h */
+	uint64_t ghost_forwarded;
 	uint64_t http10_requests;
 	uint64_t req_conn_keep_alive, req_conn_close, req_ka_field;
 	uint64_t resp_conn_keep_alive, resp_conn_close, resp_ka_field;

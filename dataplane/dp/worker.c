@@ -193,6 +193,42 @@ publish_dirty(struct dp_worker *w)
 	dp_publish_conn(&w->pub, &ctx, 0, w->now_ns);
 }
 
+/*
+ * A packet of a connection a killed kapa-dp had shifted (ghost.h), not
+ * tracked again yet. @return 1 when it was taken care of here (its client
+ * spoke: both ends reset, the packet dropped; its server spoke: forwarded
+ * untouched), 0 when it goes through the engine as any other.
+ */
+static int
+dp_ghost(struct dp_worker *w, struct rte_mbuf *m, const struct kapa_pkt *pkt,
+	 const struct kapa_engine_slot *s)
+{
+	uint8_t to_server[128], to_client[128];
+	struct dp_ghost *g;
+	int ls, lc;
+
+	g = dp_ghost_find(w->ghosts, &s->key, w->now_ns);
+	if (g == NULL)
+		return 0;
+	if (pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_RST)) {
+		g->state = DP_GHOST_GONE;	/* a new connection, or the end */
+		return 0;
+	}
+	if (s->side != g->client_side || !(pkt->tcp_flags & KAPA_TCP_ACK) ||
+	    dp_ghost_rsts(pkt, rte_pktmbuf_mtod(m, const uint8_t *), to_server, &ls,
+			  to_client, &lc, sizeof(to_server)) != 0) {
+		w->ctr.ghost_forwarded++;
+		dp_tx_send(&w->tx, w->ports[m->port].peer, m);
+		return 1;
+	}
+	dp_tx_craft(&w->tx, w->ports[m->port].peer, to_server, (uint32_t)ls);
+	dp_tx_craft(&w->tx, m->port, to_client, (uint32_t)lc);
+	rte_pktmbuf_free(m);
+	g->state = DP_GHOST_RESET;
+	w->ctr.ghosts_reset++;
+	return 1;
+}
+
 /* The packets this worker owns: one lookup for all, then each through the
  * engine, forwarded out of the peer of the port it came in on. */
 static void
@@ -216,6 +252,9 @@ dp_own(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n)
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], void *));
+		if (unlikely(w->ghosts != NULL) && slot[i].idx < 0 &&
+		    pkts[i]->cls == KAPA_PKT_TCP && dp_ghost(w, m, pkts[i], &slot[i]))
+			continue;
 		b.data = rte_pktmbuf_mtod(m, uint8_t *);
 		b.len = m->data_len;
 		b.tailroom = rte_pktmbuf_tailroom(m);
@@ -395,6 +434,7 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 	w->nb_rxq = p->nb_rxq;
 	w->dispatch = p->dispatch;
 	w->ring = p->dispatch != NULL ? p->dispatch->ring[p->id] : NULL;
+	w->ghosts = p->ghosts;
 	w->idle_sleep_us = p->idle_sleep_us;
 	w->quit = p->quit;
 	w->stopped = p->stopped;

@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 
 #include "dispatch.h"
+#include "ghost.h"
 #include "kapa_engine.h"
 #include "port.h"
 #include "publish.h"
@@ -38,6 +39,7 @@ struct dp_worker_params {
 	struct dp_rxq rxq[RTE_MAX_ETHPORTS * 4];
 	uint16_t nb_rxq;
 	struct dp_dispatch *dispatch;	/**< NULL: every queue is RSS-symmetric */
+	struct dp_ghosts *ghosts;	/**< left by a killed kapa-dp, or NULL */
 	struct rte_mempool *pool;
 	uint32_t capacity;		/**< connections */
 	const struct kapa_policy *policy;
@@ -71,6 +73,7 @@ struct dp_worker {
 	uint16_t nb_rxq;
 	struct dp_dispatch *dispatch;
 	struct rte_ring *ring;		/**< its dispatch ring, or NULL */
+	struct dp_ghosts *ghosts;
 	uint32_t idle_sleep_us;
 	volatile int *quit;
 	volatile uint32_t *stopped;
