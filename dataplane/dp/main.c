@@ -58,6 +58,7 @@ struct dp_opts {
 	int have_ports;
 	uint32_t max_conns;
 	uint32_t idle_sleep_us;
+	int bypass;
 	const char *map_root;
 };
 
@@ -101,6 +102,7 @@ usage(FILE *f, const char *prog)
 		"                 a worker that found nothing sleeps N us (0: busy poll,\n"
 		"                 the default); lets servers and clients share the cores\n"
 		"  --map-root DIR pinned maps (default %s); created when missing\n"
+		"  --bypass       forward without the core (the benchmarks' ceiling)\n"
 		"  -h, --help     this text\n"
 		"\n"
 		"Stops on SIGINT or SIGTERM: connections whose sequence numbers kapa shifted\n"
@@ -155,6 +157,7 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "idle-sleep-us", required_argument, NULL, 's' },
 		{ "map-root", required_argument, NULL, 'm' },
+		{ "bypass", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,6 +216,9 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 			break;
 		case 'm':
 			o->map_root = optarg;
+			break;
+		case 'B':
+			o->bypass = 1;
 			break;
 		case 'h':
 			return 1;
@@ -516,6 +522,7 @@ create_workers(struct dp_main *dm, int use_rss, uint32_t min_mtu, uint32_t ring_
 		wp.http_ports = dm->o.have_ports ? dm->o.http_ports : NULL;
 		wp.mtu = min_mtu;
 		wp.idle_sleep_us = dm->o.idle_sleep_us;
+		wp.bypass = dm->o.bypass;
 		wp.stats = &dm->maps.stats[w];
 		wp.conns = &dm->maps.conns[(size_t)w * dm->per_worker];
 		wp.socket = (int)rte_socket_id();
@@ -566,6 +573,22 @@ run(struct dp_main *dm)
 		usleep(100 * 1000);
 	}
 	rte_eal_mp_wait_lcore();
+}
+
+/* What each worker's busy turns cost per frame (the benchmarks read it). */
+static void
+print_worker_cycles(const struct dp_main *dm)
+{
+	double ghz = (double)rte_get_tsc_hz() / 1e9;
+	uint16_t w;
+
+	for (w = 0; w < dm->nworkers; w++) {
+		const struct dp_worker *wk = dm->workers[w];
+		double cpp = wk->frames ? (double)wk->busy_cycles / (double)wk->frames : 0;
+
+		printf("kapa-dp: worker %u: %" PRIu64 " frames, %.1f cycles per frame when busy "
+		       "(%.1f ns at %.2f GHz)\n", w, wk->frames, cpp, cpp / ghz, ghz);
+	}
 }
 
 static void
@@ -658,6 +681,7 @@ main(int argc, char **argv)
 	       kapa_policy_can_act(dm.policy) ? "acting" : "observing",
 	       core_bytes_per_worker(dm.per_worker) >> 20);
 	run(&dm);
+	print_worker_cycles(&dm);
 	dp_counters_print(stdout, dm.maps.stats, dm.nworkers);
 	status = 0;
 out:

@@ -4,8 +4,12 @@
  * state onto the peer. See port.h.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_ethdev.h>
 
@@ -28,6 +32,66 @@ static uint8_t symmetric_rss_key[52] = {
 };
 
 #define RSS_TCP (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV6_TCP)
+
+/*
+ * The kernel interface of a port: its flags read, or IFF_UP set or
+ * cleared. @return the flags, or -errno.
+ */
+static int
+kernel_if_flags(unsigned if_index, int set, int up)
+{
+	struct ifreq ifr;
+	int s, rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (if_indextoname(if_index, ifr.ifr_name) == NULL)
+		return -errno;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (rc == 0 && set) {
+		if (up)
+			ifr.ifr_flags |= IFF_UP;
+		else
+			ifr.ifr_flags &= ~IFF_UP;
+		rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	rc = rc == 0 ? (int)(unsigned short)ifr.ifr_flags : -errno;
+	close(s);
+	return rc;
+}
+
+/* @return 1 when the link of @p p is up; a port that cannot tell is up. A
+ * kernel interface is up when administratively up and with carrier. */
+static int
+link_is_up(const struct dp_port *p)
+{
+	struct rte_eth_link link;
+	int f;
+
+	if (p->caps.if_index != 0) {
+		f = kernel_if_flags(p->caps.if_index, 0, 0);
+		if (f >= 0)
+			return (f & (IFF_UP | IFF_RUNNING)) == (IFF_UP | IFF_RUNNING);
+	}
+	if (rte_eth_link_get_nowait(p->id, &link) != 0)
+		return 1;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+/* Take a port's link down or up. @return 0, or -errno. */
+static int
+link_set(const struct dp_port *p, int up)
+{
+	int rc;
+
+	if (p->caps.if_index != 0) {
+		rc = kernel_if_flags(p->caps.if_index, 1, up);
+		return rc < 0 ? rc : 0;
+	}
+	return up ? rte_eth_dev_set_link_up(p->id) : rte_eth_dev_set_link_down(p->id);
+}
 
 int
 dp_port_probe(uint16_t port_id, struct dp_port_caps *caps, char *err, size_t errlen)
@@ -55,6 +119,7 @@ dp_port_probe(uint16_t port_id, struct dp_port_caps *caps, char *err, size_t err
 		    (info.hash_key_size == 40 || info.hash_key_size == 52);
 	caps->hash_key_size = info.hash_key_size;
 	caps->socket = rte_eth_dev_socket_id(port_id);
+	caps->if_index = info.if_index;
 	if (rte_eth_dev_get_mtu(port_id, &caps->mtu) != 0 || caps->mtu == 0)
 		caps->mtu = RTE_ETHER_MTU;
 	return 0;
@@ -139,7 +204,6 @@ dp_port_create(struct dp_port *p, const struct dp_port_params *pp, char *err, si
 int
 dp_port_start(struct dp_port *p, char *err, size_t errlen)
 {
-	struct rte_eth_link link;
 	int rc;
 
 	rc = rte_eth_dev_start(p->id);
@@ -155,8 +219,7 @@ dp_port_start(struct dp_port *p, char *err, size_t errlen)
 			 p->caps.name, rte_strerror(-rc));
 		return rc;
 	}
-	if (rte_eth_link_get_nowait(p->id, &link) == 0)
-		p->link_up = link.link_status == RTE_ETH_LINK_UP;
+	p->link_up = (uint8_t)link_is_up(p);
 	return 0;
 }
 
@@ -168,7 +231,7 @@ dp_port_stop(struct dp_port *p)
 	/* A peer kapa-dp took down comes back: the bridge is going away, the
 	 * devices behind it should not stay without carrier. */
 	if (p->forced_down)
-		rte_eth_dev_set_link_up(p->id);
+		link_set(p, 1);
 	rte_eth_dev_stop(p->id);
 	rte_eth_dev_close(p->id);
 	p->started = 0;
@@ -194,17 +257,6 @@ dp_port_describe(const struct dp_port *p, FILE *f)
 		p->rx_desc, p->tx_desc, p->mtu, p->link_up ? "up" : "down");
 }
 
-/* @return 1 when the link of @p id is up; a port that cannot tell is up. */
-static int
-link_is_up(uint16_t id)
-{
-	struct rte_eth_link link;
-
-	if (rte_eth_link_get_nowait(id, &link) != 0)
-		return 1;
-	return link.link_status == RTE_ETH_LINK_UP;
-}
-
 unsigned
 dp_ports_link_sync(struct dp_port *ports, uint16_t n, FILE *log)
 {
@@ -216,18 +268,20 @@ dp_ports_link_sync(struct dp_port *ports, uint16_t n, FILE *log)
 
 		if (!p->started || p->forced_down)
 			continue;
-		p->link_up = (uint8_t)link_is_up(p->id);
+		p->link_up = (uint8_t)link_is_up(p);
+		if (p->settling != 0 && (p->link_up || --p->settling == 0))
+			p->settling = 0;
 	}
 	for (i = 0; i < n; i++) {
 		struct dp_port *p = &ports[i], *peer;
 
-		if (!p->started || p->forced_down || p->peer >= n)
+		if (!p->started || p->forced_down || p->settling || p->peer >= n)
 			continue;
 		peer = &ports[p->peer];
 		if (!peer->started)
 			continue;
 		if (!p->link_up && !peer->forced_down && peer->link_up) {
-			if (rte_eth_dev_set_link_down(peer->id) == 0) {
+			if (link_set(peer, 0) == 0) {
 				peer->forced_down = 1;
 				peer->link_up = 0;
 				changed++;
@@ -235,8 +289,9 @@ dp_ports_link_sync(struct dp_port *ports, uint16_t n, FILE *log)
 					p->id, peer->id);
 			}
 		} else if (p->link_up && peer->forced_down) {
-			if (rte_eth_dev_set_link_up(peer->id) == 0) {
+			if (link_set(peer, 1) == 0) {
 				peer->forced_down = 0;
+				peer->settling = 20;
 				changed++;
 				fprintf(log, "kapa-dp: port %u link up: port %u brought back up\n",
 					p->id, peer->id);

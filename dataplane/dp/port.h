@@ -30,6 +30,10 @@ struct dp_port_caps {
 	uint8_t rss;		/**< hashes IPv4 and IPv6 TCP with a Toeplitz key */
 	uint8_t hash_key_size;
 	int socket;		/**< NUMA socket, or SOCKET_ID_ANY */
+	/** The kernel interface behind the port (net_af_packet, net_af_xdp,
+	 *  NICs bound to the kernel), 0 if none: its link is read and set
+	 *  through the kernel, which those PMDs do not do themselves. */
+	unsigned if_index;
 };
 
 struct dp_port_params {
@@ -50,6 +54,9 @@ struct dp_port {
 	uint8_t started;
 	uint8_t link_up;	/**< last link state read */
 	uint8_t forced_down;	/**< taken down by kapa-dp because its peer went down */
+	/** Brought back up by kapa-dp: not a cause until its carrier is seen
+	 *  (a veth takes a moment), for at most this many syncs. */
+	uint8_t settling;
 	uint16_t mtu;
 	/** Largest frame forwarded through the core: MTU + Ethernet + two
 	 *  VLAN tags. Larger ones are forwarded untouched, counted. */

@@ -46,6 +46,7 @@ struct dp_worker_params {
 	const uint64_t *http_ports;	/**< NULL = every port */
 	uint32_t mtu;			/**< smallest MTU of the bridged ports */
 	uint32_t idle_sleep_us;
+	int bypass;			/**< forward only, no core (benchmark ceiling) */
 	struct kapa_stats_rec *stats;	/**< its record in kapa_stats */
 	struct kapa_conn_rec *conns;	/**< its slice of kapa_conns */
 	int socket;
@@ -75,6 +76,9 @@ struct dp_worker {
 	struct rte_ring *ring;		/**< its dispatch ring, or NULL */
 	struct dp_ghosts *ghosts;
 	uint32_t idle_sleep_us;
+	int bypass;
+	uint64_t frames;		/**< taken in by turns that had work */
+	uint64_t busy_cycles;		/**< TSC cycles of those turns */
 	volatile int *quit;
 	volatile uint32_t *stopped;
 	uint64_t now_ns;		/**< CLOCK_MONOTONIC of the burst in hand */
