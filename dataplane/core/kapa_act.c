@@ -275,6 +275,11 @@ rst_seq(const struct kapa_engine *e, const struct kapa_stream_ctx *ctx,
 	const struct kapa_tcp_half *h = &c->half[dir], *peer = &c->half[dir ^ 1];
 	uint32_t seq;
 
+	/* A sender never seen (a pickup where one end stayed silent): its
+	 * receiver's own acknowledgement is what it expects. Nothing of that
+	 * direction was edited, so there is no shift to apply. */
+	if (!(h->flags & KAPA_HALF_SEQ_KNOWN))
+		return peer->ack;
 	if (dir == ac->srv_dir)
 		return act_shift_seq(e, ac, kapa_tcp_rst_seq(c, (enum kapa_dir)dir));
 	if (!(ac->flags & ACT_REFUSING) || h->next_off <= ac->refuse_off)
@@ -297,7 +302,8 @@ send_rst(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, const struct 
 	struct kapa_rst r;
 	int len;
 
-	if (!(c->half[dir].flags & KAPA_HALF_SEQ_KNOWN))
+	if (!(c->half[dir].flags & KAPA_HALF_SEQ_KNOWN) &&
+	    !(c->half[dir ^ 1].flags & KAPA_HALF_ACK_KNOWN))
 		return -1;
 	r.l2 = l2;
 	r.l2_len = l2_for(ac, dir, l2);

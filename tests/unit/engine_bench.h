@@ -86,6 +86,12 @@ struct bench {
 	 * after it, as kapa-dp sends them */
 	struct bench_out pend[8];
 	uint32_t npend;
+	/* kapa_buf::port of each direction's frames, and what
+	 * kapa_engine_link_port() said for the last frame crafted to travel
+	 * each way [toward] */
+	uint8_t port_of[2];
+	int emit_port_rc[2];
+	uint8_t emit_port[2];
 };
 
 static inline struct bench *bench_of(void *arg) { return arg; }
@@ -153,8 +159,8 @@ bench_emit(const struct kapa_stream_ctx *ctx, enum kapa_dir toward, const uint8_
 {
 	struct bench *b = bench_of(arg);
 
-	(void)ctx;
 	b->emitted++;
+	b->emit_port_rc[toward] = kapa_engine_link_port(ctx, toward, &b->emit_port[toward]);
 	if (b->in_input && b->npend < 8 && len <= sizeof(b->pend[0].data)) {
 		b->pend[b->npend].dir = (uint8_t)toward;
 		b->pend[b->npend].len = len;
@@ -220,6 +226,8 @@ bench_init(struct bench *b, int family, const char *policy_spec, const char *rul
 	b->family = family;
 	b->now = 1000000000ull;
 	b->cport = 40000;
+	b->port_of[KAPA_DIR_C2S] = 1;
+	b->port_of[KAPA_DIR_S2C] = 2;
 	b->sport = 80;
 	b->cisn = 0x10000000u;
 	b->sisn = 0xfffff000u;	/* wraps in the middle of the stream */
@@ -400,7 +408,7 @@ bench_send(struct bench *b, int from_srv, uint32_t seq, uint32_t ack, uint8_t fl
 		return KAPA_VERDICT_DROP;	/* the bench built something wrong */
 	buf.data = f;
 	buf.tailroom = BENCH_ROOM;
-	buf.port = 0;
+	buf.port = b->port_of[dir];
 	buf.edited = 0;
 	memcpy(in, f, buf.len);
 	b->now += 1000;

@@ -153,6 +153,12 @@ test_idle_close_due(void)
 	CU_ASSERT(at >= last_data + 2000000000ull);
 	CU_ASSERT(at <= last_data + 2003000000ull);
 	check_reset_both(&b);
+	/* Each RST names the port its direction's frames came in on (a bridge
+	 * sends it out of that port's peer). */
+	CU_ASSERT_EQUAL(b.emit_port_rc[KAPA_DIR_C2S], 0);
+	CU_ASSERT_EQUAL(b.emit_port[KAPA_DIR_C2S], 1);
+	CU_ASSERT_EQUAL(b.emit_port_rc[KAPA_DIR_S2C], 0);
+	CU_ASSERT_EQUAL(b.emit_port[KAPA_DIR_S2C], 2);
 	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_RST, KAPA_ACT_WHY_IDLE), 1);
 	check_clean(&b);
 	bench_fini(&b);
@@ -612,6 +618,22 @@ test_midstream_limits(void)
 	bench_wait(&b, 2100);
 	CU_ASSERT_EQUAL(rsts(&b, NULL), 2);
 	check_reset_both(&b);
+	bench_fini(&b);
+
+	/* Only the client was ever seen (its request never answered: the
+	 * stall limit): the RST to the client carries the client's own
+	 * acknowledgement, copies its link header with the MACs swapped and
+	 * leaves by the port the client's frames came in on. */
+	CU_ASSERT_FATAL(bench_init(&b, 4, NULL, "198.19.0.0/16:80=stall=2,mode=enforce", 0) == 0);
+	bench_str(&b, C, req11);
+	bench_wait(&b, 2100);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 2);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].rst_bad, 0);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_C2S].rst_bad, 0);
+	CU_ASSERT_EQUAL(b.emit_port_rc[KAPA_DIR_C2S], 0);
+	CU_ASSERT_EQUAL(b.emit_port[KAPA_DIR_C2S], 1);
+	CU_ASSERT_EQUAL(b.emit_port_rc[KAPA_DIR_S2C], 1);
+	CU_ASSERT_EQUAL(b.emit_port[KAPA_DIR_S2C], 1);
 	bench_fini(&b);
 }
 

@@ -2036,6 +2036,31 @@ test_conn_info(void)
 	kapa_http_destroy(h);
 }
 
+/* --ports LIST of kapa-dp and kapa-inspect. */
+static void
+test_parse_ports(void)
+{
+	static const char *const bad[] = {
+		"", "0", "65536", "80,", ",80", "80-79", "80-", "-80", "80 ", "8o", "+80", "80,,81",
+	};
+	static uint64_t bm[KAPA_HTTP_PORT_WORDS];
+	unsigned i;
+
+	memset(bm, 0, sizeof(bm));
+	CU_ASSERT_EQUAL(kapa_http_parse_ports("80,8000-8002,65535", bm), 0);
+	CU_ASSERT(kapa_http_port_isset(bm, 80));
+	CU_ASSERT(!kapa_http_port_isset(bm, 81));
+	CU_ASSERT(!kapa_http_port_isset(bm, 7999));
+	for (i = 8000; i <= 8002; i++)
+		CU_ASSERT(kapa_http_port_isset(bm, (uint16_t)i));
+	CU_ASSERT(!kapa_http_port_isset(bm, 8003));
+	CU_ASSERT(kapa_http_port_isset(bm, 65535));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(bm, 0, sizeof(bm));
+		CU_ASSERT_EQUAL(kapa_http_parse_ports(bad[i], bm), -EINVAL);
+	}
+}
+
 #define ADD(s, name, fn) \
 	do { if (CU_add_test(s, name, fn) == NULL) return -1; } while (0)
 
@@ -2054,6 +2079,7 @@ kapa_unit_register(void)
 	ADD(cut, "pipelined + interim exchange cut everywhere", test_cuts_pipelined);
 	ADD(cut, "bare-LF / lenient exchange cut everywhere", test_cuts_lenient);
 
+	ADD(lim, "--ports LIST", test_parse_ports);
 	ADD(adv, "HTTP/1.1 exchange read", test_exchange_11);
 	ADD(adv, "HTTP/1.0 exchange read", test_exchange_10);
 	ADD(adv, "pipelining and interim responses", test_interim_and_pipelining);

@@ -315,6 +315,50 @@ test_decision(void)
 	CU_ASSERT_STRING_EQUAL(kapa_policy_mode_name(9), "?");
 }
 
+/* --policy / --rule one option at a time, as kapa-dp and kapa-inspect read
+ * them: the last --policy wins, rules accumulate, errors name the option's
+ * text, a duplicate match is refused when the set is made. */
+static void
+test_args(void)
+{
+	static struct kapa_policy_args a;
+	struct kapa_policy *p;
+	uint8_t addr[16] = { 198, 18, 0, 2 };
+	uint32_t i;
+
+	kapa_policy_args_init(&a);
+	CU_ASSERT_EQUAL(a.given, 0);
+	CU_ASSERT_EQUAL(a.def.mode, KAPA_MODE_OBSERVE);
+	CU_ASSERT_EQUAL(kapa_policy_args_default(&a, "timeout=5", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(kapa_policy_args_default(&a, "timeout=7,mode=enforce", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(kapa_policy_args_rule(&a, "198.18.0.0/15:80=max=3,mode=advertise",
+					      err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(kapa_policy_args_rule(&a, "198.18.0.0/15:80", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "198.18.0.0/15:80"));
+	CU_ASSERT_EQUAL(a.given, 1);
+	CU_ASSERT_EQUAL(a.nrules, 1);
+	p = kapa_policy_args_create(&a, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(kapa_policy_spec_of(p, -1)->timeout_s, 7);
+	CU_ASSERT_EQUAL(kapa_policy_match(p, 4, addr, 80), 0);
+	CU_ASSERT_EQUAL(kapa_policy_match(p, 4, addr, 81), -1);
+	kapa_policy_destroy(p);
+
+	CU_ASSERT_EQUAL(kapa_policy_args_rule(&a, "198.18.0.0/15:80=max=4", err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NULL(kapa_policy_args_create(&a, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "198.18.0.0/15:80"));
+
+	kapa_policy_args_init(&a);
+	for (i = 0; i < KAPA_POLICY_MAX_RULES; i++) {
+		char r[64];
+
+		snprintf(r, sizeof(r), "10.%u.%u.0/24=max=1", i / 256, i % 256);
+		CU_ASSERT_EQUAL_FATAL(kapa_policy_args_rule(&a, r, err, sizeof(err)), 0);
+	}
+	CU_ASSERT_EQUAL(kapa_policy_args_rule(&a, "10.255.255.0/24=max=1", err, sizeof(err)),
+			-E2BIG);
+}
+
 int
 kapa_unit_register(void)
 {
@@ -327,7 +371,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "most specific match wins", test_most_specific) == NULL ||
 	    CU_add_test(s, "duplicates and bounds refused", test_set_refusals) == NULL ||
 	    CU_add_test(s, "random rule sets against brute force", test_random_sets) == NULL ||
-	    CU_add_test(s, "built-in decision", test_decision) == NULL)
+	    CU_add_test(s, "built-in decision", test_decision) == NULL ||
+	    CU_add_test(s, "command-line options", test_args) == NULL)
 		return -1;
 	return 0;
 }
