@@ -297,6 +297,13 @@ core_bytes_per_worker(uint32_t capacity)
 	return per_entry * capacity + (64ull << 20) + (16ull << 20);
 }
 
+/* What a worker's table costs per connection, as built. */
+static uint64_t
+table_bytes_per_conn(struct dp_worker *w)
+{
+	return kapa_flow_bytes_per_entry(kapa_tcp_table(kapa_engine_tcp(w->eng)));
+}
+
 /* Probe every bridged port; RSS only when all hash TCP symmetrically with
  * a queue per worker. @return 0, or -1 (printed). */
 static int
@@ -541,9 +548,11 @@ create_workers(struct dp_main *dm, int use_rss, uint32_t min_mtu, uint32_t ring_
 				free_hugepage_bytes() >> 20);
 			return -1;
 		}
-		printf("kapa-dp: worker %u: %u RX queue%s%s, %u connections\n", w, wp.nb_rxq,
-		       wp.nb_rxq == 1 ? "" : "s", dm->dispatch != NULL ? " + dispatch ring" : "",
-		       dm->per_worker);
+		printf("kapa-dp: worker %u: %u RX queue%s%s, %u connections, %" PRIu64
+		       " bytes each (%" PRIu64 " MiB)\n", w, wp.nb_rxq, wp.nb_rxq == 1 ? "" : "s",
+		       dm->dispatch != NULL ? " + dispatch ring" : "", dm->per_worker,
+		       table_bytes_per_conn(dm->workers[w]),
+		       table_bytes_per_conn(dm->workers[w]) * dm->per_worker >> 20);
 	}
 	return 0;
 }
@@ -675,11 +684,10 @@ main(int argc, char **argv)
 		goto out;
 	if (dp_telemetry_register(dm.maps.stats, dm.maps.conns, dm.nworkers, dm.per_worker) != 0)
 		printf("kapa-dp: telemetry commands not registered (--no-telemetry?)\n");
-	printf("kapa-dp: %u worker%s, %s, policy %s, core about %" PRIu64 " MiB per worker\n",
-	       dm.nworkers, dm.nworkers == 1 ? "" : "s",
+	printf("kapa-dp: %u worker%s, %s, %s\n", dm.nworkers, dm.nworkers == 1 ? "" : "s",
 	       dm.nworkers == 1 ? "no dispatch" : use_rss ? "symmetric RSS" : "software dispatch",
-	       kapa_policy_can_act(dm.policy) ? "acting" : "observing",
-	       core_bytes_per_worker(dm.per_worker) >> 20);
+	       dm.o.bypass ? "bypass: forwarding without the core" :
+	       kapa_policy_can_act(dm.policy) ? "policy acting" : "policy observing");
 	run(&dm);
 	print_worker_cycles(&dm);
 	dp_counters_print(stdout, dm.maps.stats, dm.nworkers);

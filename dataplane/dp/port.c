@@ -192,6 +192,7 @@ dp_port_create(struct dp_port *p, const struct dp_port_params *pp, char *err, si
 		for (q = 0; q < ntx; q++)
 			rte_spinlock_init(&p->txq_lock[q]);
 	}
+	p->workers = pp->workers;
 	p->nb_rxq = nrx;
 	p->nb_txq = ntx;
 	p->rx_desc = rxd;
@@ -250,8 +251,8 @@ dp_port_describe(const struct dp_port *p, FILE *f)
 	fprintf(f, "kapa-dp: port %u (%s, %s) -> port %u: %u RX queue%s (%s), %u TX queue%s%s, "
 		"%u/%u descriptors, MTU %u, link %s\n",
 		p->id, p->caps.name, p->caps.driver, p->peer, p->nb_rxq, p->nb_rxq == 1 ? "" : "s",
-		p->rss ? "symmetric RSS, one per worker" :
-			 p->caps.rss ? "software dispatch" : "no RSS: software dispatch",
+		p->workers == 1 ? "one worker" : p->rss ? "symmetric RSS, one per worker" :
+		p->caps.rss ? "software dispatch" : "no RSS: software dispatch",
 		p->nb_txq, p->nb_txq == 1 ? "" : "s",
 		p->txq_lock != NULL ? " shared by the workers under a lock" : "",
 		p->rx_desc, p->tx_desc, p->mtu, p->link_up ? "up" : "down");

@@ -50,6 +50,7 @@ struct dp_port {
 	uint16_t id, peer;
 	uint16_t nb_rxq, nb_txq;
 	uint16_t rx_desc, tx_desc;
+	uint16_t workers;
 	uint8_t rss;		/**< RX queue w is worker w's */
 	uint8_t started;
 	uint8_t link_up;	/**< last link state read */
