@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # The two commands of the README, and the steps they are made of:
-#   make run   install what is missing, build, run kapa's most complete real
-#              path on this machine's embedded default (today: kapa-inspect
-#              over the captures in ../shared/corpus/pcaps)
+#   make run   install what is missing, build, and (root) run kapa-dp live
+#              between a client and a server namespace with nginx, wrk and
+#              curl in each mode (scripts/demo.sh); without root, kapa-inspect
+#              over the captures in ../shared/corpus/pcaps (make inspect)
 #   make test  install what is missing, prepare the host, build with gcc and
 #              with clang, run every meson test suite (fuzz in its own
 #              clang + sanitizer build)
@@ -14,9 +15,10 @@ BUILD_CLANG ?= build-clang
 BUILD_FUZZ ?= build-fuzz
 CORPUS ?= ../shared/corpus/pcaps
 INSPECT := $(BUILD)/dataplane/inspect/kapa-inspect
+KAPA_DP := $(BUILD)/dataplane/dp/kapa-dp
 MESON ?= meson
 
-.PHONY: all run test deps host-prep setup build setup-clang build-clang \
+.PHONY: all run inspect test deps host-prep setup build setup-clang build-clang \
 	setup-fuzz build-fuzz bench clean
 
 all: build
@@ -64,17 +66,29 @@ setup-fuzz:
 build-fuzz: deps setup-fuzz
 	$(MESON) compile -C $(BUILD_FUZZ)
 
+# make run: kapa-dp live between a client and a server namespace (root), or,
+# without root, kapa-inspect over the corpus (make inspect).
 run: build
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make run: not root: kapa-dp needs root (namespaces, veths, hugepages, bpffs)."; \
+		echo "make run: running kapa-inspect over the corpus instead (make inspect); for the"; \
+		echo "make run: live demonstration: sudo make run"; \
+		$(MAKE) --no-print-directory inspect; \
+	else \
+		scripts/host-prep.sh && scripts/demo.sh $(KAPA_DP); \
+	fi
+
+inspect: build
 	@if [ ! -x $(INSPECT) ]; then \
-		echo "make run: $(INSPECT) was not built: kapa-inspect (dataplane/inspect/) is not in this tree yet" >&2; \
+		echo "make inspect: $(INSPECT) was not built" >&2; \
 		exit 1; \
 	fi
 	@set -- $(CORPUS)/*.pcap; \
 	if [ ! -e "$$1" ]; then \
-		echo "make run: no captures in $(CORPUS) (set CORPUS=DIR)" >&2; \
+		echo "make inspect: no captures in $(CORPUS) (set CORPUS=DIR)" >&2; \
 		exit 1; \
 	fi; \
-	echo "make run: $(INSPECT) over $$# captures in $(CORPUS)"; \
+	echo "make inspect: $(INSPECT) over $$# captures in $(CORPUS)"; \
 	$(INSPECT) "$$@"
 
 # Every suite: unit, replay, ctl, e2e from the gcc build; then unit and replay
