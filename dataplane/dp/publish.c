@@ -203,8 +203,10 @@ refresh_slice(struct dp_publish *p, struct kapa_engine *e, uint64_t now_ns)
 	uint32_t n, i = p->refresh_pos;
 
 	for (n = 0; n < p->refresh_per_ms; n++, i++) {
-		struct kapa_conn_rec *r;
+		const struct kapa_flow_key *k;
 		const struct kapa_conn *c;
+		struct kapa_conn_rec *r;
+		int swapped;
 
 		if (i >= p->capacity)
 			i = 0;
@@ -214,10 +216,13 @@ refresh_slice(struct dp_publish *p, struct kapa_engine *e, uint64_t now_ns)
 		c = kapa_flow_conn(ft, i);
 		if (c->state == KAPA_CONN_FREE)
 			continue;	/* its CLOSE is on the way */
+		/* The record's client is the tracker's (dp_publish_conn): the
+		 * TCP core's guess of a pickup's roles may be the other way. */
+		k = kapa_flow_key(ft, i);
+		swapped = r->client_port != k->port[c->client_side] ||
+			  memcmp(r->client_addr, k->addr[c->client_side], 16) != 0;
 		rec_begin(r);
-		rec_refresh(r, tcp, c,
-			    memcmp(r->client_addr, kapa_flow_key(ft, i)->addr[c->client_side], 16) != 0 ||
-			    r->client_port != kapa_flow_key(ft, i)->port[c->client_side], now_ns);
+		rec_refresh(r, tcp, c, swapped, now_ns);
 		rec_end(r);
 	}
 	p->refresh_pos = i;
