@@ -286,15 +286,52 @@ free_hugepage_bytes(void)
 	return (uint64_t)n << 21;
 }
 
-/* Bytes of the core per worker, for the start-up line and the message when
- * memory runs out: records and slots (kapa_mem: hugetlb when there is room),
- * the rte_hash share, the reassembly pool and header buffers. */
+/* Bytes of the core per worker, for the message when memory runs out:
+ * records and slots (kapa_mem: hugetlb when there is room), the rte_hash
+ * share, the reassembly pool and header buffers. */
 static uint64_t
 core_bytes_per_worker(uint32_t capacity)
 {
 	uint64_t per_entry = 128 + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE + 96;
 
 	return per_entry * capacity + (64ull << 20) + (16ull << 20);
+}
+
+/* Memory the kernel could give: MemAvailable plus free hugepages. */
+static uint64_t
+available_bytes(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+				break;
+		fclose(f);
+	}
+	return (uint64_t)kb * 1024 + free_hugepage_bytes();
+}
+
+/* Refuse a --max-conns this host cannot hold before anything is allocated
+ * (the live-connection map alone is 128 bytes a connection, in the kernel).
+ * @return 0, or -1 (printed). */
+static int
+check_memory(const struct dp_main *dm)
+{
+	uint64_t need = core_bytes_per_worker(dm->per_worker) * dm->nworkers +
+			(uint64_t)dm->per_worker * dm->nworkers * sizeof(struct kapa_conn_rec);
+	uint64_t have = available_bytes();
+
+	if (have != 0 && need > have) {
+		fprintf(stderr, "kapa-dp: --max-conns %u needs about %" PRIu64 " MiB (the core's "
+			"tables and the live-connection map), this host has %" PRIu64 " MiB "
+			"available: give a smaller --max-conns\n", dm->o.max_conns, need >> 20,
+			have >> 20);
+		return -1;
+	}
+	return 0;
 }
 
 /* What a worker's table costs per connection, as built. */
@@ -650,6 +687,8 @@ main(int argc, char **argv)
 	argc -= rc;
 	argv += rc;
 	argv[0] = (char *)"kapa-dp";
+	/* Lines in order with stderr's in a log file. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc = parse_opts(argc, argv, &dm.o);
 	if (rc != 0) {
 		usage(rc > 0 ? stdout : stderr, "kapa-dp");
@@ -666,6 +705,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	dm.per_worker = RTE_MAX(1u, dm.o.max_conns / dm.nworkers);
+	if (check_memory(&dm) != 0)
+		goto out;
 	dm.policy = kapa_policy_args_create(&dm.o.policy, err, sizeof(err));
 	if (dm.policy == NULL) {
 		fprintf(stderr, "kapa-dp: --rule: %s\n", err);
