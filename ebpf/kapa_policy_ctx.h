@@ -103,4 +103,18 @@ struct kapa_policy_ctx {
 _Static_assert(sizeof(struct kapa_policy_ctx) == 128,
 	       "kapa_policy_ctx layout changed: bump KAPA_POLICY_CTX_VERSION");
 
+/** ELF section of a policy program: one function in it per object. */
+#define KAPA_POLICY_SECTION "kapa_policy"
+
+/**
+ * A policy program (ebpf/policy_*.bpf.c), for rte_bpf: built with clang -O2
+ * -target bpf -mcpu=v2, one function in KAPA_POLICY_SECTION taking the
+ * context, no global or static data (a .rodata table does not load), no
+ * calls to other functions, maps or helpers. It returns 0; what it decides
+ * is what it leaves in the results.
+ */
+#define KAPA_POLICY_PROG(name) \
+	__attribute__((section(KAPA_POLICY_SECTION), used)) \
+	__u64 name(struct kapa_policy_ctx *ctx)
+
 #endif /* KAPA_POLICY_CTX_H */

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Refused by rte_bpf's verifier: a write past the context. */
+#include <linux/types.h>
+
+#include "kapa_policy_ctx.h"
+
+KAPA_POLICY_PROG(bad_oob)
+{
+	((__u32 *)ctx)[40] = 1;
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Refused: two functions in the policy section (a call between them). */
+#include <linux/types.h>
+
+#include "kapa_policy_ctx.h"
+
+__attribute__((section(KAPA_POLICY_SECTION), used, noinline)) __u32
+helper(struct kapa_policy_ctx *ctx)
+{
+	return ctx->rule_timeout_s / 2;
+}
+
+KAPA_POLICY_PROG(bad_two)
+{
+	ctx->timeout_s = helper(ctx);
+	return 0;
+}
