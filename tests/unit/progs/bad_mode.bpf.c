@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Loads, but kapa_prog_check() refuses it: a mode that does not exist. */
 #include <linux/types.h>
 
