@@ -61,4 +61,34 @@ struct {
 	__type(value, struct kapa_conn_rec);
 } kapa_conns SEC(".maps");
 
+/* The control record, the program and the histograms: mmapable, so that
+ * kapa-dp's main lcore polls them and workers write histograms through
+ * memory. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__type(key, __u32);
+	__type(value, struct kapa_ctl);
+} kapa_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__type(key, __u32);
+	__type(value, struct kapa_prog_rec);
+} kapa_prog SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, KAPA_MAX_WORKERS);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__type(key, __u32);
+	__type(value, struct kapa_hist_rec);
+} kapa_hist SEC(".maps");
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

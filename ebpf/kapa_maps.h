@@ -27,8 +27,9 @@
 #include "kapa_counters.h"
 
 /** Bumped on any change to a record below (2: the stats record from the
- *  counter table, kapa_counters.h). */
-#define KAPA_MAPS_ABI_VERSION 2
+ *  counter table, kapa_counters.h; 3: named rules with opaque_idle_s, the
+ *  control record, the program and the histograms). */
+#define KAPA_MAPS_ABI_VERSION 3
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"
@@ -38,9 +39,15 @@
 #define KAPA_MAP_STATS "kapa_stats"	/**< KAPA_MAX_WORKERS x struct kapa_stats_rec, mmapable */
 #define KAPA_MAP_RULES "kapa_rules"	/**< KAPA_MAX_RULES x struct kapa_rule_rec */
 #define KAPA_MAP_CONNS "kapa_conns"	/**< capacity x struct kapa_conn_rec, mmapable */
+#define KAPA_MAP_CTL   "kapa_ctl"	/**< 1 x struct kapa_ctl, mmapable */
+#define KAPA_MAP_PROG  "kapa_prog"	/**< 1 x struct kapa_prog_rec, mmapable */
+#define KAPA_MAP_HIST  "kapa_hist"	/**< KAPA_MAX_WORKERS x struct kapa_hist_rec, mmapable */
 
 #define KAPA_MAX_WORKERS 64	/**< stats slots: one per worker lcore */
 #define KAPA_MAX_RULES 1024	/**< policy rule slots */
+#define KAPA_RULE_NAME_MAX 64	/**< bytes of a rule's name, its NUL included */
+#define KAPA_PROG_MAX_INS 4096	/**< instructions of a policy program */
+#define KAPA_HIST_BUCKETS 32	/**< log2 buckets of a histogram */
 /**
  * Live-connection slots the BPF object declares. The live map's capacity is
  * kapa-dp's table capacity: the process that creates the maps sets it with
@@ -62,6 +69,10 @@ struct kapa_meta {
 	__u32 max_workers;	/**< entries of KAPA_MAP_STATS */
 	__u32 max_rules;	/**< entries of KAPA_MAP_RULES */
 	__u32 max_conns;	/**< entries of KAPA_MAP_CONNS */
+	__u32 ctl_size;		/**< sizeof(struct kapa_ctl) */
+	__u32 prog_size;	/**< sizeof(struct kapa_prog_rec) */
+	__u32 hist_size;	/**< sizeof(struct kapa_hist_rec) */
+	__u32 spare;
 };
 
 /** 64-bit words of a stats record: room for the counter table to grow
@@ -92,24 +103,122 @@ enum kapa_mode {
 	KAPA_MODE_ADVERTISE = 2,	/**< enforce and rewrite the server's Keep-Alive */
 };
 
+/** A policy spec (the limits a rule or the default sets); 0 = no limit. */
+struct kapa_spec_rec {
+	__u32 timeout_s;	/**< keep-alive idle limit */
+	__u32 max_requests;	/**< requests per connection */
+	__u32 stall_s;		/**< a request unanswered, a message unfinished */
+	__u32 opaque_idle_s;	/**< idle limit of a connection not HTTP/1.x */
+	__u8 mode;		/**< enum kapa_mode */
+	__u8 spare[3];
+};
+
 /**
- * One policy rule: matches the server side of a connection by prefix and
- * (optionally) port. Slot i of KAPA_MAP_RULES; family 0 marks an empty slot.
- * Limits of 0 mean "no limit".
+ * One policy rule, by name: matches the server side of a connection by
+ * prefix and (optionally) port. Slots [0, kapa_ctl::rules_count) of
+ * KAPA_MAP_RULES hold the published set; family 0 marks an empty slot.
  */
 struct kapa_rule_rec {
+	char name[KAPA_RULE_NAME_MAX];	/**< NUL-terminated */
 	__u8 prefix[16];	/**< network order, host bits zero */
 	__u8 family;		/**< 4 or 6; 0 = empty slot */
 	__u8 prefix_len;	/**< 0..32 or 0..128 */
-	__u8 mode;		/**< enum kapa_mode */
-	__u8 flags;		/**< reserved, 0 */
 	__u16 port;		/**< server port, host order; 0 = any port */
-	__u16 spare0;
-	__u32 timeout_s;	/**< keep-alive idle limit */
-	__u32 max_requests;	/**< requests per connection */
-	__u32 stall_s;		/**< silence in the middle of a message */
-	__u32 spare1;
+	struct kapa_spec_rec spec;
+	__u32 spare;
 };
+
+/** What kapad asks of the data plane (kapa_ctl::cmd). */
+enum kapa_ctl_cmd {
+	KAPA_CMD_NONE = 0,
+	KAPA_CMD_CLOSE = 1,	/**< reset connection (cmd_worker, cmd_slot, cmd_gen) */
+};
+
+/**
+ * The control record, the single element of KAPA_MAP_CTL: what kapad
+ * publishes, one command at a time and its answer, and the data plane's
+ * state. Two writers, each of its own part:
+ *  - kapad writes the published part (rules_*, prog_*) under pub_seq, odd
+ *    while it writes (the rules in KAPA_MAP_RULES and the program in
+ *    KAPA_MAP_PROG too), so that a reader that saw the same even pub_seq
+ *    before and after reading has a consistent set; and a command, whose
+ *    fields it fills before it bumps cmd_seq;
+ *  - the data plane's main lcore writes the dp_* part, and answers a
+ *    command by filling ans_* and then setting ans_seq to cmd_seq.
+ * Generations start at 1; 0 means "nothing published": kapa-dp's command
+ * line rules and the built-in decision hold.
+ */
+struct kapa_ctl {
+	/* published by kapad */
+	__u64 pub_seq;
+	__u64 rules_gen;	/**< the rule set's generation; 0 = none */
+	__u32 rules_count;	/**< rules in slots [0, rules_count) */
+	__u32 spare0;
+	struct kapa_spec_rec rules_default;	/**< spec of servers no rule matches */
+	__u32 spare1;
+	__u64 prog_gen;		/**< the program's generation; 0 = built-in */
+	/* one command at a time */
+	__u64 cmd_seq;		/**< bumped by kapad once the command is written */
+	__u32 cmd;		/**< enum kapa_ctl_cmd */
+	__u32 cmd_worker;
+	__u32 cmd_slot;
+	__u32 cmd_gen;
+	__u64 ans_seq;		/**< = cmd_seq once answered */
+	__s32 ans_status;	/**< 0, or -errno */
+	__u32 spare2;
+	char ans_msg[128];	/**< what happened, for the operator */
+	/* the data plane */
+	__u64 dp_heartbeat_ns;	/**< main lcore, every 100 ms; 0 = none attached */
+	__u64 dp_started_ns;
+	__u64 dp_rules_gen;	/**< generation in force; 0 = the command line */
+	__u64 dp_prog_gen;	/**< program in force; 0 = built-in */
+	__u64 dp_rules_applied_ns;	/**< when the set in force took effect */
+	__u64 dp_prog_applied_ns;	/**< when the program in force took effect */
+	__u32 dp_pid;
+	__u32 dp_workers;
+	__u32 dp_conns_per_worker;
+	__s32 dp_prog_status;	/**< 0, or -errno: the published program failed
+				     to load (dp_prog_msg); the old one runs on */
+	char dp_prog_msg[128];
+	char dp_version[32];
+};
+
+/**
+ * A policy program's bytecode, the single element of KAPA_MAP_PROG: eBPF
+ * instructions for rte_bpf over struct kapa_policy_ctx
+ * (kapa_policy_ctx.h), written by kapad under kapa_ctl::pub_seq.
+ */
+struct kapa_prog_rec {
+	__u64 gen;		/**< = kapa_ctl::prog_gen when complete */
+	__u32 n_ins;		/**< instructions in ins[] */
+	__u32 spare;
+	char name[64];		/**< as loaded (the object's file name) */
+	__u64 ins[KAPA_PROG_MAX_INS];	/**< struct ebpf_insn, 8 bytes each */
+};
+
+/**
+ * Histograms of one worker (slot w of KAPA_MAP_HIST, written by worker w
+ * only): bucket 0 counts zeros, bucket b >= 1 counts values in
+ * [2^(b-1), 2^b), the last bucket everything above.
+ */
+struct kapa_hist_rec {
+	__u64 requests[KAPA_HIST_BUCKETS];	/**< requests per connection, at its end */
+	__u64 idle_ms[KAPA_HIST_BUCKETS];	/**< idle gap before each reuse (ms) */
+	__u64 lifetime_ms[KAPA_HIST_BUCKETS];	/**< connection lifetimes (ms) */
+};
+
+/** The log2 bucket of @p v in a kapa_hist_rec histogram. */
+static inline __u32
+kapa_hist_bucket(__u64 v)
+{
+	__u32 b = 0;
+
+	while (v != 0 && b < KAPA_HIST_BUCKETS - 1) {
+		v >>= 1;
+		b++;
+	}
+	return b;
+}
 
 /** kapa_conn_rec::state; the values of enum kapa_conn_state (core). */
 enum kapa_rec_state {
@@ -165,10 +274,13 @@ struct kapa_conn_rec {
 	__u32 spare[2];		/**< pads to 128 bytes */
 };
 
-_Static_assert(sizeof(struct kapa_meta) == 32, "kapa_meta layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_meta) == 48, "kapa_meta layout changed: bump the ABI version");
 _Static_assert(sizeof(struct kapa_stats_rec) % 64 == 0, "kapa_stats_rec must fill whole cache lines");
 _Static_assert(sizeof(struct kapa_stats_rec) == KAPA_STATS_WORDS * 8, "kapa_stats_rec: one word per counter, within KAPA_STATS_WORDS");
-_Static_assert(sizeof(struct kapa_rule_rec) == 40, "kapa_rule_rec layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_spec_rec) == 20, "kapa_spec_rec layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_rule_rec) == 108, "kapa_rule_rec layout changed: bump the ABI version");
+_Static_assert(sizeof(struct kapa_ctl) % 8 == 0, "kapa_ctl must be a whole number of words");
+_Static_assert(sizeof(struct kapa_hist_rec) % 64 == 0, "kapa_hist_rec must fill whole cache lines");
 _Static_assert(sizeof(struct kapa_conn_rec) == 128, "kapa_conn_rec layout changed: bump the ABI version");
 
 /**
@@ -188,6 +300,10 @@ kapa_meta_init(struct kapa_meta *m, __u32 max_conns)
 	m->max_workers = KAPA_MAX_WORKERS;
 	m->max_rules = KAPA_MAX_RULES;
 	m->max_conns = max_conns;
+	m->ctl_size = sizeof(struct kapa_ctl);
+	m->prog_size = sizeof(struct kapa_prog_rec);
+	m->hist_size = sizeof(struct kapa_hist_rec);
+	m->spare = 0;
 }
 
 /**
@@ -216,6 +332,12 @@ kapa_meta_mismatch(const struct kapa_meta *m)
 		return "max_workers";
 	if (m->max_rules != KAPA_MAX_RULES)
 		return "max_rules";
+	if (m->ctl_size != sizeof(struct kapa_ctl))
+		return "ctl_size";
+	if (m->prog_size != sizeof(struct kapa_prog_rec))
+		return "prog_size";
+	if (m->hist_size != sizeof(struct kapa_hist_rec))
+		return "hist_size";
 	return NULL;
 }
 

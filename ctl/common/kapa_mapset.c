@@ -406,10 +406,14 @@ ms_mmap(int fd, size_t len)
 static int
 ms_take(struct kapa_mapset *ms, struct kapa_maps *skel, char *err, size_t errlen)
 {
-	int *const fds[] = { &ms->meta_fd, &ms->stats_fd, &ms->rules_fd, &ms->conns_fd };
+	int *const fds[] = {
+		&ms->meta_fd, &ms->stats_fd, &ms->rules_fd, &ms->conns_fd,
+		&ms->ctl_fd, &ms->prog_fd, &ms->hist_fd,
+	};
 	const struct bpf_map *const maps[] = {
 		skel->maps.kapa_meta, skel->maps.kapa_stats, skel->maps.kapa_rules,
-		skel->maps.kapa_conns,
+		skel->maps.kapa_conns, skel->maps.kapa_ctl, skel->maps.kapa_prog,
+		skel->maps.kapa_hist,
 	};
 	size_t i;
 	int rc;
@@ -426,12 +430,21 @@ ms_take(struct kapa_mapset *ms, struct kapa_maps *skel, char *err, size_t errlen
 	ms->meta_len = ms_mmap_len(sizeof(*ms->meta), 1);
 	ms->stats_len = ms_mmap_len(sizeof(*ms->stats), KAPA_MAX_WORKERS);
 	ms->conns_len = ms_mmap_len(sizeof(*ms->conns), ms->max_conns);
+	ms->ctl_len = ms_mmap_len(sizeof(*ms->ctl), 1);
+	ms->prog_len = ms_mmap_len(sizeof(*ms->prog), 1);
+	ms->hist_len = ms_mmap_len(sizeof(*ms->hist), KAPA_MAX_WORKERS);
 	ms->meta = ms_mmap(ms->meta_fd, ms->meta_len);
 	if (ms->meta != NULL)
 		ms->stats = ms_mmap(ms->stats_fd, ms->stats_len);
 	if (ms->stats != NULL)
 		ms->conns = ms_mmap(ms->conns_fd, ms->conns_len);
-	if (ms->conns == NULL) {
+	if (ms->conns != NULL)
+		ms->ctl = ms_mmap(ms->ctl_fd, ms->ctl_len);
+	if (ms->ctl != NULL)
+		ms->prog = ms_mmap(ms->prog_fd, ms->prog_len);
+	if (ms->prog != NULL)
+		ms->hist = ms_mmap(ms->hist_fd, ms->hist_len);
+	if (ms->hist == NULL) {
 		rc = -errno;
 		return ms_fail(err, errlen, rc, "cannot map kapa's maps under %s into memory: %s",
 			       ms->root, strerror(-rc));
@@ -493,11 +506,16 @@ static void
 ms_reset(struct kapa_mapset *ms)
 {
 	ms->meta_fd = ms->stats_fd = ms->rules_fd = ms->conns_fd = -1;
+	ms->ctl_fd = ms->prog_fd = ms->hist_fd = -1;
 	ms->meta = NULL;
 	ms->stats = NULL;
 	ms->conns = NULL;
+	ms->ctl = NULL;
+	ms->prog = NULL;
+	ms->hist = NULL;
 	ms->max_conns = 0;
 	ms->meta_len = ms->stats_len = ms->conns_len = 0;
+	ms->ctl_len = ms->prog_len = ms->hist_len = 0;
 	ms->created = 0;
 	ms->conns_replaced = 0;
 }
@@ -617,6 +635,18 @@ kapa_mapset_open(struct kapa_mapset *ms, const struct kapa_mapset_conf *conf,
 void
 kapa_mapset_close(struct kapa_mapset *ms)
 {
+	if (ms->hist != NULL)
+		munmap(ms->hist, ms->hist_len);
+	if (ms->prog != NULL)
+		munmap(ms->prog, ms->prog_len);
+	if (ms->ctl != NULL)
+		munmap(ms->ctl, ms->ctl_len);
+	if (ms->hist_fd >= 0)
+		close(ms->hist_fd);
+	if (ms->prog_fd >= 0)
+		close(ms->prog_fd);
+	if (ms->ctl_fd >= 0)
+		close(ms->ctl_fd);
 	if (ms->conns != NULL)
 		munmap(ms->conns, ms->conns_len);
 	if (ms->stats != NULL)

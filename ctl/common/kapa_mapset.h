@@ -42,13 +42,20 @@ struct kapa_mapset {
 	int stats_fd;			/**< KAPA_MAP_STATS */
 	int rules_fd;			/**< KAPA_MAP_RULES (not mmapable) */
 	int conns_fd;			/**< KAPA_MAP_CONNS */
+	int ctl_fd;			/**< KAPA_MAP_CTL */
+	int prog_fd;			/**< KAPA_MAP_PROG */
+	int hist_fd;			/**< KAPA_MAP_HIST */
 	struct kapa_meta *meta;		/**< KAPA_MAP_META's one record, mmapped */
 	struct kapa_stats_rec *stats;	/**< KAPA_MAX_WORKERS records, mmapped */
 	struct kapa_conn_rec *conns;	/**< max_conns records, mmapped */
+	struct kapa_ctl *ctl;		/**< KAPA_MAP_CTL's one record, mmapped */
+	struct kapa_prog_rec *prog;	/**< KAPA_MAP_PROG's one record, mmapped */
+	struct kapa_hist_rec *hist;	/**< KAPA_MAX_WORKERS records, mmapped */
 	uint32_t max_conns;		/**< entries of KAPA_MAP_CONNS */
 	size_t meta_len;		/**< mmap length of meta */
 	size_t stats_len;		/**< mmap length of stats */
 	size_t conns_len;		/**< mmap length of conns */
+	size_t ctl_len, prog_len, hist_len;	/**< mmap lengths */
 	/** This open made the maps and filled meta: it found none pinned (of
 	 *  openers that start at the same moment, exactly one says so), or found
 	 *  kapa_meta pinned but left unfilled by an opener that died starting. */

@@ -21,8 +21,7 @@
 
 #include "kapa_policy.h"
 
-/** Most instructions a policy program may have. */
-#define KAPA_PROG_MAX_INS 4096
+/* KAPA_PROG_MAX_INS (kapa_maps.h): most instructions of a program. */
 
 /** Bytes of one instruction. */
 #define KAPA_PROG_INS_SIZE 8

@@ -108,9 +108,9 @@ static void
 test_layout_sizes(void)
 {
 	/* The records are also read by other processes: their sizes are ABI. */
-	CU_ASSERT_EQUAL(sizeof(struct kapa_meta), 32);
+	CU_ASSERT_EQUAL(sizeof(struct kapa_meta), 48);
 	CU_ASSERT_EQUAL(sizeof(struct kapa_stats_rec) % 64, 0);
-	CU_ASSERT_EQUAL(sizeof(struct kapa_rule_rec), 40);
+	CU_ASSERT_EQUAL(sizeof(struct kapa_rule_rec), 108);
 	CU_ASSERT_EQUAL(sizeof(struct kapa_conn_rec), 128);
 }
 
@@ -148,6 +148,9 @@ test_load_pin_mmap(void)
 		{ NULL, KAPA_MAP_STATS, sizeof(struct kapa_stats_rec), KAPA_MAX_WORKERS, 1 },
 		{ NULL, KAPA_MAP_RULES, sizeof(struct kapa_rule_rec), KAPA_MAX_RULES, 0 },
 		{ NULL, KAPA_MAP_CONNS, sizeof(struct kapa_conn_rec), TEST_CONNS, 1 },
+		{ NULL, KAPA_MAP_CTL, sizeof(struct kapa_ctl), 1, 1 },
+		{ NULL, KAPA_MAP_PROG, sizeof(struct kapa_prog_rec), 1, 1 },
+		{ NULL, KAPA_MAP_HIST, sizeof(struct kapa_hist_rec), KAPA_MAX_WORKERS, 1 },
 	};
 	char path[128];
 	struct stat st;

@@ -210,7 +210,7 @@ test_reuse(void)
 	rule.family = 4;
 	rule.prefix_len = 24;
 	rule.port = 80;
-	rule.timeout_s = 30;
+	rule.spec.timeout_s = 30;
 	CU_ASSERT_EQUAL(bpf_map_update_elem(a.rules_fd, &key, &rule, BPF_ANY), 0);
 	memset(&got, 0, sizeof(got));
 	CU_ASSERT_EQUAL(bpf_map_lookup_elem(b.rules_fd, &key, &got), 0);
