@@ -84,6 +84,7 @@
 	X(rst_opaque_idle, KAPA_CTR_COUNTER, "rst_opaque_idle", "opaque connections reset at their idle limit", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_OPAQUE_IDLE]) \
 	X(rst_max, KAPA_CTR_COUNTER, "rst_max", "connections reset for a request past the max", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_REQUESTS]) \
 	X(rst_evicted, KAPA_CTR_COUNTER, "rst_evicted", "shifted connections reset as they left the table", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_EVICTED]) \
+	X(rst_command, KAPA_CTR_COUNTER, "rst_command", "connections reset by an operator's command (kapactl conn close)", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_COMMAND]) \
 	X(rst_shutdown, KAPA_CTR_COUNTER, "rst_shutdown", "shifted connections reset at shutdown", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_SHUTDOWN]) \
 	X(close_rewritten, KAPA_CTR_COUNTER, "close_rewritten", "responses to request max given Connection: close in place", s->eng->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_REQUESTS]) \
 	X(close_inserted, KAPA_CTR_COUNTER, "close_inserted", "responses to request max given a Connection: close line", s->eng->act[KAPA_ACT_KIND_INSERT][KAPA_ACT_WHY_REQUESTS]) \

@@ -166,7 +166,7 @@ struct kapa_ctl {
 	__u64 ans_seq;		/**< = cmd_seq once answered */
 	__s32 ans_status;	/**< 0, or -errno */
 	__u32 spare2;
-	char ans_msg[128];	/**< what happened, for the operator */
+	char ans_msg[256];	/**< what happened, for the operator */
 	/* the data plane */
 	__u64 dp_heartbeat_ns;	/**< main lcore, every 100 ms; 0 = none attached */
 	__u64 dp_started_ns;
@@ -179,7 +179,7 @@ struct kapa_ctl {
 	__u32 dp_conns_per_worker;
 	__s32 dp_prog_status;	/**< 0, or -errno: the published program failed
 				     to load (dp_prog_msg); the old one runs on */
-	char dp_prog_msg[128];
+	char dp_prog_msg[256];
 	char dp_version[32];
 };
 

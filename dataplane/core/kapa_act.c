@@ -32,6 +32,7 @@ static const char *const why_names[KAPA_ACT_WHY_MAX] = {
 	[KAPA_ACT_WHY_ADVERTISE] = "advertise",
 	[KAPA_ACT_WHY_EVICTED] = "evicted",
 	[KAPA_ACT_WHY_SHUTDOWN] = "shutdown",
+	[KAPA_ACT_WHY_COMMAND] = "command",
 	[KAPA_ACT_WHY_L2_DEEP] = "l2-deep",
 	[KAPA_ACT_WHY_FORWARDED] = "forwarded",
 	[KAPA_ACT_WHY_LOG_FULL] = "log-full",

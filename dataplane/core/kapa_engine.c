@@ -337,9 +337,11 @@ engine_sweep(struct kapa_engine *e, uint64_t now_ns)
 		engine_ctx(e, e->sweep_pos, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
 		ac = act_of(&ctx);
 		if ((ac->flags & (ACT_OPENED | ACT_DECIDED)) == (ACT_OPENED | ACT_DECIDED) &&
-		    ac->gen != gen)
+		    (ac->gen != gen || e->sweep_all))
 			act_redecide(e, &ctx);
 	}
+	if (e->sweep_pos == cap)
+		e->sweep_all = 0;
 }
 
 uint32_t
@@ -379,7 +381,25 @@ void
 kapa_engine_set_prog(struct kapa_engine *e, kapa_policy_prog_fn prog)
 {
 	e->prog = prog != NULL ? prog : kapa_policy_default_prog;
+	/* Every connection decided again, under the rule set it has. */
+	e->sweep_pos = 0;
+	e->sweep_all = 1;
 	engine_set_acting(e);
+}
+
+int
+kapa_engine_close_conn(struct kapa_engine *e, uint32_t idx, uint32_t gen, uint64_t now_ns)
+{
+	struct kapa_stream_ctx ctx;
+
+	if (idx >= e->capacity || e->conns[idx].state == KAPA_CONN_FREE ||
+	    e->conns[idx].gen != gen)
+		return -ENOENT;
+	engine_ctx(e, idx, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
+	if (act_reset(e, &ctx, KAPA_ACT_WHY_COMMAND) != 0)
+		return -EPERM;
+	kapa_tcp_close(e->tcp, idx);
+	return 0;
 }
 
 uint32_t

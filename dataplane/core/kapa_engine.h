@@ -79,6 +79,7 @@ enum kapa_act_why {
 	KAPA_ACT_WHY_NO_SEQ,		/**< a direction's sequence numbers unknown */
 	KAPA_ACT_WHY_NO_LINK,		/**< no link header seen to craft with (the
 					     policy began to act after the last packet) */
+	KAPA_ACT_WHY_COMMAND,		/**< an operator's command (kapactl conn close) */
 	KAPA_ACT_WHY_MAX
 };
 
@@ -254,8 +255,21 @@ int kapa_engine_next_deadline(struct kapa_engine *e, uint64_t limit_ns, uint64_t
  */
 void kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p);
 
-/** Replace the decision program (NULL: the built-in one). */
+/** Replace the decision program (NULL: the built-in one). Connections are
+ *  decided again at their next event, and the rest by kapa_engine_advance()
+ *  a slice at a time, as after a new rule set. */
 void kapa_engine_set_prog(struct kapa_engine *e, kapa_policy_prog_fn prog);
+
+/**
+ * Reset connection @p idx both ways and release it: an operator's command
+ * (KAPA_ACT_WHY_COMMAND). Not from a callback.
+ * @param gen  the generation the command named (kapa_conn::gen): a slot
+ *             reused since closes nothing
+ * @return 0; -ENOENT: no such connection (free, or another generation);
+ *         -EPERM: it cannot be reset (a link layer kapa cannot rebuild, no
+ *         packet seen to craft from, sequence numbers unknown), nothing done.
+ */
+int kapa_engine_close_conn(struct kapa_engine *e, uint32_t idx, uint32_t gen, uint64_t now_ns);
 
 /**
  * Release every connection now. Not from a callback.

@@ -168,6 +168,8 @@ struct kapa_engine {
 	/* Connections decided under an older rule set, re-decided a slice
 	 * per advance: the next index to look at, capacity when done. */
 	uint32_t sweep_pos;
+	uint8_t sweep_all;	/* the sweep decides every connection again (a new
+				   program), not only those of an older rule set */
 	uint32_t capacity;	/* the table's */
 	const uint64_t *changes;	/* the table's inserts and releases */
 	/* Connections with ACT_EDITED: while there are none, no client

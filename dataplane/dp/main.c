@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 #include <rte_pdump.h>
 
+#include "control.h"
 #include "dispatch.h"
 #include "ghost.h"
 #include "kapa_http.h"
@@ -44,6 +45,8 @@
 #define MAX_BRIDGES (RTE_MAX_ETHPORTS / 2)
 /** Where the lock that keeps one data plane per map root lives. */
 #define LOCK_DIR "/run/kapa"
+/** The main lcore's period: control path every time, link state every 10th. */
+#define DP_HOUSEKEEPING_MS 10
 /** Mbufs crafted frames may hold at once, beyond what queues hold. */
 #define CRAFT_RESERVE 1024
 #define MEMPOOL_CACHE 256
@@ -255,21 +258,26 @@ struct dp_main {
 	struct dp_dispatch *dispatch;
 	struct kapa_mapset maps;
 	int maps_open;
-	struct kapa_policy *policy;
+	struct kapa_policy *policy;	/* the command line's, until control owns it */
+	struct dp_control control;	/* kapa_ctl: rules, programs, commands */
+	int control_up;
+	unsigned ticks;
 	struct dp_ghosts *ghosts;
 	int lock_fd;			/* one data plane per map root */
 	struct dp_worker *workers[KAPA_MAX_WORKERS];
 	volatile uint32_t stopped;
 };
 
-/* Main-lcore duties: link state of the bridge pairs. */
+/* Main-lcore duties, every DP_HOUSEKEEPING_MS: the control path (kapa_ctl);
+ * every tenth time, link state of the bridge pairs. */
 static void
 housekeeping(void *arg)
 {
 	struct dp_main *dm = arg;
 
-	dp_ports_link_sync(dm->ports, RTE_MAX_ETHPORTS, stdout);
-	fflush(stdout);
+	dp_control_tick(&dm->control, dp_clock_ns(rte_get_tsc_cycles()));
+	if (dm->ticks++ % 10 == 0)
+		dp_ports_link_sync(dm->ports, RTE_MAX_ETHPORTS, stdout);
 }
 
 static uint64_t
@@ -520,6 +528,27 @@ open_maps(struct dp_main *dm)
 	return 0;
 }
 
+/* The control path: the configuration in force (what kapad published, else
+ * the command line's, which it then owns). */
+static int
+start_control(struct dp_main *dm)
+{
+	struct dp_control_params cp = {
+		.ctl = dm->maps.ctl, .prog = dm->maps.prog, .rules_fd = dm->maps.rules_fd,
+		.workers = dm->nworkers, .conns_per_worker = dm->per_worker,
+		.cmdline = dm->policy,
+	};
+	char err[256];
+
+	dm->policy = NULL;
+	if (dp_control_init(&dm->control, &cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kapa-dp: %s\n", err);
+		return -1;
+	}
+	dm->control_up = 1;
+	return 0;
+}
+
 static int
 create_workers(struct dp_main *dm, int use_rss, uint32_t min_mtu, uint32_t ring_size)
 {
@@ -562,12 +591,13 @@ create_workers(struct dp_main *dm, int use_rss, uint32_t min_mtu, uint32_t ring_
 		wp.ghosts = dm->ghosts;
 		wp.pool = dm->pool;
 		wp.capacity = dm->per_worker;
-		wp.policy = dm->policy;
+		wp.control = &dm->control;
 		wp.http_ports = dm->o.have_ports ? dm->o.http_ports : NULL;
 		wp.mtu = min_mtu;
 		wp.idle_sleep_us = dm->o.idle_sleep_us;
 		wp.bypass = dm->o.bypass;
 		wp.stats = &dm->maps.stats[w];
+		wp.hist = &dm->maps.hist[w];
 		wp.conns = &dm->maps.conns[(size_t)w * dm->per_worker];
 		wp.socket = (int)rte_socket_id();
 		wp.quit = &quit;
@@ -616,7 +646,7 @@ run(struct dp_main *dm)
 	fflush(stdout);
 	while (!quit) {
 		housekeeping(dm);
-		usleep(100 * 1000);
+		usleep(DP_HOUSEKEEPING_MS * 1000);
 	}
 	rte_eal_mp_wait_lcore();
 }
@@ -654,7 +684,10 @@ teardown(struct dp_main *dm)
 	}
 	dp_dispatch_free(dm->dispatch);
 	dp_ghosts_free(dm->ghosts);
-	kapa_policy_destroy(dm->policy);
+	if (dm->control_up)
+		dp_control_fini(&dm->control);
+	else
+		kapa_policy_destroy(dm->policy);
 	if (dm->maps_open)
 		kapa_mapset_close(&dm->maps);
 	if (dm->pool != NULL) {
@@ -721,14 +754,15 @@ main(int argc, char **argv)
 	if (probe_ports(&dm, &use_rss, &max_frame, &min_mtu) != 0)
 		goto out;
 	if (create_pool(&dm, max_frame, ring_size) != 0 || setup_ports(&dm, use_rss) != 0 ||
-	    open_maps(&dm) != 0 || create_workers(&dm, use_rss, min_mtu, ring_size) != 0)
+	    open_maps(&dm) != 0 || start_control(&dm) != 0 ||
+	    create_workers(&dm, use_rss, min_mtu, ring_size) != 0)
 		goto out;
 	if (dp_telemetry_register(dm.maps.stats, dm.maps.conns, dm.nworkers, dm.per_worker) != 0)
 		printf("kapa-dp: telemetry commands not registered (--no-telemetry?)\n");
 	printf("kapa-dp: %u worker%s, %s, %s\n", dm.nworkers, dm.nworkers == 1 ? "" : "s",
 	       dm.nworkers == 1 ? "no dispatch" : use_rss ? "symmetric RSS" : "software dispatch",
 	       dm.o.bypass ? "bypass: forwarding without the core" :
-	       kapa_policy_can_act(dm.policy) ? "policy acting" : "policy observing");
+	       kapa_policy_can_act(dm.control.cur->policy) ? "policy acting" : "policy observing");
 	run(&dm);
 	print_worker_cycles(&dm);
 	dp_counters_print(stdout, dm.maps.stats, dm.nworkers);

@@ -41,6 +41,7 @@ dp_publish_init(struct dp_publish *p, const struct dp_publish_params *pp)
 {
 	memset(p, 0, sizeof(*p));
 	p->stats = pp->stats;
+	p->hist = pp->hist;
 	p->conns = pp->conns;
 	p->capacity = pp->capacity;
 	p->worker = pp->worker;
@@ -51,6 +52,7 @@ dp_publish_init(struct dp_publish *p, const struct dp_publish_params *pp)
 	/* A new run starts from zero: what a killed predecessor left in the
 	 * worker's records is not this run's. */
 	memset(p->stats, 0, sizeof(*p->stats));
+	memset(p->hist, 0, sizeof(*p->hist));
 	memset(p->conns, 0, (size_t)p->capacity * sizeof(*p->conns));
 }
 
@@ -183,10 +185,17 @@ dp_publish_conn(struct dp_publish *p, const struct kapa_stream_ctx *ctx, int ope
 }
 
 void
-dp_publish_conn_free(struct dp_publish *p, uint32_t idx)
+dp_publish_conn_free(struct dp_publish *p, const struct kapa_stream_ctx *ctx, uint64_t now_ns)
 {
-	struct kapa_conn_rec *r = &p->conns[idx];
+	struct kapa_conn_rec *r = &p->conns[ctx->idx];
+	struct kapa_engine_view v;
 
+	if (r->state != KAPA_REC_FREE) {
+		kapa_engine_view(ctx, &v);
+		p->hist->requests[kapa_hist_bucket(v.requests)]++;
+		p->hist->lifetime_ms[kapa_hist_bucket(now_ns > r->first_seen_ns ?
+						      (now_ns - r->first_seen_ns) / NS_PER_MS : 0)]++;
+	}
 	rec_begin(r);
 	r->state = KAPA_REC_FREE;
 	r->requests = r->responses = 0;

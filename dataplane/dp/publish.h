@@ -50,8 +50,16 @@ struct dp_counter_src {
 	uint64_t refused_other;		/**< refusals without a counter of their own */
 };
 
+/** kapa-dp's own per-connection state (the engine's user slot). */
+struct dp_conn {
+	/** Table clock (ms, | 1 so never 0) when its last response ended:
+	 *  the next request's idle gap is measured from it. 0 = none yet. */
+	uint32_t last_end_ms;
+};
+
 struct dp_publish_params {
 	struct kapa_stats_rec *stats;	/**< the worker's record */
+	struct kapa_hist_rec *hist;	/**< the worker's histograms */
 	struct kapa_conn_rec *conns;	/**< the worker's slice: capacity records */
 	uint32_t capacity;
 	uint16_t worker;
@@ -63,6 +71,7 @@ struct dp_publish_params {
 
 struct dp_publish {
 	struct kapa_stats_rec *stats;
+	struct kapa_hist_rec *hist;
 	struct kapa_conn_rec *conns;
 	uint32_t capacity;
 	uint16_t worker;
@@ -94,8 +103,17 @@ void dp_publish_detach(struct dp_publish *p);
 void dp_publish_conn(struct dp_publish *p, const struct kapa_stream_ctx *ctx, int opening,
 		     uint64_t now_ns);
 
-/** Free the record of a connection that left (KAPA_EV_CLOSE). */
-void dp_publish_conn_free(struct dp_publish *p, uint32_t idx);
+/** The connection of @p ctx left (KAPA_EV_CLOSE): its requests and its
+ *  lifetime into the histograms, its record freed. */
+void dp_publish_conn_free(struct dp_publish *p, const struct kapa_stream_ctx *ctx,
+			  uint64_t now_ns);
+
+/** A request came after @p idle_ms of idleness on a kept-alive connection. */
+static inline void
+dp_publish_idle_gap(struct dp_publish *p, uint32_t idle_ms)
+{
+	p->hist->idle_ms[kapa_hist_bucket(idle_ms)]++;
+}
 
 /** Timed work: counters every stats_every_ns, a refresh slice every ms. */
 void dp_publish_tick(struct dp_publish *p, struct kapa_engine *e, const struct dp_counters *dp,

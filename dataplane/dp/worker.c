@@ -123,7 +123,7 @@ dp_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 		dp_publish_conn(&w->pub, ctx, 0, w->now_ns);
 		break;
 	case KAPA_EV_CLOSE:
-		dp_publish_conn_free(&w->pub, ctx->idx);
+		dp_publish_conn_free(&w->pub, ctx, w->now_ns);
 		break;
 	default:
 		break;
@@ -139,6 +139,11 @@ dp_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, voi
 	struct dp_counters *c = &w->ctr;
 
 	if (m->is_request) {
+		struct dp_conn *u = kapa_engine_user_state(ctx);
+
+		if (u->last_end_ms != 0)
+			dp_publish_idle_gap(&w->pub, kapa_tcp_clock_ms(ctx->tcp) - u->last_end_ms);
+		u->last_end_ms = 0;
 		c->http10_requests += m->ver_major == 1 && m->ver_minor == 0;
 		c->req_conn_keep_alive += (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) != 0;
 		c->req_conn_close += (m->conn_flags & KAPA_HTTP_CONN_CLOSE) != 0;
@@ -150,6 +155,17 @@ dp_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, voi
 	}
 	w->dirty = 1;
 	w->dirty_idx = ctx->idx;
+}
+
+/* A response ended: a request from here on reuses an idle connection. */
+static void
+dp_message_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index, void *arg)
+{
+	(void)index;
+	(void)arg;
+	if (!is_request)
+		((struct dp_conn *)kapa_engine_user_state(ctx))->last_end_ms =
+			kapa_tcp_clock_ms(ctx->tcp) | 1;
 }
 
 static void
@@ -165,6 +181,7 @@ dp_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
 static const struct kapa_engine_ops dp_engine_ops = {
 	.http = {
 		.message = dp_message,
+		.message_end = dp_message_end,
 		.leave = dp_leave,
 		.event = dp_event,
 	},
@@ -374,15 +391,44 @@ dp_poll(struct dp_worker *w)
 	return got;
 }
 
+/* A new configuration (rules, program) from the control path. */
+static void
+dp_take_config(struct dp_worker *w, const struct dp_config *cfg)
+{
+	if (cfg->policy != w->cfg->policy)
+		kapa_engine_set_policy(w->eng, cfg->policy);
+	if (cfg->prog != w->cfg->prog)
+		kapa_engine_set_prog(w->eng, cfg->prog != NULL ? kapa_prog_fn(cfg->prog) : NULL);
+	w->cfg = cfg;
+}
+
+/* A command from the main lcore (control.c): carried out, answered. */
+static void
+dp_take_command(struct dp_worker *w)
+{
+	struct dp_mailbox *mb = &w->mailbox;
+	uint64_t seq = __atomic_load_n(&mb->seq, __ATOMIC_ACQUIRE);
+
+	if (likely(seq == mb->done))
+		return;
+	mb->status = kapa_engine_close_conn(w->eng, mb->slot, mb->gen, w->now_ns);
+	__atomic_store_n(&mb->done, seq, __ATOMIC_RELEASE);
+}
+
 int
 dp_worker_loop(void *arg)
 {
 	struct dp_worker *w = arg;
+	const struct dp_config *cfg;
 	uint32_t got;
 
 	while (!*w->quit) {
 		w->now_tsc = rte_get_tsc_cycles();
 		w->now_ns = dp_clock_ns(w->now_tsc);
+		cfg = dp_control_current(w->control, w->id);
+		if (unlikely(cfg != w->cfg))
+			dp_take_config(w, cfg);
+		dp_take_command(w);
 		got = dp_poll(w);
 		kapa_engine_advance(w->eng, w->now_ns, ADVANCE_MAX);
 		dp_tx_flush(&w->tx, w->now_tsc, 0);
@@ -394,7 +440,7 @@ dp_worker_loop(void *arg)
 		}
 		if (w->housekeeping != NULL && w->now_ns >= w->next_housekeeping_ns) {
 			w->housekeeping(w->housekeeping_arg);
-			w->next_housekeeping_ns = w->now_ns + 100 * 1000000ull;
+			w->next_housekeeping_ns = w->now_ns + 10 * 1000000ull;
 		}
 		if (got == 0 && w->idle_sleep_us != 0) {
 			dp_tx_flush(&w->tx, w->now_tsc, 1);
@@ -404,6 +450,7 @@ dp_worker_loop(void *arg)
 
 	/* Stop. Segments other pollers handed over are still processed: the
 	 * ring is drained until every worker has stopped polling. */
+	rte_rcu_qsbr_thread_offline(w->control->qsbr, w->id);
 	__atomic_fetch_add(w->stopped, 1, __ATOMIC_ACQ_REL);
 	if (w->ring != NULL) {
 		struct rte_mbuf *mbufs[DP_BURST];
@@ -438,7 +485,8 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 		.pool = p->pool, .socket = p->socket,
 	};
 	struct dp_publish_params pubp = {
-		.stats = p->stats, .conns = p->conns, .capacity = p->capacity, .worker = p->id,
+		.stats = p->stats, .conns = p->conns, .hist = p->hist, .capacity = p->capacity,
+		.worker = p->id,
 	};
 	struct kapa_engine_conf conf;
 	struct dp_worker *w;
@@ -457,6 +505,8 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 	w->dispatch = p->dispatch;
 	w->ring = p->dispatch != NULL ? p->dispatch->ring[p->id] : NULL;
 	w->ghosts = p->ghosts;
+	w->control = p->control;
+	w->cfg = p->control->cur;
 	w->idle_sleep_us = p->idle_sleep_us;
 	w->bypass = p->bypass;
 	w->quit = p->quit;
@@ -468,6 +518,7 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	dp_publish_init(&w->pub, &pubp);
+	dp_control_attach(p->control, p->id, &w->mailbox);
 
 	/* rte_hash names are unique per process. */
 	snprintf(name, sizeof(name), "kapa_w%u", p->id);
@@ -476,7 +527,9 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 	conf.tcp.flow.capacity = p->capacity;
 	conf.tcp.flow.socket_id = p->socket;
 	conf.http.ports = p->http_ports;
-	conf.policy = p->policy;
+	conf.policy = w->cfg->policy;
+	conf.prog = w->cfg->prog != NULL ? kapa_prog_fn(w->cfg->prog) : NULL;
+	conf.user_size = sizeof(struct dp_conn);
 	conf.mtu = p->mtu;
 	conf.ops = &dp_engine_ops;
 	conf.ops_arg = w;

@@ -12,6 +12,7 @@
 
 #include <rte_mbuf.h>
 
+#include "control.h"
 #include "dispatch.h"
 #include "ghost.h"
 #include "kapa_engine.h"
@@ -42,13 +43,14 @@ struct dp_worker_params {
 	struct dp_ghosts *ghosts;	/**< left by a killed kapa-dp, or NULL */
 	struct rte_mempool *pool;
 	uint32_t capacity;		/**< connections */
-	const struct kapa_policy *policy;
+	struct dp_control *control;	/**< the configuration in force, the mailbox */
 	const uint64_t *http_ports;	/**< NULL = every port */
 	uint32_t mtu;			/**< smallest MTU of the bridged ports */
 	uint32_t idle_sleep_us;
 	int bypass;			/**< forward only, no core (benchmark ceiling) */
 	struct kapa_stats_rec *stats;	/**< its record in kapa_stats */
 	struct kapa_conn_rec *conns;	/**< its slice of kapa_conns */
+	struct kapa_hist_rec *hist;	/**< its record in kapa_hist */
 	int socket;
 	volatile int *quit;		/**< set by the signal handler */
 	/** Workers that stopped polling: a worker drains its dispatch ring
@@ -75,6 +77,9 @@ struct dp_worker {
 	struct dp_dispatch *dispatch;
 	struct rte_ring *ring;		/**< its dispatch ring, or NULL */
 	struct dp_ghosts *ghosts;
+	struct dp_control *control;
+	const struct dp_config *cfg;	/**< the configuration the engine runs */
+	struct dp_mailbox mailbox;	/**< commands from the main lcore */
 	uint32_t idle_sleep_us;
 	int bypass;
 	uint64_t frames;		/**< taken in by turns that had work */
