@@ -177,8 +177,9 @@ struct kapa_ctl {
 	__u32 dp_pid;
 	__u32 dp_workers;
 	__u32 dp_conns_per_worker;
-	__s32 dp_prog_status;	/**< 0, or -errno: the published program failed
-				     to load (dp_prog_msg); the old one runs on */
+	__s32 dp_prog_status;	/**< -errno: program dp_prog_failed_gen failed to
+				     load or check (dp_prog_msg); the old one runs on */
+	__u64 dp_prog_failed_gen;	/**< the last program refused; 0 = none */
 	char dp_prog_msg[256];
 	char dp_version[32];
 };

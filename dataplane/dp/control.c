@@ -157,13 +157,13 @@ next_config(struct dp_control *c, const struct kapa_ctl *pub, uint64_t now_ns)
 			c->ctl->dp_prog_status = -EINVAL;
 			snprintf(c->ctl->dp_prog_msg, sizeof(c->ctl->dp_prog_msg), "%.*s",
 				 (int)sizeof(c->ctl->dp_prog_msg) - 1, err);
+			__atomic_store_n(&c->ctl->dp_prog_failed_gen, pub->prog_gen,
+					 __ATOMIC_RELEASE);
 			printf("kapa-dp: published program %llu refused, the one in force stays: %s\n",
 			       (unsigned long long)pub->prog_gen, err);
 			n->prog = cur->prog;
 		} else {
 			n->prog_gen = pub->prog_gen;
-			c->ctl->dp_prog_status = 0;
-			c->ctl->dp_prog_msg[0] = '\0';
 		}
 	}
 	if (n->policy == cur->policy && n->prog == cur->prog) {
@@ -193,7 +193,7 @@ swap_done(struct dp_control *c, uint64_t now_ns)
 
 	if (cur->rules_gen != ctl->dp_rules_gen) {
 		ctl->dp_rules_applied_ns = now_ns;
-		printf("kapa-dp: rule set %llu in force (%u rules) on every worker, %.1f ms after "
+		printf("kapa-dp: rule set %llu in force (%u rule(s)) on every worker, %.1f ms after "
 		       "it was read\n", (unsigned long long)cur->rules_gen,
 		       kapa_policy_count(cur->policy), (double)(now_ns - c->swap_ns) / 1e6);
 	}
@@ -311,7 +311,7 @@ dp_control_init(struct dp_control *c, const struct dp_control_params *p, char *e
 			config_free(first, n);
 			c->cur = n;
 			if (n->rules_gen != 0)
-				printf("kapa-dp: rule set %llu published by kapad (%u rules) holds, "
+				printf("kapa-dp: rule set %llu published by kapad (%u rule(s)) holds, "
 				       "not the command line's\n", (unsigned long long)n->rules_gen,
 				       kapa_policy_count(n->policy));
 			if (n->prog_gen != 0)

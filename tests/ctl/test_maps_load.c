@@ -24,6 +24,7 @@
 
 #include "kapa_maps.h"
 #include "kapa_maps.skel.h"
+#include "ctl_test.h"
 #include "unit.h"
 
 #define TEST_CONNS 1024
@@ -35,19 +36,7 @@ static char pin_root[64];
 static int
 root_and_bpffs(void)
 {
-	struct statfs sfs;
-
-	if (geteuid() != 0) {
-		fprintf(stderr, "\ntest_maps_load: FAIL: the 'ctl' suite loads maps into the kernel "
-			"and must run as root\n");
-		return 0;
-	}
-	if (statfs("/sys/fs/bpf", &sfs) != 0 || sfs.f_type != BPF_FS_MAGIC) {
-		fprintf(stderr, "\ntest_maps_load: FAIL: bpffs is not mounted on /sys/fs/bpf "
-			"(run scripts/host-prep.sh)\n");
-		return 0;
-	}
-	return 1;
+	return ctl_test_root_and_bpffs("test_maps_load");
 }
 
 static struct kapa_maps *

@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "kapa_mapset.h"
+#include "ctl_test.h"
 #include "unit.h"
 
 #define TEST_CONNS 1024
@@ -50,19 +51,7 @@ static char tmp_root[64];
 static int
 root_and_bpffs(void)
 {
-	struct statfs sfs;
-
-	if (geteuid() != 0) {
-		fprintf(stderr, "\ntest_mapset: FAIL: the 'ctl' suite creates maps in the kernel "
-			"and must run as root\n");
-		return 0;
-	}
-	if (statfs("/sys/fs/bpf", &sfs) != 0 || sfs.f_type != BPF_FS_MAGIC) {
-		fprintf(stderr, "\ntest_mapset: FAIL: bpffs is not mounted on /sys/fs/bpf "
-			"(run scripts/host-prep.sh)\n");
-		return 0;
-	}
-	return 1;
+	return ctl_test_root_and_bpffs("test_mapset");
 }
 
 static int
