@@ -206,6 +206,11 @@ struct kapa_hist_rec {
 	__u64 requests[KAPA_HIST_BUCKETS];	/**< requests per connection, at its end */
 	__u64 idle_ms[KAPA_HIST_BUCKETS];	/**< idle gap before each reuse (ms) */
 	__u64 lifetime_ms[KAPA_HIST_BUCKETS];	/**< connection lifetimes (ms) */
+	/* The sums of what was counted (Prometheus' _sum). */
+	__u64 requests_sum;
+	__u64 idle_ms_sum;
+	__u64 lifetime_ms_sum;
+	__u64 spare[5];		/**< pads to whole cache lines */
 };
 
 /** The log2 bucket of @p v in a kapa_hist_rec histogram. */

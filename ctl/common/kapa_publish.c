@@ -180,34 +180,43 @@ kapa_dp_attached(const struct kapa_mapset *ms)
 }
 
 int
+kapa_applied_poll(struct kapa_mapset *ms, uint64_t rules_gen, uint64_t prog_gen,
+		  uint64_t *applied_ns, char *err, size_t errlen)
+{
+	const struct kapa_ctl *ctl = ms->ctl;
+	int rules_ok = rules_gen == 0 ||
+		       __atomic_load_n(&ctl->dp_rules_gen, __ATOMIC_ACQUIRE) == rules_gen;
+	int prog_ok = prog_gen == 0 ||
+		      __atomic_load_n(&ctl->dp_prog_gen, __ATOMIC_ACQUIRE) == prog_gen;
+
+	if (rules_ok && prog_ok) {
+		if (applied_ns != NULL)
+			*applied_ns = ctl->dp_prog_applied_ns > ctl->dp_rules_applied_ns ?
+				      ctl->dp_prog_applied_ns : ctl->dp_rules_applied_ns;
+		return 0;
+	}
+	if (!prog_ok && __atomic_load_n(&ctl->dp_prog_failed_gen, __ATOMIC_ACQUIRE) == prog_gen) {
+		snprintf(err, errlen, "the data plane refused the program: %s", ctl->dp_prog_msg);
+		return -EINVAL;
+	}
+	if (!kapa_dp_attached(ms)) {
+		snprintf(err, errlen, "no data plane attached to the maps under %s", ms->root);
+		return -ENOTCONN;
+	}
+	return -EINPROGRESS;
+}
+
+int
 kapa_wait_applied(struct kapa_mapset *ms, uint64_t rules_gen, uint64_t prog_gen,
 		  unsigned timeout_ms, uint64_t *applied_ns, char *err, size_t errlen)
 {
-	const struct kapa_ctl *ctl = ms->ctl;
 	unsigned waited;
+	int rc;
 
 	for (waited = 0;; waited++) {
-		int rules_ok = rules_gen == 0 ||
-			       __atomic_load_n(&ctl->dp_rules_gen, __ATOMIC_ACQUIRE) == rules_gen;
-		int prog_ok = prog_gen == 0 ||
-			      __atomic_load_n(&ctl->dp_prog_gen, __ATOMIC_ACQUIRE) == prog_gen;
-
-		if (rules_ok && prog_ok) {
-			if (applied_ns != NULL)
-				*applied_ns = ctl->dp_prog_applied_ns > ctl->dp_rules_applied_ns ?
-					      ctl->dp_prog_applied_ns : ctl->dp_rules_applied_ns;
-			return 0;
-		}
-		if (!prog_ok &&
-		    __atomic_load_n(&ctl->dp_prog_failed_gen, __ATOMIC_ACQUIRE) == prog_gen) {
-			snprintf(err, errlen, "the data plane refused the program: %s",
-				 ctl->dp_prog_msg);
-			return -EINVAL;
-		}
-		if (!kapa_dp_attached(ms)) {
-			snprintf(err, errlen, "no data plane attached to the maps under %s", ms->root);
-			return -ENOTCONN;
-		}
+		rc = kapa_applied_poll(ms, rules_gen, prog_gen, applied_ns, err, errlen);
+		if (rc != -EINPROGRESS)
+			return rc;
 		if (waited >= timeout_ms) {
 			snprintf(err, errlen, "the data plane did not take it up within %u ms",
 				 timeout_ms);
@@ -217,17 +226,16 @@ kapa_wait_applied(struct kapa_mapset *ms, uint64_t rules_gen, uint64_t prog_gen,
 	}
 }
 
-int
-kapa_command_close(struct kapa_mapset *ms, uint32_t worker, uint32_t slot, uint32_t gen,
-		   unsigned timeout_ms, char *msg, size_t msglen)
+uint64_t
+kapa_command_send(struct kapa_mapset *ms, uint32_t worker, uint32_t slot, uint32_t gen,
+		  char *msg, size_t msglen)
 {
 	struct kapa_ctl *ctl = ms->ctl;
 	uint64_t seq;
-	unsigned waited;
 
 	if (!kapa_dp_attached(ms)) {
 		snprintf(msg, msglen, "no data plane attached to the maps under %s", ms->root);
-		return -ENOTCONN;
+		return 0;
 	}
 	ctl->cmd = KAPA_CMD_CLOSE;
 	ctl->cmd_worker = worker;
@@ -235,11 +243,34 @@ kapa_command_close(struct kapa_mapset *ms, uint32_t worker, uint32_t slot, uint3
 	ctl->cmd_gen = gen;
 	seq = ctl->cmd_seq + 1;
 	__atomic_store_n(&ctl->cmd_seq, seq, __ATOMIC_RELEASE);
+	return seq;
+}
+
+int
+kapa_command_poll(struct kapa_mapset *ms, uint64_t seq, char *msg, size_t msglen)
+{
+	const struct kapa_ctl *ctl = ms->ctl;
+
+	if (__atomic_load_n(&ctl->ans_seq, __ATOMIC_ACQUIRE) != seq)
+		return -EINPROGRESS;
+	snprintf(msg, msglen, "%s", ctl->ans_msg);
+	return ctl->ans_status;
+}
+
+int
+kapa_command_close(struct kapa_mapset *ms, uint32_t worker, uint32_t slot, uint32_t gen,
+		   unsigned timeout_ms, char *msg, size_t msglen)
+{
+	uint64_t seq = kapa_command_send(ms, worker, slot, gen, msg, msglen);
+	unsigned waited;
+	int rc;
+
+	if (seq == 0)
+		return -ENOTCONN;
 	for (waited = 0; waited < timeout_ms; waited++) {
-		if (__atomic_load_n(&ctl->ans_seq, __ATOMIC_ACQUIRE) == seq) {
-			snprintf(msg, msglen, "%s", ctl->ans_msg);
-			return ctl->ans_status;
-		}
+		rc = kapa_command_poll(ms, seq, msg, msglen);
+		if (rc != -EINPROGRESS)
+			return rc;
 		sleep_ms(1);
 	}
 	snprintf(msg, msglen, "the data plane did not answer within %u ms", timeout_ms);

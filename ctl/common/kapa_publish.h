@@ -57,6 +57,16 @@ int kapa_publish_prog(struct kapa_mapset *ms, const void *ins, uint32_t n, const
 int kapa_dp_attached(const struct kapa_mapset *ms);
 
 /**
+ * Whether the data plane has rule set @p rules_gen and program @p prog_gen
+ * in force yet (0: that one does not matter), without waiting.
+ * @param applied_ns  set, once in force, to when it reported so (its clock)
+ * @return 0 in force, -EINPROGRESS not yet, -EINVAL it refused the program
+ *         (why in @p err), -ENOTCONN no data plane attached.
+ */
+int kapa_applied_poll(struct kapa_mapset *ms, uint64_t rules_gen, uint64_t prog_gen,
+		      uint64_t *applied_ns, char *err, size_t errlen);
+
+/**
  * Wait until the data plane has the rule set @p rules_gen and the program
  * @p prog_gen in force (0: do not wait for that one).
  * @param applied_ns  set to when it reported both in force (its clock)
@@ -66,6 +76,22 @@ int kapa_dp_attached(const struct kapa_mapset *ms);
  */
 int kapa_wait_applied(struct kapa_mapset *ms, uint64_t rules_gen, uint64_t prog_gen,
 		      unsigned timeout_ms, uint64_t *applied_ns, char *err, size_t errlen);
+
+/**
+ * Send the data plane a close command (one at a time: the caller waits for
+ * its answer before the next).
+ * @return the command's sequence number for kapa_command_poll(), or 0 with
+ *         @p msg filled when no data plane is attached.
+ */
+uint64_t kapa_command_send(struct kapa_mapset *ms, uint32_t worker, uint32_t slot, uint32_t gen,
+			   char *msg, size_t msglen);
+
+/**
+ * The answer to command @p seq, without waiting.
+ * @return -EINPROGRESS while unanswered, else the data plane's status (its
+ *         message in @p msg).
+ */
+int kapa_command_poll(struct kapa_mapset *ms, uint64_t seq, char *msg, size_t msglen);
 
 /**
  * Ask the data plane to reset connection worker/slot/gen and wait for its

@@ -191,10 +191,13 @@ dp_publish_conn_free(struct dp_publish *p, const struct kapa_stream_ctx *ctx, ui
 	struct kapa_engine_view v;
 
 	if (r->state != KAPA_REC_FREE) {
+		uint64_t life = now_ns > r->first_seen_ns ? (now_ns - r->first_seen_ns) / NS_PER_MS : 0;
+
 		kapa_engine_view(ctx, &v);
 		p->hist->requests[kapa_hist_bucket(v.requests)]++;
-		p->hist->lifetime_ms[kapa_hist_bucket(now_ns > r->first_seen_ns ?
-						      (now_ns - r->first_seen_ns) / NS_PER_MS : 0)]++;
+		p->hist->requests_sum += v.requests;
+		p->hist->lifetime_ms[kapa_hist_bucket(life)]++;
+		p->hist->lifetime_ms_sum += life;
 	}
 	rec_begin(r);
 	r->state = KAPA_REC_FREE;

@@ -113,6 +113,7 @@ static inline void
 dp_publish_idle_gap(struct dp_publish *p, uint32_t idle_ms)
 {
 	p->hist->idle_ms[kapa_hist_bucket(idle_ms)]++;
+	p->hist->idle_ms_sum += idle_ms;
 }
 
 /** Timed work: counters every stats_every_ns, a refresh slice every ms. */

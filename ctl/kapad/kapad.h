@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * kapad, the control daemon: its configuration, its state, and the parts
+ * that share them (config.c, server.c, commands.c, metrics.c, log.c,
+ * main.c). kapad owns the published rule set and program; the data plane
+ * takes them up from the pinned maps (docs/control-protocol.md, and
+ * dataplane/dp/control.c for the other side).
+ */
+#ifndef KAPAD_H
+#define KAPAD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kapa_mapset.h"
+#include "kapa_policy.h"
+
+#define KAPAD_SOCKET "/run/kapa/kapad.sock"
+
+/** What the config file and the command line say. */
+struct kapad_config {
+	char socket[108];		/**< control socket path */
+	char group[64];			/**< group served besides root; "" = root only */
+	char map_root[256];
+	char metrics[128];		/**< ADDR:PORT of /metrics; "" = none */
+	int use_syslog;
+	uint32_t max_conns;		/**< kapa_conns entries, when kapad creates the maps */
+	/* The policy the file configures: applied at start and on SIGHUP. */
+	int have_default;
+	struct kapa_policy_spec def;	/**< [defaults] */
+	struct kapa_policy_rule *rules;	/**< [rule NAME] sections, KAPA_MAX_RULES room */
+	uint32_t nrules;
+};
+
+/** The daemon. */
+struct kapad {
+	struct kapad_config conf;
+	const char *config_path;	/**< NULL: built-in defaults */
+	struct kapa_mapset maps;
+	/* The rule set as published (the maps hold the same). */
+	struct kapa_policy_spec def;
+	struct kapa_policy_rule *rules;	/**< KAPA_MAX_RULES room */
+	uint32_t nrules;
+	uint64_t rules_gen;		/**< 0: none published */
+	gid_t group_gid;		/**< served besides root; (gid_t)-1: none */
+	uint64_t started_ns;
+	struct kapad_metrics *metrics;
+	/* One close command in the control record at a time. */
+	int cmd_busy;
+};
+
+/* ---- config.c ---- */
+
+/** Defaults: socket, map root, no metrics, stderr, no policy. */
+void kapad_config_defaults(struct kapad_config *c);
+
+/**
+ * Read an INI file (libinih) into @p c: [kapad] socket, group, map_root,
+ * metrics, log (stderr|syslog), max_conns; [defaults] and [rule NAME]
+ * (match= and the spec's keys). Unknown sections and keys are errors.
+ * @return 0, or -EINVAL with @p err naming the file, line and problem.
+ */
+int kapad_config_load(struct kapad_config *c, const char *path, char *err, size_t errlen);
+
+/* ---- policy (commands.c) ---- */
+
+/**
+ * Validate and publish the rule set @p rules (replacing kapad's), through
+ * kapa_policy_create()'s checks (duplicate matches, ranges).
+ * @return 0, or -errno with @p err filled; nothing changes on failure.
+ */
+int kapad_set_rules(struct kapad *k, const struct kapa_policy_spec *def,
+		    const struct kapa_policy_rule *rules, uint32_t n, char *err, size_t errlen);
+
+/**
+ * The config file's policy over the published one: its [defaults] replace
+ * the default spec, its rules are added or replaced by name; rules added
+ * with kapactl stay. At start and on SIGHUP.
+ */
+int kapad_apply_config(struct kapad *k, char *err, size_t errlen);
+
+/* ---- log.c ---- */
+
+void kapad_log_open(int use_syslog);
+void kapad_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- metrics.c ---- */
+
+struct kapad_metrics;
+
+/** Serve GET /metrics on ADDR:PORT. @return it, or NULL with @p err. */
+struct kapad_metrics *kapad_metrics_start(struct kapad *k, const char *addr,
+					  char *err, size_t errlen);
+void kapad_metrics_stop(struct kapad_metrics *m);
+
+#endif /* KAPAD_H */
