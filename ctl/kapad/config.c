@@ -50,6 +50,7 @@ struct parse {
 	char section[128];	/* the section of the keys before */
 	int rule;		/* index of the rule being read, -1: not a rule section */
 	int have_match;
+	unsigned seen;		/* the rule's keys read so far (bits of rule_keys[]) */
 	char err[256];
 };
 
@@ -155,6 +156,7 @@ rule_start(struct parse *p, const char *name)
 	snprintf(c->rules[c->nrules].name, sizeof(c->rules[0].name), "%s", name);
 	p->rule = (int)c->nrules++;
 	p->have_match = 0;
+	p->seen = 0;
 	return 1;
 }
 
@@ -193,7 +195,25 @@ handler(void *user, const char *section, const char *key, const char *value)
 	if (strcmp(section, "defaults") == 0)
 		return spec_key(&c->def, key, value, p);
 	if (p->rule >= 0) {
+		static const char *const rule_keys[] = {
+			"match", "timeout", "max", "stall", "opaque_idle", "mode",
+		};
+		unsigned i;
+
 		r = &c->rules[p->rule];
+		/* inih joins two sections of one name: a key given twice is how
+		 * a rule defined twice shows. */
+		for (i = 0; i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++)
+			if (strcmp(key, rule_keys[i]) == 0)
+				break;
+		if (i < sizeof(rule_keys) / sizeof(rule_keys[0])) {
+			if (p->seen & (1u << i)) {
+				snprintf(p->err, sizeof(p->err), "rule '%s': '%s' given twice (a rule "
+					 "is one section)", r->name, key);
+				return 0;
+			}
+			p->seen |= 1u << i;
+		}
 		if (strcmp(key, "match") != 0)
 			return spec_key(&r->spec, key, value, p);
 		snprintf(name, sizeof(name), "%s", r->name);

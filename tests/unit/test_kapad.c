@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * kapad without root: its config file (ctl/kapad/config.c) and the request
+ * checks of the control protocol (ctl/kapad/commands.c): malformed lines,
+ * unknown commands and arguments, bad values, each answered with an error
+ * naming the problem, and rule validation (duplicate matches, names, ranges)
+ * before anything reaches the maps. The maps are plain memory here (no rules
+ * map: the success paths of publishing run in the 'ctl' suite, as root).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "commands.h"
+#include "unit.h"
+
+static struct kapad k;
+static char err[512];
+static char path[64];
+
+static int
+suite_init(void)
+{
+	k.maps.ctl = calloc(1, sizeof(*k.maps.ctl));
+	k.maps.stats = calloc(KAPA_MAX_WORKERS, sizeof(*k.maps.stats));
+	k.maps.hist = calloc(KAPA_MAX_WORKERS, sizeof(*k.maps.hist));
+	k.maps.prog = calloc(1, sizeof(*k.maps.prog));
+	k.maps.conns = calloc(16, sizeof(*k.maps.conns));
+	k.maps.max_conns = 16;
+	k.maps.rules_fd = -1;
+	k.rules = calloc(KAPA_MAX_RULES, sizeof(*k.rules));
+	k.conf.rules = calloc(KAPA_MAX_RULES, sizeof(*k.conf.rules));
+	kapad_config_defaults(&k.conf);
+	kapad_log_open(1);
+	snprintf(path, sizeof(path), "/tmp/test_kapad_%d.ini", (int)getpid());
+	return k.maps.ctl && k.maps.stats && k.maps.hist && k.maps.prog && k.maps.conns &&
+	       k.rules && k.conf.rules ? 0 : -1;
+}
+
+static int
+suite_fini(void)
+{
+	unlink(path);
+	return 0;
+}
+
+/* Load @p text as a config file into a fresh config. */
+static int
+load(const char *text, struct kapad_config *c)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -EIO;
+	fputs(text, f);
+	fclose(f);
+	kapad_config_defaults(c);
+	return kapad_config_load(c, path, err, sizeof(err));
+}
+
+static void
+test_config(void)
+{
+	struct kapad_config c = { .rules = calloc(KAPA_MAX_RULES, sizeof(*c.rules)) };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c.rules);
+	CU_ASSERT_EQUAL(load("[kapad]\nsocket = /tmp/k.sock\ngroup = kapa\nmetrics = 127.0.0.1:9464\n"
+			     "log = syslog\nmax_conns = 1000\n"
+			     "[defaults]\ntimeout = 60\nmode = enforce\n"
+			     "[rule web]\nmatch = 198.18.0.0/15:80\ntimeout = 30\nmax = 100\n"
+			     "mode = advertise\n"
+			     "[rule v6]\nmatch = [2001:db8::/32]:443\nopaque_idle = 600\n", &c), 0);
+	CU_ASSERT_STRING_EQUAL(c.socket, "/tmp/k.sock");
+	CU_ASSERT_STRING_EQUAL(c.group, "kapa");
+	CU_ASSERT_STRING_EQUAL(c.metrics, "127.0.0.1:9464");
+	CU_ASSERT_EQUAL(c.use_syslog, 1);
+	CU_ASSERT_EQUAL(c.max_conns, 1000);
+	CU_ASSERT_EQUAL(c.have_default, 1);
+	CU_ASSERT_EQUAL(c.def.timeout_s, 60);
+	CU_ASSERT_EQUAL(c.def.mode, KAPA_MODE_ENFORCE);
+	CU_ASSERT_EQUAL_FATAL(c.nrules, 2);
+	CU_ASSERT_STRING_EQUAL(c.rules[0].name, "web");
+	CU_ASSERT_EQUAL(c.rules[0].port, 80);
+	CU_ASSERT_EQUAL(c.rules[0].prefix_len, 15);
+	CU_ASSERT_EQUAL(c.rules[0].spec.timeout_s, 30);
+	CU_ASSERT_EQUAL(c.rules[0].spec.max, 100);
+	CU_ASSERT_EQUAL(c.rules[0].spec.mode, KAPA_MODE_ADVERTISE);
+	CU_ASSERT_EQUAL(c.rules[1].family, 6);
+	CU_ASSERT_EQUAL(c.rules[1].spec.opaque_idle_s, 600);
+
+	/* Each mistake named, with its line. */
+	CU_ASSERT_EQUAL(load("[kapad]\nbogus = 1\n", &c), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2: [kapad] has no key 'bogus'"));
+	CU_ASSERT_EQUAL(load("[other]\nx = 1\n", &c), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown section [other]"));
+	CU_ASSERT_EQUAL(load("[rule a]\ntimeout = 5\n", &c), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "rule 'a' has no match"));
+	CU_ASSERT_EQUAL(load("[rule a]\nmatch = 10.0.0.0/8\n[rule a]\nmatch = 10.0.0.0/9\n", &c),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "given twice"));
+	CU_ASSERT_EQUAL(load("[rule a]\nmatch = 10.0.0.0/8\n[rule b]\nmatch = 10.0.0.0/9\n"
+			     "[rule a]\nmatch = 10.0.0.0/10\n", &c), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "defined twice"));
+	CU_ASSERT_EQUAL(load("[defaults]\ntimeout = soon\n", &c), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2:"));
+	CU_ASSERT_EQUAL(load("[defaults]\nmode = strict\n", &c), -EINVAL);
+	CU_ASSERT_EQUAL(load("[rule a]\nmatch = 10.0.0.1/8\n", &c), -EINVAL);	/* host bits */
+	CU_ASSERT_EQUAL(load("[kapad]\nlog = journal\n", &c), -EINVAL);
+	CU_ASSERT_EQUAL(load("[kapad]\nmax_conns = 0\n", &c), -EINVAL);
+	CU_ASSERT_EQUAL(load("not an ini line\n", &c), -EINVAL);
+	CU_ASSERT_EQUAL(kapad_config_load(&c, "/nonexistent/kapad.ini", err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
+	free(c.rules);
+}
+
+/* One request line; @return the response's error code, or "" when ok. */
+static const char *
+request(const char *line)
+{
+	static char code[32];
+	struct kapad_pending p;
+	json_t *r = kapad_request(&k, line, strlen(line), &p);
+	json_t *c;
+
+	if (r == NULL) {
+		kapad_pending_drop(&k, &p);
+		return "pending";
+	}
+	CU_ASSERT(json_is_boolean(json_object_get(r, "ok")));
+	c = json_object_get(r, "code");
+	snprintf(code, sizeof(code), "%s", json_is_string(c) ? json_string_value(c) : "");
+	c = json_object_get(r, "error");
+	snprintf(err, sizeof(err), "%s", json_is_string(c) ? json_string_value(c) : "");
+	json_decref(r);
+	return code;
+}
+
+static void
+test_requests(void)
+{
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"status\"}"), "");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.list\",\"args\":{}}"), "");
+	CU_ASSERT_STRING_EQUAL(request("not json"), "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a JSON object"));
+	CU_ASSERT_STRING_EQUAL(request("[1,2]"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"id\":1}"), "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'cmd'"));
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.drop\"}"), "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown command 'policy.drop'"));
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"status\",\"args\":[]}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"status\",\"cmd\":\"stats\"}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.show\",\"args\":{\"name\":\"a\","
+				       "\"extra\":1}}"), "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown argument 'extra'"));
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.show\",\"args\":{\"name\":\"a\"}}"),
+			       "ENOENT");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.show\",\"args\":{\"name\":5}}"), "EINVAL");
+	/* Rule checks before anything is published. */
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.add\",\"args\":{\"name\":\"w\","
+				       "\"match\":\"198.18.0.0/33\"}}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.add\",\"args\":{\"name\":\"w\","
+				       "\"match\":\"198.18.0.0/15\",\"timeout\":-1}}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.add\",\"args\":{\"name\":\"w\","
+				       "\"match\":\"198.18.0.0/15\",\"mode\":\"strict\"}}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.add\",\"args\":{\"name\":\"\","
+				       "\"match\":\"198.18.0.0/15\"}}"), "EINVAL");
+	/* A good rule reaches the maps: here there are none to write. */
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.add\",\"args\":{\"name\":\"w\","
+				       "\"match\":\"198.18.0.0/15\",\"timeout\":30}}"), "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "writing rule slot 0"));
+	CU_ASSERT_EQUAL(k.nrules, 0);
+	/* Connections and programs. */
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"conns\",\"args\":{\"limit\":100000}}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"conn.close\",\"args\":{\"id\":\"1/2\"}}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"conn.close\",\"args\":{\"id\":\"0/2/1\"}}"),
+			       "ENOTCONN");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.load\",\"args\":{\"name\":\"p\","
+				       "\"instructions\":\"b70000000000000\"}}"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.load\",\"args\":{\"name\":\"p\","
+				       "\"instructions\":\"zz00000000000000\"}}"), "EINVAL");
+	/* r0 unset, then exit: the verifier's no, before anything is published */
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.load\",\"args\":{\"name\":\"p\","
+				       "\"instructions\":\"9500000000000000\"}}"), "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "verifier"));
+	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 0);
+	/* r0 = 0; exit: published (no data plane attached: answered now) */
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.load\",\"args\":{\"name\":\"p\","
+				       "\"instructions\":\"b7000000000000009500000000000000\"}}"), "");
+	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 1);
+	CU_ASSERT_STRING_EQUAL(k.maps.prog->name, "p");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.unload\"}"), "");
+	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 0);
+}
+
+int
+kapa_unit_register(void)
+{
+	CU_pSuite s = CU_add_suite("kapad", suite_init, suite_fini);
+
+	if (s == NULL ||
+	    CU_add_test(s, "config file", test_config) == NULL ||
+	    CU_add_test(s, "requests checked", test_requests) == NULL)
+		return -1;
+	return 0;
+}
