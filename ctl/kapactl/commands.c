@@ -387,19 +387,24 @@ conn_id_ok(const char *s)
 /* The program of @p path as {name, instructions}: a local failure, not a
  * usage error, when it cannot be read. */
 static enum ctl_cmdline_result
-parse_program(const char *path, json_t **v, char *err, size_t errlen)
+parse_program(const char *path, json_t **v, int *errnum, char *err, size_t errlen)
 {
 	const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	uint32_t n;
 	void *ins;
 	char *hex;
+	int rc;
 
-	if (kapa_bpfobj_read(path, KAPA_POLICY_SECTION, &ins, &n, err, errlen) != 0)
+	rc = kapa_bpfobj_read(path, KAPA_POLICY_SECTION, &ins, &n, err, errlen);
+	if (rc != 0) {
+		*errnum = -rc;
 		return CTL_CMDLINE_FAILED;
+	}
 	hex = malloc((size_t)n * 16 + 1);
 	if (hex == NULL) {
 		free(ins);
 		snprintf(err, errlen, "%s: out of memory", path);
+		*errnum = ENOMEM;
 		return CTL_CMDLINE_FAILED;
 	}
 	ctl_hex_encode(ins, (size_t)n * 8, hex);
@@ -408,13 +413,15 @@ parse_program(const char *path, json_t **v, char *err, size_t errlen)
 	free(ins);
 	if (*v == NULL) {
 		snprintf(err, errlen, "%s: the file name is not UTF-8", path);
+		*errnum = EINVAL;
 		return CTL_CMDLINE_FAILED;
 	}
 	return CTL_CMDLINE_RUN;
 }
 
 static enum ctl_cmdline_result
-parse_value(const struct ctl_arg *a, const char *s, json_t **v, char *err, size_t errlen)
+parse_value(const struct ctl_arg *a, const char *s, json_t **v, int *errnum, char *err,
+	    size_t errlen)
 {
 	switch (a->kind) {
 	case CTL_ARG_UINT:
@@ -434,7 +441,7 @@ parse_value(const struct ctl_arg *a, const char *s, json_t **v, char *err, size_
 		}
 		break;
 	case CTL_ARG_PROGRAM:
-		return parse_program(s, v, err, errlen);
+		return parse_program(s, v, errnum, err, errlen);
 	default:
 		if (s[0] == '\0') {
 			snprintf(err, errlen, "%s must not be empty", a->name);
@@ -490,7 +497,7 @@ is_global_option(const char *name, size_t len)
  * a positional, into @p vals (one slot per argument of the table). */
 static enum ctl_cmdline_result
 parse_word(const struct ctl_cmd *c, int argc, char *const argv[], int *i, int options,
-	   json_t **vals, char *err, size_t errlen)
+	   json_t **vals, int *errnum, char *err, size_t errlen)
 {
 	const char *word = argv[*i], *eq = NULL, *val;
 	const struct ctl_arg *a;
@@ -502,7 +509,7 @@ parse_word(const struct ctl_cmd *c, int argc, char *const argv[], int *i, int op
 			snprintf(err, errlen, "unexpected argument '%s'", word);
 			return CTL_CMDLINE_USAGE;
 		}
-		return parse_value(a, word, &vals[a - c->args], err, errlen);
+		return parse_value(a, word, &vals[a - c->args], errnum, err, errlen);
 	}
 	eq = strncmp(word, "--", 2) == 0 ? strchr(word, '=') : NULL;
 	len = eq != NULL ? (size_t)(eq - word) : strlen(word);
@@ -529,7 +536,7 @@ parse_word(const struct ctl_cmd *c, int argc, char *const argv[], int *i, int op
 		snprintf(err, errlen, "%s needs a value (%s)", a->name, a->metavar);
 		return CTL_CMDLINE_USAGE;
 	}
-	return parse_value(a, val, &vals[a - c->args], err, errlen);
+	return parse_value(a, val, &vals[a - c->args], errnum, err, errlen);
 }
 
 /* The request {"id": 1, "cmd": ..., "args": {...}}, its args in the table's
@@ -574,7 +581,7 @@ parse_args(const struct ctl_cmd *c, int argc, char *const argv[], int i, struct 
 		if (options && strcmp(argv[i], "--") == 0)
 			options = 0;	/* a rule named "-x": policy show -- -x */
 		else
-			rc = parse_word(c, argc, argv, &i, options, vals, err, errlen);
+			rc = parse_word(c, argc, argv, &i, options, vals, &cl->errnum, err, errlen);
 	}
 	for (a = c->args; rc == CTL_CMDLINE_RUN && a->name != NULL; a++) {
 		if (vals[a - c->args] == NULL && (a->name[0] != '-' || a->required)) {
@@ -588,6 +595,7 @@ parse_args(const struct ctl_cmd *c, int argc, char *const argv[], int i, struct 
 		cl->req = build_request(c, vals, cl);
 		if (cl->req == NULL) {
 			snprintf(err, errlen, "out of memory");
+			cl->errnum = ENOMEM;
 			rc = CTL_CMDLINE_FAILED;
 		}
 	}
@@ -613,7 +621,7 @@ ctl_cmdline_parse(int argc, char *const argv[], struct ctl_cmdline *cl, char *er
 	enum ctl_cmdline_result rc;
 	const char *verb;
 	char verbs[128];
-	int i;
+	int i, j;
 
 	memset(cl, 0, sizeof(*cl));
 	cl->socket = KAPA_SOCKET_DEFAULT;
@@ -655,7 +663,7 @@ ctl_cmdline_parse(int argc, char *const argv[], struct ctl_cmdline *cl, char *er
 	}
 	if (cl->cmd->verb != NULL)
 		i++;
-	for (int j = i; j < argc; j++)	/* -h anywhere among a command's words */
+	for (j = i; j < argc; j++)	/* -h anywhere among a command's words */
 		if (strcmp(argv[j], "-h") == 0 || strcmp(argv[j], "--help") == 0)
 			return CTL_CMDLINE_HELP;
 	rc = parse_args(cl->cmd, argc, argv, i, cl, err, errlen);

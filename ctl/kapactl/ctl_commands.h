@@ -61,6 +61,7 @@ struct ctl_cmdline {
 	const struct ctl_cmd *cmd;	/**< the command (NULL for help) */
 	const char *object;	/**< the object whose usage to print (NULL: all) */
 	json_t *req;		/**< the request to send (NULL for help) */
+	int errnum;		/**< CTL_CMDLINE_FAILED: why, as an errno */
 };
 
 /** What ctl_cmdline_parse() found. */

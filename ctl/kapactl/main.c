@@ -105,7 +105,7 @@ main(int argc, char **argv)
 			ctl_usage(stderr, cl.object);
 		return CTL_EXIT_USAGE;
 	case CTL_CMDLINE_FAILED:
-		ctl_out_error(stderr, cl.json, err, "EINVAL");
+		ctl_out_error(stderr, cl.json, err, errno_code(cl.errnum != 0 ? cl.errnum : EINVAL));
 		return CTL_EXIT_REFUSED;
 	case CTL_CMDLINE_RUN:
 		break;
