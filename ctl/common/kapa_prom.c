@@ -1,6 +1,34 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Prometheus text format of kapa's counters and histograms. See kapa_prom.h. */
+/*
+ * A `stats` result (docs/control-protocol.md) in the Prometheus text format
+ * (0.0.4), for kapad's /metrics and `kapactl stats --prometheus`, written so that
+ * `promtool check metrics` (which lints as well as parses) accepts it:
+ *
+ * - Counters are `kapa_<name>_total`, gauges `kapa_<name>`: promtool wants
+ *   the `_total` suffix on counters, as Prometheus' own client libraries
+ *   add it. `# HELP` is the counter table's help, `# TYPE` its kind.
+ * - With per-worker counters, each sample has a `worker` label and there is
+ *   no unlabelled total beside them (sum() gives it; a family that mixes
+ *   the two double-counts in every aggregation).
+ * - Histograms: kapa's are log2 buckets of whole numbers (requests, and
+ *   milliseconds truncated from nanoseconds): bucket 0 holds 0, bucket b
+ *   holds [2^(b-1), 2^b - 1], the last one everything above. Cumulated,
+ *   bucket b is exactly `le = 2^b - 1`, and the last is `+Inf`. The
+ *   millisecond histograms are exposed in seconds (`le` = (2^b - 1) / 1000,
+ *   an exact decimal), since promtool refuses `_ms` in a name: hence
+ *   `kapa_idle_gap_seconds` and `kapa_conn_lifetime_seconds`. A recorded
+ *   1.9 ms gap was counted as 1 ms, so its bucket is `le="0.001"`: the
+ *   bounds hold for the values as recorded, up to 1 ms below the real ones.
+ * - `_sum`: the data plane keeps the exact sum of each histogram
+ *   (kapa_hist_rec) and kapad's `stats` result carries it as
+ *   `histogram_sums` ({"requests": S, "idle_ms": S, "lifetime_ms": S}).
+ *   From a result without them (an older kapad) `_sum` is left out rather
+ *   than made up from bucket midpoints (off by up to a factor of two per
+ *   sample): histogram_quantile() and the bucket rates need only `_bucket`.
+ *   `_count` is the `+Inf` bucket, as always.
+ */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "kapa_prom.h"
@@ -8,7 +36,7 @@
 static const struct {
 	const char *name, *help;
 	int kind;
-} counters[] = {
+} counter_table[] = {
 #define PROM_COUNTER(field, kind, name, help, src) { name, help, kind },
 	KAPA_COUNTERS(PROM_COUNTER)
 #undef PROM_COUNTER
@@ -20,7 +48,7 @@ kapa_counter_index(const char *name)
 	unsigned i;
 
 	for (i = 0; i < KAPA_COUNTER_COUNT; i++)
-		if (strcmp(counters[i].name, name) == 0)
+		if (strcmp(counter_table[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
@@ -28,114 +56,192 @@ kapa_counter_index(const char *name)
 const char *
 kapa_counter_name(unsigned i)
 {
-	return i < KAPA_COUNTER_COUNT ? counters[i].name : NULL;
+	return i < KAPA_COUNTER_COUNT ? counter_table[i].name : NULL;
 }
 
 const char *
 kapa_counter_help(unsigned i)
 {
-	return i < KAPA_COUNTER_COUNT ? counters[i].help : NULL;
+	return i < KAPA_COUNTER_COUNT ? counter_table[i].help : NULL;
 }
 
 int
 kapa_counter_kind(unsigned i)
 {
-	return i < KAPA_COUNTER_COUNT ? counters[i].kind : -1;
+	return i < KAPA_COUNTER_COUNT ? counter_table[i].kind : -1;
 }
 
-/* The three histograms of kapa_hist_rec. */
-static const struct {
-	const char *name, *help;
-	size_t buckets, sum;	/* offsets in struct kapa_hist_rec */
-} hists[] = {
-	{ "kapa_conn_requests", "requests a connection carried, counted when it ended",
-	  offsetof(struct kapa_hist_rec, requests), offsetof(struct kapa_hist_rec, requests_sum) },
-	{ "kapa_idle_gap_ms", "idle time (ms) of a kept-alive connection before its next request",
-	  offsetof(struct kapa_hist_rec, idle_ms), offsetof(struct kapa_hist_rec, idle_ms_sum) },
-	{ "kapa_conn_lifetime_ms", "connection lifetimes (ms), counted when they ended",
-	  offsetof(struct kapa_hist_rec, lifetime_ms),
-	  offsetof(struct kapa_hist_rec, lifetime_ms_sum) },
+/* Prometheus wants base units, so the millisecond histograms are exposed
+ * in seconds (promtool refuses "_ms" as an abbreviated unit). */
+const struct kapa_hist_desc kapa_hists[] = {
+	{ "requests", "requests per connection", "kapa_conn_requests",
+	  "requests a connection carried, counted when it ended", 0 },
+	{ "idle_ms", "idle gap before a reuse (ms)", "kapa_idle_gap_seconds",
+	  "how long a kept-alive connection was idle before its next request", 1 },
+	{ "lifetime_ms", "connection lifetime (ms)", "kapa_conn_lifetime_seconds",
+	  "how long connections lived, counted when they ended", 1 },
 };
+const unsigned kapa_hist_count = sizeof(kapa_hists) / sizeof(kapa_hists[0]);
 
-static const __u64 *
-hist_field(const struct kapa_hist_rec *h, size_t off)
+int
+kapa_json_u64(const json_t *obj, const char *key, uint64_t *v)
 {
-	return (const __u64 *)((const char *)h + off);
+	const json_t *j = json_object_get(obj, key);
+
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return 0;
+	*v = (uint64_t)json_integer_value(j);
+	return 1;
 }
 
-/* The label set of worker @p w, or none when added up. */
+#define PROM_PREFIX "kapa_"
+/* Room for a family's name: the prefix, a counter's name and a suffix. */
+#define PROM_NAME_MAX 128
+
+/* `# HELP` and `# TYPE` of a family; HELP escapes backslash and newline. */
 static void
-label(char *buf, size_t len, const struct kapa_prom_src *s, uint16_t w, const char *more)
+prom_family(FILE *out, const char *family, const char *type, const char *help)
 {
-	if (s->per_worker)
-		snprintf(buf, len, "{worker=\"%u\"%s%s}", w, more[0] ? "," : "", more);
-	else if (more[0])
-		snprintf(buf, len, "{%s}", more);
-	else
-		buf[0] = '\0';
-}
+	const char *p;
 
-static void
-render_hist(FILE *out, const struct kapa_prom_src *s, unsigned k)
-{
-	uint16_t w, from, to;
-	char lbl[64], le[32];
-	unsigned b;
-
-	fprintf(out, "# HELP %s %s\n# TYPE %s histogram\n", hists[k].name, hists[k].help,
-		hists[k].name);
-	for (from = 0; from < s->workers; from = to) {
-		uint64_t cum = 0, sum = 0, count = 0;
-
-		/* One worker at a time, or all of them at once. */
-		to = s->per_worker ? (uint16_t)(from + 1) : s->workers;
-		for (b = 0; b < KAPA_HIST_BUCKETS; b++) {
-			for (w = from; w < to; w++)
-				cum += hist_field(s->hist[w], hists[k].buckets)[b];
-			if (b == KAPA_HIST_BUCKETS - 1)
-				break;	/* above every boundary: +Inf only */
-			snprintf(le, sizeof(le), "le=\"%llu\"",
-				 b == 0 ? 0ull : (1ull << b) - 1);
-			label(lbl, sizeof(lbl), s, from, le);
-			fprintf(out, "%s_bucket%s %llu\n", hists[k].name, lbl, (unsigned long long)cum);
-		}
-		count = cum;
-		for (w = from; w < to; w++)
-			sum += *hist_field(s->hist[w], hists[k].sum);
-		label(lbl, sizeof(lbl), s, from, "le=\"+Inf\"");
-		fprintf(out, "%s_bucket%s %llu\n", hists[k].name, lbl, (unsigned long long)count);
-		label(lbl, sizeof(lbl), s, from, "");
-		fprintf(out, "%s_sum%s %llu\n%s_count%s %llu\n", hists[k].name, lbl,
-			(unsigned long long)sum, hists[k].name, lbl, (unsigned long long)count);
+	fprintf(out, "# HELP %s ", family);
+	for (p = help; *p != '\0'; p++) {
+		if (*p == '\\')
+			fputs("\\\\", out);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*p, out);
 	}
+	fprintf(out, "\n# TYPE %s %s\n", family, type);
+}
+
+/* A metric name holds [a-zA-Z0-9_:] only; a counter name kapad sends that
+ * is not in the table is written only when it is one. */
+static int
+prom_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
+			return 0;
+	return 1;
+}
+
+/* Whether the result has counter @p name: in the sums, or for a worker. */
+static int
+prom_has(const json_t *result, const char *name)
+{
+	const json_t *per_worker = json_object_get(result, "per_worker"), *w;
+	uint64_t v;
+	size_t i;
+
+	if (!json_is_array(per_worker))
+		return kapa_json_u64(json_object_get(result, "counters"), name, &v);
+	json_array_foreach(per_worker, i, w)
+		if (kapa_json_u64(json_object_get(w, "counters"), name, &v))
+			return 1;
+	return 0;
+}
+
+/* One counter's family: HELP, TYPE, and its samples per worker or summed. */
+static void
+prom_counter(FILE *out, const json_t *result, const char *name, const char *type,
+	     const char *help)
+{
+	const json_t *per_worker = json_object_get(result, "per_worker"), *w;
+	char family[PROM_NAME_MAX];
+	uint64_t v, id;
+	size_t i;
+
+	if (!prom_has(result, name))
+		return;
+	snprintf(family, sizeof(family), PROM_PREFIX "%s%s", name,
+		 strcmp(type, "counter") == 0 ? "_total" : "");
+	prom_family(out, family, type, help);
+	if (!json_is_array(per_worker)) {
+		kapa_json_u64(json_object_get(result, "counters"), name, &v);
+		fprintf(out, "%s %" PRIu64 "\n", family, v);
+		return;
+	}
+	json_array_foreach(per_worker, i, w) {
+		if (!kapa_json_u64(json_object_get(w, "counters"), name, &v))
+			continue;
+		if (!kapa_json_u64(w, "worker", &id))
+			id = i;
+		fprintf(out, "%s{worker=\"%" PRIu64 "\"} %" PRIu64 "\n", family, id, v);
+	}
+}
+
+/* A whole number of the histogram's unit as Prometheus reads it: as is,
+ * or milliseconds as seconds, exactly ("0", "0.001", "1.023"). */
+static const char *
+prom_value(char *buf, size_t len, uint64_t v, int ms)
+{
+	size_t n;
+
+	if (!ms || v % 1000 == 0) {
+		snprintf(buf, len, "%" PRIu64, ms ? v / 1000 : v);
+		return buf;
+	}
+	snprintf(buf, len, "%" PRIu64 ".%03" PRIu64, v / 1000, v % 1000);
+	n = strlen(buf);
+	while (buf[n - 1] == '0')
+		buf[--n] = '\0';
+	return buf;
+}
+
+static void
+prom_histogram(FILE *out, const struct kapa_hist_desc *h, const json_t *buckets, const json_t *sums)
+{
+	size_t b, n = json_array_size(buckets);
+	uint64_t cum = 0, c, sum;
+	char le[32];
+
+	prom_family(out, h->prom, "histogram", h->help);
+	for (b = 0; b < n; b++) {
+		c = json_integer_value(json_array_get(buckets, b)) > 0 ?
+			(uint64_t)json_integer_value(json_array_get(buckets, b)) : 0;
+		cum += c;
+		/* The last bucket is open-ended: it is +Inf's alone. */
+		if (b + 1 < n)
+			fprintf(out, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", h->prom,
+				prom_value(le, sizeof(le), kapa_hist_bucket_max((unsigned)b), h->ms),
+				cum);
+	}
+	fprintf(out, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", h->prom, cum);
+	if (kapa_json_u64(sums, h->key, &sum))
+		fprintf(out, "%s_sum %s\n", h->prom, prom_value(le, sizeof(le), sum, h->ms));
+	fprintf(out, "%s_count %" PRIu64 "\n", h->prom, cum);
 }
 
 int
-kapa_prom_render(FILE *out, const struct kapa_prom_src *s)
+kapa_prom_write(FILE *out, const json_t *result)
 {
-	char lbl[64];
-	unsigned i, k;
-	uint16_t w;
+	const json_t *counters = json_object_get(result, "counters");
+	const json_t *hists = json_object_get(result, "histograms"), *buckets, *v;
+	const char *key;
+	unsigned i;
 
-	for (i = 0; i < KAPA_COUNTER_COUNT; i++) {
-		fprintf(out, "# HELP kapa_%s %s\n# TYPE kapa_%s %s\n", counters[i].name,
-			counters[i].help, counters[i].name,
-			counters[i].kind == KAPA_CTR_GAUGE ? "gauge" : "counter");
-		if (s->per_worker) {
-			for (w = 0; w < s->workers; w++) {
-				label(lbl, sizeof(lbl), s, w, "");
-				fprintf(out, "kapa_%s%s %llu\n", counters[i].name, lbl,
-					(unsigned long long)s->counters[w][i]);
-			}
-		} else {
-			uint64_t v = 0;
-
-			for (w = 0; w < s->workers; w++)
-				v += s->counters[w][i];
-			fprintf(out, "kapa_%s %llu\n", counters[i].name, (unsigned long long)v);
-		}
+	if (!json_is_object(counters))
+		return -EINVAL;
+	for (i = 0; i < KAPA_COUNTER_COUNT; i++)
+		prom_counter(out, result, kapa_counter_name(i),
+			     kapa_counter_kind(i) == KAPA_CTR_GAUGE ? "gauge" : "counter",
+			     kapa_counter_help(i));
+	/* Counters of a newer kapad: no kind known, so untyped. */
+	json_object_foreach((json_t *)counters, key, v) {
+		if (kapa_counter_index(key) < 0 && prom_name_ok(key) && strlen(key) < 64)
+			prom_counter(out, result, key, "untyped",
+				     "a counter of kapad that this kapactl's table does not have");
 	}
-	for (k = 0; s->workers != 0 && s->hist[0] != NULL && k < 3; k++)
-		render_hist(out, s, k);
-	return ferror(out) ? -EIO : 0;
+	for (i = 0; i < kapa_hist_count; i++) {
+		buckets = json_object_get(hists, kapa_hists[i].key);
+		if (json_array_size(buckets) > 0)
+			prom_histogram(out, &kapa_hists[i], buckets,
+				       json_object_get(result, "histogram_sums"));
+	}
+	return 0;
 }

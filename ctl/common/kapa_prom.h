@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * kapa's counters and histograms in the Prometheus text exposition format,
- * written once for kapad's /metrics and `kapactl stats --prometheus`. Names
- * and help texts come from the counter table (ebpf/kapa_counters.h):
- * `kapa_<name>`, TYPE counter or gauge by its kind. The histograms of
- * kapa_hist are Prometheus histograms: bucket b of the map counts integers
- * in [2^(b-1), 2^b), so the cumulative bucket `le="2^b - 1"` holds buckets
- * 0..b; the map's last bucket only fits under `+Inf`; `_sum` and `_count`
- * are the map's own.
+ * kapa's counters and histograms as kapad's `stats` result carries them
+ * (docs/control-protocol.md), written in the Prometheus text format once,
+ * for kapad's /metrics and `kapactl stats --prometheus`. Names, help texts
+ * and kinds come from the counter table (ebpf/kapa_counters.h); kapa_prom.c
+ * says how each is named and why.
  */
 #ifndef KAPA_PROM_H
 #define KAPA_PROM_H
@@ -16,21 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "kapa_maps.h"
-
-/** What to render: per worker, its counters and histograms. */
-struct kapa_prom_src {
-	uint16_t workers;
-	/** Worker w's counters, KAPA_COUNTER_COUNT words in the table's order. */
-	const __u64 *counters[KAPA_MAX_WORKERS];
-	/** Worker w's histograms, or NULL (then no histogram is written). */
-	const struct kapa_hist_rec *hist[KAPA_MAX_WORKERS];
-	/** 1: one sample per worker, labelled worker="w"; 0: added up. */
-	int per_worker;
-};
-
-/** Write @p src to @p out. @return 0, or -EIO when writing failed. */
-int kapa_prom_render(FILE *out, const struct kapa_prom_src *src);
 
 /** @return the index of counter @p name in the table, or -1. */
 int kapa_counter_index(const char *name);
@@ -39,5 +24,41 @@ int kapa_counter_index(const char *name);
 const char *kapa_counter_name(unsigned i);
 const char *kapa_counter_help(unsigned i);
 int kapa_counter_kind(unsigned i);
+
+/** One of the log2 histograms of a `stats` result (kapa_hist_rec). */
+struct kapa_hist_desc {
+	const char *key;	/**< under `histograms` (and `histogram_sums`) */
+	const char *title;	/**< its heading in kapactl's listing */
+	const char *prom;	/**< its Prometheus name */
+	const char *help;	/**< its Prometheus help text */
+	int ms;			/**< 1: values in milliseconds, exposed in seconds */
+};
+
+/** The histograms, in the order they are shown. */
+extern const struct kapa_hist_desc kapa_hists[];
+extern const unsigned kapa_hist_count;
+
+/**
+ * The largest value bucket @p b of a histogram holds: bucket 0 holds 0,
+ * bucket b >= 1 holds [2^(b-1), 2^b - 1] (values are whole numbers). The
+ * last bucket of a histogram is open-ended.
+ */
+static inline uint64_t
+kapa_hist_bucket_max(unsigned b)
+{
+	return b >= 64 ? UINT64_MAX : (UINT64_C(1) << b) - 1;
+}
+
+/** @return 1 and *v when @p obj has a non-negative integer @p key, else 0. */
+int kapa_json_u64(const json_t *obj, const char *key, uint64_t *v);
+
+/**
+ * Write a `stats` result: every counter of the table as `kapa_<name>`
+ * (`_total` added to counters), per worker with a `worker` label when the
+ * result has `per_worker`, else the sum without labels; then the three
+ * histograms, unlabelled.
+ * @return 0, or -EINVAL when @p result has no `counters` object.
+ */
+int kapa_prom_write(FILE *out, const json_t *result);
 
 #endif /* KAPA_PROM_H */

@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "kapa_prom.h"
+
 /** A column of a table. */
 struct ctl_col {
 	const char *title;	/**< NULL in every column: the table has no title row */
@@ -70,10 +72,5 @@ void ctl_out_error(FILE *out, int json, const char *msg, const char *code);
  */
 char *ctl_fmt_ms(char *buf, size_t len, uint64_t ms);
 
-/**
- * An integer member of @p obj.
- * @return 1 and *v set, or 0 when @p key is absent or not a non-negative integer.
- */
-int ctl_json_u64(const json_t *obj, const char *key, uint64_t *v);
 
 #endif /* CTL_OUTPUT_H */

@@ -14,7 +14,7 @@
 #include "kapa_client.h"
 #include "ctl_commands.h"
 #include "ctl_output.h"
-#include "ctl_prometheus.h"
+#include "kapa_prom.h"
 
 /* Exit statuses (ctl_usage() lists them for users). */
 #define CTL_EXIT_OK 0
@@ -67,7 +67,7 @@ print_result(const struct ctl_cmdline *cl, const json_t *result)
 	if (cl->json) {
 		ctl_out_json(stdout, result);
 	} else if (cl->prometheus) {
-		if (ctl_prom_write(stdout, result) != 0) {
+		if (kapa_prom_write(stdout, result) != 0) {
 			ctl_out_error(stderr, 0, "kapad's stats result has no counters", "EPROTO");
 			return CTL_EXIT_UNREACHABLE;
 		}

@@ -322,14 +322,3 @@ ctl_fmt_ms(char *buf, size_t len, uint64_t ms)
 		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s % 86400 / 3600);
 	return buf;
 }
-
-int
-ctl_json_u64(const json_t *obj, const char *key, uint64_t *v)
-{
-	const json_t *j = json_object_get(obj, key);
-
-	if (!json_is_integer(j) || json_integer_value(j) < 0)
-		return 0;
-	*v = (uint64_t)json_integer_value(j);
-	return 1;
-}

@@ -27,7 +27,7 @@ cell_limit(char *buf, const json_t *obj, const char *key, const char *unit)
 {
 	uint64_t v;
 
-	if (!ctl_json_u64(obj, key, &v) || v == 0)
+	if (!kapa_json_u64(obj, key, &v) || v == 0)
 		return "-";
 	snprintf(buf, CTL_CELL, "%" PRIu64 "%s", v, unit);
 	return buf;
@@ -91,7 +91,7 @@ ctl_render_policy_list(FILE *out, const json_t *result)
 		policy_row(t, "(default)", "*", def);
 	ctl_table_print(t, out);
 	ctl_table_destroy(t);
-	if (ctl_json_u64(result, "generation", &gen))
+	if (kapa_json_u64(result, "generation", &gen))
 		fprintf(out, "generation %" PRIu64 "\n", gen);
 }
 
@@ -101,15 +101,15 @@ ctl_render_published(FILE *out, const json_t *result)
 	uint64_t gen = 0, ins, delay;
 	char when[CTL_CELL];
 
-	ctl_json_u64(result, "generation", &gen);
-	if (ctl_json_u64(result, "instructions", &ins)) {	/* program load|unload */
+	kapa_json_u64(result, "generation", &gen);
+	if (kapa_json_u64(result, "instructions", &ins)) {	/* program load|unload */
 		if (ins == 0)
 			fprintf(out, "built-in decision, ");
 		else
 			fprintf(out, "%" PRIu64 " instructions, ", ins);
 	}
 	if (json_is_true(json_object_get(result, "applied"))) {
-		if (ctl_json_u64(result, "delay_ms", &delay))
+		if (kapa_json_u64(result, "delay_ms", &delay))
 			snprintf(when, sizeof(when), " after %" PRIu64 " ms", delay);
 		else
 			when[0] = '\0';
@@ -129,8 +129,8 @@ conn_limits(char *buf, size_t len, const json_t *conn)
 	char t[CTL_CELL], m[CTL_CELL];
 	uint64_t timeout = 0, max = 0;
 
-	ctl_json_u64(conn, "timeout", &timeout);
-	ctl_json_u64(conn, "max", &max);
+	kapa_json_u64(conn, "timeout", &timeout);
+	kapa_json_u64(conn, "max", &max);
 	if (timeout == 0 && max == 0)
 		return "-";
 	snprintf(buf, len, "%s/%s", cell_limit(t, conn, "timeout", "s"),
@@ -157,8 +157,8 @@ ctl_render_conns(FILE *out, const json_t *result)
 		const char *cells[] = {
 			cell_str(c, "id"), cell_str(c, "client"), cell_str(c, "server"),
 			cell_str(c, "state"), cell_str(c, "mode"),
-			ctl_json_u64(c, "requests", &v) ? cell_u64(reqs, v) : "-",
-			ctl_json_u64(c, "idle_ms", &v) ? ctl_fmt_ms(idle, sizeof(idle), v) : "-",
+			kapa_json_u64(c, "requests", &v) ? cell_u64(reqs, v) : "-",
+			kapa_json_u64(c, "idle_ms", &v) ? ctl_fmt_ms(idle, sizeof(idle), v) : "-",
 			conn_limits(limits, sizeof(limits), c),
 		};
 		ctl_table_row(t, cells);
@@ -166,7 +166,7 @@ ctl_render_conns(FILE *out, const json_t *result)
 	if (json_array_size(conns) > 0)
 		ctl_table_print(t, out);
 	ctl_table_destroy(t);
-	if (!ctl_json_u64(result, "total", &total))
+	if (!kapa_json_u64(result, "total", &total))
 		total = json_array_size(conns);
 	if (total == 0)
 		fprintf(out, "no connections\n");
@@ -210,7 +210,7 @@ stats_row(struct stats_view *v, const char *name, const char *total, const char 
 		const json_t *src = key != NULL && strcmp(key, "heartbeat_age_ms") == 0 ? w :
 			json_object_get(w, "counters");
 
-		v->cells[2 + i] = key != NULL && ctl_json_u64(src, key, &n) ?
+		v->cells[2 + i] = key != NULL && kapa_json_u64(src, key, &n) ?
 			cell_u64(v->bufs[2 + i], n) : "";
 	}
 	ctl_table_row(v->t, v->cells);
@@ -233,7 +233,7 @@ stats_counters(struct stats_view *v)
 	for (i = 0, group = NULL; i < KAPA_COUNTER_COUNT; i++) {
 		if (ctl_counter_group(i) != NULL)
 			group = ctl_counter_group(i);
-		if (!ctl_json_u64(v->counters, kapa_counter_name(i), &n))
+		if (!kapa_json_u64(v->counters, kapa_counter_name(i), &n))
 			continue;
 		if (group != NULL)
 			ctl_table_heading(v->t, group);
@@ -242,7 +242,7 @@ stats_counters(struct stats_view *v)
 	}
 	/* Counters of a newer kapad that this kapactl's table lacks. */
 	json_object_foreach((json_t *)v->counters, key, val) {
-		if (kapa_counter_index(key) >= 0 || !ctl_json_u64(v->counters, key, &n))
+		if (kapa_counter_index(key) >= 0 || !kapa_json_u64(v->counters, key, &n))
 			continue;
 		if (!other++)
 			ctl_table_heading(v->t, "other");
@@ -254,7 +254,7 @@ stats_counters(struct stats_view *v)
 static const char *
 bucket_label(char *buf, unsigned b, size_t nbuckets)
 {
-	uint64_t lo = b == 0 ? 0 : ctl_hist_bucket_max(b - 1) + 1, hi = ctl_hist_bucket_max(b);
+	uint64_t lo = b == 0 ? 0 : kapa_hist_bucket_max(b - 1) + 1, hi = kapa_hist_bucket_max(b);
 
 	if (b + 1 == nbuckets && b > 0)
 		snprintf(buf, CTL_CELL, "%" PRIu64 "+", lo);
@@ -273,11 +273,11 @@ stats_histograms(struct stats_view *v, const json_t *hists)
 	unsigned h, shown;
 	size_t b;
 
-	for (h = 0; h < ctl_hist_count; h++) {
-		buckets = json_object_get(hists, ctl_hists[h].key);
+	for (h = 0; h < kapa_hist_count; h++) {
+		buckets = json_object_get(hists, kapa_hists[h].key);
 		if (!json_is_array(buckets))
 			continue;
-		ctl_table_heading(v->t, ctl_hists[h].title);
+		ctl_table_heading(v->t, kapa_hists[h].title);
 		shown = 0;
 		json_array_foreach(buckets, b, c) {
 			if (json_integer_value(c) <= 0)
@@ -319,7 +319,7 @@ ctl_render_stats(FILE *out, const json_t *result)
 		for (i = 0; i < workers; i++) {
 			uint64_t w = i;
 
-			ctl_json_u64(json_array_get(v.per_worker, i), "worker", &w);
+			kapa_json_u64(json_array_get(v.per_worker, i), "worker", &w);
 			snprintf(titles[2 + i], CTL_CELL, "W%" PRIu64, w);
 			cols[2 + i].title = titles[2 + i];
 			cols[2 + i].right = 1;

@@ -43,15 +43,3 @@ ctl_counter_groups_check(void)
 	}
 	return NULL;
 }
-
-/* Prometheus wants base units, so the millisecond histograms are exposed
- * in seconds (promtool refuses "_ms" as an abbreviated unit). */
-const struct ctl_hist ctl_hists[] = {
-	{ "requests", "requests per connection", "kapa_conn_requests",
-	  "requests a connection carried, counted when it ended", 0 },
-	{ "idle_ms", "idle gap before a reuse (ms)", "kapa_idle_gap_seconds",
-	  "how long a kept-alive connection was idle before its next request", 1 },
-	{ "lifetime_ms", "connection lifetime (ms)", "kapa_conn_lifetime_seconds",
-	  "how long connections lived, counted when they ended", 1 },
-};
-const unsigned ctl_hist_count = sizeof(ctl_hists) / sizeof(ctl_hists[0]);

@@ -605,21 +605,17 @@ cmd_conn_close(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pe
 	p->deadline_ns = p->since_ns + CLOSE_WAIT_NS;
 }
 
-static void
-cmd_stats(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pending *p)
+json_t *
+kapad_stats(struct kapad *k, int per_worker)
 {
 	const struct kapa_stats_rec *st = k->maps.stats;
+	const struct kapa_hist_rec *h = k->maps.hist;
 	uint16_t w, n = (uint16_t)k->maps.ctl->dp_workers;
-	json_t *workers = json_object_get(args, "workers"), *ctr = json_object(),
-	       *hist, *per = NULL;
-	uint64_t now = kapa_now_ns(), b[3][KAPA_HIST_BUCKETS];
+	json_t *ctr = json_object(), *hist = json_object(), *result, *per;
+	uint64_t now = kapa_now_ns(), b[3][KAPA_HIST_BUCKETS], sums[3] = { 0 };
 	unsigned i, j;
 
-	(void)p;
-	if (workers != NULL && !json_is_boolean(workers)) {
-		fail(o, EINVAL, "argument 'workers': true or false");
-		return;
-	}
+	/* The workers the data plane has; without one, what the last left. */
 	if (n == 0 || n > KAPA_MAX_WORKERS)
 		n = 1;
 	memset(b, 0, sizeof(b));
@@ -630,36 +626,54 @@ cmd_stats(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pending
 			v += (&st[w].heartbeat_ns + 1)[i];
 		json_object_set_new(ctr, kapa_counter_name(i), json_integer((json_int_t)v));
 	}
-	for (w = 0; w < n; w++)
+	for (w = 0; w < n; w++) {
 		for (j = 0; j < KAPA_HIST_BUCKETS; j++) {
-			b[0][j] += k->maps.hist[w].requests[j];
-			b[1][j] += k->maps.hist[w].idle_ms[j];
-			b[2][j] += k->maps.hist[w].lifetime_ms[j];
+			b[0][j] += h[w].requests[j];
+			b[1][j] += h[w].idle_ms[j];
+			b[2][j] += h[w].lifetime_ms[j];
 		}
-	hist = json_object();
+		sums[0] += h[w].requests_sum;
+		sums[1] += h[w].idle_ms_sum;
+		sums[2] += h[w].lifetime_ms_sum;
+	}
 	for (i = 0; i < 3; i++) {
 		json_t *a = json_array();
 
 		for (j = 0; j < KAPA_HIST_BUCKETS; j++)
 			json_array_append_new(a, json_integer((json_int_t)b[i][j]));
-		json_object_set_new(hist, i == 0 ? "requests" : i == 1 ? "idle_ms" : "lifetime_ms", a);
+		json_object_set_new(hist, kapa_hists[i].key, a);
 	}
-	if (json_is_true(workers)) {
-		per = json_array();
-		for (w = 0; w < n; w++) {
-			json_t *c = json_object();
+	result = json_pack("{s:o, s:o, s:{s:I, s:I, s:I}}", "counters", ctr, "histograms", hist,
+			   "histogram_sums", kapa_hists[0].key, (json_int_t)sums[0],
+			   kapa_hists[1].key, (json_int_t)sums[1], kapa_hists[2].key, (json_int_t)sums[2]);
+	if (!per_worker)
+		return result;
+	per = json_array();
+	for (w = 0; w < n; w++) {
+		json_t *c = json_object();
 
-			for (i = 0; i < KAPA_COUNTER_COUNT; i++)
-				json_object_set_new(c, kapa_counter_name(i),
-						    json_integer((json_int_t)(&st[w].heartbeat_ns + 1)[i]));
-			json_array_append_new(per, json_pack("{s:i, s:I, s:o}", "worker", w,
-				"heartbeat_age_ms", (json_int_t)(st[w].heartbeat_ns && now > st[w].heartbeat_ns ?
-					(now - st[w].heartbeat_ns) / NS_PER_MS : 0), "counters", c));
-		}
+		for (i = 0; i < KAPA_COUNTER_COUNT; i++)
+			json_object_set_new(c, kapa_counter_name(i),
+					    json_integer((json_int_t)(&st[w].heartbeat_ns + 1)[i]));
+		json_array_append_new(per, json_pack("{s:i, s:I, s:o}", "worker", w,
+			"heartbeat_age_ms", (json_int_t)(st[w].heartbeat_ns && now > st[w].heartbeat_ns ?
+				(now - st[w].heartbeat_ns) / NS_PER_MS : 0), "counters", c));
 	}
-	o->result = json_pack("{s:o, s:o}", "counters", ctr, "histograms", hist);
-	if (per != NULL)
-		json_object_set_new(o->result, "per_worker", per);
+	json_object_set_new(result, "per_worker", per);
+	return result;
+}
+
+static void
+cmd_stats(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pending *p)
+{
+	json_t *workers = json_object_get(args, "workers");
+
+	(void)p;
+	if (workers != NULL && !json_is_boolean(workers)) {
+		fail(o, EINVAL, "argument 'workers': true or false");
+		return;
+	}
+	o->result = kapad_stats(k, json_is_true(workers));
 }
 
 static int

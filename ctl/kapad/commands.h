@@ -47,6 +47,13 @@ json_t *kapad_pending_poll(struct kapad *k, struct kapad_pending *p, uint64_t no
 /** Drop a pending request whose client went away. */
 void kapad_pending_drop(struct kapad *k, struct kapad_pending *p);
 
+/**
+ * The `stats` result: counters added up over the workers, histograms and
+ * their sums, and with @p per_worker each worker's counters (also kapad's
+ * /metrics, through kapa_prom_write()). Reads the maps' memory only.
+ */
+json_t *kapad_stats(struct kapad *k, int per_worker);
+
 /** An error response (for requests that never reached a command). */
 json_t *kapad_error(json_t *id, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * GET /metrics for Prometheus, served with libmicrohttpd from its own
- * thread: every counter and histogram of the maps, per worker, with the
- * counter table's names and help texts (ctl/common/kapa_prom.c). It reads
- * the maps' memory only, so it needs no lock against the control loop.
+ * thread: the `stats` result per worker (kapad_stats()) in the text format
+ * (ctl/common/kapa_prom.c, names and help texts from the counter table). It
+ * reads the maps' memory only, so it needs no lock against the control loop.
  */
 #include <errno.h>
 #include <microhttpd.h>
@@ -13,39 +13,34 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "commands.h"
 #include "kapa_prom.h"
-#include "kapad.h"
 
 struct kapad_metrics {
 	struct MHD_Daemon *mhd;
 	struct kapad *k;
 };
 
-/* The text for the workers the data plane has (all slots when none is
- * attached: what the last one left). */
+/* The `stats` result, per worker, as Prometheus text (the same writer as
+ * kapactl stats --prometheus). */
 static char *
 render(struct kapad *k, size_t *len)
 {
-	struct kapa_prom_src src = { .per_worker = 1 };
-	uint16_t w, n = (uint16_t)k->maps.ctl->dp_workers;
+	json_t *stats = kapad_stats(k, 1);
 	char *buf = NULL;
 	FILE *f;
 
-	if (n == 0 || n > KAPA_MAX_WORKERS)
-		n = 1;
-	src.workers = n;
-	for (w = 0; w < n; w++) {
-		src.counters[w] = &k->maps.stats[w].heartbeat_ns + 1;
-		src.hist[w] = &k->maps.hist[w];
-	}
+	if (stats == NULL)
+		return NULL;
 	f = open_memstream(&buf, len);
-	if (f == NULL)
-		return NULL;
-	kapa_prom_render(f, &src);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
+	if (f != NULL) {
+		kapa_prom_write(f, stats);
+		if (fclose(f) != 0) {
+			free(buf);
+			buf = NULL;
+		}
 	}
+	json_decref(stats);
 	return buf;
 }
 

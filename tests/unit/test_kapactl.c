@@ -32,7 +32,7 @@
 #include "kapa_prom.h"
 #include "ctl_commands.h"
 #include "ctl_output.h"
-#include "ctl_prometheus.h"
+#include "kapa_prom.h"
 #include "ctl_render.h"
 #include "ctl_stats.h"
 #include "unit.h"
@@ -683,7 +683,7 @@ test_counter_groups(void)
 static void
 prom_into(FILE *f, const void *arg)
 {
-	CU_ASSERT_EQUAL(ctl_prom_write(f, arg), 0);
+	CU_ASSERT_EQUAL(kapa_prom_write(f, arg), 0);
 }
 
 static void
@@ -750,7 +750,7 @@ test_prometheus_text(void)
 	json_decref(r);
 
 	r = json_object();	/* no counters: nothing to write */
-	CU_ASSERT_EQUAL(ctl_prom_write(stdout, r), -EINVAL);
+	CU_ASSERT_EQUAL(kapa_prom_write(stdout, r), -EINVAL);
 	json_decref(r);
 }
 
