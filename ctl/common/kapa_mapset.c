@@ -718,3 +718,41 @@ kapa_mapset_unpin(const char *root, char *err, size_t errlen)
 	ms_unlock(lock_fd);
 	return rc;
 }
+
+int
+kapa_mapset_follow_conns(struct kapa_mapset *ms)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[sizeof(ms->root) + 32];
+	struct kapa_conn_rec *conns;
+	size_t conns_len;
+	int fd, rc;
+
+	if (__atomic_load_n(&ms->meta->max_conns, __ATOMIC_ACQUIRE) == ms->max_conns)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", ms->root, KAPA_MAP_CONNS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (rc != 0 || info.value_size != sizeof(*conns)) {
+		close(fd);
+		return rc != 0 ? rc : -EPROTO;
+	}
+	conns_len = ms_mmap_len(sizeof(*conns), info.max_entries);
+	conns = ms_mmap(fd, conns_len);
+	if (conns == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	munmap(ms->conns, ms->conns_len);
+	close(ms->conns_fd);
+	ms->conns = conns;
+	ms->conns_len = conns_len;
+	ms->conns_fd = fd;
+	ms->max_conns = info.max_entries;
+	return 1;
+}

@@ -123,4 +123,14 @@ void kapa_mapset_close(struct kapa_mapset *ms);
  */
 int kapa_mapset_unpin(const char *root, char *err, size_t errlen);
 
+/**
+ * Follow a kapa_conns that its owner (kapa-dp) replaced with one of another
+ * size since this set was opened (meta->max_conns says so): map the pinned
+ * one instead. Only @p ms->conns changes (other threads may keep reading
+ * stats, hist and ctl meanwhile).
+ * @return 1 when it was replaced and is followed now, 0 when nothing
+ *         changed, or -errno (the old mapping stays).
+ */
+int kapa_mapset_follow_conns(struct kapa_mapset *ms);
+
 #endif /* KAPA_MAPSET_H */

@@ -546,7 +546,7 @@ by_idle_desc(const void *a, const void *b)
 static void
 cmd_conns(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pending *p)
 {
-	const struct kapa_conn_rec *recs = k->maps.conns;
+	const struct kapa_conn_rec *recs;
 	uint64_t limit = CONNS_LIMIT_DEFAULT, idle_over = 0, now = kapa_now_ns();
 	struct conn_idle *live;
 	struct kapa_conn_rec r;
@@ -554,6 +554,11 @@ cmd_conns(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pending
 	json_t *list;
 
 	(void)p;
+	/* kapa-dp sizes kapa_conns to its table: a new one may have replaced
+	 * the map kapad opened. */
+	if (kapa_mapset_follow_conns(&k->maps) < 0)
+		kapad_log(LOG_WARNING, "cannot follow the replaced kapa_conns under %s", k->maps.root);
+	recs = k->maps.conns;
 	if (arg_uint(args, "limit", CONNS_LIMIT_MAX, &limit, o) != 0 ||
 	    arg_uint(args, "idle_over", UINT32_MAX, &idle_over, o) != 0)
 		return;

@@ -152,6 +152,7 @@ main(int argc, char **argv)
 	static struct kapad k;
 	struct kapa_mapset_conf mc = { 0 };
 	struct group *gr;
+	sigset_t signals;
 	char err[512];
 	int rc, status = EXIT_FAILURE;
 
@@ -169,6 +170,7 @@ main(int argc, char **argv)
 		return rc > 0 ? 0 : EXIT_USAGE;
 	}
 	kapad_log_open(k.conf.use_syslog);
+	kapad_block_signals(&signals);
 	k.started_ns = kapa_now_ns();
 	k.group_gid = (gid_t)-1;
 	if (k.conf.group[0] != '\0') {

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -377,6 +378,17 @@ signals(struct server *s)
 	}
 }
 
+void
+kapad_block_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 /* ---- the loop ----------------------------------------------------------------------- */
 
 int
@@ -387,12 +399,7 @@ kapad_serve(struct kapad *k, char *err, size_t errlen)
 	sigset_t mask;
 	int i, n, waiting;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	kapad_block_signals(&mask);
 	s.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s.sfd < 0 || s.ep < 0) {

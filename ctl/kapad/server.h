@@ -7,9 +7,17 @@
 #ifndef KAPAD_SERVER_H
 #define KAPAD_SERVER_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "kapad.h"
+
+/**
+ * Block SIGTERM, SIGINT and SIGHUP (read through a signalfd by the loop)
+ * and ignore SIGPIPE. Before any thread starts (libmicrohttpd's): a thread
+ * that does not block them would take them and die of them.
+ */
+void kapad_block_signals(sigset_t *mask);
 
 /**
  * Serve the control socket until SIGTERM or SIGINT.
