@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #include "port.h"
 #include "publish.h"
 #include "worker.h"
+#include "xdp.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_MAX_CONNS 65536
@@ -50,6 +52,11 @@
 /** Mbufs crafted frames may hold at once, beyond what queues hold. */
 #define CRAFT_RESERVE 1024
 #define MEMPOOL_CACHE 256
+/** The PMD whose ports run an XDP program on their interface. */
+#define DP_AF_XDP_DRIVER "net_af_xdp"
+
+_Static_assert(KAPA_HTTP_PORT_WORDS == KAPA_XDP_PORT_WORDS,
+	       "--ports and the XDP program's port set must be one bitmap layout");
 
 struct dp_opts {
 	struct {
@@ -457,6 +464,57 @@ setup_ports(struct dp_main *dm, int use_rss)
 }
 
 /*
+ * net_af_xdp ports: when the XDP program DPDK attached to the interface is
+ * kapa's (xdp_prog=kapa_xdp.bpf.o, told by its maps), tell it the peer (the
+ * interface of the other port of the pair) and the ports kapa-dp inspects
+ * (--ports, else every TCP port), so that the rest skips kapa-dp and
+ * everything goes to the peer once kapa-dp's sockets are gone. Any other
+ * program (DPDK's default) sends every frame to kapa-dp: said, not an
+ * error. A kapa program whose maps cannot be written is one: it would
+ * drop what it cannot hand to a socket. @return 0, or -1 (printed).
+ */
+static int
+setup_xdp(struct dp_main *dm)
+{
+	struct dp_xdp_params xp;
+	char err[512], ifn[IF_NAMESIZE], peer[IF_NAMESIZE];
+	uint16_t i;
+	int rc;
+
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++) {
+		const struct dp_port *p = &dm->ports[i];
+
+		if (!p->started || strcmp(p->caps.driver, DP_AF_XDP_DRIVER) != 0)
+			continue;
+		memset(&xp, 0, sizeof(xp));
+		xp.if_index = p->caps.if_index;
+		xp.peer_if_index = dm->ports[p->peer].caps.if_index;
+		xp.ports = dm->o.have_ports ? dm->o.http_ports : NULL;
+		if (xp.if_index == 0 || if_indextoname(xp.if_index, ifn) == NULL ||
+		    xp.peer_if_index == 0 || if_indextoname(xp.peer_if_index, peer) == NULL) {
+			printf("kapa-dp: port %u: XDP program left as loaded (everything to kapa-dp): "
+			       "port %u has no kernel interface to redirect to\n", i, p->peer);
+			continue;
+		}
+		rc = dp_xdp_setup(&xp, err, sizeof(err));
+		if (rc == -EPROTO) {
+			printf("kapa-dp: port %u: %s; that program sends everything to kapa-dp "
+			       "(xdp_prog=.../kapa_xdp.bpf.o splits by port and fails open)\n", i, err);
+			continue;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "kapa-dp: port %u: kapa's XDP program: %s\n", i, err);
+			return -1;
+		}
+		printf("kapa-dp: port %u (%s): kapa's XDP program: %s to kapa-dp, the rest straight "
+		       "to %s%s; all to %s when kapa-dp is gone\n", i, ifn,
+		       xp.ports != NULL ? "TCP of --ports" : "all TCP", peer,
+		       xp.ports != NULL ? " (no opaque idle limit there)" : "", peer);
+	}
+	return 0;
+}
+
+/*
  * One data plane per map root: an flock held for the process's life (the
  * kernel drops it when the process dies, also by kill -9, so a restart is
  * never refused by a dead predecessor, as a heartbeat check would be).
@@ -754,7 +812,7 @@ main(int argc, char **argv)
 	if (probe_ports(&dm, &use_rss, &max_frame, &min_mtu) != 0)
 		goto out;
 	if (create_pool(&dm, max_frame, ring_size) != 0 || setup_ports(&dm, use_rss) != 0 ||
-	    open_maps(&dm) != 0 || start_control(&dm) != 0 ||
+	    setup_xdp(&dm) != 0 || open_maps(&dm) != 0 || start_control(&dm) != 0 ||
 	    create_workers(&dm, use_rss, min_mtu, ring_size) != 0)
 		goto out;
 	if (dp_telemetry_register(dm.maps.stats, dm.maps.conns, dm.nworkers, dm.per_worker) != 0)

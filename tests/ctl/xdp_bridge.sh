@@ -26,15 +26,27 @@
 #     reaches the root namespace's stack.
 #  d) testpmd stopped cleanly: DPDK detaches its program when it closes the
 #     port; kapa-xdp attach puts the fail-open instance back.
+#  e) kapa-dp itself on the two net_af_xdp ports (xdp_prog=, --ports 80):
+#     it sets the program up (says so), HTTP on port 80 goes through it
+#     (its http_requests, in the pinned kapa_stats while it runs and in its
+#     exit counters, equal the server's access log; every frame it received
+#     is one the program counted to_socket; no ARP reaches it), 8080 goes
+#     straight to the peer.
+#  f) kapa-dp on DPDK's default program (no xdp_prog=): says that program
+#     sends it everything; 8080 then goes through kapa-dp too.
+#  g) kapa-dp killed (-9) with kapa's program: everything fails open to the
+#     peer, nothing reaches the root namespace's stack.
 #
-# Own namespaces, interfaces and --file-prefix (kxbr*); everything is torn
-# down on success and failure, processes by their PID.
-# Usage: xdp_bridge.sh KAPA_XDP KAPA_XDP_BPF_O BPFTOOL
+# Own namespaces, interfaces, --file-prefix and map root (kxbr*); everything
+# is torn down on success and failure, processes by their PID.
+# Usage: xdp_bridge.sh KAPA_XDP KAPA_XDP_BPF_O BPFTOOL KAPA_DP
 set -euo pipefail
 
 kx=$1
 obj=$2
 bpftool=$3
+kdp=$4
+root=/sys/fs/bpf/kxbr
 nsa=kxbr-a
 nsb=kxbr-b
 a0=kxbra0 a1=kxbra1 b0=kxbrb0 b1=kxbrb1
@@ -44,6 +56,7 @@ py=/usr/bin/python3
 tmp=$(mktemp -d /tmp/kxbr.XXXXXX)
 pids=()
 testpmd_pid=
+kdp_pid=
 
 say() { echo "xdp_bridge: $*"; }
 fail() {
@@ -55,6 +68,7 @@ cleanup() {
 	local rc=$? p
 	set +e
 	[ -n "$testpmd_pid" ] && kill -9 "$testpmd_pid" 2>/dev/null && wait "$testpmd_pid" 2>/dev/null
+	[ -n "$kdp_pid" ] && kill -9 "$kdp_pid" 2>/dev/null && wait "$kdp_pid" 2>/dev/null
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -67,12 +81,19 @@ cleanup() {
 		echo "--- testpmd log (last 30 lines)" >&2
 		tail -30 "$tmp/testpmd.log" >&2
 	fi
-	rm -rf "$tmp" /var/run/dpdk/kxbr
+	if [ $rc -ne 0 ] && [ -f "$tmp/kapa-dp.log" ]; then
+		echo "--- kapa-dp log (last 40 lines)" >&2
+		tail -40 "$tmp/kapa-dp.log" >&2
+	fi
+	rm -rf "$tmp" /var/run/dpdk/kxbr /var/run/dpdk/kxbr-dp "$root" \
+		/run/kapa/kapa-dp_sys_fs_bpf_kxbr.lock
 	exit $rc
 }
 trap cleanup EXIT
 
 [ "$(id -u)" -eq 0 ] || fail "must run as root (namespaces, XDP, AF_XDP)"
+[ -x "$kdp" ] || fail "kapa-dp not found at '$kdp'"
+[ ! -e "$root" ] || fail "$root exists: another run left it, or someone uses it"
 for t in ip ethtool curl stdbuf dpdk-testpmd "$py"; do
 	command -v "$t" >/dev/null || fail "'$t' not found (scripts/install-deps.sh)"
 done
@@ -344,4 +365,140 @@ get "$nsa" "http://$ipb/"
 get "$nsb" "http://$ipa:8080/"
 say "(d) clean stop: testpmd forwarded $fwd frames, DPDK detached the program" \
 	"($taps_a frames to the root namespace's stack meanwhile); kapa-xdp attach: flowing again"
+
+# ---- (e) kapa-dp on the net_af_xdp ports, kapa's program -------------------
+# $1 = phase, $2 = extra device arguments (",xdp_prog=..." or ""). Started
+# after the fail-open instance is detached (DPDK attaches only where no
+# program is); up when it says "forwarding".
+start_kapa_dp() {
+	"$kx" detach "$a0" "$b0" >/dev/null
+	: >"$tmp/kapa-dp.log"
+	"$kdp" -l 0,1 --no-huge -m 512 --no-pci --file-prefix kxbr-dp \
+		--vdev "net_af_xdp0,iface=$a0$2" --vdev "net_af_xdp1,iface=$b0$2" -- \
+		--bridge 0:1 --ports 80 --idle-sleep-us 200 --max-conns 1024 \
+		--map-root "$root" >"$tmp/kapa-dp.log" 2>&1 &
+	kdp_pid=$!
+	for _ in $(seq 300); do
+		grep -q "^kapa-dp: forwarding" "$tmp/kapa-dp.log" && return 0
+		kill -0 "$kdp_pid" 2>/dev/null || fail "$1: kapa-dp exited at start"
+		sleep 0.1
+	done
+	fail "$1: kapa-dp did not start forwarding within 30 s"
+}
+
+# SIGTERM, then its exit counters in $tmp/kapa-dp.counters ("name value").
+stop_kapa_dp() {
+	kill -TERM "$kdp_pid"
+	wait "$kdp_pid" || fail "$1: kapa-dp exited with status $?"
+	kdp_pid=
+	sed -n '/^kapa-dp: counters$/,/^kapa-dp: /p' "$tmp/kapa-dp.log" | grep -v '^kapa-dp:' \
+		>"$tmp/kapa-dp.counters" || true
+	[ -s "$tmp/kapa-dp.counters" ] || fail "$1: kapa-dp printed no counters"
+	check_mbufs "$1"
+}
+
+# DPDK 22.11's net_af_xdp keeps what it lent the kernel when it closes a
+# port: the 2048 mbufs of each RX queue's fill ring and the last TX burst's,
+# not yet completed (its xdp_umem_destroy drops the pool, it frees none).
+# So kapa-dp's "mbufs N of M back" misses exactly 2 x 2048 plus at most a
+# burst (32) per port here; anything else is kapa-dp's loss.
+check_mbufs() {
+	local line back total held
+	line=$(grep '^kapa-dp: mbufs [0-9]* of [0-9]* back in the pool' "$tmp/kapa-dp.log") ||
+		fail "$1: kapa-dp printed no mbuf count"
+	read -r back total <<<"$(awk '{ print $3, $5 }' <<<"$line")"
+	held=$((total - back))
+	[ "$held" -ge 4096 ] && [ "$held" -le $((4096 + 2 * 32)) ] ||
+		fail "$1: $held mbufs not back in kapa-dp's pool, the PMD holds 4096 to 4160: $line"
+	say "$1 kapa-dp's pool: $held mbufs held by net_af_xdp at close (fill rings 4096 + $((held - 4096)) in TX)"
+}
+kctr() {
+	awk -v n="$1" '$1 == n { print $2 }' "$tmp/kapa-dp.counters"
+}
+
+# http_requests summed over the workers' records of the pinned kapa_stats.
+pinned_requests() {
+	"$bpftool" -j map dump pinned "$root/kapa_stats" | "$py" -c '
+import json, sys
+print(sum(e["formatted"]["value"]["http_requests"] for e in json.load(sys.stdin)))'
+}
+
+# Requests the server on port 80 has logged.
+served80() {
+	grep -c '"GET / HTTP/1.1" 200' "$tmp/http-$nsb-80.log" || true
+}
+
+start_kapa_dp "(e)" ",xdp_prog=$obj"
+grep -q "^kapa-dp: port 0 ($a0): kapa's XDP program: TCP of --ports to kapa-dp, the rest straight to $b0" \
+	"$tmp/kapa-dp.log" || fail "(e) kapa-dp did not say it set up kapa's program on $a0"
+grep -q "^kapa-dp: port 1 ($b0): kapa's XDP program: TCP of --ports to kapa-dp, the rest straight to $a0" \
+	"$tmp/kapa-dp.log" || fail "(e) kapa-dp did not say it set up kapa's program on $b0"
+[ "$("$kx" show "$a0" | awk 'NR == 1 { print $5 }')" = "configured," ] ||
+	fail "(e) the program on $a0 is not configured"
+n80=5
+log0=$(served80)
+for _ in $(seq $n80); do get "$nsa" "http://$ipb/"; done
+logged=$(( $(served80) - log0 ))
+[ "$logged" -eq "$n80" ] || fail "(e) the server logged $logged of $n80 requests"
+snap e
+get "$nsa" "http://$ipb:8080/"
+get "$nsb" "http://$ipa:8080/"
+for i in "$a0" "$b0"; do
+	[ "$(delta e "$i" to_socket)" -eq 0 ] || fail "(e) $i: port 8080 frames went to kapa-dp"
+	[ "$(delta e "$i" to_peer)" -gt 0 ] || fail "(e) $i: port 8080 frames not to the peer"
+	[ "$(ctr "$i" failopen)" -eq 0 ] || fail "(e) $i: failopen while kapa-dp runs"
+done
+# kapa-dp publishes its counters a few times a second.
+for _ in $(seq 30); do
+	pin=$(pinned_requests)
+	[ "$pin" -eq "$logged" ] && break
+	sleep 0.1
+done
+[ "$pin" -eq "$logged" ] || fail "(e) pinned kapa_stats: http_requests $pin, server logged $logged"
+sock=$(( $(ctr "$a0" to_socket) + $(ctr "$b0" to_socket) ))
+peer_a=$(delta e "$a0" to_peer) peer_b=$(delta e "$b0" to_peer)
+stop_kapa_dp "(e)"
+[ "$(kctr http_requests)" -eq "$logged" ] ||
+	fail "(e) kapa-dp counted $(kctr http_requests) requests, the server logged $logged"
+[ "$(kctr http_responses)" -eq "$logged" ] ||
+	fail "(e) kapa-dp counted $(kctr http_responses) responses for $logged requests"
+[ "$(kctr pkts_non_ip)" -eq 0 ] || fail "(e) kapa-dp received $(kctr pkts_non_ip) non-IP frames (ARP goes to the peer)"
+[ "$(kctr rx_packets)" -eq "$sock" ] ||
+	fail "(e) kapa-dp received $(kctr rx_packets) frames, the programs sent $sock to its sockets"
+say "(e) kapa-dp on net_af_xdp: $logged requests on port 80 through it (server log," \
+	"pinned kapa_stats and exit counters agree; $(kctr rx_packets) frames = to_socket)," \
+	"8080 to the peer ($a0 $peer_a, $b0 $peer_b to_peer)"
+
+# ---- (f) kapa-dp on DPDK's default program -----------------------------------
+start_kapa_dp "(f)" ""
+line=$(grep "^kapa-dp: port 0: .*is not kapa's.*; that program sends everything to kapa-dp" \
+	"$tmp/kapa-dp.log") || fail "(f) kapa-dp did not say the default program sends it everything"
+say "(f) $line"
+get "$nsa" "http://$ipb:8080/"
+get "$nsb" "http://$ipa:8080/"
+get "$nsa" "http://$ipb/"
+stop_kapa_dp "(f)"
+[ "$(kctr pkts_tcp)" -gt 0 ] || fail "(f) kapa-dp saw no TCP with DPDK's default program"
+[ "$(kctr http_requests)" -eq 1 ] || fail "(f) kapa-dp counted $(kctr http_requests) requests on port 80, not 1"
+say "(f) DPDK's default program: $(kctr pkts_tcp) TCP segments (8080 included) and" \
+	"$(kctr pkts_non_ip) non-IP frames through kapa-dp"
+"$kx" show "$a0" >/dev/null 2>&1 && fail "(f) a program stayed on $a0 after kapa-dp stopped"
+
+# ---- (g) kapa-dp killed: fail open -------------------------------------------
+start_kapa_dp "(g)" ",xdp_prog=$obj"
+get "$nsa" "http://$ipb/"
+kill -9 "$kdp_pid"
+wait "$kdp_pid" 2>/dev/null || true
+kdp_pid=
+snap g
+taps_start
+get "$nsa" "http://$ipb/"
+get "$nsb" "http://$ipa:8080/"
+taps_check "(g) after kill -9"
+for i in "$a0" "$b0"; do
+	[ "$(delta g "$i" to_socket)" -eq 0 ] || fail "(g) $i: to_socket with kapa-dp dead"
+	[ "$(delta g "$i" failopen)" -gt 0 ] || fail "(g) $i: port 80 not failopen"
+done
+say "(g) kapa-dp killed: port 80 fails open ($a0 $(delta g "$a0" failopen)," \
+	"$b0 $(delta g "$b0" failopen) failopen)"
 say "PASS"
