@@ -498,8 +498,8 @@ setup_xdp(struct dp_main *dm)
 		}
 		rc = dp_xdp_setup(&xp, err, sizeof(err));
 		if (rc == -EPROTO) {
-			printf("kapa-dp: port %u: %s; that program sends everything to kapa-dp "
-			       "(xdp_prog=.../kapa_xdp.bpf.o splits by port and fails open)\n", i, err);
+			printf("kapa-dp: port %u: %s; that program sends everything to kapa-dp\n",
+			       i, err);
 			continue;
 		}
 		if (rc != 0) {

@@ -14,9 +14,9 @@
 #     on each root-side end sees no incoming frame); the counters say
 #     failopen and to_peer. Then what this kernel's veth needs, checked:
 #     a frame redirected into a veth reaches the far end only when that end
-#     has NAPI on (GRO on, or an XDP program of its own), and a namespace
-#     end that leaves TCP checksums to offload sends frames whose checksum
-#     nobody finishes.
+#     has NAPI on (an XDP program of its own, as xdp_pass.bpf.o here, or
+#     GRO turned on after the link is up), and a namespace end that leaves
+#     TCP checksums to offload sends frames whose checksum nobody finishes.
 #  b) AF_XDP: dpdk-testpmd with two net_af_xdp ports (xdp_prog=kapa_xdp.bpf.o,
 #     forwarding port to port, as kapa-dp would bridge them) and kapa-xdp
 #     setup with --ports 80: port 80 goes to the sockets and through
@@ -39,13 +39,14 @@
 #
 # Own namespaces, interfaces, --file-prefix and map root (kxbr*); everything
 # is torn down on success and failure, processes by their PID.
-# Usage: xdp_bridge.sh KAPA_XDP KAPA_XDP_BPF_O BPFTOOL KAPA_DP
+# Usage: xdp_bridge.sh KAPA_XDP KAPA_XDP_BPF_O BPFTOOL KAPA_DP XDP_PASS_BPF_O
 set -euo pipefail
 
 kx=$1
 obj=$2
 bpftool=$3
 kdp=$4
+pass_obj=$5
 root=/sys/fs/bpf/kxbr
 nsa=kxbr-a
 nsb=kxbr-b
@@ -179,7 +180,7 @@ taps_check() {
 
 # ---- the two namespaces, each behind a veth pair --------------------------
 # Offloads off, as for kapa-dp (real segments, checksums finished by the
-# sender); GRO on at the namespace ends: see (a) for why.
+# sender), GRO too; an XDP_PASS program on the namespace ends: see (a).
 setup_ns() {
 	local ns=$1 out=$2 in=$3 ip=$4
 	ip netns add "$ns"
@@ -189,10 +190,9 @@ setup_ns() {
 	ip link set "$out" up
 	ip -n "$ns" link set lo up
 	ip -n "$ns" addr add "$ip/24" dev "$in"
-	ip netns exec "$ns" ethtool -K "$in" tso off gso off tx off >/dev/null
+	ip netns exec "$ns" ethtool -K "$in" tso off gso off gro off tx off rx off >/dev/null
 	ip -n "$ns" link set "$in" up
-	# GRO turned on while down leaves NAPI off (seen on 6.18): after up.
-	ip netns exec "$ns" ethtool -K "$in" gro on >/dev/null
+	ip -n "$ns" link set dev "$in" xdpdrv obj "$pass_obj" sec xdp
 }
 setup_ns "$nsa" "$a0" "$a1" "$ipa"
 setup_ns "$nsb" "$b0" "$b1" "$ipb"
@@ -237,19 +237,25 @@ dump=$("$bpftool" map dump name kapa_xdp_stats)
 grep -q '"failopen":' <<<"$dump" || fail "bpftool map dump name kapa_xdp_stats: no named counters"
 
 # What veth needs on this kernel: frames redirected into kxbrb0 are handed
-# to kxbrb1's NAPI, which runs only with GRO on or an XDP program there.
-ip netns exec "$nsb" ethtool -K "$b1" gro off >/dev/null
+# to kxbrb1's NAPI, which runs only with an XDP program there or GRO on.
+ip -n "$nsb" link set dev "$b1" xdpdrv off
 drops=$(ethtool -S "$a0" | awk '$1 == "rx_queue_0_drops:" { print $2 }')
 if ! get_fails "$nsa" "http://$ipb:8080/"; then
 	fail "veth delivered redirected frames without NAPI on the far end: update docs/xdp.md"
 fi
 drops2=$(ethtool -S "$a0" | awk '$1 == "rx_queue_0_drops:" { print $2 }')
 [ "$drops2" -gt "$drops" ] || fail "redirect failures into $b0 not counted in $a0's rx_queue_0_drops"
+# GRO instead of the program works too, when turned on with the link up.
 ip netns exec "$nsb" ethtool -K "$b1" gro on >/dev/null
-say "(a) veth: without GRO (NAPI) on $b1 the redirect fails ($((drops2 - drops)) drops on $a0); with it, it works"
+get "$nsa" "http://$ipb:8080/"
+ip netns exec "$nsb" ethtool -K "$b1" gro off >/dev/null
+ip -n "$nsb" link set dev "$b1" xdpdrv obj "$pass_obj" sec xdp
+get "$nsa" "http://$ipb:8080/"
+say "(a) veth: with neither an XDP program nor GRO on $b1 the redirect fails" \
+	"($((drops2 - drops)) drops on $a0); GRO on, or the XDP_PASS program, and it works"
 # And a sender that leaves its TCP checksum to offload: the redirected
 # frame keeps a partial checksum that the far end refuses.
-ip netns exec "$nsa" ethtool -K "$a1" tx on >/dev/null 2>&1
+ip netns exec "$nsa" ethtool -K "$a1" tx on >/dev/null
 if ! get_fails "$nsa" "http://$ipb:8080/"; then
 	fail "a partial checksum survived the redirect: update docs/xdp.md"
 fi
