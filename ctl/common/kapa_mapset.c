@@ -729,7 +729,9 @@ kapa_mapset_follow_conns(struct kapa_mapset *ms)
 	size_t conns_len;
 	int fd, rc;
 
-	if (__atomic_load_n(&ms->meta->max_conns, __ATOMIC_ACQUIRE) == ms->max_conns)
+	/* No meta: a set built in memory (tests, fuzzing), nothing pinned. */
+	if (ms->meta == NULL ||
+	    __atomic_load_n(&ms->meta->max_conns, __ATOMIC_ACQUIRE) == ms->max_conns)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", ms->root, KAPA_MAP_CONNS);
 	fd = bpf_obj_get(path);
