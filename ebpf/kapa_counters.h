@@ -88,6 +88,7 @@
 	X(rst_shutdown, KAPA_CTR_COUNTER, "rst_shutdown", "shifted connections reset at shutdown", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_SHUTDOWN]) \
 	X(close_rewritten, KAPA_CTR_COUNTER, "close_rewritten", "responses to request max given Connection: close in place", s->eng->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_REQUESTS]) \
 	X(close_inserted, KAPA_CTR_COUNTER, "close_inserted", "responses to request max given a Connection: close line", s->eng->act[KAPA_ACT_KIND_INSERT][KAPA_ACT_WHY_REQUESTS]) \
+	X(closed_max, KAPA_CTR_COUNTER, "closed_max", "connections closed after the response that announced it (FIN to the client, RST to the server)", s->eng->act[KAPA_ACT_KIND_CLOSE][KAPA_ACT_WHY_REQUESTS]) \
 	X(close_after_response, KAPA_CTR_COUNTER, "close_after_response", "closes once the client had the response (the bytes were gone)", s->close_after) \
 	X(ka_rewritten, KAPA_CTR_COUNTER, "ka_rewritten", "responses whose Keep-Alive was rewritten in place", s->eng->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_ADVERTISE]) \
 	X(ka_inserted, KAPA_CTR_COUNTER, "ka_inserted", "responses given Keep-Alive lines", s->eng->act[KAPA_ACT_KIND_INSERT][KAPA_ACT_WHY_ADVERTISE]) \
@@ -97,6 +98,7 @@
 	X(refused_no_room, KAPA_CTR_COUNTER, "refused_no_room", "edits refused: the packet could not grow", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_NO_ROOM]) \
 	X(refused_other, KAPA_CTR_COUNTER, "refused_other", "actions refused otherwise (fields, sequence, link header)", s->refused_other) \
 	X(rst_sent, KAPA_CTR_COUNTER, "rst_sent", "RSTs crafted", s->eng->rst_sent) \
+	X(fin_sent, KAPA_CTR_COUNTER, "fin_sent", "FINs crafted (closed_max)", s->eng->fin_sent) \
 	X(pkts_edited, KAPA_CTR_COUNTER, "pkts_edited", "forwarded frames whose bytes kapa changed", s->eng->pkts_edited) \
 	X(pkts_refused, KAPA_CTR_COUNTER, "pkts_refused", "segments not forwarded (requests past the max)", s->eng->pkts_dropped) \
 	X(pkts_split, KAPA_CTR_COUNTER, "pkts_split", "segments split for the client's MSS", s->eng->pkts_split) \

@@ -21,6 +21,7 @@ static const char *const kind_names[KAPA_ACT_KIND_MAX] = {
 	[KAPA_ACT_KIND_REWRITE] = "rewrite",
 	[KAPA_ACT_KIND_INSERT] = "insert",
 	[KAPA_ACT_KIND_CLOSE_AFTER] = "close_after_response",
+	[KAPA_ACT_KIND_CLOSE] = "close",
 	[KAPA_ACT_KIND_REFUSED] = "refused",
 };
 
@@ -291,10 +292,11 @@ rst_seq(const struct kapa_engine *e, const struct kapa_stream_ctx *ctx,
 	return seq;
 }
 
-/* An RST travelling @p dir, in the name of that direction's sender. */
+/* An RST (or, with @p fin, a FIN) travelling @p dir, in the name of that
+ * direction's sender. */
 static int
 send_rst(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, const struct act_conn *ac,
-	 int dir)
+	 int dir, int fin)
 {
 	const struct kapa_conn *c = ctx->conn;
 	const struct kapa_flow_key *k = kapa_flow_key(e->ft, ctx->idx);
@@ -318,10 +320,16 @@ send_rst(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, const struct 
 	/* Its sender's last acknowledgement, in the receiver's space: the
 	 * client's acks are kept translated back already. */
 	r.ack = c->half[dir].ack;
+	r.fin = fin;
+	if (fin && !r.with_ack)
+		return -1;
 	len = kapa_edit_craft_rst(&r, e->frame, ACT_FRAME_MAX);
 	if (len < 0)
 		return -1;
-	e->st.rst_sent++;
+	if (fin)
+		e->st.fin_sent++;
+	else
+		e->st.rst_sent++;
 	if (e->ops.emit != NULL)
 		e->ops.emit(ctx, (enum kapa_dir)dir, e->frame, (uint32_t)len, e->ops_arg);
 	return 0;
@@ -342,14 +350,31 @@ send_rsts(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_c
 		act_report(e, ctx, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_NO_LINK, 0, 0);
 		return -1;
 	}
-	sent += send_rst(e, ctx, ac, srv) == 0;
-	sent += send_rst(e, ctx, ac, srv ^ 1) == 0;
+	sent += send_rst(e, ctx, ac, srv, 0) == 0;
+	sent += send_rst(e, ctx, ac, srv ^ 1, 0) == 0;
 	if (sent < 2)
 		act_report(e, ctx, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_NO_SEQ, 0, 0);
 	if (sent == 0)
 		return -1;
 	ac->flags |= ACT_RESET;
 	act_report(e, ctx, KAPA_ACT_KIND_RST, why, 0, 0);
+	return 0;
+}
+
+int
+act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
+{
+	struct act_conn *ac = act_of(ctx);
+	int srv = ac->srv_dir;
+
+	if (ac->flags & ACT_RESET)
+		return 0;
+	if ((ctx->conn->flags & KAPA_CONN_L2_DEEP) || ac->l2_len[srv] == 0 ||
+	    send_rst(e, ctx, ac, srv, 1) != 0)
+		return send_rsts(e, ctx, ac, KAPA_ACT_WHY_REQUESTS);
+	send_rst(e, ctx, ac, srv ^ 1, 0);
+	ac->flags |= ACT_RESET;
+	act_report(e, ctx, KAPA_ACT_KIND_CLOSE, KAPA_ACT_WHY_REQUESTS, 0, 0);
 	return 0;
 }
 
@@ -503,8 +528,14 @@ plan_close(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_
 		plan_insert(&p, e, ctx, m, ed);
 	}
 	why = plan_commit(e, ctx, ac, &p, KAPA_ACT_WHY_REQUESTS);
-	if (why == KAPA_ACT_WHY_MAX)
+	if (why == KAPA_ACT_WHY_MAX) {
+		/* The server that says close closes (RFC 9112 §9.6), and this
+		 * one does not know it said so: kapa closes once the client
+		 * has the response, for clients that wait for it (HTTP/1.0
+		 * ones, ab -k). */
+		ac->flags |= ACT_CLOSE_WAIT | ACT_CLOSE_FIN;
 		return;
+	}
 	/* Fall back: close once the client has this response. */
 	ac->flags |= ACT_CLOSE_WAIT;
 	act_report(e, ctx, KAPA_ACT_KIND_CLOSE_AFTER, why, m->off, 0);

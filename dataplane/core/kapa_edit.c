@@ -440,7 +440,14 @@ kapa_edit_craft_rst(const struct kapa_rst *r, uint8_t *out, uint32_t cap)
 	wr32(th + TCP_OFF_SEQ, r->seq);
 	wr32(th + TCP_OFF_ACK, r->with_ack ? r->ack : 0);
 	th[12] = 5 << 4;
-	th[13] = (uint8_t)(KAPA_TCP_RST | (r->with_ack ? KAPA_TCP_ACK : 0));
+	if (r->fin) {
+		th[13] = KAPA_TCP_FIN | KAPA_TCP_ACK;
+		/* Open, so that the receiver's own FIN is not held back by
+		 * a zero window. */
+		wr16(th + 14, 0xffff);
+	} else {
+		th[13] = (uint8_t)(KAPA_TCP_RST | (r->with_ack ? KAPA_TCP_ACK : 0));
+	}
 	memset(&pkt, 0, sizeof(pkt));
 	pkt.data = out + r->l2_len;
 	pkt.family = r->family;

@@ -151,10 +151,13 @@ struct kapa_rst {
 	uint32_t seq;		/**< exactly what the receiver expects next */
 	uint32_t ack;		/**< the sender's last acknowledgement */
 	int with_ack;		/**< set ACK (and @p ack) */
+	int fin;		/**< FIN|ACK in place of the RST (a close in the
+				     sender's name), window open */
 };
 
 /**
- * Write an RST (TTL/hop limit 64, IPv4 DF, window 0, checksums in full).
+ * Write an RST, or a FIN (TTL/hop limit 64, IPv4 DF, window 0 for an RST,
+ * 65535 for a FIN, checksums in full).
  * @return its length, or -ENOSPC when @p cap is too small.
  */
 int kapa_edit_craft_rst(const struct kapa_rst *r, uint8_t *out, uint32_t cap);

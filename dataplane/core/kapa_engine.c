@@ -117,9 +117,23 @@ client_post(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act
 			e->cur_cut = o >= (int64_t)ac->refuse_off ? 0 :
 				     (uint32_t)((int64_t)ac->refuse_off - o);
 	}
-	if ((ac->flags & ACT_CLOSE_AT) && (pkt->tcp_flags & KAPA_TCP_ACK) &&
-	    (int32_t)(pkt->ack - ac->close_seq) >= 0 &&
-	    act_reset(e, ctx, KAPA_ACT_WHY_REQUESTS) == 0)
+	if (!(ac->flags & ACT_CLOSE_AT) || !(pkt->tcp_flags & KAPA_TCP_ACK) ||
+	    (int32_t)(pkt->ack - ac->close_seq) < 0)
+		return;
+	if (ac->flags & ACT_CLOSE_FIN) {
+		/* A client that closes by itself needs no help: the
+		 * server closes on its FIN; nor does a server that closes
+		 * anyway. */
+		if ((pkt->tcp_flags & (KAPA_TCP_FIN | KAPA_TCP_RST)) || h->state >= KAPA_HALF_FIN ||
+		    ctx->conn->half[ac->srv_dir].state >= KAPA_HALF_FIN) {
+			ac->flags &= (uint16_t)~(ACT_CLOSE_AT | ACT_CLOSE_FIN);
+			return;
+		}
+		if (act_close_announced(e, ctx) == 0)
+			kapa_tcp_close(e->tcp, ctx->idx);
+		return;
+	}
+	if (act_reset(e, ctx, KAPA_ACT_WHY_REQUESTS) == 0)
 		kapa_tcp_close(e->tcp, ctx->idx);	/* now: not inside a callback */
 }
 

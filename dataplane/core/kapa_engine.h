@@ -54,6 +54,8 @@ enum kapa_act_kind {
 	KAPA_ACT_KIND_REWRITE,		/**< a field value rewritten in place */
 	KAPA_ACT_KIND_INSERT,		/**< field lines inserted */
 	KAPA_ACT_KIND_CLOSE_AFTER,	/**< a close once the response is acknowledged */
+	KAPA_ACT_KIND_CLOSE,		/**< the close a response announced, made:
+					     FIN to the client, RST to the server */
 	KAPA_ACT_KIND_REFUSED,		/**< an action that could not be taken */
 	KAPA_ACT_KIND_MAX
 };
@@ -98,6 +100,7 @@ struct kapa_action {
 struct kapa_engine_stats {
 	uint64_t act[KAPA_ACT_KIND_MAX][KAPA_ACT_WHY_MAX];	/**< actions by kind, reason */
 	uint64_t rst_sent;		/**< RSTs crafted */
+	uint64_t fin_sent;		/**< FINs crafted (KAPA_ACT_KIND_CLOSE) */
 	uint64_t pkts_edited;		/**< forwarded packets whose bytes kapa changed */
 	uint64_t pkts_dropped;		/**< segments not forwarded (refused requests) */
 	uint64_t pkts_split;		/**< segments split for the client's MSS */

@@ -48,6 +48,8 @@ _Static_assert(ACT_LOG_MAX * ACT_TEXT_MAX < ACT_MSS_DEFAULT4,
 #define ACT_INTERIM	0x0200	/* the response in progress is a 1xx */
 #define ACT_OPENED	0x0400	/* OPEN handled: the state is ours */
 #define ACT_PERSISTS	0x0800	/* the last message left it persistent */
+#define ACT_CLOSE_FIN	0x1000	/* the close at close_seq is the one the client
+				   was told of: FIN to it, RST to the server */
 /* Packets of connections with any of these need work after the TCP core. */
 #define ACT_HOT		(ACT_EDITED | ACT_REFUSING | ACT_CLOSE_AT)
 
@@ -209,6 +211,11 @@ void act_report(struct kapa_engine *e, const struct kapa_stream_ctx *ctx,
  * @return 0, or -1 when refused (nothing sent).
  */
 int act_reset(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kapa_act_why why);
+/* The close that the response to request max announced, once the client
+ * has it: FIN to the client in the server's name, at the server's next
+ * byte (as the server would have closed), RST to the server (which never
+ * said it); RSTs both ways when no FIN can be made. 0 or -1 (nothing sent). */
+int act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx);
 
 /** Decide the connection again under the rule set in force (event
  *  KAPA_POLICY_EV_RULES) and give the TCP core its idle limit. */

@@ -106,7 +106,7 @@ dp_ghost_rsts(const struct kapa_pkt *pkt, const uint8_t *frame,
 {
 	uint32_t l2_len = (uint32_t)(pkt->data - frame) + pkt->l3_off;
 	uint8_t l2[GHOST_L2_MAX];
-	struct kapa_rst r;
+	struct kapa_rst r = { 0 };	/* every field, also those added later */
 
 	if (l2_len > GHOST_L2_MAX || l2_len < 14)
 		return -1;

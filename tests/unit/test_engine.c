@@ -213,20 +213,56 @@ test_max_insert(void)
 	bench_str(&b, C, req11);
 	bench_str(&b, S, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbo");
 	bench_str(&b, S, "dy");
-	bench_pure_ack(&b, C);
 	CU_ASSERT_STRING_EQUAL(client_got(&b),
 			       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 			       "HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close \r\n"
 			       "\r\nbody");
 	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_INSERT, KAPA_ACT_WHY_REQUESTS), 1);
-	CU_ASSERT(kapa_engine_stats(b.e)->acks_translated > 0);
-	/* The client ignores it. */
+	/* The client ignores it: its next request (which acknowledges the
+	 * response) never reaches the server. */
 	CU_ASSERT_EQUAL(bench_str(&b, C, "GET /3 HTTP/1.1\r\n\r\n"), KAPA_VERDICT_DROP);
+	CU_ASSERT(kapa_engine_stats(b.e)->acks_translated > 0);
 	CU_ASSERT(strstr(server_got(&b), "/3") == NULL);
 	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_RST, KAPA_ACT_WHY_REQUESTS), 1);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_CLOSE, KAPA_ACT_WHY_REQUESTS), 0);
 	check_reset_both(&b);
 	check_clean(&b);
 	bench_fini(&b);
+}
+
+/*
+ * The close announced is made (RFC 9112 §9.6): once the client has the
+ * response that said close, a FIN in the server's name at its next byte
+ * (past the inserted bytes) and an RST to the server, which never said it;
+ * a client that closes by itself gets neither.
+ */
+static void
+test_max_close_made(void)
+{
+	struct bench b;
+	int client_closes;
+
+	for (client_closes = 0; client_closes < 2; client_closes++) {
+		CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
+		bench_handshake(&b);
+		bench_str(&b, C, req11);
+		bench_str(&b, S, rsp_plain);
+		CU_ASSERT(strstr(client_got(&b), "Connection: close") != NULL);
+		CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].fin, 0);
+		if (client_closes)
+			bench_fin(&b, C);
+		else
+			bench_pure_ack(&b, C);
+		CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_CLOSE, KAPA_ACT_WHY_REQUESTS),
+				client_closes ? 0u : 1u);
+		CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].fin, client_closes ? 0 : 1);
+		CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].rst, 0);
+		CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_C2S].rst, client_closes ? 0u : 1u);
+		CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_C2S].rst_bad, 0);
+		CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->fin_sent, client_closes ? 0u : 1u);
+		check_clean(&b);
+		bench_fini(&b);
+	}
 }
 
 /* Max with the server's own Connection: keep-alive: rewritten in place. */
@@ -389,8 +425,9 @@ test_retransmission(void)
 		   (const uint8_t *)rsp + 20, sizeof(rsp) - 21, NULL);
 	CU_ASSERT(kapa_engine_stats(b.e)->edits_replayed >= 2);
 	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].conflicts, 0);
-	/* the client acknowledges all: the edit retires; an old copy now */
-	bench_pure_ack(&b, C);
+	/* the client acknowledges all as it closes (so kapa need not): the
+	 * edit retires; an old copy now */
+	bench_fin(&b, C);
 	bench_send(&b, S, seq0, bench_ack(&b, S), KAPA_TCP_ACK, (const uint8_t *)rsp,
 		   sizeof(rsp) - 1, NULL);
 	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->stale_probes, 1);
@@ -697,6 +734,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "idle close at the due time", test_idle_close_due) == NULL ||
 	    CU_add_test(s, "in-flight request and stall", test_in_flight_and_stall) == NULL ||
 	    CU_add_test(s, "max: Connection: close inserted", test_max_insert) == NULL ||
+	    CU_add_test(s, "max: the close announced is made", test_max_close_made) == NULL ||
 	    CU_add_test(s, "max: Connection rewritten", test_max_rewrite) == NULL ||
 	    CU_add_test(s, "advertise: rewrite in place", test_advertise_rewrite) == NULL ||
 	    CU_add_test(s, "advertise: rename and insert", test_advertise_insert) == NULL ||
