@@ -150,21 +150,16 @@ kapa_publish_prog(struct kapa_mapset *ms, const void *ins, uint32_t n, const cha
 		return -EINVAL;
 	}
 	pub_begin(ctl);
-	if (n == 0) {
-		ctl->prog_gen = 0;	/* the built-in decision */
-		r->n_ins = 0;
-		r->gen = 0;
-		r->name[0] = '\0';
-	} else {
-		/* Generations only grow, also across an unload. */
-		uint64_t next = (ctl->prog_gen > r->gen ? ctl->prog_gen : r->gen) + 1;
-
+	/* Generations only grow, also across an unload, which is a
+	 * generation without instructions (the built-in decision): a data
+	 * plane that refused generation G never mistakes a later program
+	 * for it. */
+	r->gen = (ctl->prog_gen > r->gen ? ctl->prog_gen : r->gen) + 1;
+	if (n != 0)
 		memcpy(r->ins, ins, (size_t)n * sizeof(r->ins[0]));
-		r->n_ins = n;
-		snprintf(r->name, sizeof(r->name), "%s", name != NULL ? name : "");
-		r->gen = next;
-		ctl->prog_gen = next;
-	}
+	r->n_ins = n;
+	snprintf(r->name, sizeof(r->name), "%s", n != 0 && name != NULL ? name : "");
+	ctl->prog_gen = r->gen;
 	*gen = ctl->prog_gen;
 	pub_end(ctl);
 	return 0;

@@ -47,7 +47,9 @@ int kapa_published_rules(struct kapa_mapset *ms, struct kapa_policy_spec *def,
 
 /**
  * Publish a policy program (checked by the caller: kapa_prog_load() and
- * kapa_prog_check()); @p n == 0 goes back to the built-in decision.
+ * kapa_prog_check()) as the next generation; @p n == 0 goes back to the
+ * built-in decision, also as a generation of its own (generations only
+ * grow).
  * @return 0, or -EINVAL (too long) with @p err filled.
  */
 int kapa_publish_prog(struct kapa_mapset *ms, const void *ins, uint32_t n, const char *name,

@@ -396,6 +396,16 @@ rule_find(const struct kapad *k, const char *name)
 typedef void (*cmd_fn)(struct kapad *k, json_t *args, struct outcome *o,
 		       struct kapad_pending *p);
 
+/* The published program's name: "built-in" when none is, or after an
+ * unload (a generation without instructions). */
+static const char *
+program_name(const struct kapad *k)
+{
+	const struct kapa_prog_rec *r = k->maps.prog;
+
+	return k->maps.ctl->prog_gen != 0 && r->n_ins != 0 ? r->name : "built-in";
+}
+
 static void
 cmd_status(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pending *p)
 {
@@ -412,7 +422,7 @@ cmd_status(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pendin
 								strnlen(ctl->dp_version, sizeof(ctl->dp_version))));
 		json_object_set_new(dp, "workers", json_integer(ctl->dp_workers));
 		json_object_set_new(dp, "conns_per_worker", json_integer(ctl->dp_conns_per_worker));
-		json_object_set_new(dp, "uptime_s", json_integer((json_int_t)((now - ctl->dp_started_ns) / 1000000000ull)));
+		json_object_set_new(dp, "uptime_s", json_integer((json_int_t)(ctl->dp_started_ns != 0 && now > ctl->dp_started_ns ? (now - ctl->dp_started_ns) / 1000000000ull : 0)));
 		json_object_set_new(dp, "heartbeat_age_ms", json_integer((json_int_t)((now - ctl->dp_heartbeat_ns) / NS_PER_MS)));
 		json_object_set_new(dp, "rules_generation", json_integer((json_int_t)ctl->dp_rules_gen));
 		json_object_set_new(dp, "program_generation", json_integer((json_int_t)ctl->dp_prog_gen));
@@ -423,7 +433,7 @@ cmd_status(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pendin
 			      "socket", k->conf.socket, "map_root", k->maps.root,
 			      "rules_generation", (json_int_t)k->rules_gen,
 			      "program_generation", (json_int_t)ctl->prog_gen,
-			      "program_name", ctl->prog_gen ? k->maps.prog->name : "built-in",
+			      "program_name", program_name(k),
 			      "dataplane", dp);
 }
 
@@ -755,18 +765,9 @@ cmd_program_unload(struct kapad *k, json_t *args, struct outcome *o, struct kapa
 		fail(o, EIO, "%s", err);
 		return;
 	}
-	kapad_log(LOG_INFO, "program unloaded: the built-in decision");
-	/* generation 0 is in force once dp_prog_gen is 0: wait for that by hand */
-	p->result = json_pack("{s:I}", "generation", (json_int_t)0);
-	if (kapa_dp_attached(&k->maps)) {
-		p->kind = KAPAD_WAIT_APPLIED;
-		p->prog_gen = 0;
-		p->rules_gen = UINT64_MAX;	/* marks "built-in": see kapad_pending_poll() */
-		p->since_ns = kapa_now_ns();
-		p->deadline_ns = p->since_ns + APPLY_WAIT_NS;
-	} else {
-		json_object_set_new(p->result, "applied", json_false());
-	}
+	kapad_log(LOG_INFO, "program unloaded: the built-in decision (generation %llu)",
+		  (unsigned long long)gen);
+	wait_applied(k, p, json_pack("{s:I}", "generation", (json_int_t)gen), 0, gen);
 }
 
 static void
@@ -778,7 +779,7 @@ cmd_program_show(struct kapad *k, json_t *args, struct outcome *o, struct kapad_
 	(void)args;
 	(void)p;
 	o->result = json_pack("{s:I, s:s, s:I, s:I}", "generation", (json_int_t)ctl->prog_gen,
-			      "name", ctl->prog_gen ? r->name : "built-in",
+			      "name", program_name(k),
 			      "instructions", (json_int_t)(ctl->prog_gen ? r->n_ins : 0),
 			      "in_force", (json_int_t)ctl->dp_prog_gen);
 	if (ctl->dp_prog_failed_gen != 0)
@@ -874,11 +875,8 @@ kapad_pending_poll(struct kapad *k, struct kapad_pending *p, uint64_t now_ns)
 
 	switch (p->kind) {
 	case KAPAD_WAIT_APPLIED:
-		if (p->rules_gen == UINT64_MAX)	/* program.unload: built-in in force */
-			rc = k->maps.ctl->dp_prog_gen == 0 ? 0 : -EINPROGRESS;
-		else
-			rc = kapa_applied_poll(&k->maps, p->rules_gen, p->prog_gen, &applied,
-					       msg, sizeof(msg));
+		rc = kapa_applied_poll(&k->maps, p->rules_gen, p->prog_gen, &applied, msg,
+				       sizeof(msg));
 		if (rc == -EINPROGRESS && now_ns < p->deadline_ns)
 			return NULL;
 		if (rc == -EINVAL) {

@@ -17,8 +17,9 @@
 
 /* ---- reading what kapad published ------------------------------------------------- */
 
-/* The published part of kapa_ctl, consistent (seqlock read). @return 0, or
- * -EAGAIN while kapad is writing. */
+/* The published part of kapa_ctl, consistent (seqlock read), with the
+ * sequence read in out->pub_seq. @return 0, or -EAGAIN while kapad is
+ * writing. */
 static int
 read_published(const struct kapa_ctl *ctl, struct kapa_ctl *out)
 {
@@ -26,6 +27,7 @@ read_published(const struct kapa_ctl *ctl, struct kapa_ctl *out)
 
 	if (s & 1)
 		return -EAGAIN;
+	out->pub_seq = s;
 	out->rules_gen = ctl->rules_gen;
 	out->rules_count = ctl->rules_count;
 	out->rules_default = ctl->rules_default;
@@ -83,19 +85,29 @@ build_rules(struct dp_control *c, const struct kapa_ctl *pub, char *err, size_t 
 	return p;
 }
 
-/* The published program, loaded and checked. @return it, or NULL. */
+/* The published program, loaded and checked. @return it, or NULL: with
+ * @p builtin set when the generation is the built-in decision (none
+ * published, or an unload: a generation without instructions), else
+ * refused, with @p err. */
 static struct kapa_prog *
-build_prog(struct dp_control *c, const struct kapa_ctl *pub, char *err, size_t errlen)
+build_prog(struct dp_control *c, const struct kapa_ctl *pub, int *builtin, char *err,
+	   size_t errlen)
 {
 	const struct kapa_prog_rec *r = c->prog;
 	struct kapa_prog *p;
 	uint32_t n = r->n_ins;
 
+	*builtin = pub->prog_gen == 0;
+	if (*builtin)
+		return NULL;
 	if (r->gen != pub->prog_gen) {
 		snprintf(err, errlen, "the program record holds generation %llu, not %llu",
 			 (unsigned long long)r->gen, (unsigned long long)pub->prog_gen);
 		return NULL;
 	}
+	*builtin = n == 0;
+	if (*builtin)
+		return NULL;
 	p = kapa_prog_load(r->ins, n, err, errlen);
 	if (p != NULL && kapa_prog_check(p, err, errlen) != 0) {
 		kapa_prog_free(p);
@@ -121,7 +133,10 @@ config_free(struct dp_config *cfg, const struct dp_config *keep)
 /*
  * What is published and differs from what is in force, as a new
  * configuration (sharing what did not change). @return it, or NULL: nothing
- * new, or it failed (answered in kapa_ctl, not tried again).
+ * new, kapad wrote meanwhile (tried again at the next tick), or it failed
+ * (answered in kapa_ctl, not tried again). Generations only grow (kapad
+ * publishes an unload as a generation without instructions), so 0 is never
+ * a failed one.
  */
 static struct dp_config *
 next_config(struct dp_control *c, const struct kapa_ctl *pub, uint64_t now_ns)
@@ -130,8 +145,10 @@ next_config(struct dp_control *c, const struct kapa_ctl *pub, uint64_t now_ns)
 	struct dp_config *n;
 	int rules = pub->rules_gen != 0 && pub->rules_gen != cur->rules_gen &&
 		    pub->rules_gen != c->failed_rules_gen;
-	int prog = pub->prog_gen != cur->prog_gen && pub->prog_gen != c->failed_prog_gen;
-	char err[256];
+	int prog = pub->prog_gen != cur->prog_gen &&
+		   (pub->prog_gen == 0 || pub->prog_gen != c->failed_prog_gen);
+	int builtin = 0;
+	char rules_err[256], prog_err[256];
 
 	if (!rules && !prog)
 		return NULL;
@@ -139,34 +156,40 @@ next_config(struct dp_control *c, const struct kapa_ctl *pub, uint64_t now_ns)
 	if (n == NULL)
 		return NULL;
 	*n = *cur;
-	if (rules) {
-		n->policy = build_rules(c, pub, err, sizeof(err));
-		if (n->policy == NULL) {
-			printf("kapa-dp: published rule set %llu refused, the one in force stays: %s\n",
-			       (unsigned long long)pub->rules_gen, err);
-			c->failed_rules_gen = pub->rules_gen;
-			n->policy = cur->policy;
-		} else {
-			n->rules_gen = pub->rules_gen;
-		}
+	if (rules)
+		n->policy = build_rules(c, pub, rules_err, sizeof(rules_err));
+	if (prog)
+		n->prog = build_prog(c, pub, &builtin, prog_err, sizeof(prog_err));
+	/* The rule records and the program are read outside the seqlock read
+	 * of kapa_ctl: when kapad wrote meanwhile they may be torn, and are
+	 * read again at the next tick (a refusal is only of a whole read). */
+	rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&c->ctl->pub_seq, __ATOMIC_RELAXED) != pub->pub_seq) {
+		config_free(n, cur);
+		return NULL;
 	}
-	if (prog) {
-		n->prog = pub->prog_gen == 0 ? NULL : build_prog(c, pub, err, sizeof(err));
-		if (pub->prog_gen != 0 && n->prog == NULL) {
-			c->failed_prog_gen = pub->prog_gen;
-			c->ctl->dp_prog_status = -EINVAL;
-			snprintf(c->ctl->dp_prog_msg, sizeof(c->ctl->dp_prog_msg), "%.*s",
-				 (int)sizeof(c->ctl->dp_prog_msg) - 1, err);
-			__atomic_store_n(&c->ctl->dp_prog_failed_gen, pub->prog_gen,
-					 __ATOMIC_RELEASE);
-			printf("kapa-dp: published program %llu refused, the one in force stays: %s\n",
-			       (unsigned long long)pub->prog_gen, err);
-			n->prog = cur->prog;
-		} else {
-			n->prog_gen = pub->prog_gen;
-		}
+	if (rules && n->policy == NULL) {
+		printf("kapa-dp: published rule set %llu refused, the one in force stays: %s\n",
+		       (unsigned long long)pub->rules_gen, rules_err);
+		c->failed_rules_gen = pub->rules_gen;
+		n->policy = cur->policy;
+	} else if (rules) {
+		n->rules_gen = pub->rules_gen;
 	}
-	if (n->policy == cur->policy && n->prog == cur->prog) {
+	if (prog && n->prog == NULL && !builtin) {
+		c->failed_prog_gen = pub->prog_gen;
+		c->ctl->dp_prog_status = -EINVAL;
+		snprintf(c->ctl->dp_prog_msg, sizeof(c->ctl->dp_prog_msg), "%.*s",
+			 (int)sizeof(c->ctl->dp_prog_msg) - 1, prog_err);
+		__atomic_store_n(&c->ctl->dp_prog_failed_gen, pub->prog_gen, __ATOMIC_RELEASE);
+		printf("kapa-dp: published program %llu refused, the one in force stays: %s\n",
+		       (unsigned long long)pub->prog_gen, prog_err);
+		n->prog = cur->prog;
+	} else if (prog) {
+		n->prog_gen = pub->prog_gen;
+	}
+	if (n->policy == cur->policy && n->prog == cur->prog &&
+	    n->rules_gen == cur->rules_gen && n->prog_gen == cur->prog_gen) {
 		free(n);
 		return NULL;
 	}
@@ -316,11 +339,13 @@ dp_control_init(struct dp_control *c, const struct dp_control_params *p, char *e
 				       kapa_policy_count(n->policy));
 			if (n->prog_gen != 0)
 				printf("kapa-dp: policy program %llu (%s) published by kapad\n",
-				       (unsigned long long)n->prog_gen, c->prog->name);
+				       (unsigned long long)n->prog_gen,
+				       n->prog != NULL ? c->prog->name : "built-in");
 		}
 	}
 	c->ctl->dp_rules_gen = c->cur->rules_gen;
 	c->ctl->dp_prog_gen = c->cur->prog_gen;
+	c->ctl->dp_started_ns = 0;	/* this run's start: the first tick's time */
 	c->ctl->dp_pid = (uint32_t)getpid();
 	c->ctl->dp_workers = p->workers;
 	c->ctl->dp_conns_per_worker = p->conns_per_worker;

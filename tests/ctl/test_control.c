@@ -125,10 +125,10 @@ test_rules_and_programs(void)
 {
 	struct kapa_policy_spec def = { .timeout_s = 60, .mode = KAPA_MODE_ADVERTISE };
 	struct kapa_policy_rule rules[2];
-	uint64_t gen, pgen, bad_gen, t0, applied;
+	uint64_t gen, pgen, bad_gen, prev, t0, applied;
 	uint32_t n;
 	void *ins;
-	int rc;
+	int rc, i;
 
 	CU_ASSERT_FATAL(ctl_test_root_and_bpffs("test_control"));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ms.ctl);
@@ -177,12 +177,26 @@ test_rules_and_programs(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "mode 7"));
 	CU_ASSERT_EQUAL(ms.ctl->dp_prog_gen, pgen);
 
-	/* Back to the built-in decision. */
-	CU_ASSERT_EQUAL(kapa_publish_prog(&ms, NULL, 0, NULL, &pgen, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(pgen, 0);
-	for (n = 0; n < 2000 && ms.ctl->dp_prog_gen != 0; n++)
-		sleep_ms(1);
-	CU_ASSERT_EQUAL(ms.ctl->dp_prog_gen, 0);
+	/* Back to the built-in decision: an unload is a generation of its
+	 * own, taken up like a program. Then loaded and unloaded again:
+	 * generations only grow. */
+	for (i = 0; i < 2; i++) {
+		prev = i == 0 ? bad_gen : pgen;
+		CU_ASSERT_EQUAL(kapa_publish_prog(&ms, NULL, 0, NULL, &pgen, err, sizeof(err)), 0);
+		CU_ASSERT(pgen > prev);
+		CU_ASSERT_EQUAL(kapa_wait_applied(&ms, 0, pgen, 2000, NULL, err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(ms.ctl->dp_prog_gen, pgen);
+		if (i == 1)
+			break;
+		CU_ASSERT_FATAL(kapa_bpfobj_read(getenv("KAPA_PROG_ADAPTIVE"), KAPA_POLICY_SECTION,
+						 &ins, &n, err, sizeof(err)) == 0);
+		prev = pgen;
+		CU_ASSERT_EQUAL(kapa_publish_prog(&ms, ins, n, "policy_adaptive.bpf.o", &pgen, err,
+						  sizeof(err)), 0);
+		free(ins);
+		CU_ASSERT(pgen > prev);
+		CU_ASSERT_EQUAL(kapa_wait_applied(&ms, 0, pgen, 2000, NULL, err, sizeof(err)), 0);
+	}
 }
 
 static void

@@ -192,8 +192,13 @@ test_requests(void)
 				       "\"instructions\":\"b7000000000000009500000000000000\"}}"), "");
 	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 1);
 	CU_ASSERT_STRING_EQUAL(k.maps.prog->name, "p");
+	/* an unload: the next generation, without instructions */
 	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.unload\"}"), "");
-	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 0);
+	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 2);
+	CU_ASSERT_EQUAL(k.maps.prog->n_ins, 0);
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.load\",\"args\":{\"name\":\"p\","
+				       "\"instructions\":\"b7000000000000009500000000000000\"}}"), "");
+	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 3);
 }
 
 int
