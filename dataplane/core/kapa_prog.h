@@ -5,9 +5,10 @@
  * from a struct kapa_policy_ctx (ebpf/kapa_policy_ctx.h), loaded with DPDK's
  * rte_bpf from instructions in memory (they travel in the maps, never as a
  * file path) and run through its JIT. rte_bpf's verifier checks the code
- * (bounds of every context access, no loops it cannot bound, no unknown
- * instruction); kapa_prog_check() then runs it over a fixed table of
- * contexts, JIT against the interpreter, before anything publishes it.
+ * (bounds of every context access, no loop at all: it refuses every
+ * backward jump, no unknown instruction); kapa_prog_check() then runs it
+ * over a fixed table of contexts, JIT against the interpreter, before
+ * anything publishes it.
  *
  * rte_bpf needs no EAL. Instructions are 8 bytes each, as in an ELF
  * section of `clang -target bpf` (struct ebpf_insn of DPDK's bpf_def.h; not
