@@ -34,6 +34,8 @@ static const struct {
 };
 
 /*  name            metavar          key            kind             req  min  max   help */
+/* NAME and --match, then the spec's options: policy default takes these
+ * (policy_add_args + 2, POLICY_SPEC_ARGS), so they stay last. */
 static const struct ctl_arg policy_add_args[] = {
 	{ "NAME", NULL, "name", CTL_ARG_STRING, 1, 0, 0, "the rule's name (a new one)" },
 	{ "--match", "PREFIX[:PORT]", "match", CTL_ARG_STRING, 1, 0, 0,
@@ -52,6 +54,8 @@ static const struct ctl_arg policy_add_args[] = {
 	  "advertise (enforce, and tell clients the limits in Keep-Alive)" },
 	{ NULL },
 };
+/* The spec's options alone (policy default). */
+#define POLICY_SPEC_ARGS (policy_add_args + 2)
 
 static const struct ctl_arg policy_name_args[] = {
 	{ "NAME", NULL, "name", CTL_ARG_STRING, 1, 0, 0, "the rule's name" },
@@ -99,6 +103,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	  ctl_render_policy_list },
 	{ "policy", "show", "policy.show", policy_name_args, "one rule", ctl_render_keyvals },
 	{ "policy", "del", "policy.del", policy_name_args, "delete a rule", ctl_render_published },
+	{ "policy", "default", "policy.default", POLICY_SPEC_ARGS,
+	  "the default spec, for servers no rule matches: shown with no option, else replaced "
+	  "by the one given (options left out are 0 / observe) and published with the rules",
+	  ctl_render_policy_default },
 	{ "conns", NULL, "conns", conns_args,
 	  "the live connections, the longest idle first (LIMITS: timeout/max in force, - = none)",
 	  ctl_render_conns },

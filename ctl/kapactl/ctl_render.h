@@ -22,6 +22,8 @@ ctl_render_fn ctl_render_keyvals;
 ctl_render_fn ctl_render_policy_list;
 /** `policy add|del`, `program load|unload`: the generation and whether it is in force. */
 ctl_render_fn ctl_render_published;
+/** `policy default`: the default spec and its generation; once set, as ctl_render_published. */
+ctl_render_fn ctl_render_policy_default;
 /** `conns`: one row per connection, then how many of how many. */
 ctl_render_fn ctl_render_conns;
 /** `conn close`: the data plane's answer. */

@@ -122,6 +122,24 @@ ctl_render_published(FILE *out, const json_t *result)
 	}
 }
 
+void
+ctl_render_policy_default(FILE *out, const json_t *result)
+{
+	const json_t *def = json_object_get(result, "default");
+	uint64_t gen;
+
+	/* Set: a publication like any other. */
+	if (json_object_get(result, "applied") != NULL) {
+		ctl_render_published(out, result);
+		return;
+	}
+	/* Shown: the spec, then the generation of the rule set it is part of. */
+	if (json_is_object(def))
+		ctl_out_keyvals(out, def);
+	if (kapa_json_u64(result, "generation", &gen))
+		fprintf(out, "generation %" PRIu64 "\n", gen);
+}
+
 /* LIMITS of a connection: "TIMEOUT/MAX", "-" for either that is 0. */
 static const char *
 conn_limits(char *buf, size_t len, const json_t *conn)

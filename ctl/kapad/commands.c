@@ -299,6 +299,55 @@ conn_read(const struct kapa_conn_rec *src, struct kapa_conn_rec *dst)
 
 /* ---- the rule set ---------------------------------------------------------------------- */
 
+/* Field by field: the structs have padding, and a name's bytes past its NUL
+ * may differ. */
+static int
+spec_same(const struct kapa_policy_spec *a, const struct kapa_policy_spec *b)
+{
+	return a->timeout_s == b->timeout_s && a->max == b->max && a->stall_s == b->stall_s &&
+	       a->opaque_idle_s == b->opaque_idle_s && a->mode == b->mode;
+}
+
+static int
+rule_same(const struct kapa_policy_rule *a, const struct kapa_policy_rule *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->family == b->family &&
+	       a->prefix_len == b->prefix_len && a->port == b->port &&
+	       memcmp(a->prefix, b->prefix, sizeof(a->prefix)) == 0 && spec_same(&a->spec, &b->spec);
+}
+
+static int
+rule_find(const struct kapad *k, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < k->nrules; i++)
+		if (strcmp(k->rules[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+kapad_rules_same(const struct kapad *k, const struct kapa_policy_spec *def,
+		 const struct kapa_policy_rule *rules, uint32_t n)
+{
+	uint32_t i;
+	int j;
+
+	if (n != k->nrules || !spec_same(def, &k->def))
+		return 0;
+	/* Names are unique in a set (kapa_policy_create() checks): the same
+	 * count and each rule found the same by its name is the same set. The
+	 * order does not matter to the data plane (the most specific match
+	 * wins, and two rules never match the same servers). */
+	for (i = 0; i < n; i++) {
+		j = rule_find(k, rules[i].name);
+		if (j < 0 || !rule_same(&rules[i], &k->rules[j]))
+			return 0;
+	}
+	return 1;
+}
+
 int
 kapad_set_rules(struct kapad *k, const struct kapa_policy_spec *def,
 		const struct kapa_policy_rule *rules, uint32_t n, char *err, size_t errlen)
@@ -312,6 +361,15 @@ kapad_set_rules(struct kapad *k, const struct kapa_policy_spec *def,
 	if (check == NULL)
 		return -EINVAL;
 	kapa_policy_destroy(check);
+	/* The set in force already: publish nothing, since a new generation
+	 * makes every data-plane worker re-decide all its connections. The
+	 * first publication always goes out (it replaces kapa-dp's command
+	 * line, rule precedence in docs/operations.md). */
+	if (k->rules_gen != 0 && kapad_rules_same(k, def, rules, n)) {
+		kapad_log(LOG_INFO, "rule set %llu unchanged: nothing published",
+			  (unsigned long long)k->rules_gen);
+		return 0;
+	}
 	rc = kapa_publish_rules(&k->maps, def, rules, n, &gen, err, errlen);
 	if (rc != 0)
 		return rc;
@@ -324,40 +382,103 @@ kapad_set_rules(struct kapad *k, const struct kapa_policy_spec *def,
 	return 0;
 }
 
+/* Whether rule @p name came from the config file (kapad.h, file_rules). */
+static int
+from_file(const struct kapad *k, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < k->nfile_rules; i++)
+		if (strcmp(k->file_rules[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Rule @p name no longer comes from the file (policy del took it). */
+static void
+forget_file_rule(struct kapad *k, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < k->nfile_rules; i++)
+		if (strcmp(k->file_rules[i], name) == 0) {
+			memmove(k->file_rules[i], k->file_rules[i + 1],
+				(size_t)(k->nfile_rules - i - 1) * sizeof(k->file_rules[0]));
+			k->nfile_rules--;
+			return;
+		}
+}
+
+int
+kapad_config_merge(const struct kapad *k, struct kapa_policy_spec *def,
+		   struct kapa_policy_rule *rules, char *err, size_t errlen)
+{
+	const struct kapad_config *c = &k->conf;
+	uint32_t n = 0, i, j;
+
+	*def = k->def;
+	if (c->have_default) {
+		*def = c->def;
+	} else if (k->def_from_file) {
+		/* [defaults] removed: the file's default goes with it. */
+		memset(def, 0, sizeof(*def));
+		def->mode = KAPA_MODE_OBSERVE;
+	}
+	/* The rules in force, less those the file gave and no longer has. */
+	for (i = 0; i < k->nrules; i++) {
+		if (from_file(k, k->rules[i].name)) {
+			for (j = 0; j < c->nrules && strcmp(c->rules[j].name, k->rules[i].name) != 0; j++)
+				;
+			if (j == c->nrules)
+				continue;
+		}
+		rules[n++] = k->rules[i];
+	}
+	/* The file's rules, each added or replacing the rule of its name. */
+	for (i = 0; i < c->nrules; i++) {
+		for (j = 0; j < n && strcmp(rules[j].name, c->rules[i].name) != 0; j++)
+			;
+		if (j == n && n == KAPA_MAX_RULES) {
+			snprintf(err, errlen, "more than %u rules", KAPA_MAX_RULES);
+			return -E2BIG;
+		}
+		rules[j] = c->rules[i];
+		if (j == n)
+			n++;
+	}
+	return (int)n;
+}
+
 int
 kapad_apply_config(struct kapad *k, char *err, size_t errlen)
 {
 	const struct kapad_config *c = &k->conf;
 	struct kapa_policy_rule *merged;
-	struct kapa_policy_spec def = k->def;
-	uint32_t n = k->nrules, i, j;
-	int rc;
+	struct kapa_policy_spec def;
+	uint32_t i;
+	int n, rc;
 
-	if (!c->have_default && c->nrules == 0)
-		return 0;	/* the file configures no policy: what is published stays */
+	/* Nothing published yet and a file without policy: kapa-dp's command
+	 * line stays in force (rule precedence). */
+	if (k->rules_gen == 0 && !c->have_default && c->nrules == 0)
+		return 0;
 	merged = malloc(KAPA_MAX_RULES * sizeof(*merged));
 	if (merged == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	memcpy(merged, k->rules, (size_t)n * sizeof(*merged));
-	if (c->have_default)
-		def = c->def;
-	for (i = 0; i < c->nrules; i++) {
-		for (j = 0; j < n && strcmp(merged[j].name, c->rules[i].name) != 0; j++)
-			;
-		if (j == n && n == KAPA_MAX_RULES) {
-			snprintf(err, errlen, "more than %u rules", KAPA_MAX_RULES);
-			free(merged);
-			return -E2BIG;
-		}
-		merged[j] = c->rules[i];
-		if (j == n)
-			n++;
-	}
-	rc = kapad_set_rules(k, &def, merged, n, err, errlen);
+	n = kapad_config_merge(k, &def, merged, err, errlen);
+	rc = n < 0 ? n : kapad_set_rules(k, &def, merged, (uint32_t)n, err, errlen);
 	free(merged);
-	return rc;
+	if (rc != 0)
+		return rc;
+	/* In force now: the file's rules are these, the default is its own
+	 * when it has [defaults]. */
+	for (i = 0; i < c->nrules; i++)
+		memcpy(k->file_rules[i], c->rules[i].name, sizeof(k->file_rules[0]));
+	k->nfile_rules = c->nrules;
+	k->def_from_file = c->have_default;
+	return 0;
 }
 
 /* A change published: answer now without a data plane, else once it is in
@@ -378,17 +499,6 @@ wait_applied(struct kapad *k, struct kapad_pending *p, json_t *result, uint64_t 
 	p->prog_gen = prog_gen;
 	p->since_ns = kapa_now_ns();
 	p->deadline_ns = p->since_ns + APPLY_WAIT_NS;
-}
-
-static int
-rule_find(const struct kapad *k, const char *name)
-{
-	uint32_t i;
-
-	for (i = 0; i < k->nrules; i++)
-		if (strcmp(k->rules[i].name, name) == 0)
-			return (int)i;
-	return -1;
 }
 
 /* ---- the commands -------------------------------------------------------------------- */
@@ -536,8 +646,41 @@ cmd_policy_del(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pe
 		fail(o, EIO, "%s", err);
 		return;
 	}
+	/* A rule of that name added later comes through the socket. */
+	forget_file_rule(k, name);
 	wait_applied(k, p, json_pack("{s:I}", "generation", (json_int_t)k->rules_gen),
 		     k->rules_gen, 0);
+}
+
+/* policy.default: with no argument the default spec in force; with spec
+ * keys, a new default (omitted keys 0 / observe, as everywhere a spec
+ * appears), checked and published as policy.add's rules are. */
+static void
+cmd_policy_default(struct kapad *k, json_t *args, struct outcome *o, struct kapad_pending *p)
+{
+	struct kapa_policy_spec def;
+	char err[512];
+	int rc;
+
+	if (json_object_size(args) == 0) {
+		o->result = json_pack("{s:I, s:o}", "generation", (json_int_t)k->rules_gen,
+				      "default", spec_json(&k->def));
+		return;
+	}
+	memset(&def, 0, sizeof(def));
+	if (args_spec(args, &def, o) != 0)
+		return;
+	rc = kapad_set_rules(k, &def, k->rules, k->nrules, err, sizeof(err));
+	if (rc != 0) {
+		fail(o, rc, "%s", err);
+		return;
+	}
+	/* The socket's now: a reload keeps it unless the file has [defaults]. */
+	k->def_from_file = 0;
+	kapad_log(LOG_INFO, "default spec set through the socket (rule set %llu)",
+		  (unsigned long long)k->rules_gen);
+	wait_applied(k, p, json_pack("{s:I, s:o}", "generation", (json_int_t)k->rules_gen,
+				     "default", spec_json(&k->def)), k->rules_gen, 0);
 }
 
 struct conn_idle {
@@ -800,6 +943,8 @@ static const struct {
 	{ "policy.add", cmd_policy_add,
 	  { "name", "match", "timeout", "max", "stall", "opaque_idle", "mode", NULL } },
 	{ "policy.del", cmd_policy_del, { "name", NULL } },
+	{ "policy.default", cmd_policy_default,
+	  { "timeout", "max", "stall", "opaque_idle", "mode", NULL } },
 	{ "conns", cmd_conns, { "idle_over", "limit", NULL } },
 	{ "conn.close", cmd_conn_close, { "id", NULL } },
 	{ "stats", cmd_stats, { "workers", NULL } },

@@ -43,6 +43,15 @@ struct kapad {
 	struct kapa_policy_rule *rules;	/**< KAPA_MAX_RULES room */
 	uint32_t nrules;
 	uint64_t rules_gen;		/**< 0: none published */
+	/* Where the rules in force came from, so that a reload deletes what the
+	 * config file gave and no longer has, and nothing else: the names of
+	 * the rules the file gave (the others came through the socket, policy
+	 * add), and whether the default is the file's [defaults]. Kept in
+	 * kapad's memory only (the rule record has no room for it without a
+	 * new maps ABI): at start, the file's rules are those it names then. */
+	char file_rules[KAPA_MAX_RULES][KAPA_POLICY_NAME_MAX];
+	uint32_t nfile_rules;
+	int def_from_file;
 	gid_t group_gid;		/**< served besides root; (gid_t)-1: none */
 	uint64_t started_ns;
 	struct kapad_metrics *metrics;
@@ -67,16 +76,34 @@ int kapad_config_load(struct kapad_config *c, const char *path, char *err, size_
 
 /**
  * Validate and publish the rule set @p rules (replacing kapad's), through
- * kapa_policy_create()'s checks (duplicate matches, ranges).
+ * kapa_policy_create()'s checks (duplicate matches, ranges), unless it is
+ * the set in force already: then nothing is published (a new generation
+ * makes every data-plane worker re-decide all its connections) and
+ * k->rules_gen stays. Before any publication (generation 0) it always is.
  * @return 0, or -errno with @p err filled; nothing changes on failure.
  */
 int kapad_set_rules(struct kapad *k, const struct kapa_policy_spec *def,
 		    const struct kapa_policy_rule *rules, uint32_t n, char *err, size_t errlen);
 
+/** @return 1 when @p def and @p rules (in any order) are the set in force. */
+int kapad_rules_same(const struct kapad *k, const struct kapa_policy_spec *def,
+		     const struct kapa_policy_rule *rules, uint32_t n);
+
 /**
- * The config file's policy over the published one: its [defaults] replace
- * the default spec, its rules are added or replaced by name; rules added
- * with kapactl stay. At start and on SIGHUP.
+ * The rule set the config file makes of the one in force, into @p def and
+ * @p rules (room for KAPA_MAX_RULES): the rules in force, less those the
+ * file gave before and no longer has; then the file's rules, each added or
+ * replacing the rule of its name. Its [defaults] replace the default; a
+ * default that was the file's goes back to the built-in one (observe, no
+ * limits) when [defaults] is gone. Rules added with policy add stay.
+ * @return the number of rules, or -errno with @p err filled.
+ */
+int kapad_config_merge(const struct kapad *k, struct kapa_policy_spec *def,
+		       struct kapa_policy_rule *rules, char *err, size_t errlen);
+
+/**
+ * The config file's policy over the published one (kapad_config_merge()),
+ * published when it differs from the set in force. At start and on SIGHUP.
  */
 int kapad_apply_config(struct kapad *k, char *err, size_t errlen);
 

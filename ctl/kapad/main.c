@@ -47,7 +47,9 @@ usage(FILE *f)
 		"\n"
 		"The options override the file. Rules added with kapactl stay in the maps\n"
 		"across restarts; the file's rules are added or replaced by name at start and\n"
-		"on SIGHUP.\n", KAPAD_SOCKET, KAPA_MAP_ROOT);
+		"on SIGHUP, and those removed from the file are deleted on SIGHUP. A rule set\n"
+		"is published only when it differs from the one in force.\n",
+		KAPAD_SOCKET, KAPA_MAP_ROOT);
 }
 
 /* Options over the config file's values. @return 0, 1 (--help), -1 (usage),

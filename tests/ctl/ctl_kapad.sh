@@ -73,9 +73,9 @@ wait_for() {	# SECONDS CMD...
 	for _ in $(seq $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
 	return 1
 }
-start_kapad() {
+start_kapad() {	# [KAPAD OPTIONS...]
 	"$kapad" -s "$sock" --map-root "$root" --group nogroup \
-		--metrics "127.0.0.1:$metrics_port" >>"$dir/kapad.log" 2>&1 &
+		--metrics "127.0.0.1:$metrics_port" "$@" >>"$dir/kapad.log" 2>&1 &
 	kapad_pid=$!
 	pids+=("$kapad_pid")
 	wait_for 10 ctl status || fail "kapad did not serve $sock"
@@ -83,6 +83,16 @@ start_kapad() {
 stop_pid() {
 	kill -TERM "$1"
 	wait "$1" || fail "pid $1 did not stop cleanly"
+}
+gen_of() {	# the rule set's generation kapad has in force
+	ctl -j policy list | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])'
+}
+reload_kapad() {	# SIGHUP, and wait until kapad says it reloaded
+	local n
+	n=$(grep -c "reloaded" "$dir/kapad.log" || true)
+	kill -HUP "$kapad_pid"
+	wait_for 5 sh -c "[ \$(grep -c reloaded '$dir/kapad.log') -gt $n ]" ||
+		fail "kapad did not reload"
 }
 
 # ---- kapad alone --------------------------------------------------------------
@@ -121,6 +131,46 @@ ctl policy show web >/dev/null || fail "rule web lost when kapad restarted"
 gen2=$(ctl -j policy list | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
 [ "$gen" = "$gen2" ] || fail "generation $gen became $gen2 across the restart"
 echo "ok: kapad restarted with rule set $gen2"
+
+# The config file's rules: at start and on SIGHUP a new generation only when
+# the set changes; a [rule NAME] removed from the file is deleted, the rules
+# added with policy add (web, tls) stay.
+printf '%s\n' '[rule fileonly]' 'match = 198.20.0.0/16:80' 'timeout = 10' '' \
+	'[rule filekept]' 'match = 198.21.0.0/16' >"$dir/kapad.ini"
+stop_pid "$kapad_pid"
+start_kapad -c "$dir/kapad.ini"
+g=$(gen_of)
+[ "$g" = $((gen2 + 1)) ] || fail "the file's rules: generation $g, expected $((gen2 + 1))"
+ctl policy show fileonly >/dev/null || fail "rule fileonly of the file not in force"
+stop_pid "$kapad_pid"
+start_kapad -c "$dir/kapad.ini"
+[ "$(gen_of)" = "$g" ] || fail "restarted with the same file, kapad published generation $(gen_of)"
+reload_kapad
+[ "$(gen_of)" = "$g" ] || fail "reloaded an unchanged file, kapad published generation $(gen_of)"
+sed -i '/^\[rule fileonly\]/,/^$/d' "$dir/kapad.ini"
+reload_kapad
+[ "$(gen_of)" = $((g + 1)) ] || fail "a rule removed from the file: generation $(gen_of), expected $((g + 1))"
+expect_fail 1 ctl policy show fileonly
+for r in web tls filekept; do
+	ctl policy show "$r" >/dev/null || fail "rule $r lost in the reload"
+done
+echo "ok: the file's rules: published when changed only, a removed section deleted, policy add's kept"
+
+# The default spec through the socket.
+ctl policy default --timeout 75 --mode enforce | tee "$dir/out"
+grep -q "generation $((g + 2))" "$dir/out" || fail "policy default: $(cat "$dir/out")"
+ctl policy default >"$dir/out"
+grep -q "^timeout: *75$" "$dir/out" && grep -q "^mode: *enforce$" "$dir/out" ||
+	fail "policy default shows: $(cat "$dir/out")"
+ctl policy default --mode enforce --timeout 75 >/dev/null
+[ "$(gen_of)" = $((g + 2)) ] || fail "the same default again published generation $(gen_of)"
+expect_fail 2 ctl policy default --mode strict
+expect_fail 1 ctl policy default --timeout 1728001
+reload_kapad	# a file without [defaults] keeps the socket's default
+grep -E '^\(default\) +\* +enforce +75s' <<<"$(ctl policy list)" >/dev/null ||
+	fail "the default after a reload: $(ctl policy list)"
+gen2=$(gen_of)
+echo "ok: policy default shown, set, refused when wrong, kept across a reload"
 
 # ---- with kapa-dp -----------------------------------------------------------------
 # A keep-alive exchange left open: kapa-dp tracks it once the capture is
@@ -166,6 +216,8 @@ echo "ok: kapa-dp attached, running rule set $gen2"
 
 ctl policy add api --match 198.19.0.0/16:8080 --max 50 | tee "$dir/out"
 grep -q "in force" "$dir/out" || fail "the new rule set was not taken up"
+ctl policy default --timeout 60 --mode enforce | tee "$dir/out"
+grep -q "in force" "$dir/out" || fail "the new default was not taken up"
 ctl program load "$prog_ok" | tee "$dir/out"
 grep -q "in force" "$dir/out" || fail "the program was not taken up"
 pgen=$(ctl -j program show | python3 -c 'import json,sys; print(json.load(sys.stdin)["in_force"])')

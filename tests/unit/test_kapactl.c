@@ -114,6 +114,13 @@ test_requests(void)
 		{ "policy list", "{\"id\":1,\"cmd\":\"policy.list\"}" },
 		{ "policy show web", "{\"id\":1,\"cmd\":\"policy.show\",\"args\":{\"name\":\"web\"}}" },
 		{ "policy del web", "{\"id\":1,\"cmd\":\"policy.del\",\"args\":{\"name\":\"web\"}}" },
+		/* policy default: shown with no option, set with the spec's */
+		{ "policy default", "{\"id\":1,\"cmd\":\"policy.default\"}" },
+		{ "policy default --timeout 75 --mode enforce --opaque-idle 600",
+		  "{\"id\":1,\"cmd\":\"policy.default\",\"args\":{\"timeout\":75,"
+		  "\"opaque_idle\":600,\"mode\":\"enforce\"}}" },
+		{ "policy default --max=0 --stall 5",
+		  "{\"id\":1,\"cmd\":\"policy.default\",\"args\":{\"max\":0,\"stall\":5}}" },
 		{ "policy show -- -odd", "{\"id\":1,\"cmd\":\"policy.show\",\"args\":{\"name\":\"-odd\"}}" },
 		{ "conns", "{\"id\":1,\"cmd\":\"conns\"}" },
 		{ "conns --limit 20 --idle-over 5",
@@ -215,8 +222,8 @@ test_usage_errors(void)
 		{ "--timeout abc status", "--timeout needs seconds", NULL },
 		{ "--timeout", "--timeout needs seconds", NULL },
 		{ "-s", "-s needs the socket's PATH", NULL },
-		{ "policy", "policy needs a verb: add, list, show, del", "policy" },
-		{ "policy frob", "unknown verb 'frob' for policy (add, list, show, del)", "policy" },
+		{ "policy", "policy needs a verb: add, list, show, del, default", "policy" },
+		{ "policy frob", "unknown verb 'frob' for policy (add, list, show, del, default)", "policy" },
 		{ "policy add web", "policy add needs --match PREFIX[:PORT]", "policy" },
 		{ "policy add --match 10.0.0.0/8", "policy add needs NAME", "policy" },
 		{ "policy add web --match", "--match needs a value (PREFIX[:PORT])", "policy" },
@@ -234,6 +241,10 @@ test_usage_errors(void)
 		{ "policy list extra", "unexpected argument 'extra'", "policy" },
 		{ "policy list -j", "unknown option '-j' (global options go before OBJECT)", "policy" },
 		{ "policy show", "policy show needs NAME", "policy" },
+		{ "policy default web", "unexpected argument 'web'", "policy" },
+		{ "policy default --match 10.0.0.0/8", "unknown option '--match'", "policy" },
+		{ "policy default --mode strict", "--mode: 'strict' is not observe", "policy" },
+		{ "policy default --timeout 2147483648", "'2147483648' is not a whole number", "policy" },
 		{ "policy show a b", "unexpected argument 'b'", "policy" },
 		{ "conns --limit 0", "--limit N: '0' is not a whole number from 1 to 10000", "conns" },
 		{ "conns --limit 10001", "'10001' is not a whole number from 1 to 10000", "conns" },
@@ -480,6 +491,20 @@ test_render_policy(void)
 	expect_render(ctl_render_published,
 		"{\"generation\": 3, \"instructions\": 0, \"applied\": true, \"delay_ms\": 1}",
 		"built-in decision, generation 3 in force after 1 ms\n");
+	/* policy default: shown, then set */
+	expect_render(ctl_render_policy_default,
+		"{\"generation\": 7, \"default\": {\"timeout\": 75, \"max\": 0, \"stall\": 0, "
+		"\"opaque_idle\": 0, \"mode\": \"enforce\"}}",
+		"timeout:     75\n"
+		"max:         0\n"
+		"stall:       0\n"
+		"opaque_idle: 0\n"
+		"mode:        enforce\n"
+		"generation 7\n");
+	expect_render(ctl_render_policy_default,
+		"{\"generation\": 8, \"default\": {\"timeout\": 30}, \"applied\": true, "
+		"\"delay_ms\": 4}",
+		"generation 8 in force after 4 ms\n");
 	expect_render(ctl_render_message, "{\"message\": \"connection 0/17/3 reset\"}",
 		      "connection 0/17/3 reset\n");
 }

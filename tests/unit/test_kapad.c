@@ -201,6 +201,177 @@ test_requests(void)
 	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 3);
 }
 
+/* A rule into k's set in force, as if published. */
+static void
+in_force(const char *name, const char *match, uint32_t timeout)
+{
+	struct kapa_policy_rule *r = &k.rules[k.nrules];
+
+	memset(r, 0, sizeof(*r));
+	CU_ASSERT_EQUAL_FATAL(kapa_policy_parse_match(match, r, err, sizeof(err)), 0);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->spec.timeout_s = timeout;
+	k.nrules++;
+}
+
+static int
+merged_has(const struct kapa_policy_rule *rules, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(rules[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A reload: the rules the file gave and no longer has are deleted, those
+ * added through the socket stay, and an unchanged file publishes nothing.
+ * No rules map here: a publication with rules fails ("writing rule slot"),
+ * which is how the test sees that one was tried.
+ */
+static void
+test_reload(void)
+{
+	struct kapa_policy_rule *merged = calloc(KAPA_MAX_RULES, sizeof(*merged));
+	struct kapa_policy_spec def;
+	int n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(merged);
+	/* In force (generation 5): "cli" from policy add, "old" and "kept" from the file. */
+	k.nrules = 0;
+	in_force("cli", "10.1.0.0/16", 1);
+	in_force("old", "10.2.0.0/16", 2);
+	in_force("kept", "10.3.0.0/16", 3);
+	k.rules_gen = 5;
+	memset(&k.def, 0, sizeof(k.def));
+	k.def.timeout_s = 75;
+	k.def_from_file = 1;
+	snprintf(k.file_rules[0], sizeof(k.file_rules[0]), "old");
+	snprintf(k.file_rules[1], sizeof(k.file_rules[1]), "kept");
+	k.nfile_rules = 2;
+
+	/* The same file again: the same set, nothing published. */
+	CU_ASSERT_EQUAL_FATAL(load("[defaults]\ntimeout = 75\n[rule kept]\nmatch = 10.3.0.0/16\n"
+				   "timeout = 3\n[rule old]\nmatch = 10.2.0.0/16\ntimeout = 2\n",
+				   &k.conf), 0);
+	n = kapad_config_merge(&k, &def, merged, err, sizeof(err));
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT(kapad_rules_same(&k, &def, merged, (uint32_t)n));	/* in another order */
+	CU_ASSERT_EQUAL(kapad_apply_config(&k, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(k.rules_gen, 5);
+
+	/* [rule old] removed: old goes, cli (the socket's) and kept stay. */
+	CU_ASSERT_EQUAL_FATAL(load("[defaults]\ntimeout = 75\n[rule kept]\nmatch = 10.3.0.0/16\n"
+				   "timeout = 3\n", &k.conf), 0);
+	n = kapad_config_merge(&k, &def, merged, err, sizeof(err));
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT(merged_has(merged, n, "cli"));
+	CU_ASSERT(merged_has(merged, n, "kept"));
+	CU_ASSERT(!merged_has(merged, n, "old"));
+	CU_ASSERT(!kapad_rules_same(&k, &def, merged, (uint32_t)n));
+	/* ... so it is published (and here fails: no rules map), changing nothing. */
+	CU_ASSERT_NOT_EQUAL(kapad_apply_config(&k, err, sizeof(err)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "writing rule slot"));
+	CU_ASSERT_EQUAL(k.rules_gen, 5);
+	CU_ASSERT_EQUAL(k.nrules, 3);
+	CU_ASSERT_EQUAL(k.nfile_rules, 2);
+
+	/* A rule of the file changed, or a new one: published. */
+	CU_ASSERT_EQUAL_FATAL(load("[defaults]\ntimeout = 75\n[rule kept]\nmatch = 10.3.0.0/16\n"
+				   "timeout = 4\n[rule old]\nmatch = 10.2.0.0/16\ntimeout = 2\n",
+				   &k.conf), 0);
+	n = kapad_config_merge(&k, &def, merged, err, sizeof(err));
+	CU_ASSERT(!kapad_rules_same(&k, &def, merged, (uint32_t)n));
+	/* The file's rule replaces the socket's of the same name. */
+	CU_ASSERT_EQUAL_FATAL(load("[defaults]\ntimeout = 75\n[rule kept]\nmatch = 10.3.0.0/16\n"
+				   "timeout = 3\n[rule old]\nmatch = 10.2.0.0/16\ntimeout = 2\n"
+				   "[rule cli]\nmatch = 10.1.0.0/16\ntimeout = 9\n", &k.conf), 0);
+	n = kapad_config_merge(&k, &def, merged, err, sizeof(err));
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(merged[0].spec.timeout_s, 9);
+
+	/* [defaults] removed: the file's default goes back to the built-in one;
+	 * a default that was not the file's stays. */
+	CU_ASSERT_EQUAL_FATAL(load("[rule kept]\nmatch = 10.3.0.0/16\ntimeout = 3\n"
+				   "[rule old]\nmatch = 10.2.0.0/16\ntimeout = 2\n", &k.conf), 0);
+	n = kapad_config_merge(&k, &def, merged, err, sizeof(err));
+	CU_ASSERT_EQUAL(def.timeout_s, 0);
+	CU_ASSERT_EQUAL(def.mode, KAPA_MODE_OBSERVE);
+	k.def_from_file = 0;
+	n = kapad_config_merge(&k, &def, merged, err, sizeof(err));
+	CU_ASSERT_EQUAL(def.timeout_s, 75);
+	CU_ASSERT(kapad_rules_same(&k, &def, merged, (uint32_t)n));
+
+	/* Nothing published yet and a file without policy: nothing published
+	 * (kapa-dp's command line stays in force). */
+	k.nrules = 0;
+	k.rules_gen = 0;
+	k.nfile_rules = 0;
+	CU_ASSERT_EQUAL_FATAL(load("[kapad]\nlog = stderr\n", &k.conf), 0);
+	CU_ASSERT_EQUAL(kapad_apply_config(&k, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_gen, 0);
+	kapad_config_defaults(&k.conf);
+	memset(&k.def, 0, sizeof(k.def));
+	free(merged);
+}
+
+/* policy.default: shown, checked as policy.add's specs, published (no rules:
+ * the maps' memory is enough), and not again when unchanged. */
+static void
+test_policy_default(void)
+{
+	const char *show = "{\"cmd\":\"policy.default\"}";
+	struct kapad_pending p;
+	json_t *r, *def;
+
+	k.nrules = 0;
+	k.rules_gen = 0;
+	memset(&k.def, 0, sizeof(k.def));
+	k.def_from_file = 1;
+	r = kapad_request(&k, show, strlen(show), &p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	def = json_object_get(json_object_get(r, "result"), "default");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(def, "mode")), "observe");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(r, "result"),
+							   "generation")), 0);
+	json_decref(r);
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_gen, 0);	/* showing publishes nothing */
+
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.default\",\"args\":{\"timeout\":-1}}"),
+			       "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.default\",\"args\":{\"timeout\":1728001}}"),
+			       "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.default\",\"args\":{\"mode\":\"strict\"}}"),
+			       "EINVAL");
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.default\",\"args\":{\"name\":\"x\"}}"),
+			       "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown argument 'name'"));
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_gen, 0);
+
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.default\",\"args\":{\"timeout\":75,"
+				       "\"mode\":\"enforce\"}}"), "");
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_gen, 1);
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_default.timeout_s, 75);
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_default.mode, KAPA_MODE_ENFORCE);
+	CU_ASSERT_EQUAL(k.def.timeout_s, 75);
+	CU_ASSERT_EQUAL(k.def_from_file, 0);	/* the socket's now */
+	/* The same again: nothing published. */
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.default\",\"args\":{\"mode\":\"enforce\","
+				       "\"timeout\":75}}"), "");
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_gen, 1);
+	/* Omitted keys are 0 / observe: the whole spec is replaced. */
+	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.default\",\"args\":{\"max\":9}}"), "");
+	CU_ASSERT_EQUAL(k.maps.ctl->rules_gen, 2);
+	CU_ASSERT_EQUAL(k.def.timeout_s, 0);
+	CU_ASSERT_EQUAL(k.def.max, 9);
+	CU_ASSERT_EQUAL(k.def.mode, KAPA_MODE_OBSERVE);
+	memset(k.maps.ctl, 0, sizeof(*k.maps.ctl));
+	memset(&k.def, 0, sizeof(k.def));
+	k.rules_gen = 0;
+}
+
 int
 kapa_unit_register(void)
 {
@@ -208,7 +379,9 @@ kapa_unit_register(void)
 
 	if (s == NULL ||
 	    CU_add_test(s, "config file", test_config) == NULL ||
-	    CU_add_test(s, "requests checked", test_requests) == NULL)
+	    CU_add_test(s, "requests checked", test_requests) == NULL ||
+	    CU_add_test(s, "reload: the file's rules, and only when changed", test_reload) == NULL ||
+	    CU_add_test(s, "policy.default", test_policy_default) == NULL)
 		return -1;
 	return 0;
 }
