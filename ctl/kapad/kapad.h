@@ -107,6 +107,20 @@ int kapad_config_merge(const struct kapad *k, struct kapa_policy_spec *def,
  */
 int kapad_apply_config(struct kapad *k, char *err, size_t errlen);
 
+/* ---- lock.c ---- */
+
+/** Where kapad's lock per map root lives (kapa-dp's is beside it). */
+#define KAPAD_LOCK_DIR "/run/kapa"
+
+/**
+ * Take the lock that keeps one kapad per map root: an flock on
+ * @p dir/kapad<ROOT with '/' as '_'>.lock (kapa-dp's scheme), held until the
+ * process exits, with the holder's pid written in it.
+ * @return the lock's fd (keep it open), or -errno with @p err filled:
+ *         -EBUSY when another kapad holds it (its pid named when known).
+ */
+int kapad_lock_map_root(const char *dir, const char *root, char *err, size_t errlen);
+
 /* ---- log.c ---- */
 
 void kapad_log_open(int use_syslog);

@@ -3,9 +3,10 @@
  * kapad: the control daemon. Start-up and shutdown; the socket is server.c,
  * the commands commands.c.
  *
- *   options, config file -> the maps (created or reused, ctl/common) -> the
- *   rule set that survived in them, the config's policy over it -> metrics
- *   -> serve until SIGTERM (SIGHUP reloads the config).
+ *   options, config file -> the map root's lock (one kapad each, lock.c)
+ *   -> the maps (created or reused, ctl/common) -> the rule set that
+ *   survived in them, the config's policy over it -> metrics -> serve until
+ *   SIGTERM (SIGHUP reloads the config).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "kapa_publish.h"
 #include "kapad.h"
@@ -156,7 +158,7 @@ main(int argc, char **argv)
 	struct group *gr;
 	sigset_t signals;
 	char err[512];
-	int rc, status = EXIT_FAILURE;
+	int rc, lock_fd, status = EXIT_FAILURE;
 
 	k.conf.rules = malloc(KAPA_MAX_RULES * sizeof(*k.conf.rules));
 	k.rules = malloc(KAPA_MAX_RULES * sizeof(*k.rules));
@@ -182,6 +184,13 @@ main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 		k.group_gid = gr->gr_gid;
+	}
+	/* One kapad per map root (lock.c): before the maps are touched. Held
+	 * until exit (the fd stays open). */
+	lock_fd = kapad_lock_map_root(KAPAD_LOCK_DIR, k.conf.map_root, err, sizeof(err));
+	if (lock_fd < 0) {
+		kapad_log(LOG_ERR, "%s", err);
+		return EXIT_FAILURE;
 	}
 	mc.root = k.conf.map_root;
 	mc.max_conns = k.conf.max_conns;
@@ -211,5 +220,6 @@ out:
 	kapa_mapset_close(&k.maps);
 	free(k.conf.rules);
 	free(k.rules);
+	close(lock_fd);
 	return status;
 }

@@ -3,7 +3,8 @@
 #
 # Suite 'ctl' (root): kapad, kapactl and a running kapa-dp, through the
 # pinned maps and the control socket, all real processes:
-#  - kapad creates and pins the maps; bpftool shows the rules by name;
+#  - kapad creates and pins the maps; bpftool shows the rules by name; a
+#    second kapad on the same map root is refused;
 #  - kapactl round-trips every command; mistakes are refused with exit 1;
 #  - a user outside kapad's group cannot connect, one inside can;
 #  - kapad restarted keeps its rules;
@@ -46,7 +47,9 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	rm -rf "$root" "$dir" "/var/run/dpdk/$tag"
+	# and the locks kapad and kapa-dp held on the map root (/run/kapa)
+	rm -rf "$root" "$dir" "/var/run/dpdk/$tag" "/run/kapa/kapad${root//\//_}.lock" \
+		"/run/kapa/kapa-dp${root//\//_}.lock"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -101,6 +104,12 @@ for m in kapa_meta kapa_stats kapa_rules kapa_conns kapa_ctl kapa_prog kapa_hist
 	[ -e "$root/$m" ] || fail "kapad did not pin $m under $root"
 done
 echo "ok: kapad created and pinned the maps"
+# A second kapad on the same map root, with a socket of its own, is refused
+# (one publisher per map root), naming the first one's pid.
+expect_fail 1 "$kapad" -s "$dir/second.sock" --map-root "$root"
+grep -q "another kapad (pid $kapad_pid) publishes into the maps under $root" "$dir/out" ||
+	fail "the second kapad's refusal: $(cat "$dir/out")"
+[ ! -e "$dir/second.sock" ] || fail "the second kapad made its socket"
 grep -q "attached: *no" <<<"$(ctl status)" || fail "status: a data plane attached?"
 ctl policy add web --match 198.18.0.0/15:80 --timeout 30 --max 100 --mode advertise
 ctl policy add tls --match '[2001:db8::/32]:443' --opaque-idle 300

@@ -372,6 +372,40 @@ test_policy_default(void)
 	k.rules_gen = 0;
 }
 
+/* One kapad per map root: a second lock on the same root is refused, naming
+ * the holder's pid; another root is not; the lock goes with its holder.
+ * (flock: two open()s conflict also within one process.) */
+static void
+test_lock(void)
+{
+	char dir[64], want[64], lock[160];
+	int a, b, c;
+
+	snprintf(dir, sizeof(dir), "/tmp/test_kapad_lock_%d", (int)getpid());
+	a = kapad_lock_map_root(dir, "/sys/fs/bpf/kapa", err, sizeof(err));
+	CU_ASSERT_FATAL(a >= 0);
+	snprintf(lock, sizeof(lock), "%s/kapad_sys_fs_bpf_kapa.lock", dir);
+	CU_ASSERT_EQUAL(access(lock, F_OK), 0);	/* kapa-dp's naming, "kapad" for "kapa-dp" */
+	b = kapad_lock_map_root(dir, "/sys/fs/bpf/kapa", err, sizeof(err));
+	CU_ASSERT_EQUAL(b, -EBUSY);
+	snprintf(want, sizeof(want), "another kapad (pid %d)", (int)getpid());
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/sys/fs/bpf/kapa"));
+	c = kapad_lock_map_root(dir, "/sys/fs/bpf/kapa-other", err, sizeof(err));
+	CU_ASSERT(c >= 0);
+	close(a);
+	b = kapad_lock_map_root(dir, "/sys/fs/bpf/kapa", err, sizeof(err));
+	CU_ASSERT(b >= 0);
+	if (b >= 0)
+		close(b);
+	if (c >= 0)
+		close(c);
+	unlink(lock);
+	snprintf(lock, sizeof(lock), "%s/kapad_sys_fs_bpf_kapa-other.lock", dir);
+	unlink(lock);
+	rmdir(dir);
+}
+
 int
 kapa_unit_register(void)
 {
@@ -381,7 +415,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "config file", test_config) == NULL ||
 	    CU_add_test(s, "requests checked", test_requests) == NULL ||
 	    CU_add_test(s, "reload: the file's rules, and only when changed", test_reload) == NULL ||
-	    CU_add_test(s, "policy.default", test_policy_default) == NULL)
+	    CU_add_test(s, "policy.default", test_policy_default) == NULL ||
+	    CU_add_test(s, "one kapad per map root", test_lock) == NULL)
 		return -1;
 	return 0;
 }
