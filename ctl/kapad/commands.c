@@ -878,6 +878,9 @@ cmd_program_load(struct kapad *k, json_t *args, struct outcome *o, struct kapad_
 	 * published, so the running program stays. */
 	prog = kapa_prog_load(ins, (uint32_t)(len / 2 / KAPA_PROG_INS_SIZE), err, sizeof(err));
 	if (prog == NULL || kapa_prog_check(prog, err, sizeof(err)) != 0) {
+		/* The reason (the verifier's own line, kapa_prog_load() catches it
+		 * from DPDK's log) to the client and to kapad's log. */
+		kapad_log(LOG_WARNING, "program '%s' refused: %s", name, err);
 		fail(o, EINVAL, "program '%s' refused: %s", name, err);
 		kapa_prog_free(prog);
 		free(ins);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Policy programs through rte_bpf. See kapa_prog.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_bpf.h>
 #include <rte_errno.h>
+#include <rte_log.h>
 
 #include "kapa_prog.h"
 
@@ -16,11 +18,54 @@ struct kapa_prog {
 	struct rte_bpf_jit jit;
 };
 
+/*
+ * rte_bpf_load(), with what it logs caught in @p log (lines joined by "; ").
+ * rte_bpf's verifier says why it refuses a program only through DPDK's log
+ * ("evaluate: memory boundary violation at pc: 1"), which would reach the
+ * process's stderr and nobody who asked. So the log stream is a memory
+ * stream for this one call, then the one before again. DPDK's log stream is
+ * the process's: a line another thread logs meanwhile lands here too (kapad
+ * logs nothing through DPDK; kapa-dp's workers do not log on their path).
+ */
+static struct rte_bpf *
+load_logged(const struct rte_bpf_prm *prm, char *log, size_t loglen)
+{
+	FILE *prev = rte_log_get_stream(), *mem;
+	struct rte_bpf *bpf;
+	size_t len = 0, i, o = 0;
+	char *text = NULL;
+	int e;
+
+	log[0] = '\0';
+	mem = open_memstream(&text, &len);
+	if (mem == NULL)
+		return rte_bpf_load(prm);
+	rte_openlog_stream(mem);
+	bpf = rte_bpf_load(prm);
+	e = rte_errno;
+	rte_openlog_stream(prev);
+	fclose(mem);
+	/* One line for an error message: newlines as "; ", none at the end. */
+	for (i = 0; text != NULL && i < len && o + 3 < loglen; i++) {
+		if (text[i] != '\n')
+			log[o++] = text[i];
+		else if (i + 1 < len)
+			o += (size_t)snprintf(log + o, loglen - o, "; ");
+	}
+	if (o >= loglen)
+		o = loglen - 1;
+	log[o] = '\0';
+	free(text);
+	rte_errno = e;
+	return bpf;
+}
+
 struct kapa_prog *
 kapa_prog_load(const void *ins, uint32_t n, char *err, size_t errlen)
 {
 	struct rte_bpf_prm prm;
 	struct kapa_prog *p;
+	char log[256];
 
 	if (n == 0 || n > KAPA_PROG_MAX_INS) {
 		snprintf(err, errlen, "%u instructions (a policy program has 1 to %u)", n,
@@ -37,11 +82,12 @@ kapa_prog_load(const void *ins, uint32_t n, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	p->bpf = rte_bpf_load(&prm);
+	p->bpf = load_logged(&prm, log, sizeof(log));
 	if (p->bpf == NULL) {
-		snprintf(err, errlen, "rejected by rte_bpf's verifier (%s): a policy program "
+		/* The verifier's own words first, when it logged any. */
+		snprintf(err, errlen, "rejected by rte_bpf's verifier (%s%s%s): a policy program "
 			 "reads and writes only its context (%zu bytes), with no data section, "
-			 "calls, maps or helpers", rte_strerror(rte_errno),
+			 "calls, maps or helpers", rte_strerror(rte_errno), log[0] ? ": " : "", log,
 			 sizeof(struct kapa_policy_ctx));
 		free(p);
 		return NULL;

@@ -8,21 +8,25 @@
 #  - kapactl round-trips every command; mistakes are refused with exit 1;
 #  - a user outside kapad's group cannot connect, one inside can;
 #  - kapad restarted keeps its rules;
+#  - with a config file, a rule set is published only when it changes, and
+#    a [rule NAME] removed from the file is deleted on SIGHUP (policy add's
+#    rules stay); policy default shows and sets the default spec;
 #  - kapa-dp (a capture replayed through net_pcap, so that it tracks a real
 #    keep-alive connection) shows as attached, takes up a new rule and a
 #    program (the delay printed), keeps the old program when a bad one is
-#    refused, and resets a connection on `conn close`;
+#    refused (the verifier's reason given to the client and logged), and
+#    resets a connection on `conn close`;
 #  - kapactl stats --prometheus and kapad's /metrics pass promtool.
 # Everything it starts is stopped by pid; its map root, socket and files are
 # removed, on success and on failure.
 #
-# Usage: ctl_kapad.sh KAPAD KAPACTL KAPA_DP PROG_ADAPTIVE PROG_BAD_MODE
+# Usage: ctl_kapad.sh KAPAD KAPACTL KAPA_DP PROG_ADAPTIVE PROG_BAD_MODE PROG_BAD_OOB
 set -euo pipefail
 # No pipes into `grep -q` under pipefail: grep exits at its first match and
 # the writer dies of SIGPIPE (tests/ctl/check_btf.sh); outputs are kept in
 # variables or files first.
 
-kapad=$1 kapactl=$2 kapa_dp=$3 prog_ok=$4 prog_bad=$5
+kapad=$1 kapactl=$2 kapa_dp=$3 prog_ok=$4 prog_bad=$5 prog_oob=$6
 tag=kapa-ctltest-$$
 root=/sys/fs/bpf/$tag
 dir=$(mktemp -d /tmp/$tag.XXXX)
@@ -235,6 +239,12 @@ expect_fail 1 ctl program load "$prog_bad"
 grep -q "mode 7" "$dir/out" || fail "the bad program's reason is missing: $(cat "$dir/out")"
 pgen2=$(ctl -j program show | python3 -c 'import json,sys; print(json.load(sys.stdin)["in_force"])')
 [ "$pgen2" = "$pgen" ] || fail "the running program changed ($pgen -> $pgen2) after a refusal"
+# Refused by rte_bpf's verifier: its own line reaches the client and kapad's log.
+expect_fail 1 ctl program load "$prog_oob"
+grep -q "verifier (Invalid argument: evaluate: memory boundary violation at pc: 1)" "$dir/out" ||
+	fail "the verifier's reason is missing: $(cat "$dir/out")"
+grep -q "program 'bad_oob.bpf.o' refused: .*memory boundary violation" "$dir/kapad.log" ||
+	fail "kapad did not log the verifier's reason"
 echo "ok: program $pgen in force; the bad one refused, $pgen2 still runs"
 
 wait_for 10 sh -c "'$kapactl' -s '$sock' conns | grep '198.18.0.1:40000'" ||

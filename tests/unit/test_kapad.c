@@ -186,6 +186,8 @@ test_requests(void)
 	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.load\",\"args\":{\"name\":\"p\","
 				       "\"instructions\":\"9500000000000000\"}}"), "EINVAL");
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "verifier"));
+	/* ... in the verifier's own words, not only "Invalid argument" */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "undefined return value at pc: 0"));
 	CU_ASSERT_EQUAL(k.maps.ctl->prog_gen, 0);
 	/* r0 = 0; exit: published (no data plane attached: answered now) */
 	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"program.load\",\"args\":{\"name\":\"p\","

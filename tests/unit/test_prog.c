@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <rte_log.h>
 
 #include "kapa_bpfobj.h"
 #include "kapa_prog.h"
@@ -165,6 +166,7 @@ test_refusals(void)
 {
 	static const uint64_t exit0[2] = { 0x00000000000000b7ull, 0x0000000000000095ull };
 	struct kapa_prog *p;
+	FILE *log_before;
 	uint32_t n;
 	void *ins;
 
@@ -191,12 +193,18 @@ test_refusals(void)
 	CU_ASSERT_PTR_NOT_NULL(p);
 	CU_ASSERT_EQUAL(kapa_prog_check(p, err, sizeof(err)), 0);
 	kapa_prog_free(p);
+	log_before = rte_log_get_stream();
 	CU_ASSERT_PTR_NULL(kapa_prog_load(exit0 + 1, 1, err, sizeof(err)));	/* r0 unset */
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "verifier"));
+	/* The verifier's own line, caught from DPDK's log, in the message; the
+	 * log stream as it was. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "undefined return value at pc: 0"));
+	CU_ASSERT_PTR_EQUAL(rte_log_get_stream(), log_before);
 	CU_ASSERT_FATAL(kapa_bpfobj_read(getenv("KAPA_PROG_BAD_OOB"), KAPA_POLICY_SECTION, &ins, &n,
 					 err, sizeof(err)) == 0);
 	CU_ASSERT_PTR_NULL(kapa_prog_load(ins, n, err, sizeof(err)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "verifier"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "memory boundary violation at pc: 1"));
 	free(ins);
 
 	/* The check before publishing. */
