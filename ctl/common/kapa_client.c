@@ -78,7 +78,10 @@ client_connect_hint(int err)
 		return " (is kapad running?)";
 	case EACCES:
 	case EPERM:
-		return " (kapad serves root and the members of its group: run as root or join the kapa group)";
+		/* kapad has no default group: root only unless its config says
+		 * group = NAME (docs/operations.md). */
+		return " (kapad serves root and the members of its group: run as root or as a "
+		       "member of the group named by group = in kapad's config)";
 	default:
 		return "";
 	}

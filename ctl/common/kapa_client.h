@@ -34,7 +34,7 @@ struct kapa_client;
  * @param timeout_ms  how long to wait for kapad to accept (its backlog full)
  * @return the client, or NULL with errno set and @p err saying what failed,
  *         with which path, and what to do: ENOENT and ECONNREFUSED (is kapad
- *         running?), EACCES and EPERM (be root or in the kapa group),
+ *         running?), EACCES and EPERM (be root or in kapad's group),
  *         ETIMEDOUT, ENAMETOOLONG (the path does not fit a socket address),
  *         ENOMEM.
  */

@@ -64,7 +64,7 @@ static const struct ctl_arg policy_name_args[] = {
 
 static const struct ctl_arg conns_args[] = {
 	{ "--idle-over", "S", "idle_over", CTL_ARG_UINT, 0, 0, CTL_LIMIT_MAX,
-	  "only connections idle for more than S seconds" },
+	  "only connections idle for at least S seconds" },
 	{ "--limit", "N", "limit", CTL_ARG_UINT, 0, 1, CTL_CONNS_LIMIT_MAX,
 	  "at most N connections, the longest idle first (default 100, at most 10000)" },
 	{ NULL },

@@ -4,8 +4,9 @@
  * request, send it over kapad's socket, print the result for people, as
  * JSON (-j) or as Prometheus text (stats --prometheus). Everything it does
  * lives in the command table (commands.c), the renderers (render.c,
- * prometheus.c) and kapa_client; this file only runs them in order and
- * turns failures into messages and exit statuses.
+ * stats.c; the Prometheus text is ctl/common/kapa_prom.c) and kapa_client;
+ * this file only runs them in order and turns failures into messages and
+ * exit statuses.
  */
 #include <errno.h>
 #include <stdio.h>

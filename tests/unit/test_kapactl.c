@@ -350,6 +350,8 @@ test_usage_text(void)
 		}
 	}
 	CU_ASSERT_PTR_NOT_NULL(strstr(all, "Exit status: 0 done; 1 kapad refused"));
+	/* kapad keeps connections idle for S seconds or more */
+	CU_ASSERT_PTR_NOT_NULL(strstr(all, "idle for at least S seconds"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(all, "--timeout S "));
 	free(all);
 	free(policy);
@@ -1320,7 +1322,7 @@ test_connect_permission(void)
 		if (c != NULL || errno != EACCES)
 			_exit(3);
 		_exit(strstr(err, "Permission denied (kapad serves root and the members of its "
-			     "group: run as root or join the kapa group)") != NULL ? 0 : 4);
+			     "group: run as root or as a member of the group named by group = in kapad's config)") != NULL ? 0 : 4);
 	}
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 	CU_ASSERT(WIFEXITED(status));

@@ -16,6 +16,7 @@
 #include <CUnit/CUnit.h>
 
 #include "commands.h"
+#include "kapa_publish.h"
 #include "unit.h"
 
 static struct kapad k;
@@ -374,6 +375,41 @@ test_policy_default(void)
 	k.rules_gen = 0;
 }
 
+/* conns: idle_over keeps connections idle for at least S seconds (kapactl's
+ * help says so); total counts those that passed it, before limit. */
+static void
+test_conns_filter(void)
+{
+	const char *line = "{\"cmd\":\"conns\",\"args\":{\"idle_over\":5,\"limit\":1}}";
+	uint64_t now = kapa_now_ns(), s = 1000000000ull;
+	static const uint64_t idle[] = { 4, 6, 60, 5 };	/* seconds, 5: just past 5 s */
+	struct kapad_pending p;
+	json_t *r, *res;
+	unsigned i;
+
+	memset(k.maps.conns, 0, 16 * sizeof(*k.maps.conns));
+	for (i = 0; i < 4; i++) {
+		struct kapa_conn_rec *c = &k.maps.conns[i];
+
+		c->state = KAPA_REC_ESTABLISHED;
+		c->family = 4;
+		c->slot = i;
+		c->first_seen_ns = now - 100 * s;
+		/* idle 5 s plus what runs between here and kapad's clock */
+		c->last_seen_ns = now - idle[i] * s;
+	}
+	r = kapad_request(&k, line, strlen(line), &p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	res = json_object_get(r, "result");
+	/* 6, 60 and the one idle exactly 5 s (and a hair) pass; 4 does not */
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(res, "total")), 3);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(res, "conns")), 1);	/* limit 1 */
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+		json_array_get(json_object_get(res, "conns"), 0), "id")), "0/2/0");	/* longest idle */
+	json_decref(r);
+	memset(k.maps.conns, 0, 16 * sizeof(*k.maps.conns));
+}
+
 /* One kapad per map root: a second lock on the same root is refused, naming
  * the holder's pid; another root is not; the lock goes with its holder.
  * (flock: two open()s conflict also within one process.) */
@@ -418,7 +454,9 @@ kapa_unit_register(void)
 	    CU_add_test(s, "requests checked", test_requests) == NULL ||
 	    CU_add_test(s, "reload: the file's rules, and only when changed", test_reload) == NULL ||
 	    CU_add_test(s, "policy.default", test_policy_default) == NULL ||
-	    CU_add_test(s, "one kapad per map root", test_lock) == NULL)
+	    CU_add_test(s, "one kapad per map root", test_lock) == NULL ||
+	    CU_add_test(s, "conns: idle_over is at least, total before limit",
+			test_conns_filter) == NULL)
 		return -1;
 	return 0;
 }
