@@ -5,7 +5,8 @@
 # `systemd-analyze verify` (this machine has no systemd as init; verify needs
 # none), with their ExecStart pointing at this build's binaries instead of the
 # install paths. verify exits 0 on some errors (a unit line it cannot parse is
-# only "ignored"), so any message it prints fails the test too.
+# only "ignored"), so any message it prints fails the test too. Each page
+# a unit's Documentation= names must be one the build installs.
 # Usage: check_units.sh KAPAD KAPA_DP UNIT...
 set -euo pipefail
 
@@ -28,4 +29,16 @@ if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
 	echo "$out"
 	exit 1
 fi
-echo "systemd-analyze verify: $# units clean"
+# Their Documentation= pages are pages the build installs (docs/meson.build,
+# to the DOCDIR the units were configured with).
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+for u in "$@"; do
+	for d in $(sed -n 's/^Documentation=//p' "$u"); do
+		page=$(basename "${d#file://}")
+		if [ ! -f "$src/docs/$page" ] || ! grep -q "'$page'" "$src/docs/meson.build"; then
+			echo "FAIL: $(basename "$u"): Documentation=$d is not a page docs/meson.build installs"
+			exit 1
+		fi
+	done
+done
+echo "systemd-analyze verify: $# units clean, their Documentation= pages installed"
