@@ -72,6 +72,7 @@
 	X(resp_ka_field, KAPA_CTR_COUNTER, "resp_ka_field", "responses with a Keep-Alive field", s->dp->resp_ka_field) \
 	X(pipeline_overflow, KAPA_CTR_COUNTER, "pipeline_overflow", "requests past the pipeline depth (responses not paired)", s->http->pipeline_overflow) \
 	X(pair_unsure, KAPA_CTR_COUNTER, "pair_unsure", "responses whose request was not known for sure", s->http->pair_unsure) \
+	X(http_resync, KAPA_CTR_COUNTER, "http_resync", "HTTP/1.x tracking resumed at a message start after a gap or a pickup", s->http->resync) \
 	/* anomalies */								\
 	X(out_of_window, KAPA_CTR_COUNTER, "out_of_window", "segments far outside the window (ignored, forwarded)", s->tcp->out_of_window) \
 	X(bytes_inconsistent, KAPA_CTR_COUNTER, "bytes_inconsistent", "retransmitted bytes that differed from the first copy", s->tcp->bytes_inconsistent) \
@@ -104,10 +105,14 @@
 	X(pkts_split, KAPA_CTR_COUNTER, "pkts_split", "segments split for the client's MSS", s->eng->pkts_split) \
 	X(bytes_inserted, KAPA_CTR_COUNTER, "bytes_inserted", "bytes kapa inserted", s->eng->bytes_inserted) \
 	X(edits_replayed, KAPA_CTR_COUNTER, "edits_replayed", "edits applied again to retransmissions", s->eng->edits_replayed) \
+	X(replay_no_room, KAPA_CTR_COUNTER, "replay_no_room", "retransmissions dropped: no room to apply their edits again", s->eng->replay_no_room) \
 	X(acks_translated, KAPA_CTR_COUNTER, "acks_translated", "client ACKs moved back to the server's sequence space", s->eng->acks_translated) \
+	X(sack_edges_translated, KAPA_CTR_COUNTER, "sack_edges_translated", "SACK edges moved back to the server's sequence space", s->eng->sack_edges_translated) \
 	X(stale_probes, KAPA_CTR_COUNTER, "stale_probes", "old retransmissions sent as probes", s->eng->stale_probes) \
 	X(midstream_limited, KAPA_CTR_COUNTER, "midstream_limited", "picked-up connections given limits", s->eng->midstream_limited) \
-	X(decisions, KAPA_CTR_COUNTER, "decisions", "policy decisions taken", s->eng->decisions)
+	X(decisions, KAPA_CTR_COUNTER, "decisions", "policy decisions taken", s->eng->decisions) \
+	X(prog_out_of_range, KAPA_CTR_COUNTER, "prog_out_of_range", "policy program results out of range, clamped (mode to observe, seconds to 20 days)", s->eng->prog_out_of_range) \
+	X(rules_redecided, KAPA_CTR_COUNTER, "rules_redecided", "connections matched again against a new rule set", s->eng->rules_redecided)
 
 /** How many counters the table has. */
 #define KAPA_COUNTER_ONE(field, kind, name, help, src) + 1

@@ -29,8 +29,10 @@
 /** Bumped on any change to a record below (2: the stats record from the
  *  counter table, kapa_counters.h; 3: closed_max, fin_sent; 4: named rules
  *  with opaque_idle_s, the control record, the program and the
- *  histograms). */
-#define KAPA_MAPS_ABI_VERSION 4
+ *  histograms; 5: http_resync, replay_no_room, sack_edges_translated,
+ *  prog_out_of_range, rules_redecided in the stats record, and its counters
+ *  and the histograms carried across a kapa-dp restart). */
+#define KAPA_MAPS_ABI_VERSION 5
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"

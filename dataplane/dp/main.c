@@ -273,6 +273,8 @@ struct dp_main {
 	int lock_fd;			/* one data plane per map root */
 	struct dp_worker *workers[KAPA_MAX_WORKERS];
 	volatile uint32_t stopped;
+	/* What the runs before left in each worker's counters (publish.h). */
+	struct kapa_stats_rec carried[KAPA_MAX_WORKERS];
 };
 
 /* Main-lcore duties, every DP_HOUSEKEEPING_MS: the control path (kapa_ctl);
@@ -583,6 +585,9 @@ open_maps(struct dp_main *dm)
 			       "cleanly: each is reset when its client is seen again\n",
 			       dp_ghosts_count(dm->ghosts));
 	}
+	/* Counters and histograms go on from what the runs before left. */
+	dp_publish_carry(dm->maps.stats, dm->maps.hist, dm->nworkers, dm->maps.created,
+			 dm->carried);
 	return 0;
 }
 
@@ -823,7 +828,8 @@ main(int argc, char **argv)
 	       kapa_policy_can_act(dm.control.cur->policy) ? "policy acting" : "policy observing");
 	run(&dm);
 	print_worker_cycles(&dm);
-	dp_counters_print(stdout, dm.maps.stats, dm.nworkers);
+	/* This run's counts; the maps keep the totals. */
+	dp_counters_print(stdout, dm.maps.stats, dm.carried, dm.nworkers);
 	status = 0;
 out:
 	teardown(&dm);

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,9 +37,72 @@ counter_words(const struct kapa_stats_rec *r)
 	return &r->heartbeat_ns + 1;
 }
 
+/* The counters of a record as words, to write. */
+static inline __u64 *
+counter_words_mut(struct kapa_stats_rec *r)
+{
+	return &r->heartbeat_ns + 1;
+}
+
+/* The histogram words that count (buckets and sums, not the padding). */
+#define HIST_WORDS (offsetof(struct kapa_hist_rec, spare) / sizeof(__u64))
+
+void
+dp_publish_carry(struct kapa_stats_rec *stats, struct kapa_hist_rec *hist, uint16_t workers,
+		 int created, struct kapa_stats_rec *base)
+{
+	uint16_t w;
+	unsigned i;
+
+	if (created) {
+		/* New maps are zero; said once more for an opener that found
+		 * kapa_meta unfilled (kapa_mapset.h, created). */
+		memset(stats, 0, KAPA_MAX_WORKERS * sizeof(*stats));
+		memset(hist, 0, KAPA_MAX_WORKERS * sizeof(*hist));
+	}
+	/*
+	 * Records of workers this run does not have: slot w (w >= workers) goes
+	 * into slot w % workers, then is zeroed. Readers (kapad, Prometheus,
+	 * telemetry) add up the first kapa_ctl::dp_workers slots only, so a
+	 * record left in a slot past the new worker count would drop out of
+	 * every sum; folded, the sum over the workers stays the old sum, and
+	 * this run's counts add to it. w % workers keeps an old worker's share
+	 * in its own slot where the slot still exists and spreads the rest.
+	 * Every slot up to KAPA_MAX_WORKERS is taken, not only the last run's
+	 * count: slots past a run's workers are zero (this fold zeroed them,
+	 * and a worker writes only its own), so they add nothing.
+	 * A reader between the addition and the zeroing may count a folded
+	 * record twice for that moment (readers accept a torn value).
+	 */
+	for (w = workers; w < KAPA_MAX_WORKERS; w++) {
+		struct kapa_stats_rec *to = &stats[w % workers];
+		__u64 *hs = (__u64 *)&hist[w], *hd = (__u64 *)&hist[w % workers];
+
+		for (i = 0; i < KAPA_COUNTER_COUNT; i++)
+			if (counter_info[i].kind == KAPA_CTR_COUNTER)
+				counter_words_mut(to)[i] += counter_words(&stats[w])[i];
+		for (i = 0; i < HIST_WORDS; i++)
+			hd[i] += hs[i];
+		memset(&stats[w], 0, sizeof(stats[w]));
+		memset(&hist[w], 0, sizeof(hist[w]));
+	}
+	/* A gauge is a level of the run that set it: not carried. No worker
+	 * of this run has published yet (heartbeat 0). */
+	for (w = 0; w < workers; w++) {
+		for (i = 0; i < KAPA_COUNTER_COUNT; i++)
+			if (counter_info[i].kind != KAPA_CTR_COUNTER)
+				counter_words_mut(&stats[w])[i] = 0;
+		stats[w].heartbeat_ns = 0;
+		if (base != NULL)
+			base[w] = stats[w];
+	}
+}
+
 void
 dp_publish_init(struct dp_publish *p, const struct dp_publish_params *pp)
 {
+	unsigned i;
+
 	memset(p, 0, sizeof(*p));
 	p->stats = pp->stats;
 	p->hist = pp->hist;
@@ -49,10 +113,16 @@ dp_publish_init(struct dp_publish *p, const struct dp_publish_params *pp)
 	p->refresh_per_ms = pp->refresh_per_ms ? pp->refresh_per_ms : pp->capacity / 4096;
 	if (p->refresh_per_ms < 64)
 		p->refresh_per_ms = 64;
-	/* A new run starts from zero: what a killed predecessor left in the
-	 * worker's records is not this run's. */
-	memset(p->stats, 0, sizeof(*p->stats));
-	memset(p->hist, 0, sizeof(*p->hist));
+	/* What the record holds (left by the runs before, folded by
+	 * dp_publish_carry()) is the base this run's counters add to; the
+	 * histograms are counted in place and simply go on. */
+	p->base = *p->stats;
+	p->base.heartbeat_ns = 0;
+	for (i = 0; i < KAPA_COUNTER_COUNT; i++)
+		if (counter_info[i].kind != KAPA_CTR_COUNTER)
+			counter_words_mut(&p->base)[i] = 0;
+	/* Live connections are this run's only: a killed predecessor's are
+	 * gone with it (ghost.h took what it needs before). */
 	memset(p->conns, 0, (size_t)p->capacity * sizeof(*p->conns));
 }
 
@@ -91,8 +161,11 @@ dp_publish_stats(struct dp_publish *p, const struct dp_counter_src *s, uint64_t 
 	struct kapa_stats_rec *r = p->stats;
 
 	/* Plain stores: the worker is the only writer, readers accept a
-	 * value torn by one update (kapa_maps.h). */
-#define COUNTER_STORE(field, kind, name, help, src) r->field = (src);
+	 * value torn by one update (kapa_maps.h). A counter is the base the
+	 * runs before left plus this run's; a gauge is this run's (the kind is
+	 * a constant: the test folds away). */
+#define COUNTER_STORE(field, kind, name, help, src) \
+	r->field = ((kind) == KAPA_CTR_COUNTER ? p->base.field : 0) + (src);
 	KAPA_COUNTERS(COUNTER_STORE)
 #undef COUNTER_STORE
 	r->heartbeat_ns = now_ns;
@@ -272,13 +345,15 @@ counter_sum(const struct kapa_stats_rec *stats, uint16_t n, unsigned i)
 }
 
 void
-dp_counters_print(FILE *f, const struct kapa_stats_rec *stats, uint16_t n)
+dp_counters_print(FILE *f, const struct kapa_stats_rec *stats, const struct kapa_stats_rec *base,
+		  uint16_t n)
 {
 	unsigned i;
 
 	fprintf(f, "kapa-dp: counters\n");
 	for (i = 0; i < KAPA_COUNTER_COUNT; i++)
-		fprintf(f, "%s %" PRIu64 "\n", counter_info[i].name, counter_sum(stats, n, i));
+		fprintf(f, "%s %" PRIu64 "\n", counter_info[i].name,
+			counter_sum(stats, n, i) - (base != NULL ? counter_sum(base, n, i) : 0));
 	fflush(f);
 }
 

@@ -10,6 +10,12 @@
  *
  * Readers: DPDK telemetry (/kapa/stats, /kapa/conns), the counters printed
  * at exit, and, through the same maps, kapad and kapactl.
+ *
+ * Counters and histograms outlive a run: on maps that were reused, what the
+ * records hold is the base this run adds to (dp_publish_carry() at start,
+ * dp_publish_stats() every 10 ms), so a restart, clean or kill -9, loses
+ * only what a killed run counted since its last publish (<= 10 ms). Gauges
+ * and live connections are the running process's own.
  */
 #ifndef DP_PUBLISH_H
 #define DP_PUBLISH_H
@@ -80,8 +86,30 @@ struct dp_publish {
 	uint32_t refresh_per_ms;
 	uint32_t refresh_pos;
 	uint64_t next_refresh_ns;
+	/** The counters the runs before left in the record (gauges 0): a
+	 *  counter is published as base + this run's value. */
+	struct kapa_stats_rec base;
 };
 
+/**
+ * At start, once the maps are open and before any worker is created: make
+ * what the stats and histogram records hold the base of this run. Records
+ * of slots past @p workers (the last run had more workers) are folded into
+ * slot w % @p workers and zeroed, so that the sum over the workers keeps the
+ * old sum; gauges and heartbeats are zeroed. Maps just created are zeroed.
+ *
+ * @param stats    KAPA_MAX_WORKERS records of kapa_stats
+ * @param hist     KAPA_MAX_WORKERS records of kapa_hist
+ * @param workers  this run's workers, 1..KAPA_MAX_WORKERS
+ * @param created  the maps were created by this open (nothing to carry)
+ * @param base     filled with the @p workers bases (what the counters
+ *                 printed at exit subtract); may be NULL
+ */
+void dp_publish_carry(struct kapa_stats_rec *stats, struct kapa_hist_rec *hist, uint16_t workers,
+		      int created, struct kapa_stats_rec *base);
+
+/** Take the worker's record as its base (dp_publish_carry() ran before) and
+ *  clear its live-connection slice. */
 void dp_publish_init(struct dp_publish *p, const struct dp_publish_params *pp);
 
 /** Gather the sources of a worker's engine, counters and TX side. */
@@ -121,8 +149,11 @@ void dp_publish_tick(struct dp_publish *p, struct kapa_engine *e, const struct d
 		     const struct dp_tx_stats *tx, uint64_t now_ns);
 
 /** Print the counters of @p n workers' records added up, one per line:
- *  "<name> <value>" after a line "kapa-dp: counters". */
-void dp_counters_print(FILE *f, const struct kapa_stats_rec *stats, uint16_t n);
+ *  "<name> <value>" after a line "kapa-dp: counters". With @p base (the n
+ *  records dp_publish_carry() filled) this run's counts: the records less
+ *  what the runs before left; NULL: the records as they are. */
+void dp_counters_print(FILE *f, const struct kapa_stats_rec *stats,
+		       const struct kapa_stats_rec *base, uint16_t n);
 
 /**
  * Register the telemetry commands: /kapa/stats (the counters added up over
