@@ -171,7 +171,7 @@ struct kapa_ctl {
 	__u32 spare2;
 	char ans_msg[256];	/**< what happened, for the operator */
 	/* the data plane */
-	__u64 dp_heartbeat_ns;	/**< main lcore, every 100 ms; 0 = none attached */
+	__u64 dp_heartbeat_ns;	/**< main lcore, every 10 ms (housekeeping); 0 = none attached */
 	__u64 dp_started_ns;
 	__u64 dp_rules_gen;	/**< generation in force; 0 = the command line */
 	__u64 dp_prog_gen;	/**< program in force; 0 = built-in */

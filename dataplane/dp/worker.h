@@ -56,7 +56,7 @@ struct dp_worker_params {
 	/** Workers that stopped polling: a worker drains its dispatch ring
 	 *  only once every poller stopped, so no segment is lost at stop. */
 	volatile uint32_t *stopped;
-	/** Called every 100 ms from the loop (NULL: none): the main lcore's
+	/** Called every 10 ms from the loop (NULL: none): the main lcore's
 	 *  duties when kapa-dp runs on one lcore. */
 	void (*housekeeping)(void *arg);
 	void *housekeeping_arg;
