@@ -89,7 +89,7 @@
 	X(rst_shutdown, KAPA_CTR_COUNTER, "rst_shutdown", "shifted connections reset at shutdown", s->eng->act[KAPA_ACT_KIND_RST][KAPA_ACT_WHY_SHUTDOWN]) \
 	X(close_rewritten, KAPA_CTR_COUNTER, "close_rewritten", "responses to request max given Connection: close in place", s->eng->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_REQUESTS]) \
 	X(close_inserted, KAPA_CTR_COUNTER, "close_inserted", "responses to request max given a Connection: close line", s->eng->act[KAPA_ACT_KIND_INSERT][KAPA_ACT_WHY_REQUESTS]) \
-	X(closed_max, KAPA_CTR_COUNTER, "closed_max", "connections closed after the response that announced it (FIN to the client, RST to the server)", s->eng->act[KAPA_ACT_KIND_CLOSE][KAPA_ACT_WHY_REQUESTS]) \
+	X(closed_max, KAPA_CTR_COUNTER, "closed_max", "connections closed after the response that announced it (a FIN to each end)", s->eng->act[KAPA_ACT_KIND_CLOSE][KAPA_ACT_WHY_REQUESTS]) \
 	X(close_after_response, KAPA_CTR_COUNTER, "close_after_response", "closes once the client had the response (the bytes were gone)", s->close_after) \
 	X(ka_rewritten, KAPA_CTR_COUNTER, "ka_rewritten", "responses whose Keep-Alive was rewritten in place", s->eng->act[KAPA_ACT_KIND_REWRITE][KAPA_ACT_WHY_ADVERTISE]) \
 	X(ka_inserted, KAPA_CTR_COUNTER, "ka_inserted", "responses given Keep-Alive lines", s->eng->act[KAPA_ACT_KIND_INSERT][KAPA_ACT_WHY_ADVERTISE]) \

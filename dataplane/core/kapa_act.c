@@ -370,10 +370,9 @@ act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 	if (ac->flags & ACT_RESET)
 		return 0;
 	if ((ctx->conn->flags & KAPA_CONN_L2_DEEP) || ac->l2_len[srv] == 0 ||
-	    send_rst(e, ctx, ac, srv, 1) != 0)
-		return send_rsts(e, ctx, ac, KAPA_ACT_WHY_REQUESTS);
-	send_rst(e, ctx, ac, srv ^ 1, 0);
-	ac->flags |= ACT_RESET;
+	    ac->l2_len[srv ^ 1] == 0 || send_rst(e, ctx, ac, srv, 1) != 0)
+		return send_rsts(e, ctx, ac, KAPA_ACT_WHY_REQUESTS) == 0 ? 1 : -1;
+	send_rst(e, ctx, ac, srv ^ 1, 1);
 	act_report(e, ctx, KAPA_ACT_KIND_CLOSE, KAPA_ACT_WHY_REQUESTS, 0, 0);
 	return 0;
 }

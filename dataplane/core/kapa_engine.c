@@ -121,15 +121,15 @@ client_post(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act
 	    (int32_t)(pkt->ack - ac->close_seq) < 0)
 		return;
 	if (ac->flags & ACT_CLOSE_FIN) {
-		/* A client that closes by itself needs no help: the
-		 * server closes on its FIN; nor does a server that closes
-		 * anyway. */
+		ac->flags &= (uint16_t)~(ACT_CLOSE_AT | ACT_CLOSE_FIN);
+		/* A client that closes by itself needs no help: the server
+		 * closes on its FIN; nor does a server that closes anyway.
+		 * Otherwise the ends close on kapa's FINs, through kapa (the
+		 * state stays until their own FINs end it). */
 		if ((pkt->tcp_flags & (KAPA_TCP_FIN | KAPA_TCP_RST)) || h->state >= KAPA_HALF_FIN ||
-		    ctx->conn->half[ac->srv_dir].state >= KAPA_HALF_FIN) {
-			ac->flags &= (uint16_t)~(ACT_CLOSE_AT | ACT_CLOSE_FIN);
+		    ctx->conn->half[ac->srv_dir].state >= KAPA_HALF_FIN)
 			return;
-		}
-		if (act_close_announced(e, ctx) == 0)
+		if (act_close_announced(e, ctx) == 1)
 			kapa_tcp_close(e->tcp, ctx->idx);
 		return;
 	}

@@ -55,7 +55,7 @@ enum kapa_act_kind {
 	KAPA_ACT_KIND_INSERT,		/**< field lines inserted */
 	KAPA_ACT_KIND_CLOSE_AFTER,	/**< a close once the response is acknowledged */
 	KAPA_ACT_KIND_CLOSE,		/**< the close a response announced, made:
-					     FIN to the client, RST to the server */
+					     a FIN to each end */
 	KAPA_ACT_KIND_REFUSED,		/**< an action that could not be taken */
 	KAPA_ACT_KIND_MAX
 };

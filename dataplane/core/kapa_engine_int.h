@@ -49,7 +49,7 @@ _Static_assert(ACT_LOG_MAX * ACT_TEXT_MAX < ACT_MSS_DEFAULT4,
 #define ACT_OPENED	0x0400	/* OPEN handled: the state is ours */
 #define ACT_PERSISTS	0x0800	/* the last message left it persistent */
 #define ACT_CLOSE_FIN	0x1000	/* the close at close_seq is the one the client
-				   was told of: FIN to it, RST to the server */
+				   was told of: a FIN to each end */
 /* Packets of connections with any of these need work after the TCP core. */
 #define ACT_HOT		(ACT_EDITED | ACT_REFUSING | ACT_CLOSE_AT)
 
@@ -212,9 +212,13 @@ void act_report(struct kapa_engine *e, const struct kapa_stream_ctx *ctx,
  */
 int act_reset(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kapa_act_why why);
 /* The close that the response to request max announced, once the client
- * has it: FIN to the client in the server's name, at the server's next
- * byte (as the server would have closed), RST to the server (which never
- * said it); RSTs both ways when no FIN can be made. 0 or -1 (nothing sent). */
+ * has it: a FIN to each end in the other's name, each at exactly the next
+ * byte its receiver expects (the client's past any bytes kapa inserted), as
+ * if the server had closed and the client answered; each end then closes
+ * its side itself, through kapa, which goes on translating a shifted
+ * connection until the ends' own FINs end it. RSTs both ways when no FIN
+ * can be made. @return 0 (FINs sent), 1 (reset instead: free the state),
+ * -1 (nothing sent). */
 int act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx);
 
 /** Decide the connection again under the rule set in force (event

@@ -15,10 +15,11 @@
  *    lines removed: the original plus insertions, nothing else changed;
  *  - what the server received is a prefix of what the client sent (refused
  *    requests are cut, never altered);
- *  - every RST an end receives is at exactly its next sequence number, as
- *    long as kapa skipped no bytes (a gap moves kapa past a hole the end
- *    still waits on) and followed the connection from its start (an old
- *    segment resent after the close is picked up as a new connection).
+ *  - every RST (and crafted FIN) an end receives is at exactly its next
+ *    sequence number, as long as kapa skipped no bytes (a gap moves kapa
+ *    past a hole the end still waits on) and followed the connection from
+ *    its start (an old segment resent after the close is picked up as a new
+ *    connection).
  * ASan and UBSan catch the rest. EAL is started once, without hugepages.
  *
  * Input: byte 0 the policy (mode, timeout, max, stall), byte 1 the set-up
@@ -217,6 +218,8 @@ check_streams(void)
 	if (ts->gaps == 0 && ts->conns_opened + ts->conns_midstream == 1) {
 		CHECK(cli->rst_bad == 0);
 		CHECK(srv->rst_bad == 0);
+		CHECK(cli->fin_bad == 0);
+		CHECK(srv->fin_bad == 0);
 	}
 }
 

@@ -43,6 +43,7 @@ struct bench_rcv {
 	uint32_t max;			/* highest offset + 1 received */
 	uint32_t rst;			/* RSTs received */
 	uint32_t rst_bad;		/* RSTs not at exactly nxt (after a FIN: + 1) */
+	uint32_t fin_bad;		/* crafted FINs not at exactly nxt */
 	uint32_t conflicts;		/* a byte not yet delivered received twice,
 					   different */
 	int fin;			/* a FIN received in order */
@@ -129,6 +130,9 @@ bench_deliver(struct bench *b, uint8_t dir, const uint8_t *data, uint32_t len, i
 	if (r->rst != 0)
 		return;	/* reset: this end has no connection any more */
 	off = p.seq + ((p.tcp_flags & KAPA_TCP_SYN) ? 1 : 0) - base;
+	/* (a FIN does not move nxt here: a copy is at nxt too) */
+	if (crafted && (p.tcp_flags & KAPA_TCP_FIN) && off != r->nxt)
+		r->fin_bad++;
 	for (i = 0; i < p.payload_len; i++) {
 		uint32_t o2 = off + i;
 
