@@ -34,8 +34,9 @@
 #   KAPA_BENCH_GEN_ARGS=..  more kapa_gen options (--requests, --body, --mss, ...)
 #   KAPA_BENCH_LOGS=DIR     keep every run's kapa-dp and kapa_gen output there
 #   KAPA_BENCH_RETRIES=N    runs in which kapa-dp's worker waited for its CPU more
-#                           than 5% of the time (other programs on the 2 cores) are
-#                           run again, up to N times per row and repetition (2)
+#                           than 5% of the time (other programs on the 2 cores), or
+#                           (kapa rows) kapa_gen's window was full less than 90% of
+#                           it, are run again, up to N times per row and repetition (2)
 # Needs root, bpffs on /sys/fs/bpf, and 2 MiB hugepages: it raises the
 # reservation through scripts/host-prep.sh when too few are free.
 set -euo pipefail
