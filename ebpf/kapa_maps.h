@@ -27,8 +27,10 @@
 #include "kapa_counters.h"
 
 /** Bumped on any change to a record below (2: the stats record from the
- *  counter table, kapa_counters.h; 3: closed_max, fin_sent). */
-#define KAPA_MAPS_ABI_VERSION 3
+ *  counter table, kapa_counters.h; 3: closed_max, fin_sent; 4: the HTTP
+ *  tolerances tol_*, refused_tolerated -- another branch bumps it too: the
+ *  merge takes the next free number). */
+#define KAPA_MAPS_ABI_VERSION 4
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: BSD-3-Clause
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * lossy.bpf.c — a tc classifier for the e2e suite that drops TCP segments
  * carrying data, about one in LOSSY_ONE_IN, at random (this kernel has no
