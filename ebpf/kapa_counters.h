@@ -80,6 +80,7 @@
 	X(tol_version_digits, KAPA_CTR_COUNTER, "tol_version_digits", "start lines whose version is not d.d (HTTP/1.01, HTTP/1.10)", s->http->tolerated[KAPA_HTTP_TOL_VERSION_DIGITS]) \
 	X(tol_no_version, KAPA_CTR_COUNTER, "tol_no_version", "request lines of a known method without a well-formed version (read as 1.0)", s->http->tolerated[KAPA_HTTP_TOL_NO_VERSION]) \
 	X(tol_bare_lf, KAPA_CTR_COUNTER, "tol_bare_lf", "messages whose start line or last line ends in a bare LF", s->http->tolerated[KAPA_HTTP_TOL_BARE_LF]) \
+	X(tol_version_major, KAPA_CTR_COUNTER, "tol_version_major", "requests of HTTP/2.0 or later on an HTTP/1.x connection (read as 1.1)", s->http->tolerated[KAPA_HTTP_TOL_VERSION_MAJOR]) \
 	/* anomalies */								\
 	X(out_of_window, KAPA_CTR_COUNTER, "out_of_window", "segments far outside the window (ignored, forwarded)", s->tcp->out_of_window) \
 	X(bytes_inconsistent, KAPA_CTR_COUNTER, "bytes_inconsistent", "retransmitted bytes that differed from the first copy", s->tcp->bytes_inconsistent) \

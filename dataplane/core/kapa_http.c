@@ -172,6 +172,7 @@ static const char *const tol_names[KAPA_HTTP_TOL_MAX] = {
 	[KAPA_HTTP_TOL_VERSION_DIGITS] = "version-digits",
 	[KAPA_HTTP_TOL_NO_VERSION] = "no-version",
 	[KAPA_HTTP_TOL_BARE_LF] = "bare-lf",
+	[KAPA_HTTP_TOL_VERSION_MAJOR] = "version-major",
 };
 
 const char *
@@ -633,11 +634,20 @@ block_validate(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		return false;
 	}
 	if (sl->ver_major != 1) {
-		if (sl->is_request && sl->ver_major == 2 && span_eq(&sl->method, "PRI"))
+		if (sl->is_request && sl->ver_major == 2 && span_eq(&sl->method, "PRI")) {
 			http_leave(h, ctx, st, KAPA_LEAVE_H2_PREFACE);
-		else
+			return false;
+		}
+		if (!sl->is_request || sl->ver_major < 2) {
 			fail_start(h, ctx, st, hf, KAPA_LEAVE_BAD_START_LINE);
-		return false;
+			return false;
+		}
+		/* HAProxy serves "GET / HTTP/2.0" (or 3.0) on an HTTP/1.x
+		 * connection as HTTP/1.1 and keeps the connection: so must
+		 * the count. The version text stays as sent. */
+		sl->tolerated |= 1u << KAPA_HTTP_TOL_VERSION_MAJOR;
+		sl->ver_major = 1;
+		sl->ver_minor = 1;
 	}
 	if (blk->r->overflow) {
 		http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);

@@ -96,6 +96,9 @@ enum kapa_http_tol {
 					     read as HTTP/1.0 */
 	KAPA_HTTP_TOL_BARE_LF,		/**< the start line or the block's last line
 					     ends in a bare LF (RFC 9112 §2.2 MAY) */
+	KAPA_HTTP_TOL_VERSION_MAJOR,	/**< a request line of HTTP/2.0 or later on
+					     an HTTP/1.x connection (not the h2
+					     preface): HAProxy serves it as 1.1 */
 	KAPA_HTTP_TOL_MAX
 };
 
