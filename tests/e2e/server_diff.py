@@ -19,8 +19,8 @@ connection of its own, in a network namespace this test creates (lo,
 
 A variant agrees when served <= kapa_req (no request a server ran escapes
 kapa's count) and kapa_resp == answered. Every other outcome must be listed
-in KNOWN with its reason (written down in tests/replay/FINDINGS.md, F8);
-a listed difference that no longer occurs fails too, so the list stays
+in KNOWN with its reason (docs/core-http.md, "Differential test against
+nginx and HAProxy"); a listed difference that no longer occurs fails too, so the list stays
 true. Each variant ends with a well-formed `Connection: close` request, so
 that the server closes and a desynchronised parser shows.
 
@@ -115,8 +115,8 @@ VARIANTS = [
 ]
 
 # (server, variant) -> reason: the differences that are not kapa bugs
-# (tests/replay/FINDINGS.md, F8). Every one is a connection kapa leaves
-# because its framing could be read two ways (request smuggling's ground):
+# (docs/core-http.md, "Differential test against nginx and HAProxy").
+# Every one is a connection kapa leaves because its framing could be read two ways (request smuggling's ground):
 # kapa reports the request when its header block reads (else not), counts
 # the leave reason, and from there the connection is opaque to it (its
 # opaque_idle limit applies), so the server's answer and anything after it
