@@ -760,6 +760,7 @@ static int
 request_tolerant(const uint8_t *p, uint32_t end, struct kapa_http_start *sl)
 {
 	uint32_t i, t, v, ve;
+	uint16_t before;
 
 	for (i = 0; i < end && is_tchar(p[i]); i++)
 		;
@@ -787,13 +788,16 @@ request_tolerant(const uint8_t *p, uint32_t end, struct kapa_http_start *sl)
 	if (end - i < 5 || memcmp(p + i, "HTTP/", 5) != 0)
 		return -1;
 	v = i + 5;
+	before = sl->tolerated;
 	i = version_tolerant(p, v, end, sl);
 	if (i != 0 && separator(p, i, end, sl) == end)
 		return 0;
 	/* an odd version: its text up to trailing whitespace, no inner one */
-	sl->tolerated &= (uint16_t)~(1u << KAPA_HTTP_TOL_VERSION_DIGITS);
+	sl->tolerated = before;
 	for (ve = end; ve > v && is_ows(p[ve - 1]); ve--)
 		;
+	if (ve < end)
+		sl->tolerated |= 1u << KAPA_HTTP_TOL_TRAILING_WS;
 	for (i = v; i < ve; i++)
 		if (p[i] <= 0x20 || p[i] == 0x7f)
 			return -1;

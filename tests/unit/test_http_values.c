@@ -395,9 +395,11 @@ test_start_tolerated(void)
 		{ "HTTP/1.1   200 OK\r\n", 1u << KAPA_HTTP_TOL_WS_RUN },
 		{ "HTTP/1.1\t200\r\n", 1u << KAPA_HTTP_TOL_HTAB },
 		{ "HTTP/1.10 200 OK\r\n", 1u << KAPA_HTTP_TOL_VERSION_DIGITS },
+		{ "GET / HTTP/1. \r\n",
+		  (1u << KAPA_HTTP_TOL_NO_VERSION) | (1u << KAPA_HTTP_TOL_TRAILING_WS) },
 	};
 	static const char *const refused[] = {
-		"GET   \r\n", "GET /x HTTP/1.1 x\r\n", "FOO  /x\r\n", "FOO /x HTTP/1111.1\r\n",
+		"GET   \r\n", "GET /x HTTP/1.1 x\r\n", "GET /x HTTP/1.1  x\r\n", "FOO  /x\r\n", "FOO /x HTTP/1111.1\r\n",
 		"HTTP/1.1  20 OK\r\n", "HTTP/1.1 200OK\r\n", "HTTP/1.1\r\n",
 	};
 	struct kapa_http_start sl;
