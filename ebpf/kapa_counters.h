@@ -73,6 +73,15 @@
 	X(pipeline_overflow, KAPA_CTR_COUNTER, "pipeline_overflow", "requests past the pipeline depth (responses not paired)", s->http->pipeline_overflow) \
 	X(pair_unsure, KAPA_CTR_COUNTER, "pair_unsure", "responses whose request was not known for sure", s->http->pair_unsure) \
 	X(http_resync, KAPA_CTR_COUNTER, "http_resync", "HTTP/1.x tracking resumed at a message start after a gap or a pickup", s->http->resync) \
+	/* what reading a message needed beyond the grammar (kapa_http_tol) */\
+	X(tol_leading_empty, KAPA_CTR_COUNTER, "tol_leading_empty", "messages after empty lines", s->http->tolerated[KAPA_HTTP_TOL_LEADING_EMPTY]) \
+	X(tol_ws_run, KAPA_CTR_COUNTER, "tol_ws_run", "start lines with a run of spaces between their parts", s->http->tolerated[KAPA_HTTP_TOL_WS_RUN]) \
+	X(tol_htab, KAPA_CTR_COUNTER, "tol_htab", "start lines with a tab between their parts", s->http->tolerated[KAPA_HTTP_TOL_HTAB]) \
+	X(tol_trailing_ws, KAPA_CTR_COUNTER, "tol_trailing_ws", "start lines with whitespace before their end", s->http->tolerated[KAPA_HTTP_TOL_TRAILING_WS]) \
+	X(tol_version_digits, KAPA_CTR_COUNTER, "tol_version_digits", "start lines whose version is not d.d (HTTP/1.01, HTTP/1.10)", s->http->tolerated[KAPA_HTTP_TOL_VERSION_DIGITS]) \
+	X(tol_no_version, KAPA_CTR_COUNTER, "tol_no_version", "request lines of a known method without a well-formed version (read as 1.0)", s->http->tolerated[KAPA_HTTP_TOL_NO_VERSION]) \
+	X(tol_bare_lf, KAPA_CTR_COUNTER, "tol_bare_lf", "messages whose start line or last line ends in a bare LF", s->http->tolerated[KAPA_HTTP_TOL_BARE_LF]) \
+	X(tol_version_major, KAPA_CTR_COUNTER, "tol_version_major", "requests of HTTP/2.0 or later on an HTTP/1.x connection (read as 1.1)", s->http->tolerated[KAPA_HTTP_TOL_VERSION_MAJOR]) \
 	/* anomalies */								\
 	X(out_of_window, KAPA_CTR_COUNTER, "out_of_window", "segments far outside the window (ignored, forwarded)", s->tcp->out_of_window) \
 	X(bytes_inconsistent, KAPA_CTR_COUNTER, "bytes_inconsistent", "retransmitted bytes that differed from the first copy", s->tcp->bytes_inconsistent) \
@@ -97,6 +106,7 @@
 	X(refused_forwarded, KAPA_CTR_COUNTER, "refused_forwarded", "advertisements skipped: the bytes were gone", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_FORWARDED]) \
 	X(refused_log_full, KAPA_CTR_COUNTER, "refused_log_full", "edits refused: no edit log left", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_LOG_FULL]) \
 	X(refused_no_room, KAPA_CTR_COUNTER, "refused_no_room", "edits refused: the packet could not grow", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_NO_ROOM]) \
+	X(refused_tolerated, KAPA_CTR_COUNTER, "refused_tolerated", "edits refused: the message needed a tolerance (advertise skipped, or closed after the response)", s->refused_tolerated) \
 	X(refused_other, KAPA_CTR_COUNTER, "refused_other", "actions refused otherwise (fields, sequence, link header)", s->refused_other) \
 	X(rst_sent, KAPA_CTR_COUNTER, "rst_sent", "RSTs crafted", s->eng->rst_sent) \
 	X(fin_sent, KAPA_CTR_COUNTER, "fin_sent", "FINs crafted (closed_max)", s->eng->fin_sent) \

@@ -31,8 +31,9 @@
  *  with opaque_idle_s, the control record, the program and the
  *  histograms; 5: http_resync, replay_no_room, sack_edges_translated,
  *  prog_out_of_range, rules_redecided in the stats record, and its counters
- *  and the histograms carried across a kapa-dp restart). */
-#define KAPA_MAPS_ABI_VERSION 5
+ *  and the histograms carried across a kapa-dp restart; 6: the HTTP
+ *  tolerances tol_*, refused_tolerated). */
+#define KAPA_MAPS_ABI_VERSION 6
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"

@@ -41,6 +41,7 @@ static const char *const why_names[KAPA_ACT_WHY_MAX] = {
 	[KAPA_ACT_WHY_FIELDS] = "fields",
 	[KAPA_ACT_WHY_NO_SEQ] = "no-seq",
 	[KAPA_ACT_WHY_NO_LINK] = "no-link",
+	[KAPA_ACT_WHY_TOLERATED] = "tolerated",
 };
 
 const char *
@@ -496,6 +497,26 @@ value_room(const struct kapa_http_field_pos *f)
 }
 
 /*
+ * Whether a message may be edited at all: every position of its Connection
+ * and Keep-Alive lines is known, and it was read without a tolerance -- a
+ * message only lenient parsers read may be read otherwise by the next hop,
+ * and bytes kapa writes into it must not be what tips it. A bare LF is the
+ * exception: an edit writes its lines with the block's own line ending
+ * (kapa_http_msg::hdr_crlf), so whoever reads the message reads the edit
+ * alike, and RFC 9112 §2.2 lets every recipient accept it.
+ * @return KAPA_ACT_WHY_MAX (editable) or the refusal.
+ */
+static enum kapa_act_why
+edit_refusal(const struct kapa_http_msg *m)
+{
+	if (m->fields_truncated)
+		return KAPA_ACT_WHY_FIELDS;
+	if ((m->tolerated & ~(1u << KAPA_HTTP_TOL_BARE_LF)) != 0)
+		return KAPA_ACT_WHY_TOLERATED;
+	return KAPA_ACT_WHY_MAX;
+}
+
+/*
  * The response to request number max: it must say Connection: close. Every
  * Connection line that can hold "close" gets it (a keep-alive token must
  * not survive beside it: some clients let it win in HTTP/1.0); with none,
@@ -512,8 +533,7 @@ plan_close(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_
 	enum kapa_act_why why;
 	uint32_t i;
 
-	if (m->fields_truncated)
-		p.refused = KAPA_ACT_WHY_FIELDS;
+	p.refused = edit_refusal(m);
 	for (i = 0; i < m->nconn_pos && p.refused == KAPA_ACT_WHY_MAX; i++) {
 		const struct kapa_http_field_pos *f = &m->conn_pos[i];
 
@@ -579,8 +599,7 @@ plan_advertise(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct 
 		return;
 	ed.t = t;
 	ed.m = r;
-	if (m->fields_truncated)
-		p.refused = KAPA_ACT_WHY_FIELDS;
+	p.refused = edit_refusal(m);
 	ed.new_len = (uint16_t)act_edit_len(&ed);	/* the value, unpadded */
 	if (m->nka_pos == 1 && (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) &&
 	    value_room(&m->ka_pos[0]) >= ed.new_len) {

@@ -82,6 +82,10 @@ enum kapa_act_why {
 	KAPA_ACT_WHY_NO_LINK,		/**< no link header seen to craft with (the
 					     policy began to act after the last packet) */
 	KAPA_ACT_WHY_COMMAND,		/**< an operator's command (kapactl conn close) */
+	KAPA_ACT_WHY_TOLERATED,		/**< the message was read only by a tolerance
+					     (kapa_http_msg::tolerated): the next hop may
+					     read its lines otherwise, so kapa does not
+					     edit it */
 	KAPA_ACT_WHY_MAX
 };
 

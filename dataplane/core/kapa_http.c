@@ -40,6 +40,8 @@ enum half_state {
 #define HALF_RESYNCED	0x01	/* the next message comes from a resync point */
 #define HALF_SKIPPED	0x02	/* bytes were skipped in ST_WAIT */
 #define HALF_LINE_OK	0x04	/* the open block's start line is complete and parsed */
+#define HALF_LEADING_EMPTY 0x08	/* empty lines came before the open message
+				   (KAPA_HTTP_TOL_LEADING_EMPTY) */
 
 /* Bits of struct http_conn::flags. */
 #define F_ROLE_KNOWN	0x01	/* which direction carries requests is decided */
@@ -160,6 +162,23 @@ const char *
 kapa_http_leave_name(unsigned why)
 {
 	return why < KAPA_LEAVE_MAX ? leave_names[why] : "unknown";
+}
+
+static const char *const tol_names[KAPA_HTTP_TOL_MAX] = {
+	[KAPA_HTTP_TOL_LEADING_EMPTY] = "leading-empty",
+	[KAPA_HTTP_TOL_WS_RUN] = "ws-run",
+	[KAPA_HTTP_TOL_HTAB] = "htab",
+	[KAPA_HTTP_TOL_TRAILING_WS] = "trailing-ws",
+	[KAPA_HTTP_TOL_VERSION_DIGITS] = "version-digits",
+	[KAPA_HTTP_TOL_NO_VERSION] = "no-version",
+	[KAPA_HTTP_TOL_BARE_LF] = "bare-lf",
+	[KAPA_HTTP_TOL_VERSION_MAJOR] = "version-major",
+};
+
+const char *
+kapa_http_tol_name(unsigned tol)
+{
+	return tol < KAPA_HTTP_TOL_MAX ? tol_names[tol] : NULL;
 }
 
 /* ---- header buffer pool ------------------------------------------------ */
@@ -313,7 +332,7 @@ enter_resync(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	     struct http_conn *st, struct http_half *hf)
 {
 	half_drop_buf(h, hf);
-	hf->flags &= (uint8_t)~HALF_LINE_OK;
+	hf->flags &= (uint8_t)~(HALF_LINE_OK | HALF_LEADING_EMPTY);
 	hf->state = ST_RESYNC;
 	hf->remain = 0;
 	hf->sub = 0;
@@ -615,11 +634,20 @@ block_validate(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		return false;
 	}
 	if (sl->ver_major != 1) {
-		if (sl->is_request && sl->ver_major == 2 && span_eq(&sl->method, "PRI"))
+		if (sl->is_request && sl->ver_major == 2 && span_eq(&sl->method, "PRI")) {
 			http_leave(h, ctx, st, KAPA_LEAVE_H2_PREFACE);
-		else
+			return false;
+		}
+		if (!sl->is_request || sl->ver_major < 2) {
 			fail_start(h, ctx, st, hf, KAPA_LEAVE_BAD_START_LINE);
-		return false;
+			return false;
+		}
+		/* HAProxy serves "GET / HTTP/2.0" (or 3.0) on an HTTP/1.x
+		 * connection as HTTP/1.1 and keeps the connection: so must
+		 * the count. The version text stays as sent. */
+		sl->tolerated |= 1u << KAPA_HTTP_TOL_VERSION_MAJOR;
+		sl->ver_major = 1;
+		sl->ver_minor = 1;
 	}
 	if (blk->r->overflow) {
 		http_leave(h, ctx, st, KAPA_LEAVE_HEADER_TOO_BIG);
@@ -638,6 +666,18 @@ block_validate(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		return false;
 	}
 	return true;
+}
+
+/* Count each tolerance a message needed: only messages that needed one
+ * come here. */
+static void
+count_tolerated(struct kapa_http *h, uint16_t bits)
+{
+	unsigned int t;
+
+	for (t = 0; t < KAPA_HTTP_TOL_MAX; t++)
+		if (bits & (1u << t))
+			h->stats.tolerated[t]++;
 }
 
 /* Step 2: the message as the block says it, before pairing.
@@ -670,6 +710,13 @@ block_fill(struct kapa_http *h, const struct http_conn *st, const struct http_ha
 	m->ver_minor = sl->ver_minor;
 	m->ka_effective = (m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE) &&
 			  !(m->conn_flags & KAPA_HTTP_CONN_CLOSE);
+	m->tolerated = sl->tolerated;
+	if (hf->flags & HALF_LEADING_EMPTY)
+		m->tolerated |= 1u << KAPA_HTTP_TOL_LEADING_EMPTY;
+	if (!m->hdr_crlf)
+		m->tolerated |= 1u << KAPA_HTTP_TOL_BARE_LF;
+	if (m->tolerated != 0)
+		count_tolerated(h, m->tolerated);
 	if (m->nka > 0 && !(m->conn_flags & KAPA_HTTP_CONN_KEEP_ALIVE))
 		h->stats.ka_without_conn++;
 	/* Messages after one that ends the connection: a request after a
@@ -851,6 +898,7 @@ block_done(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		m->persistent = false;
 	}
 	hf->index++;
+	hf->flags &= (uint8_t)~HALF_LEADING_EMPTY;
 	if (hf->flags & HALF_RESYNCED) {
 		hf->flags &= (uint8_t)~HALF_RESYNCED;
 		h->stats.resync++;
@@ -911,11 +959,15 @@ step_start(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	const uint8_t *scan_p;
 	struct hdr_buf *hb;
 
-	/* Empty lines before a message are ignored (RFC 9112 §2.2). */
+	/* Empty lines before a message are ignored (RFC 9112 §2.2), as every
+	 * origin server does; the message after them is counted as needing
+	 * it. */
 	while (i < n && (p[i] == '\r' || p[i] == '\n'))
 		i++;
-	if (i > 0)
+	if (i > 0) {
+		hf->flags |= HALF_LEADING_EMPTY;
 		return i;
+	}
 	if (!kapa_http_start_prefix_ok(p, n)) {
 		fail_start(h, ctx, st, hf, hf->index == 0 ? KAPA_LEAVE_NOT_HTTP :
 						   KAPA_LEAVE_BAD_START_LINE);

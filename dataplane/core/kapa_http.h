@@ -69,6 +69,39 @@ enum kapa_http_body {
 	KAPA_BODY_CLOSE,	/**< response read until the server closes */
 };
 
+/**
+ * What a message needed beyond the strict grammar (RFC 9112) to be read as
+ * the origin servers read it (nginx, Apache httpd, HAProxy: a request one of
+ * them serves is counted, so that no request a server runs escapes the
+ * policy). Bit i of kapa_http_msg::tolerated is tolerance i, and each is
+ * counted in kapa_http_stats::tolerated[]. Only the start line and the lines
+ * around it are read leniently; a tolerance that would change framing
+ * (folded or conflicting Content-Length / Transfer-Encoding) is not one:
+ * the connection leaves tracking (enum kapa_http_leave). A message that
+ * needed one (a bare LF aside: docs/core-act.md) is never edited
+ * (KAPA_ACT_WHY_TOLERATED).
+ */
+enum kapa_http_tol {
+	KAPA_HTTP_TOL_LEADING_EMPTY = 0, /**< empty lines before the start line
+					      (all three skip them) */
+	KAPA_HTTP_TOL_WS_RUN,		/**< more than one SP between the parts of
+					     the start line (nginx, HAProxy) */
+	KAPA_HTTP_TOL_HTAB,		/**< HTAB between the parts (HAProxy) */
+	KAPA_HTTP_TOL_TRAILING_WS,	/**< whitespace before the start line's end
+					     (nginx) */
+	KAPA_HTTP_TOL_VERSION_DIGITS,	/**< version not d.d: HTTP/1.01, HTTP/01.1,
+					     HTTP/1.10 (nginx reads them as numbers) */
+	KAPA_HTTP_TOL_NO_VERSION,	/**< a known method without a well-formed
+					     version ("GET /", "GET / HTTP/1."),
+					     read as HTTP/1.0 */
+	KAPA_HTTP_TOL_BARE_LF,		/**< the start line or the block's last line
+					     ends in a bare LF (RFC 9112 §2.2 MAY) */
+	KAPA_HTTP_TOL_VERSION_MAJOR,	/**< a request line of HTTP/2.0 or later on
+					     an HTTP/1.x connection (not the h2
+					     preface): HAProxy serves it as 1.1 */
+	KAPA_HTTP_TOL_MAX
+};
+
 /** One message, reported when its header block is complete. */
 struct kapa_http_msg {
 	bool is_request;
@@ -120,6 +153,9 @@ struct kapa_http_msg {
 	 *  on its own (no HEAD/CONNECT knowledge, persistent = its own view).
 	 *  Always false for requests. */
 	bool pair_unsure;
+	/** Bits (1 << enum kapa_http_tol): what reading it needed beyond the
+	 *  strict grammar; 0 for a well-formed message. */
+	uint16_t tolerated;
 };
 
 /** Why a connection left HTTP/1.x tracking (counted). */
@@ -180,6 +216,8 @@ struct kapa_http_stats {
 	uint64_t pair_unsure;		/**< responses reported with pair_unsure */
 	uint64_t pipeline_overflow;	/**< requests that found the FIFO full: tracked
 					     and counted, their responses not paired */
+	uint64_t tolerated[KAPA_HTTP_TOL_MAX];	/**< messages that needed each
+						     tolerance (enum kapa_http_tol) */
 };
 
 struct kapa_http_conf {
@@ -272,6 +310,10 @@ const struct kapa_http_stats *kapa_http_stats(const struct kapa_http *h);
 
 /** @return a short name of a leave reason ("upgrade", "cl-te", ...). */
 const char *kapa_http_leave_name(unsigned why);
+
+/** @return a short name of a tolerance ("ws-run", "bare-lf", ...), NULL
+ *  past KAPA_HTTP_TOL_MAX. */
+const char *kapa_http_tol_name(unsigned tol);
 
 /**
  * Parse a Connection field value (pure; for tests and fuzzing).

@@ -176,9 +176,13 @@ struct kapa_http_start {
 	uint8_t ver_major, ver_minor;
 	uint16_t status;
 	uint32_t len;		/**< bytes through its LF */
-	bool strict;		/**< well-formed; else a lenient request line (a
-				     known method, version missing or odd: read as
-				     1.0, version = the text after "HTTP/", if any) */
+	bool strict;		/**< well-formed (tolerated == 0) */
+	uint16_t tolerated;	/**< bits 1 << enum kapa_http_tol the line needed:
+				     whitespace runs or tabs between its parts,
+				     whitespace before its end, version digits
+				     not d.d, a known method without a version
+				     (read as 1.0, version = the text after
+				     "HTTP/", if any), a bare LF */
 };
 
 /**
@@ -191,8 +195,12 @@ bool kapa_http_start_prefix_ok(const uint8_t *p, uint32_t n);
 /**
  * Parse the start line at the beginning of @p p (which holds at least one
  * LF): `METHOD SP target SP HTTP/d.d` or `HTTP/d.d SP 3DIGIT [SP reason]`,
- * ending in CRLF or bare LF; for a known method also `METHOD`,
- * `METHOD SP target` and `METHOD SP target SP HTTP/<odd>` (sl->strict false).
+ * ending in CRLF. When that strict parse fails (only then: a well-formed
+ * line costs nothing more), the forms origin servers also serve, each
+ * noted in sl->tolerated (sl->strict false): a bare LF; runs of SP and HTAB
+ * between the parts and before the end; 1 to 3 digits on each side of the
+ * version's dot; for a known method also `METHOD`, `METHOD SP target` and
+ * `METHOD SP target SP HTTP/<odd>`.
  * @return 0, or -1 when it is neither.
  */
 int kapa_http_parse_start(const uint8_t *p, uint32_t len,

@@ -418,6 +418,9 @@ kapa_http_trailers(const uint8_t *p, uint32_t len, uint8_t *sub, uint32_t *used)
 #define PREFIX_LOOK 48
 /* Longest method accepted (the registered ones are far shorter). */
 #define METHOD_MAX 32
+/* Digits on each side of a version's dot that a tolerant parse reads
+ * (nginx reads up to 3: "HTTP/1.10" is minor 10, below its limit of 99). */
+#define VERSION_DIGITS_MAX 3
 
 static bool
 status_prefix_ok(const uint8_t *p, uint32_t m)
@@ -442,9 +445,17 @@ is_eol(uint8_t c)
 	return c == '\r' || c == '\n';
 }
 
-/* Monotone and at least as permissive as kapa_http_parse_start(): a line
- * may also end after the method, after the target, or inside an odd
- * version (the lenient forms). */
+/* A byte of a request target: any visible byte, obs-text included (servers
+ * take UTF-8 paths as they come). */
+static inline bool
+is_target_char(uint8_t c)
+{
+	return c > 0x20 && c != 0x7f;
+}
+
+/* Monotone and at least as permissive as kapa_http_parse_start()'s strict
+ * lines and its known-method forms: a line may also end after the method,
+ * after the target, or inside an odd version. */
 static bool
 request_prefix_ok(const uint8_t *p, uint32_t m)
 {
@@ -464,7 +475,7 @@ request_prefix_ok(const uint8_t *p, uint32_t m)
 	if (p[i] != ' ')
 		return false;
 	t = ++i;
-	while (i < m && p[i] > 0x20 && p[i] != 0x7f)
+	while (i < m && is_target_char(p[i]))
 		i++;
 	if (i == m)
 		return true;
@@ -479,12 +490,89 @@ request_prefix_ok(const uint8_t *p, uint32_t m)
 	return true;
 }
 
+/*
+ * The tolerated forms, asked only when both strict prefixes failed (so a
+ * well-formed stream never pays for them): runs of SP/HTAB between the
+ * parts and before the end, version digits other than d.d. Monotone, and a
+ * superset of every line kapa_http_parse_start() reads.
+ */
+static uint32_t
+skip_ows(const uint8_t *p, uint32_t i, uint32_t m)
+{
+	while (i < m && is_ows(p[i]))
+		i++;
+	return i;
+}
+
+static bool
+request_prefix_tolerant(const uint8_t *p, uint32_t m)
+{
+	static const char ver[] = "HTTP/";
+	uint32_t i = 0, t, k;
+
+	while (i < m && is_tchar(p[i]))
+		i++;
+	if (i > METHOD_MAX)
+		return false;
+	if (i == m)
+		return true;
+	if (i == 0)
+		return false;
+	if (is_eol(p[i]))
+		return true;
+	if (!is_ows(p[i]))
+		return false;
+	i = skip_ows(p, i, m);
+	t = i;
+	while (i < m && is_target_char(p[i]))
+		i++;
+	if (i == m)
+		return true;
+	if (i == t)
+		return false;
+	if (is_eol(p[i]))
+		return true;
+	if (!is_ows(p[i]))
+		return false;
+	i = skip_ows(p, i, m);
+	if (i == m || is_eol(p[i]))
+		return true;
+	for (k = 0; i < m && k < sizeof(ver) - 1; i++, k++)
+		if (p[i] != (uint8_t)ver[k])
+			return false;
+	return true;
+}
+
+static bool
+status_prefix_tolerant(const uint8_t *p, uint32_t m)
+{
+	static const char name[] = "HTTP/";
+	uint32_t i, d, part;
+
+	for (i = 0; i < m && i < sizeof(name) - 1; i++)
+		if (p[i] != (uint8_t)name[i])
+			return false;
+	for (part = 0; part < 2; part++) {
+		for (d = 0; i < m && is_digit(p[i]); i++)
+			if (++d > VERSION_DIGITS_MAX)
+				return false;
+		if (i == m)
+			return true;
+		if (d == 0 || (part == 0 ? p[i] != '.' : !is_ows(p[i])))
+			return false;
+		i++;
+	}
+	return true;
+}
+
 bool
 kapa_http_start_prefix_ok(const uint8_t *p, uint32_t n)
 {
 	uint32_t m = n < PREFIX_LOOK ? n : PREFIX_LOOK;
 
-	return status_prefix_ok(p, m) || request_prefix_ok(p, m);
+	if (status_prefix_ok(p, m) || request_prefix_ok(p, m))
+		return true;
+	return status_prefix_tolerant(p, m) || request_prefix_tolerant(p, m);
 }
 
 /* "d.d" at p: the version after "HTTP/". */
@@ -498,6 +586,37 @@ version(const uint8_t *p, uint32_t len, struct kapa_http_start *sl)
 	sl->ver_major = (uint8_t)(p[0] - '0');
 	sl->ver_minor = (uint8_t)(p[2] - '0');
 	return 0;
+}
+
+/*
+ * A version with 1 to VERSION_DIGITS_MAX digits on each side of its dot,
+ * read as numbers (nginx: "HTTP/1.01" is 1.1, "HTTP/1.10" is 1.10, which
+ * persists by default), at p[i, end).
+ * @return the index after it, or 0 when there is none.
+ */
+static uint32_t
+version_tolerant(const uint8_t *p, uint32_t i, uint32_t end, struct kapa_http_start *sl)
+{
+	uint32_t start = i, v[2], d, part;
+
+	for (part = 0; part < 2; part++) {
+		if (part == 1) {
+			if (i == end || p[i] != '.')
+				return 0;
+			i++;
+		}
+		for (v[part] = 0, d = 0; i < end && is_digit(p[i]); i++, d++)
+			v[part] = v[part] * 10 + (uint32_t)(p[i] - '0');
+		if (d == 0 || d > VERSION_DIGITS_MAX)
+			return 0;
+	}
+	sl->version.p = p + start;
+	sl->version.len = i - start;
+	sl->ver_major = (uint8_t)(v[0] > 255 ? 255 : v[0]);
+	sl->ver_minor = (uint8_t)(v[1] > 255 ? 255 : v[1]);
+	if (sl->version.len != 3)
+		sl->tolerated |= 1u << KAPA_HTTP_TOL_VERSION_DIGITS;
+	return i;
 }
 
 /*
@@ -523,11 +642,182 @@ known_method(const uint8_t *p, uint32_t len)
 	return false;
 }
 
+/*
+ * The whitespace separating two parts of a start line, p[i, end): one SP is
+ * the grammar; a run (nginx, HAProxy) or an HTAB (HAProxy) is tolerated,
+ * each noted. A run that reaches the end of the line is trailing
+ * whitespace (nginx takes spaces after the version).
+ * @return the index after it.
+ */
+static uint32_t
+separator(const uint8_t *p, uint32_t i, uint32_t end, struct kapa_http_start *sl)
+{
+	uint32_t from = i, k;
+
+	i = skip_ows(p, i, end);
+	if (i == end) {
+		if (i > from)
+			sl->tolerated |= 1u << KAPA_HTTP_TOL_TRAILING_WS;
+		return i;
+	}
+	if (i - from > 1)
+		sl->tolerated |= 1u << KAPA_HTTP_TOL_WS_RUN;
+	for (k = from; k < i; k++)
+		if (p[k] == '\t')
+			sl->tolerated |= 1u << KAPA_HTTP_TOL_HTAB;
+	return i;
+}
+
+/* The strict status line `HTTP/d.d SP 3DIGIT [SP reason]`, p[0, end). */
+static int
+status_strict(const uint8_t *p, uint32_t end, struct kapa_http_start *sl)
+{
+	uint32_t i = 8;
+
+	if (version(p + 5, end - 5, sl) != 0)
+		return -1;
+	if (i + 4 > end || p[i] != ' ' || !is_digit(p[i + 1]) ||
+	    !is_digit(p[i + 2]) || !is_digit(p[i + 3]))
+		return -1;
+	sl->status = (uint16_t)((p[i + 1] - '0') * 100 + (p[i + 2] - '0') * 10 +
+				(p[i + 3] - '0'));
+	if (sl->status < 100)
+		return -1;
+	i += 4;
+	if (i < end) {
+		if (p[i] != ' ')
+			return -1;
+		sl->reason.p = p + i + 1;
+		sl->reason.len = end - i - 1;
+	} else {
+		sl->reason.p = p + end;
+	}
+	return 0;
+}
+
+/* The tolerated status line: `HTTP/v (SP|HTAB)+ 3DIGIT [(SP|HTAB) reason]`
+ * with version_tolerant()'s digits. */
+static int
+status_tolerant(const uint8_t *p, uint32_t end, struct kapa_http_start *sl)
+{
+	uint32_t i = version_tolerant(p, 5, end, sl);
+
+	if (i == 0 || i == end || !is_ows(p[i]))
+		return -1;
+	i = separator(p, i, end, sl);
+	if (i == end)
+		return -1;
+	if (end - i < 3 || !is_digit(p[i]) || !is_digit(p[i + 1]) || !is_digit(p[i + 2]))
+		return -1;
+	sl->status = (uint16_t)((p[i] - '0') * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0'));
+	if (sl->status < 100)
+		return -1;
+	i += 3;
+	sl->reason.p = p + end;
+	if (i < end) {
+		if (!is_ows(p[i]))
+			return -1;
+		if (p[i] == '\t')
+			sl->tolerated |= 1u << KAPA_HTTP_TOL_HTAB;
+		sl->reason.p = p + i + 1;
+		sl->reason.len = end - i - 1;
+	}
+	return 0;
+}
+
+/* The strict request line `METHOD SP target SP HTTP/d.d`, p[0, end). */
+static int
+request_strict(const uint8_t *p, uint32_t end, struct kapa_http_start *sl)
+{
+	uint32_t i, t;
+
+	for (i = 0; i < end && is_tchar(p[i]); i++)
+		;
+	if (i == 0 || i > METHOD_MAX || i == end || p[i] != ' ')
+		return -1;
+	sl->method.p = p;
+	sl->method.len = i;
+	t = ++i;
+	while (i < end && is_target_char(p[i]))
+		i++;
+	if (i == t || end - i != 9 || p[i] != ' ' || memcmp(p + i + 1, "HTTP/", 5) != 0 ||
+	    version(p + i + 6, 3, sl) != 0)
+		return -1;
+	sl->target.p = p + t;
+	sl->target.len = i - t;
+	return 0;
+}
+
+/*
+ * The request lines origin servers serve beyond the grammar, p[0, end):
+ * whitespace runs, tabs and trailing whitespace (separator()), version
+ * digits (version_tolerant()); and, for a known method, no version at all
+ * or an odd one: read as HTTP/1.0 with the text after "HTTP/" as the
+ * version (tshark reads these; a server answers them, usually 400, and
+ * tracking goes on).
+ */
+static int
+request_tolerant(const uint8_t *p, uint32_t end, struct kapa_http_start *sl)
+{
+	uint32_t i, t, v, ve;
+	uint16_t before;
+
+	for (i = 0; i < end && is_tchar(p[i]); i++)
+		;
+	if (i == 0 || i > METHOD_MAX || (i < end && !is_ows(p[i])))
+		return -1;
+	sl->method.p = p;
+	sl->method.len = i;
+	sl->target.p = p + i;
+	sl->version.p = p + end;
+	if (i == end)
+		goto no_version;
+	i = separator(p, i, end, sl);
+	t = i;
+	while (i < end && is_target_char(p[i]))
+		i++;
+	if (i == t)
+		return -1;	/* a method and whitespace: no server takes it */
+	sl->target.p = p + t;
+	sl->target.len = i - t;
+	if (i < end && !is_ows(p[i]))
+		return -1;
+	i = separator(p, i, end, sl);
+	if (i == end)
+		goto no_version;
+	if (end - i < 5 || memcmp(p + i, "HTTP/", 5) != 0)
+		return -1;
+	v = i + 5;
+	before = sl->tolerated;
+	i = version_tolerant(p, v, end, sl);
+	if (i != 0 && separator(p, i, end, sl) == end)
+		return 0;
+	/* an odd version: its text up to trailing whitespace, no inner one */
+	sl->tolerated = before;
+	for (ve = end; ve > v && is_ows(p[ve - 1]); ve--)
+		;
+	if (ve < end)
+		sl->tolerated |= 1u << KAPA_HTTP_TOL_TRAILING_WS;
+	for (i = v; i < ve; i++)
+		if (p[i] <= 0x20 || p[i] == 0x7f)
+			return -1;
+	sl->version.p = p + v;
+	sl->version.len = ve - v;
+no_version:
+	if (!known_method(sl->method.p, sl->method.len))
+		return -1;
+	sl->tolerated |= 1u << KAPA_HTTP_TOL_NO_VERSION;
+	sl->ver_major = 1;
+	sl->ver_minor = 0;
+	return 0;
+}
+
 int
 kapa_http_parse_start(const uint8_t *p, uint32_t len, struct kapa_http_start *sl)
 {
 	const uint8_t *lf = memchr(p, '\n', len);
-	uint32_t end, i, t;
+	uint32_t end;
+	int rc;
 
 	if (lf == NULL)
 		return -1;
@@ -535,69 +825,24 @@ kapa_http_parse_start(const uint8_t *p, uint32_t len, struct kapa_http_start *sl
 	sl->len = (uint32_t)(lf - p) + 1;
 	end = sl->len - 1;
 	if (end > 0 && p[end - 1] == '\r')
-		end--;	/* CRLF, or a bare LF (accepted, as tshark does) */
+		end--;
+	else
+		sl->tolerated |= 1u << KAPA_HTTP_TOL_BARE_LF;
 
 	if (end >= 5 && memcmp(p, "HTTP/", 5) == 0) {
-		if (version(p + 5, end - 5, sl) != 0)
-			return -1;
-		i = 8;
-		if (i + 4 > end || p[i] != ' ' || !is_digit(p[i + 1]) ||
-		    !is_digit(p[i + 2]) || !is_digit(p[i + 3]))
-			return -1;
-		sl->status = (uint16_t)((p[i + 1] - '0') * 100 + (p[i + 2] - '0') * 10 +
-					(p[i + 3] - '0'));
-		if (sl->status < 100)
-			return -1;
-		i += 4;
-		if (i < end) {
-			if (p[i] != ' ')
-				return -1;
-			sl->reason.p = p + i + 1;
-			sl->reason.len = end - i - 1;
-		} else {
-			sl->reason.p = p + end;
+		rc = status_strict(p, end, sl);
+		if (rc != 0) {
+			memset(&sl->version, 0, sizeof(sl->version));
+			rc = status_tolerant(p, end, sl);
 		}
-		sl->strict = true;
-		return 0;
+	} else {
+		sl->is_request = true;
+		rc = request_strict(p, end, sl);
+		if (rc != 0)
+			rc = request_tolerant(p, end, sl);
 	}
-
-	for (i = 0; i < end && is_tchar(p[i]); i++)
-		;
-	if (i == 0 || i > METHOD_MAX || (i < end && p[i] != ' '))
-		return -1;
-	sl->is_request = true;
-	sl->method.p = p;
-	sl->method.len = i;
-	sl->target.p = p + i;
-	sl->version.p = p + end;
-	if (i < end) {
-		t = ++i;
-		while (i < end && p[i] > 0x20 && p[i] != 0x7f)
-			i++;
-		sl->target.p = p + t;
-		sl->target.len = i - t;
-		if (i < end && p[i] == ' ' && end - i == 9 &&
-		    memcmp(p + i + 1, "HTTP/", 5) == 0 && version(p + i + 6, 3, sl) == 0 &&
-		    sl->target.len > 0) {
-			sl->strict = true;
-			return 0;
-		}
-		/* lenient: "GET / HTTP/1." keeps "1." as its version text */
-		if (i < end) {
-			if (p[i] != ' ' || end - i < 6 || memcmp(p + i + 1, "HTTP/", 5) != 0)
-				return -1;
-			sl->version.p = p + i + 6;
-			sl->version.len = end - i - 6;
-			for (t = i + 6; t < end; t++)
-				if (p[t] <= 0x20 || p[t] == 0x7f)
-					return -1;
-		}
-	}
-	if (!known_method(sl->method.p, sl->method.len))
-		return -1;
-	sl->ver_major = 1;
-	sl->ver_minor = 0;
-	return 0;
+	sl->strict = rc == 0 && sl->tolerated == 0;
+	return rc;
 }
 
 /* How far a resync looks for the end of a start line. */
@@ -611,8 +856,10 @@ kapa_http_resync_point(const uint8_t *p, uint32_t n)
 
 	if (m == 0 || !kapa_http_start_prefix_ok(p, m))
 		return 0;
-	/* only a well-formed line: a lenient one inside a body is too likely */
-	if (kapa_http_parse_start(p, m, &sl) != 0 || !sl.strict)
+	/* Only a well-formed line (a bare LF aside, which is common): a
+	 * tolerated one inside a body is too likely. */
+	if (kapa_http_parse_start(p, m, &sl) != 0 ||
+	    (sl.tolerated & ~(1u << KAPA_HTTP_TOL_BARE_LF)) != 0)
 		return 0;
 	return sl.is_request ? 1 : 2;
 }

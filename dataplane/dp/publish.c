@@ -147,11 +147,18 @@ dp_counter_src_fill(struct dp_counter_src *s, struct kapa_engine *e,
 	s->http_left = 0;
 	for (i = 0; i < KAPA_LEAVE_MAX; i++)
 		s->http_left += http->leave[i];
-	s->close_after = eng->act[KAPA_ACT_KIND_CLOSE_AFTER][KAPA_ACT_WHY_REQUESTS];
+	/* A close after the response is reported under the reason the edit
+	 * was refused for (forwarded, log-full, tolerated, ...): all count. */
+	s->close_after = 0;
+	for (i = 0; i < KAPA_ACT_WHY_MAX; i++)
+		s->close_after += eng->act[KAPA_ACT_KIND_CLOSE_AFTER][i];
+	s->refused_tolerated = refused[KAPA_ACT_WHY_TOLERATED] +
+			       eng->act[KAPA_ACT_KIND_CLOSE_AFTER][KAPA_ACT_WHY_TOLERATED];
 	s->refused_other = 0;
 	for (i = 0; i < KAPA_ACT_WHY_MAX; i++)
 		if (i != KAPA_ACT_WHY_L2_DEEP && i != KAPA_ACT_WHY_FORWARDED &&
-		    i != KAPA_ACT_WHY_LOG_FULL && i != KAPA_ACT_WHY_NO_ROOM)
+		    i != KAPA_ACT_WHY_LOG_FULL && i != KAPA_ACT_WHY_NO_ROOM &&
+		    i != KAPA_ACT_WHY_TOLERATED)
 			s->refused_other += refused[i];
 }
 

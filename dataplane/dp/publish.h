@@ -53,6 +53,8 @@ struct dp_counter_src {
 	uint64_t ooo_bytes;
 	uint64_t http_left;		/**< every reason added up */
 	uint64_t close_after;
+	uint64_t refused_tolerated;	/**< edits refused or closes after the response
+					     for a message read by a tolerance */
 	uint64_t refused_other;		/**< refusals without a counter of their own */
 };
 

@@ -213,8 +213,9 @@ json_out_message(struct json_out *j, const struct json_msg_where *w,
 	uint32_t i;
 
 	/* One bound for the whole object, so that rendering below needs no
-	 * checks: fixed keys and numbers stay under 512 bytes. */
-	bound = 512 + str_bound(w->file != NULL ? strlen(w->file) : 0) +
+	 * checks: fixed keys and numbers stay under 512 bytes, the tolerance names
+	 * (kapa_http_tol_name(), all of them) under 128 more. */
+	bound = 512 + 128 + str_bound(w->file != NULL ? strlen(w->file) : 0) +
 		str_bound(strlen(w->flow)) + str_bound(msg->method.len) +
 		str_bound(msg->target.len) + str_bound(msg->version.len);
 	for (i = 0; i < msg->ntokens && i < KAPA_HTTP_MAX_TOKENS; i++)
@@ -282,6 +283,19 @@ json_out_message(struct json_out *j, const struct json_msg_where *w,
 	 * responses lost, or past the pipeline depth): judged on its own. */
 	if (msg->pair_unsure)
 		puts_lit(j, ",\"pair_unsure\":true");
+	/* What reading it needed beyond the grammar (kapa_http_tol). */
+	if (msg->tolerated != 0) {
+		const char *sep = ",\"tolerated\":[\"";
+
+		for (i = 0; i < KAPA_HTTP_TOL_MAX; i++) {
+			if (!(msg->tolerated & (1u << i)))
+				continue;
+			puts_lit(j, sep);
+			puts_lit(j, kapa_http_tol_name(i));
+			sep = "\",\"";
+		}
+		puts_lit(j, "\"]");
+	}
 	puts_lit(j, msg->persistent ? ",\"persistent\":true}\n" : ",\"persistent\":false}\n");
 	end_rec(j, w->frame, start);
 	return 0;

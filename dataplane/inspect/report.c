@@ -384,6 +384,19 @@ report_print(const struct report *r, FILE *out, const char *file)
 		fprintf(out, "  (still tracked) responses not paired with their request: %" PRIu64 "\n",
 			r->http.pair_unsure);
 
+	/* How much of the traffic only a lenient reading counts (the origin
+	 * servers serve it): a message is counted once per tolerance. */
+	fprintf(out, "\nmessages read by a tolerance (as origin servers read them)\n");
+	total = 0;
+	for (i = 0; i < KAPA_HTTP_TOL_MAX; i++) {
+		if (r->http.tolerated[i] == 0)
+			continue;
+		fprintf(out, "  %-30s %8" PRIu64 "\n", kapa_http_tol_name(i), r->http.tolerated[i]);
+		total += r->http.tolerated[i];
+	}
+	if (total == 0)
+		fprintf(out, "  none\n");
+
 	fprintf(out, "\nTCP reassembly\n");
 	fprintf(out, "  segments in order %" PRIu64 ", out of order %" PRIu64
 		", retransmitted %" PRIu64 "\n",

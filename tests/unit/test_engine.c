@@ -371,6 +371,35 @@ test_http10(void)
 	bench_fini(&b);
 }
 
+/* A response read only by a tolerance (a run of spaces in its status
+ * line) is never edited: the advertisement is skipped and the max's close
+ * is made after the response instead, both counted as "tolerated". A bare
+ * LF (test_http10) is the one tolerance edits still follow. */
+static void
+test_tolerated_not_edited(void)
+{
+	static const char rsp[] = "HTTP/1.1  200 OK\r\nConnection: keep-alive\r\n"
+				  "Content-Length: 0\r\n\r\n";
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=5,max=2,mode=advertise", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, "GET / HTTP/1.1\r\n\r\n");
+	bench_str(&b, S, rsp);
+	bench_str(&b, C, "GET  /  HTTP/1.1\r\n\r\n");
+	bench_str(&b, S, rsp);
+	CU_ASSERT_STRING_EQUAL(client_got(&b), "HTTP/1.1  200 OK\r\nConnection: keep-alive\r\n"
+					       "Content-Length: 0\r\n\r\n"
+					       "HTTP/1.1  200 OK\r\nConnection: keep-alive\r\n"
+					       "Content-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_TOLERATED), 1);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_CLOSE_AFTER, KAPA_ACT_WHY_TOLERATED), 1);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_INSERT, KAPA_ACT_WHY_ADVERTISE), 0);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REWRITE, KAPA_ACT_WHY_REQUESTS), 0);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->pkts_edited, 0);
+	bench_fini(&b);
+}
+
 /* An insertion that takes a segment past the client's MSS: split in two,
  * the second crafted right after the first, both within the MSS. */
 static void
@@ -748,6 +777,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "advertise: rewrite in place", test_advertise_rewrite) == NULL ||
 	    CU_add_test(s, "advertise: rename and insert", test_advertise_insert) == NULL ||
 	    CU_add_test(s, "HTTP/1.0 keep-alive", test_http10) == NULL ||
+	    CU_add_test(s, "a tolerated response is not edited", test_tolerated_not_edited) == NULL ||
 	    CU_add_test(s, "insertion past the MSS splits", test_split_at_mss) == NULL ||
 	    CU_add_test(s, "retransmissions edited identically", test_retransmission) == NULL ||
 	    CU_add_test(s, "SACK edges translated", test_sack) == NULL ||

@@ -38,6 +38,7 @@ struct rec_msg {
 	uint64_t content_length;
 	bool persistent, ka_effective;
 	bool pair_unsure;
+	uint16_t tolerated;	/* 1 << enum kapa_http_tol */
 	uint8_t conn_flags;
 	uint8_t ntokens;
 	char tokens[256];	/* tokens joined with '|' */
@@ -141,6 +142,7 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 	r->persistent = m->persistent;
 	r->ka_effective = m->ka_effective;
 	r->pair_unsure = m->pair_unsure;
+	r->tolerated = m->tolerated;
 	r->conn_flags = m->conn_flags;
 	r->ntokens = m->ntokens;
 	join(r->tokens, sizeof(r->tokens), m->tokens, m->ntokens);
@@ -177,11 +179,11 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m,
 		      (unsigned long long)m->ka_pos[i].line_end);
 	logf_("\n");
 	logf_("M req=%d idx=%u off=%llu %s %s %u v=%s tok=[%s] cf=%x ka=%d:%u/%d:%u raw=[%s] "
-	      "body=%u cl=%llu pers=%d eff=%d unsure=%d\n",
+	      "body=%u cl=%llu pers=%d eff=%d unsure=%d tol=%x\n",
 	      r->is_request, r->index, (unsigned long long)r->off, r->method, r->target,
 	      r->status, r->version, r->tokens, r->conn_flags, r->has_t, r->t, r->has_m,
 	      r->m, r->ka_raw, r->body, (unsigned long long)r->content_length,
-	      r->persistent, r->ka_effective, r->pair_unsure);
+	      r->persistent, r->ka_effective, r->pair_unsure, r->tolerated);
 }
 
 static void
@@ -457,6 +459,24 @@ static const struct piece ex_lenient[] = {
 	FIN(S2C),
 };
 
+/* Start lines only a lenient server reads (nginx, HAProxy serve them). */
+static const struct piece ex_tolerated[] = {
+	D(C2S, "\r\n\r\nGET        /ws-run HTTP/1.1\r\nHost: h\r\n\r\n"
+	       "GET  /  HTTP/1.1  \r\nHost: h\r\n\r\nGET\t/tab\tHTTP/1.10\r\n\r\n"),
+	D(S2C, "HTTP/1.1  200 OK\r\nContent-Length: 1\r\n\r\nx"
+	       "HTTP/1.1 200\tOK\r\nContent-Length: 0\r\n\r\n"
+	       "\nHTTP/1.1 204 No Content\n\n"),
+	D(C2S, "GET /v2 HTTP/2.0\r\nConnection: close\r\n\r\n"),
+	D(S2C, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"),
+	FIN(S2C),
+};
+
+static void
+test_cuts_tolerated(void)
+{
+	check_cut_invariance(ex_tolerated, sizeof(ex_tolerated) / sizeof(ex_tolerated[0]), 0, 6);
+}
+
 static void
 test_cuts_keepalive_11(void)
 {
@@ -644,6 +664,103 @@ test_obs_fold(void)
 	/* in another field: tolerated */
 	one("GET / HTTP/1.1\r\nX-A: b\r\n c\r\nHost: h\r\n\r\n", NULL);
 	CU_ASSERT(nmsgs == 1 && nleaves == 0);
+}
+
+#define TOL(t) (1u << KAPA_HTTP_TOL_##t)
+
+/* One request and its response; @return the request's tolerances, the
+ * pair read as one persistent exchange with the response paired. */
+static uint16_t
+tolerated_request(const char *c2s)
+{
+	one(c2s, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[0].is_request && !msgs[1].is_request);
+	CU_ASSERT(!msgs[1].pair_unsure && msgs[1].tolerated == 0 && nleaves == 0);
+	return msgs[0].tolerated;
+}
+
+static void
+test_tolerances_request_line(void)
+{
+	const struct kapa_http_stats *st = kapa_http_stats(T);
+	uint64_t before[KAPA_HTTP_TOL_MAX];
+	unsigned i;
+
+	memcpy(before, st->tolerated, sizeof(before));
+	/* well-formed: nothing needed */
+	CU_ASSERT_EQUAL(tolerated_request("GET /x HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
+	/* issue 14: a run of spaces between method and target */
+	CU_ASSERT_EQUAL(tolerated_request("GET      /x HTTP/1.1\r\nHost: h\r\n\r\n"), TOL(WS_RUN));
+	CU_ASSERT_STRING_EQUAL(msgs[0].method, "GET");
+	CU_ASSERT_STRING_EQUAL(msgs[0].target, "/x");
+	CU_ASSERT_STRING_EQUAL(msgs[0].version, "1.1");
+	CU_ASSERT(msgs[0].persistent && msgs[1].persistent);
+	/* nginx serves these two */
+	CU_ASSERT_EQUAL(tolerated_request("GET  /  HTTP/1.1\r\nHost: h\r\n\r\n"), TOL(WS_RUN));
+	CU_ASSERT_EQUAL(tolerated_request("GET / HTTP/1.1 \r\nHost: h\r\n\r\n"), TOL(TRAILING_WS));
+	CU_ASSERT_STRING_EQUAL(msgs[0].version, "1.1");
+	/* HAProxy serves tabs */
+	CU_ASSERT_EQUAL(tolerated_request("GET\t/x\tHTTP/1.1\r\n\r\n"), TOL(HTAB));
+	CU_ASSERT_EQUAL(tolerated_request("GET \t/x HTTP/1.1\r\n\r\n"), TOL(HTAB) | TOL(WS_RUN));
+	CU_ASSERT_EQUAL(tolerated_request("\r\n\nGET / HTTP/1.1\r\n\r\n"), TOL(LEADING_EMPTY));
+	CU_ASSERT_EQUAL(tolerated_request("GET / HTTP/1.1\nHost: h\n\n"), TOL(BARE_LF));
+	/* nginx reads the version as numbers: 1.10 persists */
+	CU_ASSERT_EQUAL(tolerated_request("GET / HTTP/1.10\r\n\r\n"), TOL(VERSION_DIGITS));
+	CU_ASSERT(msgs[0].persistent);
+	CU_ASSERT_STRING_EQUAL(msgs[0].version, "1.10");
+	/* HAProxy serves HTTP/2.0 on an HTTP/1.x connection as 1.1 */
+	CU_ASSERT_EQUAL(tolerated_request("GET / HTTP/2.0\r\n\r\n"), TOL(VERSION_MAJOR));
+	CU_ASSERT(msgs[0].persistent);
+	CU_ASSERT_STRING_EQUAL(msgs[0].version, "2.0");
+	/* a known method without a version: HTTP/1.0, as before, now counted */
+	CU_ASSERT_EQUAL(tolerated_request("GET /\r\nHost: h\r\n\r\n"), TOL(NO_VERSION));
+	CU_ASSERT(!msgs[0].persistent);
+	for (i = 0; i < KAPA_HTTP_TOL_MAX; i++)
+		CU_ASSERT(st->tolerated[i] > before[i]);
+	CU_ASSERT_EQUAL(st->tolerated[KAPA_HTTP_TOL_WS_RUN] - before[KAPA_HTTP_TOL_WS_RUN], 3);
+	/* the h2 preface is not a tolerated request */
+	one("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_H2_PREFACE);
+	/* still refused: a method and whitespace, an unknown method without
+	 * version, a lower-case version (no server serves them) */
+	one("GET  \r\n\r\n", "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 1 && !msgs[0].is_request && msgs[0].pair_unsure);
+	one("FOO  /x\r\n\r\n", "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 1 && !msgs[0].is_request);
+	one("GET / http/1.1\r\n\r\n", "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 1 && !msgs[0].is_request);
+}
+
+static void
+test_tolerances_status_line(void)
+{
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1  200 OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[1].status == 200 && msgs[1].tolerated == TOL(WS_RUN) && msgs[1].persistent);
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1\t204\tNo Content\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[1].status == 204 && msgs[1].tolerated == TOL(HTAB));
+	one("GET / HTTP/1.1\r\n\r\n", "\r\nHTTP/1.1 204 No Content\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+	CU_ASSERT(msgs[1].tolerated == TOL(LEADING_EMPTY));
+	/* "200 OK" with a space inside the reason: well-formed */
+	one("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200  OK\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(nmsgs == 2 && msgs[1].tolerated == 0);
+}
+
+/* Smuggling ground stays refused, a tolerance or not: conflicting or folded
+ * framing leaves tracking as before, counted by its reason. */
+static void
+test_tolerances_no_framing(void)
+{
+	one("POST  / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_CL_TE);
+	CU_ASSERT(nmsgs == 1 && msgs[0].tolerated == TOL(WS_RUN) && msgs[0].body == KAPA_BODY_NONE);
+	one("POST / HTTP/1.1 \r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", NULL);
+	expect_leave(KAPA_LEAVE_BAD_CL);
+	one("POST\t/ HTTP/1.1\r\nContent-Length:\r\n 3\r\n\r\nabc", NULL);
+	expect_leave(KAPA_LEAVE_OBS_FOLD);
 }
 
 static void
@@ -2078,6 +2195,7 @@ kapa_unit_register(void)
 	ADD(cut, "HTTP/1.0 keep-alive exchange cut everywhere", test_cuts_keepalive_10);
 	ADD(cut, "pipelined + interim exchange cut everywhere", test_cuts_pipelined);
 	ADD(cut, "bare-LF / lenient exchange cut everywhere", test_cuts_lenient);
+	ADD(cut, "tolerated start lines cut everywhere", test_cuts_tolerated);
 
 	ADD(lim, "--ports LIST", test_parse_ports);
 	ADD(adv, "HTTP/1.1 exchange read", test_exchange_11);
@@ -2087,6 +2205,9 @@ kapa_unit_register(void)
 	ADD(adv, "keep-alive and close on two lines", test_keepalive_close_two_lines);
 	ADD(adv, "Connection token edge cases", test_token_edges);
 	ADD(adv, "obs-fold", test_obs_fold);
+	ADD(adv, "tolerances: request line", test_tolerances_request_line);
+	ADD(adv, "tolerances: status line", test_tolerances_status_line);
+	ADD(adv, "tolerances never reach framing", test_tolerances_no_framing);
 	ADD(adv, "whitespace before the colon", test_ws_before_colon);
 	ADD(adv, "whitespace before the first field line", test_ws_before_first_field);
 	ADD(adv, "bare LF, bare CR, leading empty lines", test_bare_lf_bare_cr_leading_lines);
