@@ -776,7 +776,7 @@ def report_total(args):
         label; maxima and means are left out (they do not add up)."""
         got = {}
         for line in lines:
-            if "most on one" in line or "mean " in line:
+            if "most on one" in line or "mean " in line or "observed idle limit:" in line:
                 continue
             if "timeout=" in line:
                 label, n = line.rsplit(None, 2)[0], line.split()[-2]
