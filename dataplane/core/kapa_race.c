@@ -561,7 +561,9 @@ race_server_close(struct kapa_race *r, struct race_conn *rc, const struct kapa_s
 		race_found(r, rc, ctx, kind, rc->req_idle_ms, rc->req_ref, rc->req_ns);
 		return;
 	}
-	if (rc->idle_ns == 0 || rc->requests == 0 || ctx->now_ns < rc->idle_ns)
+	/* After the client's own close, the server's is an answer to it. */
+	if (rc->idle_ns == 0 || rc->requests == 0 || ctx->now_ns < rc->idle_ns ||
+	    (rc->flags & RC_CLI_DONE))
 		return;
 	gap_ms = ns_to_ms(ctx->now_ns - rc->idle_ns);
 	s->idle_closes++;
