@@ -27,8 +27,9 @@
 #include "kapa_counters.h"
 
 /** Bumped on any change to a record below (2: the stats record from the
- *  counter table, kapa_counters.h; 3: closed_max, fin_sent). */
-#define KAPA_MAPS_ABI_VERSION 3
+ *  counter table, kapa_counters.h; 3: closed_max, fin_sent; 4: the race and
+ *  hint-compliance counters, races_fin .. race_tables_full). */
+#define KAPA_MAPS_ABI_VERSION 4
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"
