@@ -42,6 +42,7 @@ struct race_conn {
 	uint8_t close_kind;	/* enum kapa_race_kind of the server's close */
 	uint8_t cli_dir;	/* the direction requests travel */
 	uint8_t looked_up;	/* server and agent entries chosen */
+	uint8_t raced;		/* a race was counted: the connection is done */
 };
 
 _Static_assert(sizeof(struct race_conn) <= KAPA_RACE_STATE_SIZE,
@@ -281,14 +282,12 @@ race_side(const struct kapa_stream_ctx *ctx, uint8_t dir)
 	return dir == KAPA_DIR_C2S ? ctx->conn->client_side : !ctx->conn->client_side;
 }
 
-/* The first request: which server and which client product. */
+/* Which server: once per connection. */
 static void
-race_look_up(struct kapa_race *r, struct race_conn *rc, const struct kapa_stream_ctx *ctx,
-	     const struct kapa_http_msg *m)
+race_look_up_server(struct kapa_race *r, struct race_conn *rc, const struct kapa_stream_ctx *ctx)
 {
 	const struct kapa_flow_key *k = race_key(ctx);
 	struct kapa_race_endpoint ep;
-	char token[KAPA_RACE_TOKEN_MAX + 1];
 	int s = race_side(ctx, rc->cli_dir ^ 1);
 
 	memset(&ep, 0, sizeof(ep));
@@ -296,10 +295,20 @@ race_look_up(struct kapa_race *r, struct race_conn *rc, const struct kapa_stream
 	ep.port = k->port[s];
 	ep.family = k->family;
 	rc->server = race_server_entry(r, &ep);
+	rc->looked_up = 1;
+}
+
+/* The first request: which server and which client product. */
+static void
+race_look_up(struct kapa_race *r, struct race_conn *rc, const struct kapa_stream_ctx *ctx,
+	     const struct kapa_http_msg *m)
+{
+	char token[KAPA_RACE_TOKEN_MAX + 1];
+
+	race_look_up_server(r, rc, ctx);
 	if (kapa_race_product_token(m->user_agent.p, m->user_agent.len, token) == 0)
 		strcpy(token, "-");
 	rc->agent = race_agent_entry(r, token);
-	rc->looked_up = 1;
 }
 
 static uint32_t
@@ -309,6 +318,25 @@ race_req_hash(const struct kapa_http_msg *m)
 
 	h = race_hash(" ", 1, h);
 	return race_hash(m->target.p, m->target.len, h);
+}
+
+/* race_req_hash() of a request line read from raw bytes ("GET /x HTTP/1.1"):
+ * for a request the tracker never saw (KAPA_EV_LATE_DATA). 0: none found. */
+static uint32_t
+race_line_hash(const uint8_t *p, uint32_t len)
+{
+	const uint8_t *sp1, *sp2;
+	uint32_t h;
+
+	sp1 = memchr(p, ' ', len);
+	if (sp1 == NULL || sp1 == p)
+		return 0;
+	sp2 = memchr(sp1 + 1, ' ', len - (uint32_t)(sp1 + 1 - p));
+	if (sp2 == NULL)
+		return 0;
+	h = race_hash(p, (uint32_t)(sp1 - p), 2166136261u);
+	h = race_hash(" ", 1, h);
+	return race_hash(sp1 + 1, (uint32_t)(sp2 - sp1 - 1), h);
 }
 
 static uint32_t
@@ -403,6 +431,7 @@ race_found(struct kapa_race *r, struct race_conn *rc, const struct kapa_stream_c
 	r->st.races[kind]++;
 	r->srv[rc->server].races[kind]++;
 	rc->flags &= (uint8_t)~RC_WAITING;
+	rc->raced = 1;
 	if (r->ops.race != NULL)
 		r->ops.race(ctx, &ev, r->ops_arg);
 	race_watch_add(r, ctx, rc, ev.id, req_ns);
@@ -439,7 +468,7 @@ race_request(struct kapa_race *r, struct race_conn *rc, const struct kapa_stream
 			rc->flags |= RC_VIOLATED;
 		}
 	}
-	if (!idle)
+	if (!idle || rc->raced)
 		return;
 	rc->req_hash = race_req_hash(m);
 	if (rc->flags & RC_CLOSED) {
@@ -485,7 +514,9 @@ race_response(struct kapa_race *r, struct race_conn *rc, const struct kapa_http_
 		return;
 	if (m->has_ka_timeout) {
 		t = m->ka_timeout;
-		s->ka_timeout = t;
+		/* Before a request, the server is not known yet (a pickup). */
+		if (rc->looked_up)
+			s->ka_timeout = t;
 	}
 	kapa_race_hint(r, rc, t, m->has_ka_max ? m->ka_max : KAPA_KA_UNSET);
 }
@@ -555,7 +586,7 @@ race_server_close(struct kapa_race *r, struct race_conn *rc, const struct kapa_s
 	rc->flags |= RC_CLOSED;
 	rc->close_kind = (uint8_t)kind;
 	rc->close_ns = ctx->now_ns;
-	if (rc->flags & RC_WAITING) {
+	if ((rc->flags & RC_WAITING) && !rc->raced) {
 		/* A request on an idle connection, unanswered, and the server
 		 * closes: it crossed the close on the way. */
 		race_found(r, rc, ctx, kind, rc->req_idle_ms, rc->req_ref, rc->req_ns);
@@ -588,6 +619,26 @@ race_client_close(struct kapa_race *r, struct race_conn *rc, const struct kapa_s
 	}
 }
 
+/* The client sent data after the server's accepted RST (the TCP core no
+ * longer delivers it): on an idle connection, a request lost to that RST. */
+static void
+race_late_request(struct kapa_race *r, struct race_conn *rc, const struct kapa_stream_ctx *ctx)
+{
+	const struct kapa_pkt *pkt = ctx->pkt;
+	uint64_t idle_ns;
+
+	if (rc->raced || !(rc->flags & RC_CLOSED) || rc->idle_ns == 0 ||
+	    ctx->now_ns < rc->idle_ns)
+		return;
+	idle_ns = ctx->now_ns - rc->idle_ns;
+	rc->req_hash = pkt != NULL ? race_line_hash(pkt->data + pkt->payload_off,
+						    pkt->payload_len) : 0;
+	if (!rc->looked_up)
+		race_look_up_server(r, rc, ctx);	/* a new connection, never used */
+	race_found(r, rc, ctx, (enum kapa_race_kind)rc->close_kind, ns_to_ms(idle_ns),
+		   ctx->pkt_ref, ctx->now_ns);
+}
+
 void
 kapa_race_event(struct kapa_race *r, void *st, const struct kapa_stream_ctx *ctx,
 		enum kapa_stream_event ev)
@@ -615,6 +666,10 @@ kapa_race_event(struct kapa_race *r, void *st, const struct kapa_stream_ctx *ctx
 					  ev == KAPA_EV_FIN ? KAPA_RACE_FIN : KAPA_RACE_RST);
 		else
 			race_client_close(r, rc, ctx);
+		break;
+	case KAPA_EV_LATE_DATA:
+		if (ctx->dir != srv_dir)
+			race_late_request(r, rc, ctx);
 		break;
 	case KAPA_EV_CLOSE:
 		if (!(rc->flags & RC_HINTED) || rc->requests == 0)

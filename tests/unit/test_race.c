@@ -123,6 +123,34 @@ test_request_crosses_rst(void)
 	bench_fini(&b);
 }
 
+/* The server resets the idle connection first (an NLB's way); the client's
+ * request comes after it, while the entry lingers: the TCP core no longer
+ * delivers it, and tells it once (KAPA_EV_LATE_DATA). Lost to RST, and its
+ * request line, read from the segment, matches the retry. */
+static void
+test_rst_then_request(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, NULL, NULL, 0) == 0);
+	bench_handshake(&b);
+	exchange_then_idle(&b, req_a, rsp_ok, 350000 / 1000);
+	server_rst(&b);
+	CU_ASSERT_EQUAL(race_stats(&b)->idle_closes, 1);
+	CU_ASSERT_EQUAL(b.nraces, 0);
+	bench_str(&b, C, req_b);
+	bench_str(&b, C, "more");	/* told once only */
+	CU_ASSERT_EQUAL_FATAL(b.nraces, 1);
+	CU_ASSERT_EQUAL(b.races[0].kind, KAPA_RACE_RST);
+	CU_ASSERT(b.races[0].idle_ms >= 350 && b.races[0].idle_ms <= 351);
+	CU_ASSERT_EQUAL((uintptr_t)b.races[0].req_ref, b.nframe - 1);
+	next_conn(&b);
+	bench_str(&b, C, req_b);
+	CU_ASSERT_EQUAL_FATAL(b.nretried, 1);
+	CU_ASSERT_EQUAL(b.retried_id[0], b.races[0].id);
+	bench_fini(&b);
+}
+
 /* Not races: a reuse that is answered; an idle connection the server
  * closes with no request after it (an idle close, its gap counted); a
  * first request on a new connection that the server closes instead of
@@ -334,6 +362,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "FIN, then the request", test_fin_then_request) == NULL ||
 	    CU_add_test(s, "request crosses the FIN", test_request_crosses_fin) == NULL ||
 	    CU_add_test(s, "request crosses an RST", test_request_crosses_rst) == NULL ||
+	    CU_add_test(s, "RST first, then the request", test_rst_then_request) == NULL ||
 	    CU_add_test(s, "what is not a race", test_not_races) == NULL ||
 	    CU_add_test(s, "retry on a new connection", test_retry) == NULL ||
 	    CU_add_test(s, "hint compliance", test_hint_compliance) == NULL ||
