@@ -10,7 +10,10 @@ with the connection's local port, then the same request is sent again on a
 new connection. It stops once it has seen --races failures, or at --duration.
 
 Output, one line each (read by race_capture.sh):
-  FAIL port=P path=/r/T/N error=NAME idle_ms=I     a request lost
+  FAIL port=P path=/r/T/N error=NAME idle_ms=I     a request sent and lost
+  STALE port=P path=/r/T/N error=NAME idle_ms=I    the close was known before
+                                                   the request could be sent
+                                                   (nothing on the wire: no race)
   RETRY port=P path=/r/T/N status=S                its retry, on a new connection
   OK requests=R failures=F retries=R2              the summary, last
 """
@@ -49,18 +52,23 @@ def worker(args, tid, stop_at):
         if conn.sock is None:
             conn.connect()
         port = conn.sock.getsockname()[1]
+        sent = False
         try:
             conn.request("GET", path, headers={"User-Agent": "kapa-race-client/1"})
+            sent = True
             resp = conn.getresponse()
             resp.read()
             with lock:
                 requests += 1
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
                 ConnectionAbortedError) as e:
-            with lock:
-                failures += 1
-            log("FAIL port=%d path=%s error=%s idle_ms=%d" % (port, path, type(e).__name__,
-                                                             last_idle_ms))
+            # Sent: the request went out and met the close. Not sent: the
+            # socket already knew of the server's RST, nothing left.
+            if sent:
+                with lock:
+                    failures += 1
+            log("%s port=%d path=%s error=%s idle_ms=%d" % (
+                "FAIL" if sent else "STALE", port, path, type(e).__name__, last_idle_ms))
             conn.close()
             # The retry: the same request line at once, on a new connection.
             conn = http.client.HTTPConnection(args.host, args.port, timeout=5)
