@@ -403,8 +403,12 @@ race_watch_match(struct kapa_race *r, const struct kapa_stream_ctx *ctx,
 	h = race_req_hash(m);
 	for (i = 0; i < r->watch_n; i++) {
 		w = &r->watch[(r->watch_head + i) % r->watch_cap];
+		/* The ring is in time order of detection, and a race is found
+		 * a little after its request at most: the window is checked
+		 * here too, not only at the head. */
 		if (w->id == 0 || w->req_hash != h || w->family != k->family ||
-		    memcmp(w->cli_addr, cli, sizeof(w->cli_addr)) != 0 || m->first_ns < w->ns)
+		    memcmp(w->cli_addr, cli, sizeof(w->cli_addr)) != 0 || m->first_ns < w->ns ||
+		    m->first_ns - w->ns >= KAPA_RACE_RETRY_MS * 1000000ull)
 			continue;
 		r->st.retried++;
 		r->srv[w->server].retried++;
