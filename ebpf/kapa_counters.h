@@ -122,7 +122,19 @@
 	X(midstream_limited, KAPA_CTR_COUNTER, "midstream_limited", "picked-up connections given limits", s->eng->midstream_limited) \
 	X(decisions, KAPA_CTR_COUNTER, "decisions", "policy decisions taken", s->eng->decisions) \
 	X(prog_out_of_range, KAPA_CTR_COUNTER, "prog_out_of_range", "policy program results out of range, clamped (mode to observe, seconds to 20 days)", s->eng->prog_out_of_range) \
-	X(rules_redecided, KAPA_CTR_COUNTER, "rules_redecided", "connections matched again against a new rule set", s->eng->rules_redecided)
+	X(rules_redecided, KAPA_CTR_COUNTER, "rules_redecided", "connections matched again against a new rule set", s->eng->rules_redecided) \
+	/* idle-close races and keep-alive hint compliance (struct kapa_race_stats) */ \
+	X(races_fin, KAPA_CTR_COUNTER, "races_fin", "requests lost to the server's FIN on an idle persistent connection", s->race->races[KAPA_RACE_FIN]) \
+	X(races_rst, KAPA_CTR_COUNTER, "races_rst", "requests lost to the server's RST on an idle persistent connection", s->race->races[KAPA_RACE_RST]) \
+	X(races_retried, KAPA_CTR_COUNTER, "races_retried", "lost requests sent again on a new connection within 1 s", s->race->retried) \
+	X(idle_closes, KAPA_CTR_COUNTER, "idle_closes", "idle persistent connections closed by the server", s->race->idle_closes) \
+	X(idle_reuses, KAPA_CTR_COUNTER, "idle_reuses", "idle persistent connections reused and answered", s->race->reuses) \
+	X(hint_conns, KAPA_CTR_COUNTER, "hint_conns", "connections whose client was told a Keep-Alive timeout or max (ended)", s->race->hinted_conns) \
+	X(hint_compliant, KAPA_CTR_COUNTER, "hint_compliant", "of those, no reuse at or past the timeout and no request past max", s->race->hint_compliant) \
+	X(hint_reuse_late, KAPA_CTR_COUNTER, "hint_reuse_late", "reuses after an idle gap of the told timeout or more", s->race->hint_reuse_late) \
+	X(hint_over_max, KAPA_CTR_COUNTER, "hint_over_max", "requests past the told max", s->race->hint_over_max) \
+	X(hint_closed_in_time, KAPA_CTR_COUNTER, "hint_closed_in_time", "idle connections the client closed before the told timeout", s->race->hint_closed_in_time) \
+	X(race_tables_full, KAPA_CTR_COUNTER, "race_tables_full", "connections or races past the race tables' bounds (server, agent, retry watch)", s->race_tables_full)
 
 /** How many counters the table has. */
 #define KAPA_COUNTER_ONE(field, kind, name, help, src) + 1

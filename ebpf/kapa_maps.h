@@ -32,8 +32,9 @@
  *  histograms; 5: http_resync, replay_no_room, sack_edges_translated,
  *  prog_out_of_range, rules_redecided in the stats record, and its counters
  *  and the histograms carried across a kapa-dp restart; 6: the HTTP
- *  tolerances tol_*, refused_tolerated). */
-#define KAPA_MAPS_ABI_VERSION 6
+ *  tolerances tol_*, refused_tolerated; 7: the race and hint-compliance
+ *  counters, races_fin .. race_tables_full, and a stats record of 128 words). */
+#define KAPA_MAPS_ABI_VERSION 7
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"
@@ -81,7 +82,7 @@ struct kapa_meta {
 
 /** 64-bit words of a stats record: room for the counter table to grow
  *  without another layout, since readers add the record up word by word. */
-#define KAPA_STATS_WORDS 96
+#define KAPA_STATS_WORDS 128
 
 /**
  * Counters of one worker: slot w of KAPA_MAP_STATS belongs to worker w,

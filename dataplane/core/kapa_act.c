@@ -623,6 +623,8 @@ plan_advertise(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct 
 	why = plan_commit(e, ctx, ac, &p, KAPA_ACT_WHY_ADVERTISE);
 	if (why != KAPA_ACT_WHY_MAX)
 		act_report(e, ctx, KAPA_ACT_KIND_REFUSED, why, m->off, 0);
+	else
+		kapa_race_hint(e->race, race_of(ctx), t, r);
 }
 
 /* ---- the tracker's events -------------------------------------------------------- */
@@ -701,6 +703,9 @@ act_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, vo
 
 	if (e->ops.http.message != NULL)
 		e->ops.http.message(ctx, m, e->ops_arg);
+	/* Before the actions: an advertisement they make then supersedes
+	 * the server's hint as what the client was told. */
+	kapa_race_message(e->race, race_of(ctx), ctx, m);
 	if (e->policy == NULL || (ac->flags & ACT_RESET))
 		return;
 	if (ac->l2_len[ctx->dir] == 0 && ctx->pkt != NULL && ctx->pkt == e->cur_pkt)
@@ -736,6 +741,7 @@ act_message_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t ind
 
 	if (e->ops.http.message_end != NULL)
 		e->ops.http.message_end(ctx, is_request, index, e->ops_arg);
+	kapa_race_message_end(e->race, race_of(ctx), ctx, is_request);
 	if (e->policy == NULL || (ac->flags & ACT_RESET))
 		return;
 	if (!is_request && (ac->flags & ACT_CLOSE_WAIT) && !(ac->flags & ACT_INTERIM) &&
@@ -833,6 +839,7 @@ act_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t
 	default:
 		break;
 	}
+	kapa_race_event(e->race, race_of(ctx), ctx, ev);
 	if (e->ops.http.event != NULL)
 		e->ops.http.event(ctx, ev, off, len, e->ops_arg);
 }

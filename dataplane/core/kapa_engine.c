@@ -44,6 +44,12 @@ kapa_engine_http(struct kapa_engine *e)
 	return e->http;
 }
 
+struct kapa_race *
+kapa_engine_race(struct kapa_engine *e)
+{
+	return e->race;
+}
+
 const struct kapa_engine_stats *
 kapa_engine_stats(const struct kapa_engine *e)
 {
@@ -434,6 +440,7 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 {
 	struct kapa_tcp_conf tc;
 	struct kapa_http_conf hc;
+	struct kapa_race_conf rc;
 	struct kapa_engine *e;
 	uint32_t i, app;
 	int err = ENOMEM;
@@ -469,6 +476,14 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 	e->log_free = 1;
 	e->cur_cut = UINT32_MAX;
 
+	rc = conf->race;
+	rc.ops = &e->ops.race;
+	rc.ops_arg = e->ops_arg;
+	e->race = kapa_race_create(&rc);
+	if (e->race == NULL) {
+		err = rte_errno;
+		goto fail;
+	}
 	hc = conf->http;
 	hc.ops = &act_http_ops;
 	hc.ops_arg = e;
@@ -507,6 +522,7 @@ kapa_engine_destroy(struct kapa_engine *e)
 	e->shutting_down = ENGINE_SHUTDOWN;
 	kapa_tcp_destroy(e->tcp);	/* CLOSE for every connection first */
 	kapa_http_destroy(e->http);
+	kapa_race_destroy(e->race);
 	free(e->logs);
 	free(e->frame);
 	free(e);

@@ -37,10 +37,14 @@
 #include "kapa_edit.h"
 #include "kapa_http.h"
 #include "kapa_policy.h"
+#include "kapa_race.h"
 #include "kapa_tcp.h"
 
-/** Bytes of the engine's per-connection state, after the tracker's. */
-#define KAPA_ENGINE_STATE_SIZE 160
+/** Bytes of the actions' per-connection state. */
+#define KAPA_ACT_STATE_SIZE 160
+/** Bytes of the engine's per-connection state, after the tracker's: the
+ *  actions', then the race measurement's (kapa_race.h). */
+#define KAPA_ENGINE_STATE_SIZE (KAPA_ACT_STATE_SIZE + KAPA_RACE_STATE_SIZE)
 
 /** What to do with the packet in hand. */
 enum kapa_verdict {
@@ -136,6 +140,9 @@ struct kapa_engine_ops {
 	 */
 	void (*emit)(const struct kapa_stream_ctx *ctx, enum kapa_dir toward,
 		     const uint8_t *frame, uint32_t len, void *arg);
+	/** Idle-close races and their retries (either may be NULL; called
+	 *  with the engine's ops_arg). */
+	struct kapa_race_ops race;
 };
 
 struct kapa_engine_conf {
@@ -158,6 +165,9 @@ struct kapa_engine_conf {
 	/** Largest IP datagram the engine may send (a split keeps segments
 	 *  under it); 0 = bounded by the client's MSS only. */
 	uint32_t mtu;
+	/** The race and compliance tables (ops and ops_arg are the engine's
+	 *  to set); zero: their defaults. */
+	struct kapa_race_conf race;
 	const struct kapa_engine_ops *ops;
 	void *ops_arg;
 };
@@ -293,6 +303,9 @@ struct kapa_tcp *kapa_engine_tcp(struct kapa_engine *e);
 
 /** @return the tracker (counters). */
 struct kapa_http *kapa_engine_http(struct kapa_engine *e);
+
+/** @return the race and hint-compliance tables and counters. */
+struct kapa_race *kapa_engine_race(struct kapa_engine *e);
 
 /** @return the engine's counters. */
 const struct kapa_engine_stats *kapa_engine_stats(const struct kapa_engine *e);

@@ -92,8 +92,8 @@ struct act_conn {
 	uint8_t l2[2][ACT_L2_MAX];	/* link header of each direction's packets */
 };
 
-_Static_assert(sizeof(struct act_conn) <= KAPA_ENGINE_STATE_SIZE,
-	       "engine state must fit KAPA_ENGINE_STATE_SIZE");
+_Static_assert(sizeof(struct act_conn) <= KAPA_ACT_STATE_SIZE,
+	       "action state must fit KAPA_ACT_STATE_SIZE");
 
 /* What an edit writes. */
 enum act_edit_kind {
@@ -178,6 +178,7 @@ struct kapa_engine {
 	 * segment needs a look before the TCP core. */
 	uint32_t edited_conns;
 
+	struct kapa_race *race;	/* races and hint compliance, on events */
 	struct kapa_engine_stats st;
 	uint8_t *frame;		/* ACT_FRAME_MAX: crafted frames */
 };
@@ -186,6 +187,13 @@ static inline struct act_conn *
 act_of(const struct kapa_stream_ctx *ctx)
 {
 	return (struct act_conn *)((uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE);
+}
+
+/* The race measurement's state, after the actions'. */
+static inline void *
+race_of(const struct kapa_stream_ctx *ctx)
+{
+	return (uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE + KAPA_ACT_STATE_SIZE;
 }
 
 /* The engine's state of connection @p idx. */

@@ -107,6 +107,7 @@ enum kapa_conn_state {
 					     MACs and tags kept here (a third tag, a
 					     0x9100 tag, PPPoE, MPLS, a tunnel): a packet
 					     crafted from this record would be wrong */
+#define KAPA_CONN_LATE_TOLD	0x0100	/**< KAPA_EV_LATE_DATA given (once per entry) */
 
 /** Bit of struct kapa_conn::syn_opts: the sender of @p dir offered SACK
  *  (SACK-permitted in its SYN), so SACK blocks may travel towards it. */

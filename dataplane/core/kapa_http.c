@@ -439,6 +439,32 @@ note_field_pos(struct kapa_http_msg *m, uint32_t id, uint64_t base, uint32_t nam
 }
 
 /*
+ * The first User-Agent value, for reports only: it decides nothing, so a
+ * line the framing rules would refuse (space before the colon, a fold, a
+ * CR) is passed over, never a reason to leave tracking.
+ */
+static void
+note_user_agent(struct kapa_http_msg *m, const uint8_t *b, uint32_t name_end, uint32_t blen)
+{
+	const uint8_t *nl;
+	uint32_t vb = name_end, ve;
+
+	if (m->user_agent.len != 0 || b[vb] != ':')
+		return;
+	vb++;
+	nl = memchr(b + vb, '\n', blen - vb);
+	if (nl == NULL)
+		return;
+	ve = (uint32_t)(nl - b);
+	while (vb < ve && is_ows(b[vb]))
+		vb++;
+	while (ve > vb && (is_ows(b[ve - 1]) || b[ve - 1] == '\r'))
+		ve--;
+	m->user_agent.p = b + vb;
+	m->user_agent.len = ve - vb;
+}
+
+/*
  * Read the values of the field lines Hyperscan found, and note where the
  * Connection and Keep-Alive lines lie.
  * @return NO_LEAVE, or why the block cannot be tracked.
@@ -454,6 +480,10 @@ read_fields(struct kapa_http *h, const struct hdr_block *blk,
 	const uint8_t *nl;
 
 	for (i = 0; i < r->n; i++) {
+		if (r->m[i].id == KAPA_PAT_USER_AGENT) {
+			note_user_agent(m, b, r->m[i].to, blen);
+			continue;
+		}
 		/* The block ends in LF, so these loops stop inside it. */
 		for (vb = r->m[i].to; is_ows(b[vb]); vb++)
 			;

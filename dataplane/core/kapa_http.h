@@ -125,6 +125,9 @@ struct kapa_http_msg {
 	uint32_t ka_timeout, ka_max;	/**< Keep-Alive parameters that parsed */
 	uint8_t nka;		/**< Keep-Alive field lines in ka_raw[] */
 	struct kapa_span ka_raw[KAPA_HTTP_MAX_KA_LINES];	/**< values as sent, trimmed */
+	/** The first User-Agent field's value, trimmed (len 0: none); read
+	 *  for the hint-compliance table (kapa_race.h) */
+	struct kapa_span user_agent;
 	uint8_t body;		/**< enum kapa_http_body */
 	uint64_t content_length;
 	/** For a response: whether the connection persists after it (RFC 9112

@@ -31,6 +31,7 @@ enum kapa_http_pat {
 	KAPA_PAT_TRANSFER_ENC,	/**< \ntransfer-encoding */
 	KAPA_PAT_CR_CL,		/**< \rcontent-length: a bare CR as a line break */
 	KAPA_PAT_CR_TE,		/**< \rtransfer-encoding: the same */
+	KAPA_PAT_USER_AGENT,	/**< \nuser-agent: the client's product (kapa_race.h) */
 	KAPA_PAT_MAX
 };
 

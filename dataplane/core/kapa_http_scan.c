@@ -35,6 +35,7 @@ static const char *const pat_expr[KAPA_PAT_MAX] = {
 	[KAPA_PAT_TRANSFER_ENC] = "\\ntransfer-encoding",
 	[KAPA_PAT_CR_CL] = "\\rcontent-length",
 	[KAPA_PAT_CR_TE] = "\\rtransfer-encoding",
+	[KAPA_PAT_USER_AGENT] = "\\nuser-agent",
 };
 
 static const unsigned int pat_flags[KAPA_PAT_MAX] = {
@@ -46,11 +47,13 @@ static const unsigned int pat_flags[KAPA_PAT_MAX] = {
 	/* One is enough to refuse the block. */
 	[KAPA_PAT_CR_CL] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH,
 	[KAPA_PAT_CR_TE] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH,
+	[KAPA_PAT_USER_AGENT] = HS_FLAG_CASELESS,
 };
 
 static const unsigned int pat_ids[KAPA_PAT_MAX] = {
 	KAPA_PAT_END, KAPA_PAT_CONNECTION, KAPA_PAT_KEEP_ALIVE,
 	KAPA_PAT_CONTENT_LENGTH, KAPA_PAT_TRANSFER_ENC, KAPA_PAT_CR_CL, KAPA_PAT_CR_TE,
+	KAPA_PAT_USER_AGENT,
 };
 
 static pthread_once_t db_once = PTHREAD_ONCE_INIT;

@@ -66,6 +66,7 @@ static const char *const ev_names[KAPA_EV_MAX] = {
 	[KAPA_EV_RESET] = "reset",
 	[KAPA_EV_CLOSE] = "close",
 	[KAPA_EV_ESTABLISHED] = "established",
+	[KAPA_EV_LATE_DATA] = "late-data",
 };
 
 const char *
@@ -729,8 +730,17 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 			half_init(peer, pkt->ack, KAPA_HALF_OPEN);
 	}
 	h->win = pkt->win;
-	if (c->state == KAPA_CONN_CLOSED)
-		goto out;	/* lingering: late segments change nothing */
+	if (c->state == KAPA_CONN_CLOSED) {
+		/* Lingering: late segments change nothing. The first payload
+		 * after an accepted RST is told, once: a request sent by a
+		 * client that had not seen the server's RST (kapa_race.h). */
+		if (pkt->payload_len != 0 &&
+		    (c->flags & (KAPA_CONN_RESET | KAPA_CONN_LATE_TOLD)) == KAPA_CONN_RESET) {
+			c->flags |= KAPA_CONN_LATE_TOLD;
+			emit(tcp, idx, c, dir, KAPA_EV_LATE_DATA, 0, pkt->payload_len);
+		}
+		goto out;
+	}
 	if (!(f & KAPA_TCP_SYN) && c->state < KAPA_CONN_ESTABLISHED &&
 	    ((f & KAPA_TCP_ACK) || pkt->payload_len != 0))
 		conn_establish(tcp, idx, c);

@@ -98,6 +98,10 @@ enum kapa_stream_event {
 				     of its own sets it again here). Not for a
 				     connection picked up on data: OPEN finds it
 				     established already. */
+	KAPA_EV_LATE_DATA,	/**< payload from @p dir after an accepted RST,
+				     while the entry lingers: a peer that had not
+				     seen the RST yet. Once per connection; the
+				     bytes are not delivered (ctx->pkt has them) */
 	KAPA_EV_MAX
 };
 

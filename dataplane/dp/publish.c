@@ -142,6 +142,9 @@ dp_counter_src_fill(struct dp_counter_src *s, struct kapa_engine *e,
 	s->flow = kapa_flow_stats(kapa_tcp_table(tcp));
 	s->http = http;
 	s->eng = eng;
+	s->race = kapa_race_stats(kapa_engine_race(e));
+	s->race_tables_full = s->race->servers_other + s->race->agents_other +
+			      s->race->retry_unwatched;
 	s->conns_active = kapa_flow_count(kapa_tcp_table(tcp));
 	s->ooo_bytes = kapa_tcp_ooo_bytes(tcp);
 	s->http_left = 0;

@@ -50,6 +50,15 @@ struct inspect_conn {
 	uint8_t last_interim;	/* the response in progress is 1xx */
 };
 
+/* A race kept until the file ends, when its retry is known: --json writes
+ * it then (objects are sorted by frame at the end of a file anyway). */
+struct inspect_race {
+	uint32_t stream;
+	uint64_t frame;
+	char flow[FLOW_MAX];
+	struct json_race r;
+};
+
 /* One file's run. */
 struct inspect_run {
 	const struct inspect_opts *o;
@@ -62,6 +71,11 @@ struct inspect_run {
 	uint64_t cur_frame;
 	int at_end;		/* closing what is left when the file ended */
 	int oom;		/* JSON buffer could not grow: output incomplete */
+	/* --json: the races of this file, by race id - race_first_id; grows
+	 * with the races (about 180 bytes each), as the JSON buffer does. */
+	struct inspect_race *races;
+	uint32_t nraces, races_cap;
+	uint64_t race_first_id;
 
 	/* Policy mode and -w. */
 	struct capture_writer *writer;
@@ -230,6 +244,72 @@ on_action(const struct kapa_stream_ctx *ctx, const struct kapa_action *a, void *
 		run->oom = 1;
 }
 
+/* An idle-close race (kapa_race.h): kept for --json until the file ends. */
+static void
+on_race(const struct kapa_stream_ctx *ctx, const struct kapa_race_event *ev, void *arg)
+{
+	struct inspect_run *run = arg;
+	struct inspect_race *ir, *grown;
+	uint32_t cap;
+
+	if (!run->o->json)
+		return;
+	if (run->nraces == 0)
+		run->race_first_id = ev->id;
+	if (ev->id - run->race_first_id != run->nraces) {
+		run->oom = 1;	/* cannot happen: ids are consecutive per engine */
+		return;
+	}
+	if (run->nraces == run->races_cap) {
+		cap = run->races_cap != 0 ? run->races_cap * 2 : 64;
+		grown = realloc(run->races, (size_t)cap * sizeof(*grown));
+		if (grown == NULL) {
+			run->oom = 1;
+			return;
+		}
+		run->races = grown;
+		run->races_cap = cap;
+	}
+	ir = &run->races[run->nraces++];
+	memset(ir, 0, sizeof(*ir));
+	ir->stream = conn_of(ctx)->stream;
+	ir->frame = ev->req_ref != NULL ? (uint64_t)(uintptr_t)ev->req_ref : run->cur_frame;
+	flow_string_srv(ctx, ev->srv_dir, ir->flow, sizeof(ir->flow));
+	ir->r.kind = ev->kind;
+	ir->r.idle_ms = ev->idle_ms;
+}
+
+static void
+on_race_retried(uint64_t id, const struct kapa_stream_ctx *ctx, void *arg)
+{
+	struct inspect_run *run = arg;
+	struct inspect_race *ir;
+
+	if (!run->o->json || id < run->race_first_id || id - run->race_first_id >= run->nraces)
+		return;
+	ir = &run->races[id - run->race_first_id];
+	ir->r.retried = 1;
+	ir->r.retry_stream = conn_of(ctx)->stream;
+}
+
+/* The races of the file into the JSON buffer, to be sorted with the rest. */
+static void
+races_to_json(struct inspect_run *run)
+{
+	struct json_msg_where w;
+	uint32_t i;
+
+	for (i = 0; i < run->nraces; i++) {
+		w.file = run->o->with_file ? run->path : NULL;
+		w.stream = run->races[i].stream;
+		w.flow = run->races[i].flow;
+		w.frame = run->races[i].frame;
+		w.hdr_frame = w.frame;
+		if (json_out_race(run->json, &w, &run->races[i].r) != 0)
+			run->oom = 1;
+	}
+}
+
 /* A frame kapa crafted: after the frame in hand, or now (a timer's). */
 static void
 on_emit(const struct kapa_stream_ctx *ctx, enum kapa_dir toward, const uint8_t *frame,
@@ -264,6 +344,10 @@ static const struct kapa_engine_ops inspect_ops = {
 	},
 	.action = on_action,
 	.emit = on_emit,
+	.race = {
+		.race = on_race,
+		.retried = on_race_retried,
+	},
 };
 
 unsigned int
@@ -389,6 +473,7 @@ run_finish(struct inspect_run *run)
 		run->rep.tcp = *kapa_tcp_stats(kapa_engine_tcp(run->eng));
 		run->rep.http = *kapa_http_stats(kapa_engine_http(run->eng));
 		run->rep.act = *kapa_engine_stats(run->eng);
+		report_races(&run->rep, kapa_engine_race(run->eng));
 		kapa_engine_destroy(run->eng);
 		run->eng = NULL;
 	}
@@ -401,6 +486,7 @@ run_free(struct inspect_run *run)
 	kapa_engine_destroy(run->eng);
 	streams_free(run->streams);
 	json_out_free(run->json);
+	free(run->races);
 	free(run->buf);
 	free(run->pend);
 }
@@ -545,6 +631,7 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 		result = INSPECT_FAILED;
 	run->writer = NULL;
 	if (o->json) {
+		races_to_json(run);
 		if (json_out_flush(run->json, o->out) != 0 && result == INSPECT_OK) {
 			snprintf(err, errlen, "%s: writing the output failed", path);
 			result = INSPECT_FAILED;

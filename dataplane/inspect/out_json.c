@@ -206,6 +206,32 @@ json_out_action(struct json_out *j, const struct json_msg_where *w, const struct
 }
 
 int
+json_out_race(struct json_out *j, const struct json_msg_where *w, const struct json_race *r)
+{
+	size_t start;
+
+	if (reserve(j, 256 + str_bound(w->file != NULL ? strlen(w->file) : 0) +
+		       str_bound(strlen(w->flow))) != 0 || reserve_rec(j) != 0)
+		return -ENOMEM;
+	start = j->text_len;
+	put_where(j, w);
+	puts_lit(j, ",\"frame\":");
+	put_u64(j, w->frame);
+	puts_lit(j, ",\"race\":\"");
+	puts_lit(j, kapa_race_kind_name(r->kind));
+	puts_lit(j, "\",\"idle_ms\":");
+	put_u64(j, r->idle_ms);
+	puts_lit(j, r->retried ? ",\"retried\":true" : ",\"retried\":false");
+	if (r->retried) {
+		puts_lit(j, ",\"retry_stream\":");
+		put_u64(j, r->retry_stream);
+	}
+	puts_lit(j, "}\n");
+	end_rec(j, w->frame, start);
+	return 0;
+}
+
+int
 json_out_message(struct json_out *j, const struct json_msg_where *w,
 		 const struct kapa_http_msg *msg)
 {

@@ -54,6 +54,22 @@ int json_out_message(struct json_out *j, const struct json_msg_where *w,
 int json_out_action(struct json_out *j, const struct json_msg_where *w,
 		    const struct kapa_action *a);
 
+/** An idle-close race, once its retry window is over (or the file ended). */
+struct json_race {
+	uint8_t kind;		/**< enum kapa_race_kind */
+	uint8_t retried;	/**< the request came again on a new connection */
+	uint32_t idle_ms;
+	uint32_t retry_stream;	/**< retried: the stream it came again on */
+};
+
+/**
+ * Render one race: {"stream", "flow", "frame", "race", "idle_ms",
+ * "retried"[, "retry_stream"]}; no "dir", so readers of messages skip it.
+ * @param w  w->frame is the frame of the raced request's first byte
+ * @return 0, or -ENOMEM.
+ */
+int json_out_race(struct json_out *j, const struct json_msg_where *w, const struct json_race *r);
+
 /**
  * Write the buffered objects sorted by (frame, arrival) and empty the buffer.
  * @return 0, or -EIO when writing failed.

@@ -3,7 +3,12 @@
 #include <string.h>
 
 #include "kapa_flow.h"
+#include "kapa_maps.h"
+#include "out_json.h"
 #include "report.h"
+
+/* "[ipv6]:port" at most, or "(other servers)". */
+#define FLOW_NAME_MAX 56
 
 static const char *const req_bucket_name[REPORT_REQ_BUCKETS] = {
 	"0", "1", "2", "3-5", "6-10", "11-100", "101-1000", ">1000",
@@ -191,6 +196,8 @@ merge_ka(struct report *t, const struct report *r, int side)
 	t->ka_ineffective[side] += r->ka_ineffective[side];
 }
 
+static void merge_races(struct report *t, const struct report *r);
+
 void
 report_merge(struct report *t, const struct report *r)
 {
@@ -226,7 +233,220 @@ report_merge(struct report *t, const struct report *r)
 	ADD_STRUCT(&t->tcp, &r->tcp);
 	ADD_STRUCT(&t->http, &r->http);
 	ADD_STRUCT(&t->act, &r->act);
+	merge_races(t, r);
 	t->policy |= r->policy;
+}
+
+static void
+race_server_add(struct kapa_race_server *t, const struct kapa_race_server *s)
+{
+	unsigned i;
+
+	for (i = 0; i < KAPA_RACE_KIND_MAX; i++)
+		t->races[i] += s->races[i];
+	t->retried += s->retried;
+	t->idle_closes += s->idle_closes;
+	t->reuses += s->reuses;
+	if (s->close_min_ms < t->close_min_ms)
+		t->close_min_ms = s->close_min_ms;
+	if (s->reuse_max_ms > t->reuse_max_ms)
+		t->reuse_max_ms = s->reuse_max_ms;
+	if (s->ka_timeout != KAPA_KA_UNSET)
+		t->ka_timeout = s->ka_timeout;
+	for (i = 0; i < KAPA_RACE_GAP_BUCKETS; i++) {
+		t->close_hist[i] += s->close_hist[i];
+		t->reuse_hist[i] += s->reuse_hist[i];
+	}
+}
+
+static void
+race_agent_add(struct kapa_race_agent *t, const struct kapa_race_agent *s)
+{
+	t->conns += s->conns;
+	t->compliant += s->compliant;
+	t->reuse_in_time += s->reuse_in_time;
+	t->reuse_late += s->reuse_late;
+	t->over_max += s->over_max;
+	t->closed_in_time += s->closed_in_time;
+}
+
+static void
+races_init(struct report *r)
+{
+	if (r->nrace_srv != 0)
+		return;
+	memset(&r->race_srv[0], 0, sizeof(r->race_srv[0]));
+	r->race_srv[0].close_min_ms = UINT32_MAX;
+	r->race_srv[0].ka_timeout = KAPA_KA_UNSET;
+	memset(&r->race_agt[0], 0, sizeof(r->race_agt[0]));
+	r->nrace_srv = r->nrace_agt = 1;
+}
+
+void
+report_races(struct report *r, const struct kapa_race *race)
+{
+	const struct kapa_race_server *srv;
+	const struct kapa_race_agent *agt;
+	uint32_t n;
+
+	r->race = *kapa_race_stats(race);
+	n = kapa_race_servers(race, &srv);
+	if (n > REPORT_RACE_SERVERS)
+		n = REPORT_RACE_SERVERS;	/* cannot happen: the engine's default size */
+	memcpy(r->race_srv, srv, n * sizeof(*srv));
+	r->nrace_srv = n;
+	n = kapa_race_agents(race, &agt);
+	if (n > REPORT_RACE_AGENTS)
+		n = REPORT_RACE_AGENTS;
+	memcpy(r->race_agt, agt, n * sizeof(*agt));
+	r->nrace_agt = n;
+}
+
+/* Tables merge by server endpoint and by product token; what no longer
+ * fits goes to the "other" entry, as in the engine. */
+static void
+merge_races(struct report *t, const struct report *r)
+{
+	uint32_t i, j;
+
+	ADD_STRUCT(&t->race, &r->race);
+	races_init(t);
+	for (i = 0; i < r->nrace_srv; i++) {
+		for (j = 1; i != 0 && j < t->nrace_srv; j++)
+			if (memcmp(&t->race_srv[j].ep, &r->race_srv[i].ep,
+				   sizeof(r->race_srv[i].ep)) == 0)
+				break;
+		if (i == 0 || (j == t->nrace_srv && j == REPORT_RACE_SERVERS)) {
+			j = 0;
+		} else if (j == t->nrace_srv) {
+			memset(&t->race_srv[j], 0, sizeof(t->race_srv[j]));
+			t->race_srv[j].ep = r->race_srv[i].ep;
+			t->race_srv[j].close_min_ms = UINT32_MAX;
+			t->race_srv[j].ka_timeout = KAPA_KA_UNSET;
+			t->nrace_srv++;
+		}
+		race_server_add(&t->race_srv[j], &r->race_srv[i]);
+	}
+	for (i = 0; i < r->nrace_agt; i++) {
+		for (j = 1; i != 0 && j < t->nrace_agt; j++)
+			if (strcmp(t->race_agt[j].token, r->race_agt[i].token) == 0)
+				break;
+		if (i == 0 || (j == t->nrace_agt && j == REPORT_RACE_AGENTS)) {
+			j = 0;
+		} else if (j == t->nrace_agt) {
+			memset(&t->race_agt[j], 0, sizeof(t->race_agt[j]));
+			memcpy(t->race_agt[j].token, r->race_agt[i].token,
+			       sizeof(t->race_agt[j].token));
+			t->nrace_agt++;
+		}
+		race_agent_add(&t->race_agt[j], &r->race_agt[i]);
+	}
+}
+
+static void
+race_server_name(const struct kapa_race_server *s, char *buf, size_t len)
+{
+	if (s->ep.family == 0)
+		snprintf(buf, len, "(other servers)");
+	else
+		json_fmt_endpoint(buf, len, s->ep.family, s->ep.addr, s->ep.port);
+}
+
+/* Bucket i of the idle-gap histograms, as a label without double spaces. */
+static void
+race_bucket_name(unsigned i, char *buf, size_t len)
+{
+	uint32_t hi = kapa_race_gap_edge_ms(i), lo = i != 0 ? kapa_race_gap_edge_ms(i - 1) : 0;
+
+	if (i == 0)
+		snprintf(buf, len, "< %u ms", hi);
+	else if (hi == UINT32_MAX)
+		snprintf(buf, len, ">= %u ms", lo);
+	else
+		snprintf(buf, len, "%u-%u ms", lo, hi);
+}
+
+/*
+ * Races, each server's observed idle limit, and hint compliance. Rows are
+ * printed for every entry with something in it (so that a total over
+ * several captures has a row wherever one of them had).
+ */
+static void
+print_races(const struct report *r, FILE *out)
+{
+	const struct kapa_race_stats *st = &r->race;
+	char name[FLOW_NAME_MAX], bucket[32], label[FLOW_NAME_MAX + 64];
+	uint32_t i, b;
+
+	fprintf(out, "\nidle-close races (a request crossing the server's close on a persistent "
+		"connection)\n");
+	fprintf(out, "  %-44s %8" PRIu64 "\n", "lost to FIN", st->races[KAPA_RACE_FIN]);
+	fprintf(out, "  %-44s %8" PRIu64 "\n", "lost to RST", st->races[KAPA_RACE_RST]);
+	fprintf(out, "  %-44s %8" PRIu64 "\n", "retried on a new connection within 1 s",
+		st->retried);
+	fprintf(out, "  %-44s %8" PRIu64 "\n", "idle connections closed by the server",
+		st->idle_closes);
+	fprintf(out, "  %-44s %8" PRIu64 "\n", "idle connections reused and answered", st->reuses);
+	if (st->servers_other != 0 || st->retry_unwatched != 0)
+		fprintf(out, "  %-44s %8" PRIu64 "\n  %-44s %8" PRIu64 "\n",
+			"connections of servers past the table", st->servers_other,
+			"races not watched for a retry (list full)", st->retry_unwatched);
+	fprintf(out, "  %-28s %7s %7s %7s %7s %7s %7s\n", "per server", "races", "fin", "rst",
+		"retried", "closed", "reused");
+	for (i = 0; i < r->nrace_srv; i++) {
+		const struct kapa_race_server *s = &r->race_srv[i];
+
+		if (s->races[0] + s->races[1] + s->idle_closes + s->reuses == 0)
+			continue;
+		race_server_name(s, name, sizeof(name));
+		fprintf(out, "  %-28s %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
+			" %7" PRIu64 "\n", name, s->races[0] + s->races[1], s->races[0],
+			s->races[1], s->retried, s->idle_closes, s->reuses);
+	}
+	fprintf(out, "  observed idle limit, per server: idle gaps that ended in its close "
+		"vs in reuse\n");
+	for (i = 0; i < r->nrace_srv; i++) {
+		const struct kapa_race_server *s = &r->race_srv[i];
+
+		if (s->idle_closes + s->reuses == 0)
+			continue;
+		race_server_name(s, name, sizeof(name));
+		fprintf(out, "  %s observed idle limit: shortest gap closed ", name);
+		if (s->close_min_ms != UINT32_MAX)
+			fprintf(out, "%u ms", s->close_min_ms);
+		else
+			fprintf(out, "-");
+		fprintf(out, ", longest gap reused %u ms, announced Keep-Alive timeout ",
+			s->reuse_max_ms);
+		if (s->ka_timeout != KAPA_KA_UNSET)
+			fprintf(out, "%u s\n", s->ka_timeout);
+		else
+			fprintf(out, "none\n");
+		for (b = 0; b < KAPA_RACE_GAP_BUCKETS; b++) {
+			if (s->close_hist[b] + s->reuse_hist[b] == 0)
+				continue;
+			race_bucket_name(b, bucket, sizeof(bucket));
+			snprintf(label, sizeof(label), "%s gap %s closed/reused", name, bucket);
+			fprintf(out, "    %-48s %7u %7u\n", label, s->close_hist[b], s->reuse_hist[b]);
+		}
+	}
+
+	fprintf(out, "\nkeep-alive hint compliance (clients told Keep-Alive timeout/max, by "
+		"User-Agent product)\n");
+	fprintf(out, "  %-20s %7s %9s %8s %8s %8s %8s\n", "product", "conns", "compliant",
+		"reuse<T", "reuse>=T", "over-max", "close<T");
+	for (i = 0; i < r->nrace_agt; i++) {
+		const struct kapa_race_agent *a = &r->race_agt[i];
+
+		if (a->conns == 0)
+			continue;
+		fprintf(out, "  %-20s %7" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+			" %8" PRIu64 "\n", i == 0 ? "(other)" : a->token, a->conns, a->compliant,
+			a->reuse_in_time, a->reuse_late, a->over_max, a->closed_in_time);
+	}
+	if (st->agents_other != 0)
+		fprintf(out, "  %-44s %8" PRIu64 "\n", "connections of products past the table",
+			st->agents_other);
 }
 
 /* What the policy did: every action and refusal by reason, then the
@@ -415,6 +635,7 @@ report_print(const struct report *r, FILE *out, const char *file)
 	if (r->ts_backwards != 0)
 		fprintf(out, "  frames with a timestamp before an earlier frame's: %" PRIu64 "\n",
 			r->ts_backwards);
+	print_races(r, out);
 	if (r->policy)
 		print_actions(r, out);
 	fprintf(out, "\n");

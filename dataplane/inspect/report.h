@@ -18,6 +18,10 @@
 #define REPORT_REQ_BUCKETS 8	/**< requests per connection: 0,1,2,3-5,6-10,11-100,101-1000,>1000 */
 #define REPORT_GAP_BUCKETS 7	/**< idle gaps: <0.1s,<1s,<5s,<15s,<60s,<300s,>=300s */
 #define REPORT_KA_DISTINCT 16	/**< distinct Keep-Alive parameter sets listed per side */
+/** Server and User-Agent entries kept: the engine's default table sizes,
+ *  plus the "other" entry (index 0) that takes what does not fit. */
+#define REPORT_RACE_SERVERS (1024 + 1)
+#define REPORT_RACE_AGENTS (256 + 1)
 
 /** How a connection ended, as far as the capture shows. */
 enum report_end {
@@ -63,6 +67,10 @@ struct report {
 	struct kapa_tcp_stats tcp;	/**< copied when the file ends */
 	struct kapa_http_stats http;
 	struct kapa_engine_stats act;	/**< the policy's actions */
+	struct kapa_race_stats race;	/**< idle-close races, hint compliance */
+	uint32_t nrace_srv, nrace_agt;	/**< entries in use (0: none copied yet) */
+	struct kapa_race_server race_srv[REPORT_RACE_SERVERS];
+	struct kapa_race_agent race_agt[REPORT_RACE_AGENTS];
 	int policy;			/**< run with a policy: print the actions */
 	uint32_t captures;		/**< files merged into this report (0 = one) */
 };
@@ -82,6 +90,9 @@ void report_leave(struct report *r, enum kapa_http_leave why);
  * @param http      it carried at least one HTTP message
  */
 void report_conn_end(struct report *r, uint32_t requests, int http, enum report_end how);
+
+/** Copy the race and compliance tables of a file's engine (at its end). */
+void report_races(struct report *r, const struct kapa_race *race);
 
 /**
  * Add the report of one capture file to a total over several (the last

@@ -92,6 +92,8 @@ def load_kapa(stdout):
             m = json.loads(line)
         except ValueError as e:
             fail("kapa-inspect output line %d is not JSON (%s): %r" % (n, e, line[:200]))
+        if "dir" not in m:
+            continue  # not a message (a race, an action): BRIEF's contract
         key = (m["stream"], m["dir"], m["index"] + 1)
         if key in out:
             fail("kapa-inspect reported %r twice" % (key,))
@@ -712,7 +714,7 @@ def resegment(args):
 def without_frames(text):
     """kapa-inspect --json output as objects without their frame numbers,
     which re-cut or re-encoded captures renumber."""
-    objs = [json.loads(line) for line in text.splitlines()]
+    objs = [o for o in map(json.loads, text.splitlines()) if "dir" in o]
     for o in objs:
         o.pop("frame")
         o.pop("hdr_frame")
@@ -776,7 +778,7 @@ def report_total(args):
         label; maxima and means are left out (they do not add up)."""
         got = {}
         for line in lines:
-            if "most on one" in line or "mean " in line:
+            if "most on one" in line or "mean " in line or "observed idle limit:" in line:
                 continue
             if "timeout=" in line:
                 label, n = line.rsplit(None, 2)[0], line.split()[-2]

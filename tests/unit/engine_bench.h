@@ -34,6 +34,7 @@
 #define BENCH_OUT 512		/* frames remembered */
 #endif
 #define BENCH_ACTS 256		/* actions remembered */
+#define BENCH_RACES 32		/* races remembered */
 
 /* One end of the connection as it sees the stream it receives. */
 struct bench_rcv {
@@ -80,6 +81,10 @@ struct bench {
 	uint32_t bad_csum, bad_parse, dropped, emitted;
 	struct kapa_action acts[BENCH_ACTS];
 	uint32_t nacts;
+	struct kapa_race_event races[BENCH_RACES];
+	uint32_t nraces;
+	uint64_t retried_id[BENCH_RACES];
+	uint32_t nretried;
 	int in_input;
 	uint32_t nframe;	/* reference of frames sent */
 	uint32_t changed;	/* forwarded frames whose bytes differ from the input */
@@ -185,9 +190,33 @@ bench_action(const struct kapa_stream_ctx *ctx, const struct kapa_action *a, voi
 		b->acts[b->nacts++] = *a;
 }
 
+static void
+bench_race(const struct kapa_stream_ctx *ctx, const struct kapa_race_event *ev, void *arg)
+{
+	struct bench *b = bench_of(arg);
+
+	(void)ctx;
+	if (b->nraces < BENCH_RACES)
+		b->races[b->nraces++] = *ev;
+}
+
+static void
+bench_race_retried(uint64_t id, const struct kapa_stream_ctx *ctx, void *arg)
+{
+	struct bench *b = bench_of(arg);
+
+	(void)ctx;
+	if (b->nretried < BENCH_RACES)
+		b->retried_id[b->nretried++] = id;
+}
+
 static const struct kapa_engine_ops bench_ops = {
 	.action = bench_action,
 	.emit = bench_emit,
+	.race = {
+		.race = bench_race,
+		.retried = bench_race_retried,
+	},
 };
 
 /* Ethernet with @p ntags tags of the TPIDs given (0x8100 when 0). */
