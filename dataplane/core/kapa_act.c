@@ -277,17 +277,27 @@ rst_seq(const struct kapa_engine *e, const struct kapa_stream_ctx *ctx,
 	const struct kapa_conn *c = ctx->conn;
 	const struct kapa_tcp_half *h = &c->half[dir], *peer = &c->half[dir ^ 1];
 	uint32_t seq;
+	bool fin;
 
 	/* A sender never seen (a pickup where one end stayed silent): its
 	 * receiver's own acknowledgement is what it expects. Nothing of that
 	 * direction was edited, so there is no shift to apply. */
 	if (!(h->flags & KAPA_HALF_SEQ_KNOWN))
 		return peer->ack;
+	/* After the FINs kapa made in both ends' names (act_close_announced),
+	 * each receiver expects the byte after kapa's FIN: the server's at
+	 * close_seq, the client's at refuse_off (nothing of the client's past
+	 * it is forwarded). A sender's own FIN later is at that place or
+	 * past it, where its receiver no longer takes anything. */
+	fin = (ac->flags & ACT_FIN_MADE) != 0;
 	if (dir == ac->srv_dir)
-		return act_shift_seq(e, ac, kapa_tcp_rst_seq(c, (enum kapa_dir)dir));
-	if (!(ac->flags & ACT_REFUSING) || h->next_off <= ac->refuse_off)
+		return act_shift_seq(e, ac, fin ? ac->close_seq + 1 :
+					    kapa_tcp_rst_seq(c, (enum kapa_dir)dir));
+	if (!(ac->flags & ACT_REFUSING) || (h->next_off <= ac->refuse_off && !fin))
 		return kapa_tcp_rst_seq(c, (enum kapa_dir)dir);
 	seq = kapa_tcp_seq_of(c, (enum kapa_dir)dir, ac->refuse_off);
+	if (fin)
+		return seq + 1;
 	if ((peer->flags & KAPA_HALF_ACK_KNOWN) && (int32_t)(peer->ack - seq) > 0)
 		seq = peer->ack;
 	return seq;
@@ -373,7 +383,23 @@ act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 	if ((ctx->conn->flags & KAPA_CONN_L2_DEEP) || ac->l2_len[srv] == 0 ||
 	    ac->l2_len[srv ^ 1] == 0 || send_rst(e, ctx, ac, srv, 1) != 0)
 		return send_rsts(e, ctx, ac, KAPA_ACT_WHY_REQUESTS) == 0 ? 1 : -1;
-	send_rst(e, ctx, ac, srv ^ 1, 1);
+	/* Where the FINs sit, for RSTs after them (rst_seq()): the server's
+	 * next byte, in its own space; the client's, from which nothing
+	 * more goes to the server (it closed in the client's name). */
+	ac->close_seq = kapa_tcp_rst_seq(ctx->conn, (enum kapa_dir)srv);
+	if (send_rst(e, ctx, ac, srv ^ 1, 1) != 0) {
+		/* The client has its FIN; the server cannot get one (no
+		 * acknowledgement of the client's seen): reset it. */
+		send_rst(e, ctx, ac, srv ^ 1, 0);
+		ac->flags |= ACT_RESET;
+		act_report(e, ctx, KAPA_ACT_KIND_CLOSE, KAPA_ACT_WHY_REQUESTS, 0, 0);
+		return 1;
+	}
+	if (!(ac->flags & ACT_REFUSING)) {
+		ac->flags |= ACT_REFUSING;
+		ac->refuse_off = ctx->conn->half[srv ^ 1].next_off;
+	}
+	ac->flags |= ACT_FIN_MADE;
 	act_report(e, ctx, KAPA_ACT_KIND_CLOSE, KAPA_ACT_WHY_REQUESTS, 0, 0);
 	return 0;
 }

@@ -50,6 +50,8 @@ _Static_assert(ACT_LOG_MAX * ACT_TEXT_MAX < ACT_MSS_DEFAULT4,
 #define ACT_PERSISTS	0x0800	/* the last message left it persistent */
 #define ACT_CLOSE_FIN	0x1000	/* the close at close_seq is the one the client
 				   was told of: a FIN to each end */
+#define ACT_FIN_MADE	0x2000	/* kapa sent both ends a FIN: each expects the
+				   byte after it (close_seq + 1, refuse_off + 1) */
 /* Packets of connections with any of these need work after the TCP core. */
 #define ACT_HOT		(ACT_EDITED | ACT_REFUSING | ACT_CLOSE_AT)
 

@@ -260,12 +260,14 @@ fuzz_start(const uint8_t *p, uint32_t len)
 		CHECK(sl.len >= 1 && sl.len <= len && p[sl.len - 1] == '\n');
 		if (r == 0) {
 			CHECK(span_in(&sl.version, p, sl.len));
-			CHECK(sl.ver_major <= 9 && sl.ver_minor <= 9);
-			/* Lenient lines are requests read as HTTP/1.0. */
-			CHECK(sl.strict || (sl.is_request && sl.ver_major == 1 &&
-					    sl.ver_minor == 0));
+			/* Strict lines are exactly those that needed no
+			 * tolerance; a request without a version is read as
+			 * HTTP/1.0. */
+			CHECK(sl.strict == (sl.tolerated == 0));
+			if (sl.tolerated & (1u << KAPA_HTTP_TOL_NO_VERSION))
+				CHECK(sl.is_request && sl.ver_major == 1 && sl.ver_minor == 0);
 			if (sl.strict)
-				CHECK(sl.version.len == 3);
+				CHECK(sl.version.len == 3 && sl.ver_major <= 9 && sl.ver_minor <= 9);
 			if (sl.is_request) {
 				CHECK(span_in(&sl.method, p, sl.len) && sl.method.len > 0);
 				CHECK(span_in(&sl.target, p, sl.len));
@@ -290,7 +292,8 @@ fuzz_start(const uint8_t *p, uint32_t len)
 	if (rs != 0) {
 		CHECK(kapa_http_parse_start(p, len < 2048 ? len : 2048, &sl) == 0);
 		CHECK(sl.is_request == (rs == 1));
-		CHECK(sl.strict);	/* a resync needs a well-formed line */
+		/* a resync needs a well-formed line, but for its line end */
+		CHECK(sl.strict || sl.tolerated == (1u << KAPA_HTTP_TOL_BARE_LF));
 	}
 }
 

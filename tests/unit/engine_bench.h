@@ -145,6 +145,10 @@ bench_deliver(struct bench *b, uint8_t dir, const uint8_t *data, uint32_t len, i
 		 * the bytes: only bytes at or past rcv_nxt can conflict. */
 		if (o2 < r->nxt)
 			continue;
+		/* ... and nothing past a FIN it has had (a FIN kapa made in
+		 * the sender's name, with the sender still sending). */
+		if (r->fin)
+			break;
 		if (o2 >= BENCH_STREAM)
 			break;
 		if (r->have[o2] && r->buf[o2] != p.data[p.payload_off + i])
