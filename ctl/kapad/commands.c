@@ -50,13 +50,19 @@ errno_name(int err)
 json_t *
 kapad_error(json_t *id, int err, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], *c;
 	va_list ap;
 	json_t *r;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* ASCII only: a message may quote the client's bytes (jansson's
+	 * parse error does) or be cut inside a UTF-8 sequence, and a JSON
+	 * string of invalid UTF-8 cannot be made: there would be no answer. */
+	for (c = msg; *c != '\0'; c++)
+		if ((unsigned char)*c >= 0x80 || (unsigned char)*c < 0x20)
+			*c = '?';
 	r = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", msg, "code", errno_name(err < 0 ? -err : err));
 	if (r != NULL && id != NULL)
 		json_object_set(r, "id", id);

@@ -148,6 +148,9 @@ test_requests(void)
 	CU_ASSERT_STRING_EQUAL(request("not json"), "EINVAL");
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a JSON object"));
 	CU_ASSERT_STRING_EQUAL(request("[1,2]"), "EINVAL");
+	/* invalid UTF-8, which jansson's error quotes: still an answer */
+	CU_ASSERT_STRING_EQUAL(request("{\"cm\xdd\x96\x9b\"cmd\":7}"), "EINVAL");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a JSON object"));
 	CU_ASSERT_STRING_EQUAL(request("{\"id\":1}"), "EINVAL");
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'cmd'"));
 	CU_ASSERT_STRING_EQUAL(request("{\"cmd\":\"policy.drop\"}"), "EINVAL");
