@@ -107,6 +107,7 @@ suite_fini(void)
 	if (ms.ctl != NULL)
 		kapa_mapset_close(&ms);
 	kapa_mapset_unpin(root, err, sizeof(err));
+	ctl_test_rm_dp_leftovers(prefix, root);
 	return 0;
 }
 

@@ -67,22 +67,6 @@ sleep_ms(unsigned msecs)
 	nanosleep(&ts, NULL);
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void
-rm_tree(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* kapa-dp on the capture (port 0) and a null port, @p workers workers (1 or
  * 2), its output into @p log. */
 static pid_t
@@ -413,8 +397,8 @@ suite_fini(void)
 
 	reset_root();
 	snprintf(path, sizeof(path), "/var/run/dpdk/%s", prefix);
-	rm_tree(path);
-	rm_tree(tmp);
+	ctl_test_rm_tree(path);
+	ctl_test_rm_tree(tmp);
 	return 0;
 }
 
