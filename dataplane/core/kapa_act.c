@@ -42,6 +42,7 @@ static const char *const why_names[KAPA_ACT_WHY_MAX] = {
 	[KAPA_ACT_WHY_NO_SEQ] = "no-seq",
 	[KAPA_ACT_WHY_NO_LINK] = "no-link",
 	[KAPA_ACT_WHY_TOLERATED] = "tolerated",
+	[KAPA_ACT_WHY_FRAGMENTED] = "fragmented",
 };
 
 const char *
@@ -491,6 +492,10 @@ plan_commit(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act
 
 	if (p->refused != KAPA_ACT_WHY_MAX)
 		return p->refused;
+	/* The bytes are in a datagram rebuilt from fragments, which go on as
+	 * they came: an edit would change nothing the ends see. */
+	if (e->cur_frag && p->n != 0)
+		return KAPA_ACT_WHY_FRAGMENTED;
 	if (ctx->conn->flags & KAPA_CONN_L2_DEEP)
 		return KAPA_ACT_WHY_L2_DEEP;
 	if (p->n == 0)

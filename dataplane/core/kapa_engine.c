@@ -50,6 +50,12 @@ kapa_engine_race(struct kapa_engine *e)
 	return e->race;
 }
 
+struct kapa_frag *
+kapa_engine_frag(struct kapa_engine *e)
+{
+	return e->frag;
+}
+
 const struct kapa_engine_stats *
 kapa_engine_stats(const struct kapa_engine *e)
 {
@@ -87,8 +93,13 @@ client_pre(struct kapa_engine *e, int idx, int side, struct kapa_buf *b, struct 
 	if (!(ac->flags & ACT_EDITED) || dir == ac->srv_dir)
 		return;
 	act_client_in(e, ac, pkt);
-	if (pkt->ack != ack || e->st.sack_edges_translated != sack)
+	if (pkt->ack != ack || e->st.sack_edges_translated != sack) {
 		b->edited = 1;
+		/* The core reads the acknowledgement in the server's space,
+		 * but the fragments reach the server as they came. */
+		if (e->cur_frag)
+			e->st.act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_FRAGMENTED]++;
+	}
 }
 
 /* ---- after the TCP core ------------------------------------------------------------ */
@@ -158,8 +169,14 @@ engine_post(struct kapa_engine *e, const struct kapa_tcp_result *res, struct kap
 		return;
 	engine_ctx(e, (uint32_t)res->idx, res->dir, now_ns, ref, pkt, &ctx);
 	if (res->dir == ac->srv_dir) {
-		if ((ac->flags & ACT_EDITED) &&
-		    act_server_out(e, &ctx, b, pkt) == KAPA_VERDICT_DROP)
+		if (!(ac->flags & ACT_EDITED))
+			return;
+		/* Fragments of a shifted connection cannot be shifted: they
+		 * go on as they came. */
+		if (unlikely(e->cur_frag))
+			act_report(e, &ctx, KAPA_ACT_KIND_REFUSED, KAPA_ACT_WHY_FRAGMENTED,
+				   ctx.pkt_off, 0);
+		else if (act_server_out(e, &ctx, b, pkt) == KAPA_VERDICT_DROP)
 			e->cur_verdict = KAPA_VERDICT_DROP;
 		return;
 	}
@@ -172,6 +189,12 @@ apply_cut(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt)
 {
 	if (e->cur_cut >= pkt->payload_len)
 		return;
+	if (unlikely(e->cur_frag)) {
+		/* A refused request in fragments reaches the server: the
+		 * connection is reset as the request is refused. */
+		e->st.act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_FRAGMENTED]++;
+		return;
+	}
 	if (e->cur_cut == 0) {
 		e->cur_verdict = KAPA_VERDICT_DROP;
 	} else {
@@ -244,9 +267,43 @@ kapa_engine_lookup_burst(struct kapa_engine *e, struct kapa_pkt *const *pkts, ui
 		slots[at[i]].idx = idx[i];
 }
 
-enum kapa_verdict
-kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
-		     struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
+/*
+ * An IP fragment: into the reassembly table; a datagram it completes goes
+ * through kapa_engine_input() first, as any packet, with cur_frag set so
+ * that nothing of it is edited and its verdict ignored. The fragment
+ * itself then takes the normal path (counted as a fragment, forwarded).
+ */
+static __attribute__((noinline)) void
+engine_fragment(struct kapa_engine *e, const struct kapa_buf *b, const struct kapa_pkt *pkt,
+		uint64_t now_ns, void *pkt_ref)
+{
+	struct kapa_frag_dgram d;
+	struct kapa_buf db;
+
+	if (e->cur_frag) {
+		/* Its datagram's frame is the table's buffer, in use. */
+		kapa_frag_refuse(e->frag, KAPA_FRAG_REF_NESTED);
+		return;
+	}
+	if (kapa_frag_input(e->frag, pkt, now_ns, &d) != KAPA_FRAG_DONE)
+		return;
+	if (e->ops.reassembled != NULL && e->ops.reassembled(&d.pkt, pkt_ref, e->ops_arg) != 0) {
+		kapa_frag_refuse(e->frag, KAPA_FRAG_REF_FOREIGN);
+		return;
+	}
+	db.data = d.data;
+	db.len = d.len;
+	db.tailroom = 0;
+	db.edited = 0;
+	db.port = b->port;
+	e->cur_frag = 1;
+	kapa_engine_input(e, &db, &d.pkt, now_ns, pkt_ref);
+	e->cur_frag = 0;
+}
+
+static inline enum kapa_verdict
+engine_input_slot(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		  struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
 {
 	struct kapa_tcp_result res;
 
@@ -279,6 +336,8 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 	struct kapa_tcp_result res;
 	int side;
 
+	if (unlikely(pkt->cls == KAPA_PKT_FRAGMENT))
+		engine_fragment(e, b, pkt, now_ns, pkt_ref);
 	b->edited = 0;
 	if (!e->acting && e->edited_conns == 0 && e->policy == NULL) {
 		/* No policy: the TCP core and the tracker alone. */
@@ -292,7 +351,16 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 		s.idx = kapa_tcp_lookup(e->tcp, pkt, &s.key, &side);
 		s.side = (uint8_t)side;
 	}
-	return kapa_engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
+	return engine_input_slot(e, b, pkt, &s, now_ns, pkt_ref);
+}
+
+enum kapa_verdict
+kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		     struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
+{
+	if (unlikely(pkt->cls == KAPA_PKT_FRAGMENT))
+		engine_fragment(e, b, pkt, now_ns, pkt_ref);
+	return engine_input_slot(e, b, pkt, s, now_ns, pkt_ref);
 }
 
 void
@@ -368,6 +436,8 @@ uint32_t
 kapa_engine_advance(struct kapa_engine *e, uint64_t now_ns, uint32_t max)
 {
 	uint32_t n = kapa_tcp_advance(e->tcp, now_ns, max);
+
+	kapa_frag_expire(e->frag, now_ns);	/* memory of lost fragments back */
 
 	if (unlikely(e->sweep_pos < e->capacity))
 		engine_sweep(e, now_ns);
@@ -506,6 +576,11 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 	e->changes = kapa_flow_changes(e->ft);
 	e->capacity = kapa_flow_capacity(e->ft);
 	e->sweep_pos = e->capacity;
+	e->frag = kapa_frag_create(&conf->frag);
+	if (e->frag == NULL) {
+		err = rte_errno;
+		goto fail;
+	}
 	engine_set_acting(e);
 	return e;
 fail:
@@ -523,6 +598,7 @@ kapa_engine_destroy(struct kapa_engine *e)
 	kapa_tcp_destroy(e->tcp);	/* CLOSE for every connection first */
 	kapa_http_destroy(e->http);
 	kapa_race_destroy(e->race);
+	kapa_frag_destroy(e->frag);
 	free(e->logs);
 	free(e->frame);
 	free(e);

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "kapa_edit.h"
+#include "kapa_frag.h"
 #include "kapa_http.h"
 #include "kapa_policy.h"
 #include "kapa_race.h"
@@ -90,6 +91,9 @@ enum kapa_act_why {
 					     (kapa_http_msg::tolerated): the next hop may
 					     read its lines otherwise, so kapa does not
 					     edit it */
+	KAPA_ACT_WHY_FRAGMENTED,	/**< the packet in hand is an IP datagram kapa
+					     reassembled for inspection: its fragments
+					     go on unchanged (kapa_frag.h) */
 	KAPA_ACT_WHY_MAX
 };
 
@@ -143,6 +147,13 @@ struct kapa_engine_ops {
 	/** Idle-close races and their retries (either may be NULL; called
 	 *  with the engine's ops_arg). */
 	struct kapa_race_ops race;
+	/**
+	 * A datagram reassembled from IP fragments, about to go through the
+	 * engine (@p pkt_ref: the fragment that completed it). May be NULL.
+	 * @return 0 to inspect it here; non-zero when another worker owns its
+	 *         connection (not inspected, counted KAPA_FRAG_REF_FOREIGN).
+	 */
+	int (*reassembled)(const struct kapa_pkt *pkt, void *pkt_ref, void *arg);
 };
 
 struct kapa_engine_conf {
@@ -168,6 +179,8 @@ struct kapa_engine_conf {
 	/** The race and compliance tables (ops and ops_arg are the engine's
 	 *  to set); zero: their defaults. */
 	struct kapa_race_conf race;
+	/** IP fragment reassembly (bounds, timeouts); zero: its defaults. */
+	struct kapa_frag_conf frag;
 	const struct kapa_engine_ops *ops;
 	void *ops_arg;
 };
@@ -188,6 +201,13 @@ void kapa_engine_destroy(struct kapa_engine *e);
  * One packet. @p pkt was parsed from inside @p b (pkt->data points into
  * b->data) and may be edited: on return it describes the frame as it
  * stands.
+ *
+ * An IP fragment (KAPA_PKT_FRAGMENT) goes to the engine's reassembly table
+ * and is forwarded unchanged; the fragment that completes a datagram
+ * brings the datagram through this same path first (parsed, looked up,
+ * TCP core, tracker, decisions, with @p pkt_ref and @p b's port), where
+ * every edit is refused (KAPA_ACT_WHY_FRAGMENTED) and only packets the
+ * engine crafts (RSTs, FINs) may go out.
  * @return what to do with it.
  */
 enum kapa_verdict kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b,
@@ -306,6 +326,9 @@ struct kapa_http *kapa_engine_http(struct kapa_engine *e);
 
 /** @return the race and hint-compliance tables and counters. */
 struct kapa_race *kapa_engine_race(struct kapa_engine *e);
+
+/** @return the IP fragment reassembly table (its counters). */
+struct kapa_frag *kapa_engine_frag(struct kapa_engine *e);
 
 /** @return the engine's counters. */
 const struct kapa_engine_stats *kapa_engine_stats(const struct kapa_engine *e);

@@ -167,6 +167,8 @@ struct kapa_engine {
 	uint32_t cur_cut;	/* payload bytes it keeps (a refused request
 				   starts there); UINT32_MAX: all */
 	uint8_t cur_verdict;	/* enum kapa_verdict */
+	uint8_t cur_frag;	/* the packet in hand was reassembled from IP
+				   fragments: nothing of it may be edited */
 	uint8_t shutting_down;	/* 0, ENGINE_SHUTDOWN or ENGINE_LET_GO */
 
 	/* Connections decided under an older rule set, re-decided a slice
@@ -181,6 +183,7 @@ struct kapa_engine {
 	uint32_t edited_conns;
 
 	struct kapa_race *race;	/* races and hint compliance, on events */
+	struct kapa_frag *frag;	/* IP fragments reassembled for inspection */
 	struct kapa_engine_stats st;
 	uint8_t *frame;		/* ACT_FRAME_MAX: crafted frames */
 };

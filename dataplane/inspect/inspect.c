@@ -69,6 +69,7 @@ struct inspect_run {
 	struct report rep;
 	uint32_t cur_stream;	/* stream of the frame in hand */
 	uint64_t cur_frame;
+	uint64_t cur_ns;	/* the core's clock at the frame in hand */
 	int at_end;		/* closing what is left when the file ended */
 	int oom;		/* JSON buffer could not grow: output incomplete */
 	/* --json: the races of this file, by race id - race_first_id; grows
@@ -334,6 +335,24 @@ on_emit(const struct kapa_stream_ctx *ctx, enum kapa_dir toward, const uint8_t *
 	run->pend_len += (uint32_t)sizeof(len) + len;
 }
 
+/* A datagram rebuilt from fragments, about to go through the engine: its
+ * TCP stream numbered as tshark numbers it (the frame that completed it
+ * carries the reassembled segment). */
+static int
+on_reassembled(const struct kapa_pkt *pkt, void *pkt_ref, void *arg)
+{
+	struct inspect_run *run = arg;
+	int64_t stream;
+
+	(void)pkt_ref;
+	if (pkt->cls != KAPA_PKT_TCP)
+		return 0;
+	stream = streams_number(run->streams, pkt, run->cur_ns);
+	if (stream >= 0)
+		run->cur_stream = (uint32_t)stream;
+	return 0;
+}
+
 static const struct kapa_engine_ops inspect_ops = {
 	.http = {
 		.message = on_message,
@@ -348,6 +367,7 @@ static const struct kapa_engine_ops inspect_ops = {
 		.race = on_race,
 		.retried = on_race_retried,
 	},
+	.reassembled = on_reassembled,
 };
 
 unsigned int
@@ -473,6 +493,7 @@ run_finish(struct inspect_run *run)
 		run->rep.tcp = *kapa_tcp_stats(kapa_engine_tcp(run->eng));
 		run->rep.http = *kapa_http_stats(kapa_engine_http(run->eng));
 		run->rep.act = *kapa_engine_stats(run->eng);
+		run->rep.frag = *kapa_frag_stats(kapa_engine_frag(run->eng));
 		report_races(&run->rep, kapa_engine_race(run->eng));
 		kapa_engine_destroy(run->eng);
 		run->eng = NULL;
@@ -569,6 +590,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 		return -ENOMEM;
 	}
 	run->cur_frame = f->number;
+	run->cur_ns = ts;
 	run->in_input = 1;
 	v = kapa_engine_input(run->eng, &b, &pkt, ts, (void *)(uintptr_t)f->number);
 	run->in_input = 0;

@@ -233,6 +233,7 @@ report_merge(struct report *t, const struct report *r)
 	ADD_STRUCT(&t->tcp, &r->tcp);
 	ADD_STRUCT(&t->http, &r->http);
 	ADD_STRUCT(&t->act, &r->act);
+	ADD_STRUCT(&t->frag, &r->frag);
 	merge_races(t, r);
 	t->policy |= r->policy;
 }
@@ -516,6 +517,27 @@ print_ka(const struct report *r, FILE *out, int side)
 			r->ka_ineffective[side]);
 }
 
+/* IP fragment reassembly, when the capture has fragments. */
+static void
+print_frag(const struct report *r, FILE *out)
+{
+	const struct kapa_frag_stats *f = &r->frag;
+	unsigned i;
+
+	if (f->fragments == 0)
+		return;
+	fprintf(out, "\nIP fragments (reassembled for inspection, forwarded as they came)\n");
+	fprintf(out, "  fragments %" PRIu64 ", datagrams reassembled %" PRIu64
+		" (atomic %" PRIu64 "), timed out %" PRIu64 ", incomplete at the end %" PRIu64 "\n",
+		f->fragments, f->reassembled, f->atomic, f->timed_out, f->open);
+	fprintf(out, "  overlapping (datagram dropped) %" PRIu64 ", duplicates %" PRIu64
+		", dropped for room %" PRIu64 "\n", f->overlaps, f->duplicates, f->table_full);
+	for (i = 0; i < KAPA_FRAG_REF_MAX; i++)
+		if (f->refused[i] != 0)
+			fprintf(out, "  refused %-12s %" PRIu64 "\n", kapa_frag_refusal_name(i),
+				f->refused[i]);
+}
+
 void
 report_print(const struct report *r, FILE *out, const char *file)
 {
@@ -635,6 +657,7 @@ report_print(const struct report *r, FILE *out, const char *file)
 	if (r->ts_backwards != 0)
 		fprintf(out, "  frames with a timestamp before an earlier frame's: %" PRIu64 "\n",
 			r->ts_backwards);
+	print_frag(r, out);
 	print_races(r, out);
 	if (r->policy)
 		print_actions(r, out);

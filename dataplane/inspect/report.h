@@ -67,6 +67,7 @@ struct report {
 	struct kapa_tcp_stats tcp;	/**< copied when the file ends */
 	struct kapa_http_stats http;
 	struct kapa_engine_stats act;	/**< the policy's actions */
+	struct kapa_frag_stats frag;	/**< IP fragment reassembly */
 	struct kapa_race_stats race;	/**< idle-close races, hint compliance */
 	uint32_t nrace_srv, nrace_agt;	/**< entries in use (0: none copied yet) */
 	struct kapa_race_server race_srv[REPORT_RACE_SERVERS];

@@ -711,6 +711,122 @@ def resegment(args):
     return 0
 
 
+FRAGMENT_MODES = ("inorder", "reversed", "shuffled")
+
+
+def fragment_ip(frame, n, mode):
+    """Cut the IP datagram of an Ethernet frame carrying a TCP segment with
+    data into 2-5 IP fragments (IPv4: MF and offset; IPv6: a Fragment
+    header after the fixed header), data offsets multiples of 8, the link
+    layer copied (a PPPoE length rewritten for each fragment). @p mode:
+    the fragments in order, in reverse, or in a shuffled order with one
+    sent twice (a duplicate: the first copy wins, as for the receiver).
+    @return [frame] (the frame itself when it is not such a segment)."""
+    etype, ip, pppoe_len = link_of(frame)
+    if etype == 0x0800 and len(frame) >= ip + 20:
+        ihl = (frame[ip] & 15) * 4
+        if frame[ip + 9] != 6 or struct.unpack(">H", frame[ip + 6:ip + 8])[0] & 0x3fff:
+            return [frame]
+        end = ip + struct.unpack(">H", frame[ip + 2:ip + 4])[0]
+        body = ip + ihl
+    elif etype == 0x86dd and len(frame) >= ip + 40:
+        if frame[ip + 6] != 6:
+            return [frame]
+        end = ip + 40 + struct.unpack(">H", frame[ip + 4:ip + 6])[0]
+        body = ip + 40
+    else:
+        return [frame]
+    if end > len(frame) or body + 20 > end:
+        return [frame]
+    payload = frame[body:end]
+    doff = (payload[12] >> 4) * 4
+    if len(payload) - doff < 2 or len(payload) < 16:
+        return [frame]
+    k = min(2 + (n * 7919) % 4, len(payload) // 8)
+    cuts = [0] + [len(payload) * i // k // 8 * 8 for i in range(1, k)] + [len(payload)]
+    cuts = sorted(set(cuts))
+    out = []
+    for i in range(len(cuts) - 1):
+        chunk = payload[cuts[i]:cuts[i + 1]]
+        more = 1 if i < len(cuts) - 2 else 0
+        if etype == 0x0800:
+            hdr = bytearray(frame[:body])
+            struct.pack_into(">H", hdr, ip + 2, ihl + len(chunk))
+            struct.pack_into(">H", hdr, ip + 4, n & 0xffff)
+            struct.pack_into(">H", hdr, ip + 6, more << 13 | cuts[i] // 8)
+            struct.pack_into(">H", hdr, ip + 10, 0)
+            struct.pack_into(">H", hdr, ip + 10, ip4_checksum(bytes(hdr[ip:body])))
+        else:
+            hdr = bytearray(frame[:body])
+            hdr[ip + 6] = 44
+            struct.pack_into(">H", hdr, ip + 4, 8 + len(chunk))
+            hdr += struct.pack(">BBHI", 6, 0, cuts[i] | more, 0x4b000000 | n)
+        if pppoe_len is not None:
+            struct.pack_into(">H", hdr, pppoe_len, 2 + len(hdr) - ip + len(chunk))
+        out.append(bytes(hdr) + chunk)
+    if mode == "reversed":
+        out.reverse()
+    elif mode == "shuffled":
+        rot = (n * 31) % len(out)
+        out = out[rot:] + out[:rot]
+        out.insert(1, out[0])
+    return out
+
+
+def fragment(args):
+    """A request or response carried in IP fragments must be seen as when
+    it is not: every data segment of --source sent as IP fragments gives
+    the same messages, each at the frame of the fragment that completed
+    its datagram (where tshark reports it)."""
+    src = os.path.join(args.corpus, "pcaps", args.source)
+    if not os.path.exists(src):
+        fail("%s is missing" % src)
+    linktype, frames = read_pcap(src)
+    if linktype != 1:
+        fail("%s is not an Ethernet capture" % src)
+    out, renumber, cut = [], {}, 0
+    for n, (sec, usec, orig, frame) in enumerate(frames):
+        pieces = fragment_ip(frame, n + 1, args.fragment)
+        cut += len(pieces) > 1
+        for piece in pieces:
+            out.append((sec, usec, len(piece), piece))
+        # The last fragment sent completes the datagram.
+        renumber[n + 1] = len(out)
+    if cut == 0:
+        fail("%s: no segment to fragment" % args.source)
+
+    rc, base, err = run_inspect(args.inspect, src)
+    if rc != 0:
+        fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "fragmented.pcap")
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+            for sec, usec, orig, data in out:
+                f.write(struct.pack("<IIII", sec, usec, len(data), orig) + data)
+        rc, text, err = run_inspect(args.inspect, path)
+    if rc != 0:
+        fail("kapa-inspect exited %d on the fragmented capture: %s" % (rc, err))
+    a = [o for o in map(json.loads, base.splitlines()) if "dir" in o]
+    b = [o for o in map(json.loads, text.splitlines()) if "dir" in o]
+    if not a:
+        fail("no message in %s" % src)
+    for o in a:
+        o["frame"] = renumber[o["frame"]]
+        o["hdr_frame"] = renumber[o["hdr_frame"]]
+    key = lambda o: (o["stream"], o["dir"], o["index"])
+    ka, kb = {key(o): o for o in a}, {key(o): o for o in b}
+    bad = [k for k in sorted(set(ka) | set(kb)) if ka.get(k) != kb.get(k)]
+    for k in bad[:args.max_lines]:
+        print("  %s\n    whole:      %s\n    fragmented: %s" % (k, ka.get(k), kb.get(k)))
+    if bad:
+        fail("%s with %d segments in IP fragments (%s): %d messages differ" % (
+            args.source, cut, args.fragment, len(bad)))
+    print("%s with %d segments in IP fragments (%d frames, %s): the same %d messages" % (
+        args.source, cut, len(out), args.fragment, len(a)))
+    return 0
+
+
 def without_frames(text):
     """kapa-inspect --json output as objects without their frame numbers,
     which re-cut or re-encoded captures renumber."""
@@ -842,6 +958,8 @@ def main():
                     help="re-encode --source under this link type / format and compare")
     ap.add_argument("--resegment", choices=("inorder", "ooo", "both"),
                     help="cut every TCP segment of --source into 2-6 pieces and compare")
+    ap.add_argument("--fragment", choices=FRAGMENT_MODES,
+                    help="send every TCP data segment of --source in IP fragments and compare")
     ap.add_argument("--source", default="pcapplusplus__pcap_examples__http-packets2.pcap",
                     help="capture the truncated and link-variant tests use")
     ap.add_argument("--report-total", dest="captures", nargs="+", metavar="CAPTURE",
@@ -856,6 +974,8 @@ def main():
         sys.exit(link_variant(args))
     if args.resegment:
         sys.exit(resegment(args))
+    if args.fragment:
+        sys.exit(fragment(args))
     if not args.capture or not args.known:
         ap.error("CAPTURE and --known are required")
     sys.exit(replay(args))
