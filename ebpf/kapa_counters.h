@@ -41,8 +41,21 @@
 	X(pkts_tcp, KAPA_CTR_COUNTER, "pkts_tcp", "TCP segments", s->tcp->pkts[KAPA_PKT_TCP]) \
 	X(pkts_non_ip, KAPA_CTR_COUNTER, "pkts_non_ip", "frames that are not IP (ARP, LLDP, ...)", s->tcp->pkts[KAPA_PKT_NON_IP]) \
 	X(pkts_non_tcp, KAPA_CTR_COUNTER, "pkts_non_tcp", "IP packets that are not TCP", s->tcp->pkts[KAPA_PKT_NON_TCP]) \
-	X(pkts_fragment, KAPA_CTR_COUNTER, "pkts_fragment", "IP fragments (forwarded, not reassembled)", s->tcp->pkts[KAPA_PKT_FRAGMENT]) \
+	X(pkts_fragment, KAPA_CTR_COUNTER, "pkts_fragment", "IP fragments (forwarded unchanged, reassembled for inspection: frag_*)", s->tcp->pkts[KAPA_PKT_FRAGMENT]) \
 	X(pkts_malformed, KAPA_CTR_COUNTER, "pkts_malformed", "malformed frames (forwarded, counted by reason)", s->tcp->pkts[KAPA_PKT_MALFORMED]) \
+	/* IP fragment reassembly (struct kapa_frag_stats) */		\
+	X(frag_fragments, KAPA_CTR_COUNTER, "frag_fragments", "IP fragments given to the reassembly table", s->frag->fragments) \
+	X(frag_reassembled, KAPA_CTR_COUNTER, "frag_reassembled", "datagrams rebuilt from IP fragments (atomic ones included)", s->frag->reassembled + s->frag->atomic) \
+	X(frag_foreign, KAPA_CTR_COUNTER, "frag_foreign", "datagrams rebuilt, not inspected: another worker owns their connection", s->frag->refused[KAPA_FRAG_REF_FOREIGN]) \
+	X(frag_timed_out, KAPA_CTR_COUNTER, "frag_timed_out", "datagrams incomplete at their timeout (30 s IPv4, 60 s IPv6)", s->frag->timed_out) \
+	X(frag_overlaps, KAPA_CTR_COUNTER, "frag_overlaps", "datagrams dropped: their fragments overlapped", s->frag->overlaps) \
+	X(frag_duplicates, KAPA_CTR_COUNTER, "frag_duplicates", "fragments identical in place to one held (first copy kept)", s->frag->duplicates) \
+	X(frag_table_full, KAPA_CTR_COUNTER, "frag_table_full", "datagrams dropped to make room (datagrams or bytes bound)", s->frag->table_full) \
+	X(frag_refused_bounds, KAPA_CTR_COUNTER, "frag_refused_bounds", "fragments refused: not a multiple of 8, past the end, over 65535 bytes, empty", s->frag_refused_bounds) \
+	X(frag_refused_dropped, KAPA_CTR_COUNTER, "frag_refused_dropped", "fragments of a datagram dropped before (until its timeout)", s->frag->refused[KAPA_FRAG_REF_DROPPED]) \
+	X(frag_refused_other, KAPA_CTR_COUNTER, "frag_refused_other", "fragments refused otherwise (headers too long, in a tunnel, too many, no room, nested)", s->frag_refused_other) \
+	X(frag_open, KAPA_CTR_GAUGE, "frag_open", "datagrams held in the reassembly table", s->frag->open) \
+	X(frag_bytes, KAPA_CTR_GAUGE, "frag_bytes", "bytes held by the reassembly table", s->frag->bytes_held) \
 	/* connections */							\
 	X(conns_active, KAPA_CTR_GAUGE, "conns_active", "connections in the table", s->conns_active) \
 	X(conns_opened, KAPA_CTR_COUNTER, "conns_opened", "connections seen opening (handshake)", s->tcp->conns_opened) \
@@ -107,6 +120,7 @@
 	X(refused_log_full, KAPA_CTR_COUNTER, "refused_log_full", "edits refused: no edit log left", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_LOG_FULL]) \
 	X(refused_no_room, KAPA_CTR_COUNTER, "refused_no_room", "edits refused: the packet could not grow", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_NO_ROOM]) \
 	X(refused_tolerated, KAPA_CTR_COUNTER, "refused_tolerated", "edits refused: the message needed a tolerance (advertise skipped, or closed after the response)", s->refused_tolerated) \
+	X(refused_fragmented, KAPA_CTR_COUNTER, "refused_fragmented", "edits refused: the packet was rebuilt from IP fragments, which go on unchanged", s->eng->act[KAPA_ACT_KIND_REFUSED][KAPA_ACT_WHY_FRAGMENTED]) \
 	X(refused_other, KAPA_CTR_COUNTER, "refused_other", "actions refused otherwise (fields, sequence, link header)", s->refused_other) \
 	X(rst_sent, KAPA_CTR_COUNTER, "rst_sent", "RSTs crafted", s->eng->rst_sent) \
 	X(fin_sent, KAPA_CTR_COUNTER, "fin_sent", "FINs crafted (closed_max)", s->eng->fin_sent) \

@@ -143,6 +143,16 @@ dp_counter_src_fill(struct dp_counter_src *s, struct kapa_engine *e,
 	s->http = http;
 	s->eng = eng;
 	s->race = kapa_race_stats(kapa_engine_race(e));
+	s->frag = kapa_frag_stats(kapa_engine_frag(e));
+	s->frag_refused_bounds = s->frag->refused[KAPA_FRAG_REF_NOT8] +
+				 s->frag->refused[KAPA_FRAG_REF_PAST_END] +
+				 s->frag->refused[KAPA_FRAG_REF_TOO_BIG] +
+				 s->frag->refused[KAPA_FRAG_REF_EMPTY];
+	s->frag_refused_other = s->frag->refused[KAPA_FRAG_REF_HEAD] +
+				s->frag->refused[KAPA_FRAG_REF_TUNNEL] +
+				s->frag->refused[KAPA_FRAG_REF_PARTS] +
+				s->frag->refused[KAPA_FRAG_REF_NO_ROOM] +
+				s->frag->refused[KAPA_FRAG_REF_NESTED];
 	s->race_tables_full = s->race->servers_other + s->race->agents_other +
 			      s->race->retry_unwatched;
 	s->conns_active = kapa_flow_count(kapa_tcp_table(tcp));
@@ -161,7 +171,7 @@ dp_counter_src_fill(struct dp_counter_src *s, struct kapa_engine *e,
 	for (i = 0; i < KAPA_ACT_WHY_MAX; i++)
 		if (i != KAPA_ACT_WHY_L2_DEEP && i != KAPA_ACT_WHY_FORWARDED &&
 		    i != KAPA_ACT_WHY_LOG_FULL && i != KAPA_ACT_WHY_NO_ROOM &&
-		    i != KAPA_ACT_WHY_TOLERATED)
+		    i != KAPA_ACT_WHY_TOLERATED && i != KAPA_ACT_WHY_FRAGMENTED)
 			s->refused_other += refused[i];
 }
 

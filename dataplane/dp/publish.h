@@ -50,6 +50,7 @@ struct dp_counter_src {
 	const struct kapa_http_stats *http;
 	const struct kapa_engine_stats *eng;
 	const struct kapa_race_stats *race;
+	const struct kapa_frag_stats *frag;
 	uint64_t conns_active;
 	uint64_t ooo_bytes;
 	uint64_t http_left;		/**< every reason added up */
@@ -57,6 +58,8 @@ struct dp_counter_src {
 	uint64_t refused_tolerated;	/**< edits refused or closes after the response
 					     for a message read by a tolerance */
 	uint64_t refused_other;		/**< refusals without a counter of their own */
+	uint64_t frag_refused_bounds;	/**< fragments refused for an RFC bound */
+	uint64_t frag_refused_other;	/**< fragments refused for the rest */
 	uint64_t race_tables_full;	/**< the race tables' bounds, added up */
 };
 

@@ -178,6 +178,31 @@ dp_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
 	w->dirty_idx = ctx->idx;
 }
 
+/*
+ * A datagram rebuilt from IP fragments (which all went out as they came).
+ * Fragments carry no ports, so they reach the worker that polls their port
+ * (software dispatch) or whose queue their addresses hash to (RSS), not
+ * necessarily the one that owns their connection. With software dispatch
+ * the owner is known: inspect here only if it is this worker. With RSS it
+ * is not (the NIC's hash): inspect only a connection this worker tracks, so
+ * that no worker picks up a connection another one owns. Either way the
+ * others are counted (frag_foreign), not inspected.
+ */
+static int
+dp_reassembled(const struct kapa_pkt *pkt, void *pkt_ref, void *arg)
+{
+	struct dp_worker *w = arg;
+	struct kapa_flow_key key;
+	int side;
+
+	(void)pkt_ref;
+	if (w->workers == 1 || pkt->cls != KAPA_PKT_TCP)
+		return 0;
+	if (w->dispatch != NULL)
+		return dp_dispatch_owner(pkt, w->workers) != w->id;
+	return kapa_tcp_lookup(kapa_engine_tcp(w->eng), pkt, &key, &side) < 0;
+}
+
 static const struct kapa_engine_ops dp_engine_ops = {
 	.http = {
 		.message = dp_message,
@@ -186,6 +211,7 @@ static const struct kapa_engine_ops dp_engine_ops = {
 		.event = dp_event,
 	},
 	.emit = dp_emit,
+	.reassembled = dp_reassembled,
 };
 
 /* ---- the packet path ------------------------------------------------------------- */
