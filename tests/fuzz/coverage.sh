@@ -53,10 +53,11 @@ sources() {
 	tcp) echo "$core/kapa_tcp.c $core/kapa_reasm.c $core/kapa_flow.c $core/kapa_mem.c $core/kapa_timer.c $core/kapa_pkt.c $core/kapa_eal.c" ;;
 	reasm) echo "$core/kapa_reasm.c $core/kapa_mem.c" ;;
 	capture) echo "$inspect/capture.c $core/kapa_pkt.c" ;;
+	frag) echo "$core/kapa_frag.c $core/kapa_mem.c $core/kapa_pkt.c" ;;
 	esac
 }
 
-harnesses="pkt http_values http_seg http_stream tcp reasm capture"
+harnesses="pkt http_values http_seg http_stream tcp reasm capture frag"
 objects=
 for h in $harnesses; do
 	exe=$build/fuzz_$h
