@@ -701,10 +701,19 @@ e2e_ab() {
 
 # e2e_eal_args: set E2E_EAL to the EAL arguments that put DPDK ports 0 and 1 on
 # the client- and server-side veths (net_af_packet) under this test's file prefix.
+# E2E_PMD=pcap puts them on net_pcap instead (libpcap on each veth, inbound
+# frames only): net_af_packet's sockets join a fanout group with
+# PACKET_FANOUT_FLAG_DEFRAG, so the kernel reassembles IP fragments before
+# kapa-dp sees them; a test of fragments needs the frames as they were sent.
 e2e_eal_args() {
-	E2E_EAL=(--no-pci --file-prefix "$E2E_PREFIX"
-		--vdev "net_af_packet0,iface=$E2E_IF_C"
-		--vdev "net_af_packet1,iface=$E2E_IF_S")
+	E2E_EAL=(--no-pci --file-prefix "$E2E_PREFIX")
+	if [[ ${E2E_PMD:-af_packet} == pcap ]]; then
+		E2E_EAL+=(--vdev "net_pcap0,rx_iface_in=$E2E_IF_C,tx_iface=$E2E_IF_C"
+			--vdev "net_pcap1,rx_iface_in=$E2E_IF_S,tx_iface=$E2E_IF_S")
+	else
+		E2E_EAL+=(--vdev "net_af_packet0,iface=$E2E_IF_C"
+			--vdev "net_af_packet1,iface=$E2E_IF_S")
+	fi
 }
 
 # e2e_bridge_start [CMD...]: start the bridge in the root namespace as
