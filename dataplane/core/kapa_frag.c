@@ -741,6 +741,13 @@ kapa_frag_refuse(struct kapa_frag *t, enum kapa_frag_refusal why)
 		t->st.refused[why]++;
 }
 
+size_t
+kapa_frag_memory(const struct kapa_frag *t)
+{
+	return sizeof(*t) + t->d_bytes + t->blk_bytes + sizeof(uint32_t) * t->nblocks +
+	       sizeof(uint32_t) * (t->bucket_mask + 1) + KAPA_FRAG_HEAD_MAX + KAPA_FRAG_DGRAM_MAX;
+}
+
 const struct kapa_frag_stats *
 kapa_frag_stats(const struct kapa_frag *t)
 {

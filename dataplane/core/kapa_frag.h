@@ -33,6 +33,7 @@
 #ifndef KAPA_FRAG_H
 #define KAPA_FRAG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kapa_pkt.h"
@@ -155,6 +156,10 @@ uint32_t kapa_frag_expire(struct kapa_frag *t, uint64_t now_ns);
 
 /** Count a refusal the caller decided (KAPA_FRAG_REF_NESTED, _FOREIGN). */
 void kapa_frag_refuse(struct kapa_frag *t, enum kapa_frag_refusal why);
+
+/** @return bytes the table reserved (slots, blocks, buffers): its bound in
+ *  memory. Pages are touched only as datagrams use them. */
+size_t kapa_frag_memory(const struct kapa_frag *t);
 
 /** @return the counters. */
 const struct kapa_frag_stats *kapa_frag_stats(const struct kapa_frag *t);
