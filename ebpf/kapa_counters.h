@@ -46,7 +46,8 @@
 	/* IP fragment reassembly (struct kapa_frag_stats) */		\
 	X(frag_fragments, KAPA_CTR_COUNTER, "frag_fragments", "IP fragments given to the reassembly table", s->frag->fragments) \
 	X(frag_reassembled, KAPA_CTR_COUNTER, "frag_reassembled", "datagrams rebuilt from IP fragments (atomic ones included)", s->frag->reassembled + s->frag->atomic) \
-	X(frag_foreign, KAPA_CTR_COUNTER, "frag_foreign", "datagrams rebuilt, not inspected: another worker owns their connection", s->frag->refused[KAPA_FRAG_REF_FOREIGN]) \
+	X(frag_handed_over, KAPA_CTR_COUNTER, "frag_handed_over", "datagrams rebuilt and copied to the worker that owns their connection", s->dp->frag_handed_over) \
+	X(frag_foreign, KAPA_CTR_COUNTER, "frag_foreign", "datagrams rebuilt, not inspected: another worker owns their connection (RSS), or no mbuf / ring room to hand them over", s->frag->refused[KAPA_FRAG_REF_FOREIGN]) \
 	X(frag_timed_out, KAPA_CTR_COUNTER, "frag_timed_out", "datagrams incomplete at their timeout (30 s IPv4, 60 s IPv6)", s->frag->timed_out) \
 	X(frag_overlaps, KAPA_CTR_COUNTER, "frag_overlaps", "datagrams dropped: their fragments overlapped", s->frag->overlaps) \
 	X(frag_duplicates, KAPA_CTR_COUNTER, "frag_duplicates", "fragments identical in place to one held (first copy kept)", s->frag->duplicates) \

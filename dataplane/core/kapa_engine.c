@@ -287,17 +287,31 @@ engine_fragment(struct kapa_engine *e, const struct kapa_buf *b, const struct ka
 	}
 	if (kapa_frag_input(e->frag, pkt, now_ns, &d) != KAPA_FRAG_DONE)
 		return;
-	if (e->ops.reassembled != NULL && e->ops.reassembled(&d.pkt, pkt_ref, e->ops_arg) != 0) {
-		kapa_frag_refuse(e->frag, KAPA_FRAG_REF_FOREIGN);
-		return;
+	if (e->ops.reassembled != NULL) {
+		switch (e->ops.reassembled(&d.pkt, pkt_ref, e->ops_arg)) {
+		case 0:
+			break;
+		case 1:
+			return;		/* the user hands it to its owner */
+		default:
+			kapa_frag_refuse(e->frag, KAPA_FRAG_REF_FOREIGN);
+			return;
+		}
 	}
 	db.data = d.data;
 	db.len = d.len;
 	db.tailroom = 0;
 	db.edited = 0;
 	db.port = b->port;
+	kapa_engine_input_reassembled(e, &db, &d.pkt, now_ns, pkt_ref);
+}
+
+void
+kapa_engine_input_reassembled(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+			      uint64_t now_ns, void *pkt_ref)
+{
 	e->cur_frag = 1;
-	kapa_engine_input(e, &db, &d.pkt, now_ns, pkt_ref);
+	kapa_engine_input(e, b, pkt, now_ns, pkt_ref);
 	e->cur_frag = 0;
 }
 

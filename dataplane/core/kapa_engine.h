@@ -150,8 +150,10 @@ struct kapa_engine_ops {
 	/**
 	 * A datagram reassembled from IP fragments, about to go through the
 	 * engine (@p pkt_ref: the fragment that completed it). May be NULL.
-	 * @return 0 to inspect it here; non-zero when another worker owns its
-	 *         connection (not inspected, counted KAPA_FRAG_REF_FOREIGN).
+	 * @return 0 to inspect it here; 1 when the user took it (handed it to
+	 *         the worker that owns its connection, which puts it through
+	 *         kapa_engine_input_reassembled()); -1 when it is not inspected
+	 *         (counted KAPA_FRAG_REF_FOREIGN).
 	 */
 	int (*reassembled)(const struct kapa_pkt *pkt, void *pkt_ref, void *arg);
 };
@@ -223,6 +225,17 @@ struct kapa_engine_slot {
 	void *user;		/**< after input: the user's state of it, or NULL */
 	uint64_t changes;	/**< the table's changes at the lookup */
 };
+
+/**
+ * A datagram rebuilt from IP fragments (struct kapa_frag_dgram, its frame
+ * copied into @p b by the user) through the engine as the fragment that
+ * completed it brings one in kapa_engine_input(): nothing of it is edited
+ * (KAPA_ACT_WHY_FRAGMENTED), only crafted packets may go out. For a worker
+ * that owns the connection of a datagram another worker rebuilt.
+ * @param pkt  kapa_pkt_parse() of the frame in @p b
+ */
+void kapa_engine_input_reassembled(struct kapa_engine *e, struct kapa_buf *b,
+				   struct kapa_pkt *pkt, uint64_t now_ns, void *pkt_ref);
 
 /**
  * Look the connections of a burst up at once (rte_hash_lookup_bulk, the

@@ -71,7 +71,8 @@ enum kapa_frag_refusal {
 	KAPA_FRAG_REF_NESTED,	/**< a fragment inside a reassembled datagram
 				     (counted by the caller, kapa_frag_refuse()) */
 	KAPA_FRAG_REF_FOREIGN,	/**< reassembled, but another worker owns its
-				     connection (counted by the caller) */
+				     connection and could not be given it
+				     (counted by the caller) */
 	KAPA_FRAG_REF_MAX
 };
 

@@ -34,6 +34,7 @@ struct dp_counters {
 	uint64_t untouched_oversize;	/**< over the port's MTU */
 	uint64_t dispatched;		/**< handed to their owner's ring */
 	uint64_t dispatch_full;		/**< dropped: the owner's ring was full */
+	uint64_t frag_handed_over;	/**< rebuilt datagrams copied to their owner */
 	uint64_t ghosts_reset;		/**< ghost.h */
 	uint64_t ghost_forwarded;
 	uint64_t http10_requests;

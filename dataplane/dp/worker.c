@@ -179,29 +179,73 @@ dp_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
 }
 
 /*
+ * A copy of a rebuilt datagram's frame for the worker that owns its
+ * connection, in a chain of mbufs (a datagram is up to 64 KiB), marked
+ * DP_CLS_REBUILT, through that worker's dispatch ring.
+ * @return 1 (handed over), -1 (no mbuf, or the ring full: not inspected).
+ */
+static int
+dp_hand_over(struct dp_worker *w, const struct kapa_pkt *pkt, const struct rte_mbuf *frag,
+	     uint16_t owner)
+{
+	struct rte_mbuf *head = NULL, *m;
+	uint32_t off = 0, n;
+
+	while (off < pkt->len) {
+		m = rte_pktmbuf_alloc(w->tx.pool);
+		if (m == NULL)
+			goto fail;
+		n = rte_pktmbuf_tailroom(m);
+		if (n > pkt->len - off)
+			n = pkt->len - off;
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), pkt->data + off, n);
+		off += n;
+		if (head == NULL) {
+			head = m;
+		} else if (rte_pktmbuf_chain(head, m) != 0) {
+			rte_pktmbuf_free(m);
+			goto fail;
+		}
+	}
+	head->port = frag->port;
+	pkt_of(head)->cls = DP_CLS_REBUILT;
+	if (rte_ring_enqueue(w->dispatch->ring[owner], head) != 0)
+		goto fail;
+	w->ctr.frag_handed_over++;
+	w->frag_owner = owner + 1;	/* the fragment in hand follows it */
+	return 1;
+fail:
+	rte_pktmbuf_free(head);
+	return -1;
+}
+
+/*
  * A datagram rebuilt from IP fragments (which all went out as they came).
  * Fragments carry no ports, so they reach the worker that polls their port
  * (software dispatch) or whose queue their addresses hash to (RSS), not
  * necessarily the one that owns their connection. With software dispatch
- * the owner is known: inspect here only if it is this worker. With RSS it
- * is not (the NIC's hash): inspect only a connection this worker tracks, so
- * that no worker picks up a connection another one owns. Either way the
- * others are counted (frag_foreign), not inspected.
+ * the owner is known: inspected here if it is this worker, else a copy is
+ * handed to it. With RSS it is not (the NIC's hash): inspected only if this
+ * worker tracks the connection, so that no worker picks up a connection
+ * another one owns; else counted (frag_foreign), not inspected.
  */
 static int
 dp_reassembled(const struct kapa_pkt *pkt, void *pkt_ref, void *arg)
 {
 	struct dp_worker *w = arg;
 	struct kapa_flow_key key;
+	uint16_t owner;
 	int side;
 
-	(void)pkt_ref;
 	if (w->workers == 1 || pkt->cls != KAPA_PKT_TCP)
 		return 0;
-	if (w->dispatch != NULL)
-		return dp_dispatch_owner(pkt, w->workers) != w->id;
-	return kapa_tcp_lookup(kapa_engine_tcp(w->eng), pkt, &key, &side) < 0;
+	if (w->dispatch != NULL) {
+		owner = dp_dispatch_owner(pkt, w->workers);
+		return owner == w->id ? 0 : dp_hand_over(w, pkt, pkt_ref, owner);
+	}
+	return kapa_tcp_lookup(kapa_engine_tcp(w->eng), pkt, &key, &side) < 0 ? -1 : 0;
 }
+
 
 static const struct kapa_engine_ops dp_engine_ops = {
 	.http = {
@@ -272,6 +316,58 @@ dp_ghost(struct dp_worker *w, struct rte_mbuf *m, const struct kapa_pkt *pkt,
 	return 1;
 }
 
+/*
+ * The fragment that completed a datagram handed to its owner goes out from
+ * the owner, after the owner has read the datagram: sent from here, it could
+ * complete the datagram at the server, and the server's answer reach the
+ * owner, before the owner's ring gave it the request. Queued behind the
+ * copy, as any segment dispatched to its owner; a full ring sends it from
+ * here (never held, never dropped).
+ */
+static void
+dp_frag_follow(struct dp_worker *w, struct rte_mbuf *m)
+{
+	uint16_t owner = (uint16_t)(w->frag_owner - 1);
+
+	w->frag_owner = 0;
+	pkt_of(m)->cls = DP_CLS_FOLLOW;
+	if (rte_ring_enqueue(w->dispatch->ring[owner], m) == 0) {
+		w->ctr.dispatched++;
+		return;
+	}
+	dp_tx_send(&w->tx, w->ports[m->port].peer, m);
+}
+
+/* A datagram another worker rebuilt for this one (dp_hand_over()): made one
+ * frame again, through the engine, never forwarded. */
+static void
+dp_rebuilt(struct dp_worker *w, struct rte_mbuf *m)
+{
+	const uint8_t *data;
+	struct kapa_pkt pkt;
+	struct kapa_buf b;
+	uint16_t k;
+
+	data = rte_pktmbuf_read(m, 0, m->pkt_len, w->frag_buf);
+	if (data != w->frag_buf)
+		memcpy(w->frag_buf, data, m->pkt_len);
+	b.data = w->frag_buf;
+	b.len = m->pkt_len;
+	b.tailroom = 0;
+	b.edited = 0;
+	b.port = (uint8_t)m->port;
+	kapa_pkt_parse(b.data, b.len, KAPA_L2_ETHER, &pkt);
+	w->in_input = 1;
+	kapa_engine_input_reassembled(w->eng, &b, &pkt, w->now_ns, m);
+	w->in_input = 0;
+	rte_pktmbuf_free(m);
+	for (k = 0; k < w->pending_n; k++)
+		dp_tx_send(&w->tx, w->pending[k].port, w->pending[k].m);
+	w->pending_n = 0;
+	if (w->dirty)
+		publish_dirty(w);
+}
+
 /* The packets this worker owns: one lookup for all, then each through the
  * engine, forwarded out of the peer of the port it came in on. */
 static void
@@ -295,6 +391,14 @@ dp_own(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n)
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mbufs[i + 1], void *));
+		if (unlikely(pkts[i]->cls == DP_CLS_REBUILT)) {
+			dp_rebuilt(w, m);
+			continue;
+		}
+		if (unlikely(pkts[i]->cls == DP_CLS_FOLLOW)) {
+			dp_tx_send(&w->tx, w->ports[m->port].peer, m);
+			continue;
+		}
 		if (unlikely(w->ghosts != NULL) && slot[i].idx < 0 &&
 		    pkts[i]->cls == KAPA_PKT_TCP && dp_ghost(w, m, pkts[i], &slot[i]))
 			continue;
@@ -305,7 +409,9 @@ dp_own(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n)
 		w->in_input = 1;
 		v = kapa_engine_input_at(w->eng, &b, pkts[i], &slot[i], w->now_ns, m);
 		w->in_input = 0;
-		if (v == KAPA_VERDICT_FORWARD) {
+		if (unlikely(w->frag_owner != 0)) {
+			dp_frag_follow(w, m);
+		} else if (v == KAPA_VERDICT_FORWARD) {
 			if (b.edited)
 				m->data_len = (uint16_t)b.len, m->pkt_len = b.len;
 			dp_tx_send(&w->tx, w->ports[m->port].peer, m);
@@ -567,6 +673,15 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 		free(w);
 		return NULL;
 	}
+	/* Datagrams other workers rebuilt for this one, made one frame again. */
+	if (w->dispatch != NULL) {
+		w->frag_buf = malloc(KAPA_FRAG_HEAD_MAX + KAPA_FRAG_DGRAM_MAX);
+		if (w->frag_buf == NULL) {
+			snprintf(err, errlen, "worker %u: out of memory", p->id);
+			dp_worker_free(w);
+			return NULL;
+		}
+	}
 	return w;
 }
 
@@ -577,5 +692,6 @@ dp_worker_free(struct dp_worker *w)
 		return;
 	kapa_engine_destroy(w->eng);
 	dp_tx_free(&w->tx);
+	free(w->frag_buf);
 	free(w);
 }

@@ -65,6 +65,14 @@ struct dp_worker_params {
 /** Bytes of an mbuf's private area: the parsed packet (struct kapa_pkt). */
 #define DP_MBUF_PRIV_SIZE RTE_ALIGN(sizeof(struct kapa_pkt), RTE_MBUF_PRIV_ALIGN)
 
+/** kapa_pkt::cls in the private area of a chain of mbufs that holds a
+ *  datagram another worker rebuilt from IP fragments: to inspect, never to
+ *  forward (worker.c, dp_hand_over()). */
+#define DP_CLS_REBUILT 0xfe
+/** kapa_pkt::cls of the fragment that completed such a datagram, queued
+ *  behind it: the owner forwards it untouched (worker.c, dp_frag_follow()). */
+#define DP_CLS_FOLLOW 0xfd
+
 struct dp_worker {
 	uint16_t id, workers;
 	struct kapa_engine *eng;
@@ -96,6 +104,9 @@ struct dp_worker {
 	void (*housekeeping)(void *arg);
 	void *housekeeping_arg;
 	uint64_t next_housekeeping_ns;
+	uint8_t *frag_buf;		/**< a datagram handed over, made one frame */
+	uint16_t frag_owner;		/**< owner + 1 of the datagram the fragment in
+					     hand completed and handed over; 0 none */
 	uint16_t pending_n;
 	struct {
 		struct rte_mbuf *m;

@@ -16,7 +16,9 @@
 # frag_reassembled 3, pkts_fragment 9) and refused no fragment; every
 # fragment that left the client arrived at the server byte for byte; the
 # acknowledgements of requests 2 and 3, which a shifted connection would
-# have translated, were left as sent (refused_fragmented 2).
+# have translated, were left as sent (refused_fragmented 2). Then the same
+# with two workers: every rebuilt datagram inspected by the worker that owns
+# its connection (handed over when another one rebuilt it).
 #
 # On that connection the server drops the fragmented copies of requests 2
 # and 3 (they acknowledge bytes it never sent: RFC 9293 3.10.7.4) and the
@@ -85,4 +87,42 @@ e2e_dp_expect ka_inserted == 3 "the responses (not fragmented) are edited as usu
 # moved the server's sequence numbers: their acknowledgement cannot be
 # translated in fragments that go on unchanged (docs/core-frag.md).
 e2e_dp_expect refused_fragmented == 2 "acks of requests 2 and 3 left untranslated"
-pass "3 requests in IP fragments counted, the fragments unchanged"
+
+# Two workers (net_pcap ports have one queue: software dispatch). The
+# fragments stay with the worker polling the client's port; the rebuilt
+# datagram goes to the worker that owns the connection (a copy on its ring,
+# frag_handed_over) or is inspected where it was rebuilt.
+# Two connections, from source ports that dp_dispatch_owner() gives to
+# worker 0 and to worker 1: whichever polls the client's port, one of them
+# is owned by the other worker.
+read -r port0 port1 < <(python3 - "$E2E_V4_C" "$E2E_V4_S" <<-'EOF'
+	import socket, struct, sys
+	def crc32c_word(crc, four):     # rte_hash_crc_4byte(): SSE4.2 crc32, no inversion
+	    for byte in four:
+	        crc ^= byte
+	        for _ in range(8):
+	            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+	    return crc
+	a, b = socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2])
+	x = bytes(p ^ q for p, q in zip(a, b))
+	found = {}
+	for sport in range(41000, 42000):
+	    owner = (crc32c_word(sport ^ 80, x) * 2) >> 32
+	    found.setdefault(owner, sport)
+	print(found[0], found[1])
+	EOF
+)
+e2e_dp_start --workers 2 --policy timeout=30,max=100,mode=advertise
+for p in "$port0" "$port1"; do
+	got=$(e2e_client python3 "$E2E_LIB_DIR/frag_client.py" --sport "$p" "$E2E_V4_S" 80 \
+		100 1449 4344 | tr '\n' ' ') || fail "frag_client.py failed (two workers): $got"
+	e2e_expect_eq "two workers, source port $p: responses" "$got" "200 100 200 1449 200 4344 "
+done
+e2e_bridge_check
+e2e_dp_stop
+e2e_dp_expect http_requests == 6 "the fragmented requests, two workers"
+e2e_dp_expect http_responses == 6
+e2e_dp_expect frag_reassembled == 6
+e2e_dp_expect frag_handed_over == 3 "the connection the other worker owns"
+e2e_dp_expect frag_foreign == 0 "every rebuilt datagram inspected by the connection's owner"
+pass "3 requests in IP fragments counted (one worker, two workers), the fragments unchanged"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""frag_client.py DST PORT SIZE...: one keep-alive connection to DST:PORT
-whose requests (GET /size/SIZE, one per argument) travel in IPv4 fragments.
+"""frag_client.py [--sport PORT] DST PORT SIZE...: one keep-alive connection
+to DST:PORT (from source port PORT when given) whose requests (GET
+/size/SIZE, one per argument) travel in IPv4 fragments.
 
 The connection is the kernel's (connect, receive, close). Each request's
 bytes are put in the socket's send queue without being sent (TCP_REPAIR:
@@ -82,8 +83,13 @@ def read_response(s, buf):
 
 
 def main():
-    dst, port, sizes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-    s = socket.create_connection((dst, port), timeout=10)
+    args = sys.argv[1:]
+    source = None
+    if args[:1] == ["--sport"]:
+        source = ("", int(args[1]))
+        args = args[2:]
+    dst, port, sizes = args[0], int(args[1]), args[2:]
+    s = socket.create_connection((dst, port), timeout=10, source_address=source)
     src, sport = s.getsockname()
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     buf = b""
