@@ -34,6 +34,7 @@
 #include "control.h"
 #include "dispatch.h"
 #include "ghost.h"
+#include "kapa_args.h"
 #include "kapa_http.h"
 #include "kapa_mapset.h"
 #include "kapa_policy.h"
@@ -131,40 +132,6 @@ usage(FILE *f, const char *prog)
 		prog, DEFAULT_MAX_CONNS, KAPA_MAP_ROOT);
 }
 
-/* "A:B" into two port numbers. @return 0, or -EINVAL. */
-static int
-parse_bridge(const char *s, uint16_t *a, uint16_t *b)
-{
-	unsigned long x, y;
-	char *end;
-
-	errno = 0;
-	x = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != ':' || x >= RTE_MAX_ETHPORTS)
-		return -EINVAL;
-	s = end + 1;
-	y = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || y >= RTE_MAX_ETHPORTS || x == y)
-		return -EINVAL;
-	*a = (uint16_t)x;
-	*b = (uint16_t)y;
-	return 0;
-}
-
-static int
-parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || x < min || x > max)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
-}
-
 /* @return 0, 1 for --help, or -EINVAL (message printed). */
 static int
 parse_opts(int argc, char **argv, struct dp_opts *o)
@@ -192,8 +159,9 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 		switch (opt) {
 		case 'b':
 			if (o->nbridges == MAX_BRIDGES ||
-			    parse_bridge(optarg, &o->bridge[o->nbridges].a,
-					 &o->bridge[o->nbridges].b) != 0) {
+			    kapa_arg_pair(optarg, ':', RTE_MAX_ETHPORTS,
+					  &o->bridge[o->nbridges].a,
+					  &o->bridge[o->nbridges].b) != 0) {
 				fprintf(stderr, "kapa-dp: --bridge '%s': expected two different port "
 					"numbers A:B below %u\n", optarg, RTE_MAX_ETHPORTS);
 				return -EINVAL;
@@ -221,14 +189,14 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 			o->have_ports = 1;
 			break;
 		case 'c':
-			if (parse_u32(optarg, 1, UINT32_MAX / 2, &o->max_conns) != 0) {
+			if (kapa_arg_u32(optarg, 1, UINT32_MAX / 2, &o->max_conns) != 0) {
 				fprintf(stderr, "kapa-dp: --max-conns '%s': expected 1..%u\n", optarg,
 					UINT32_MAX / 2);
 				return -EINVAL;
 			}
 			break;
 		case 's':
-			if (parse_u32(optarg, 0, 1000000, &o->idle_sleep_us) != 0) {
+			if (kapa_arg_u32(optarg, 0, 1000000, &o->idle_sleep_us) != 0) {
 				fprintf(stderr, "kapa-dp: --idle-sleep-us '%s': expected 0..1000000\n",
 					optarg);
 				return -EINVAL;
