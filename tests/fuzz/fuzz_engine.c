@@ -22,6 +22,12 @@
  *    connection).
  * ASan and UBSan catch the rest. EAL is started once, without hugepages.
  *
+ * Segments with a wrong TCP checksum (an operation's kind byte 250 and up
+ * makes the next frame sent one) are dropped by the end they reach, so
+ * kapa must ignore them: the oracle above holds only if it does, and each
+ * is counted once on both sides (the engine's csum_bad, the bench's
+ * bad_csum).
+ *
  * Input: byte 0 the policy (mode, timeout, max, stall), byte 1 the set-up
  * (family, client MSS, SACK, handshake or pickup), then operations of 3
  * bytes: the kind, then two arguments (see step()).
@@ -192,7 +198,8 @@ check_streams(void)
 	const struct kapa_tcp_stats *ts = kapa_tcp_stats(kapa_engine_tcp(B.e));
 	size_t na, nb, got;
 
-	CHECK(B.bad_csum == 0);
+	/* only the segments sent with a wrong checksum, forwarded as they were */
+	CHECK(B.bad_csum == kapa_engine_stats(B.e)->csum_bad);
 	CHECK(B.bad_parse == 0);
 	CHECK(cli->conflicts == 0 && srv->conflicts == 0);
 	/* the server gets the client's bytes, cut but never changed */
@@ -229,6 +236,8 @@ step(uint8_t k, uint8_t x, uint8_t y)
 {
 	uint32_t o;
 
+	if (k >= 250)
+		B.csum_next = BENCH_CSUM_WRONG;
 	switch (k % 10) {
 	case 0:		/* a request, cut by y */
 	case 1:
