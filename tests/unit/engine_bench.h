@@ -105,6 +105,11 @@ struct bench {
 	 * its TCP checksum made wrong, and/or the port's verdict given
 	 * (KAPA_CSUM_* << 4; 0: none, the engine verifies it). */
 	uint8_t csum_next;
+	/* Frames sent with a wrong checksum [KAPA_DIR_*], and of those, the
+	 * ones sent before their receiver had any byte of that direction (on
+	 * a picked-up connection, kapa then starts after bytes the receiver
+	 * still waits for, and cannot know it). */
+	uint32_t csum_wrong[2], csum_wrong_first[2];
 };
 
 #define BENCH_CSUM_WRONG 0x01
@@ -460,8 +465,11 @@ bench_send(struct bench *b, int from_srv, uint32_t seq, uint32_t ack, uint8_t fl
 	buf.tailroom = BENCH_ROOM;
 	buf.port = b->port_of[dir];
 	buf.edited = 0;
-	if (b->csum_next & BENCH_CSUM_WRONG)
+	if (b->csum_next & BENCH_CSUM_WRONG) {
 		f[p.l4_off + 16] ^= 0x5a;
+		b->csum_wrong[dir]++;
+		b->csum_wrong_first[dir] += b->rcv[dir].max == 0;
+	}
 	p.csum = (uint8_t)(b->csum_next >> 4);
 	b->csum_next = 0;
 	memcpy(in, f, buf.len);
