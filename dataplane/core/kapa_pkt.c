@@ -988,8 +988,9 @@ pkt_l3_start(struct kapa_pkt *pkt, enum kapa_l2_type l2)
 	}
 }
 
+/* Written for every packet, and kept in kapa-dp's mbuf private area. */
 _Static_assert(sizeof(struct kapa_pkt) == 152 || sizeof(void *) != 8,
-	       "struct kapa_pkt grew: it is written for every packet (and sits in kapa-dp's mbuf private area)");
+	       "struct kapa_pkt grew past 152 bytes");
 
 /* The fields every exit leaves as they are here; the layers fill the rest.
  * The SACK array is never cleared: opt.nsack says what is valid. */

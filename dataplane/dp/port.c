@@ -258,7 +258,8 @@ dp_port_describe(const struct dp_port *p, FILE *f)
 		p->caps.rss ? "software dispatch" : "no RSS: software dispatch",
 		p->nb_txq, p->nb_txq == 1 ? "" : "s",
 		p->txq_lock != NULL ? " shared by the workers under a lock" : "",
-		p->rx_desc, p->tx_desc, p->mtu, p->caps.rx_tcp_csum ? "checked by the port" : "not checked by the port",
+		p->rx_desc, p->tx_desc, p->mtu,
+		p->caps.rx_tcp_csum ? "checked by the port" : "not checked by the port",
 		p->link_up ? "up" : "down");
 }
 

@@ -321,8 +321,9 @@ dp_csum_verdict(const struct rte_mbuf *m, const struct kapa_pkt *pkt)
 
 /*
  * Count a burst; frames the core cannot take whole leave untouched; parse
- * the rest (with the port's checksum verdict). With dispatch, segments of other workers' connections go to
- * their rings. What remains is this worker's, in @p own.
+ * the rest (with the port's checksum verdict). With dispatch, segments of
+ * other workers' connections go to their rings. What remains is this
+ * worker's, in @p own.
  * @return frames in @p own.
  */
 static uint16_t
