@@ -227,6 +227,11 @@ dp_ghost(struct dp_worker *w, struct rte_mbuf *m, const struct kapa_pkt *pkt,
 	g = dp_ghost_find(w->ghosts, &s->key, w->now_ns);
 	if (g == NULL)
 		return 0;
+	/* A segment its receiver drops for its checksum says nothing of the
+	 * connection: the engine counts it and forwards it, unused. */
+	if (pkt->csum == KAPA_CSUM_BAD ||
+	    (pkt->csum == KAPA_CSUM_UNKNOWN && w->csum_verify && !kapa_csum_tcp_ok(pkt)))
+		return 0;
 	if (pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_RST)) {
 		g->state = DP_GHOST_GONE;	/* a new connection, or the end */
 		return 0;
@@ -537,6 +542,7 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 	w->cfg = p->control->cur;
 	w->idle_sleep_us = p->idle_sleep_us;
 	w->bypass = p->bypass;
+	w->csum_verify = p->csum_verify;
 	w->quit = p->quit;
 	w->stopped = p->stopped;
 	w->housekeeping = p->housekeeping;

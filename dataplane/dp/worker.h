@@ -85,6 +85,7 @@ struct dp_worker {
 	struct dp_mailbox mailbox;	/**< commands from the main lcore */
 	uint32_t idle_sleep_us;
 	int bypass;
+	uint8_t csum_verify;		/**< dp_worker_params::csum_verify */
 	uint64_t frames;		/**< taken in by turns that had work */
 	uint64_t busy_cycles;		/**< TSC cycles of those turns */
 	volatile int *quit;
