@@ -43,6 +43,10 @@
 	X(pkts_non_tcp, KAPA_CTR_COUNTER, "pkts_non_tcp", "IP packets that are not TCP", s->tcp->pkts[KAPA_PKT_NON_TCP]) \
 	X(pkts_fragment, KAPA_CTR_COUNTER, "pkts_fragment", "IP fragments (forwarded, not reassembled)", s->tcp->pkts[KAPA_PKT_FRAGMENT]) \
 	X(pkts_malformed, KAPA_CTR_COUNTER, "pkts_malformed", "malformed frames (forwarded, counted by reason)", s->tcp->pkts[KAPA_PKT_MALFORMED]) \
+	/* TCP checksums (struct kapa_engine_stats) */				\
+	X(csum_bad, KAPA_CTR_COUNTER, "csum_bad", "TCP segments with a bad checksum, which their receiver drops: forwarded unchanged, not used", s->eng->csum_bad) \
+	X(csum_port, KAPA_CTR_COUNTER, "csum_port", "TCP checksums the port verified (good or bad)", s->eng->csum_port) \
+	X(csum_sw, KAPA_CTR_COUNTER, "csum_sw", "TCP checksums kapa verified in software (the port gave no verdict)", s->eng->csum_sw) \
 	/* connections */							\
 	X(conns_active, KAPA_CTR_GAUGE, "conns_active", "connections in the table", s->conns_active) \
 	X(conns_opened, KAPA_CTR_COUNTER, "conns_opened", "connections seen opening (handshake)", s->tcp->conns_opened) \

@@ -15,6 +15,7 @@ static const struct {
 } ctl_counter_groups[] = {
 	{ "rx_packets", "ports" },
 	{ "pkts_tcp", "parser" },
+	{ "csum_bad", "checksums" },
 	{ "conns_active", "connections" },
 	{ "http_requests", "HTTP/1.x" },
 	{ "out_of_window", "anomalies" },
