@@ -43,6 +43,10 @@
 	X(pkts_non_tcp, KAPA_CTR_COUNTER, "pkts_non_tcp", "IP packets that are not TCP", s->tcp->pkts[KAPA_PKT_NON_TCP]) \
 	X(pkts_fragment, KAPA_CTR_COUNTER, "pkts_fragment", "IP fragments (forwarded unchanged, reassembled for inspection: frag_*)", s->tcp->pkts[KAPA_PKT_FRAGMENT]) \
 	X(pkts_malformed, KAPA_CTR_COUNTER, "pkts_malformed", "malformed frames (forwarded, counted by reason)", s->tcp->pkts[KAPA_PKT_MALFORMED]) \
+	/* TCP checksums (struct kapa_engine_stats) */				\
+	X(csum_bad, KAPA_CTR_COUNTER, "csum_bad", "TCP segments with a bad checksum, which their receiver drops: forwarded unchanged, not used", s->eng->csum_bad) \
+	X(csum_port, KAPA_CTR_COUNTER, "csum_port", "TCP checksums the port verified (good or bad)", s->eng->csum_port) \
+	X(csum_sw, KAPA_CTR_COUNTER, "csum_sw", "TCP checksums kapa verified in software (the port gave no verdict)", s->eng->csum_sw) \
 	/* IP fragment reassembly (struct kapa_frag_stats) */		\
 	X(frag_fragments, KAPA_CTR_COUNTER, "frag_fragments", "IP fragments given to the reassembly table", s->frag->fragments) \
 	X(frag_reassembled, KAPA_CTR_COUNTER, "frag_reassembled", "datagrams rebuilt from IP fragments (atomic ones included)", s->frag->reassembled + s->frag->atomic) \

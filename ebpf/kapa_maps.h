@@ -33,8 +33,10 @@
  *  prog_out_of_range, rules_redecided in the stats record, and its counters
  *  and the histograms carried across a kapa-dp restart; 6: the HTTP
  *  tolerances tol_*, refused_tolerated; 7: the race and hint-compliance
- *  counters, races_fin .. race_tables_full, and a stats record of 128 words). */
-#define KAPA_MAPS_ABI_VERSION 8
+ *  counters, races_fin .. race_tables_full, and a stats record of 128 words;
+ *  8: the TCP checksum counters csum_bad, csum_port, csum_sw;
+ *  9: the IP fragment counters frag_*, refused_fragmented). */
+#define KAPA_MAPS_ABI_VERSION 9
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"

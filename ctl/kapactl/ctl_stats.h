@@ -12,7 +12,8 @@
 
 /**
  * The group counter @p i (of KAPA_COUNTER_COUNT) opens in the table (the
- * table's comments: ports, parser, connections, HTTP/1.x, anomalies, actions).
+ * table's comments: ports, parser, checksums,
+ * connections, HTTP/1.x, anomalies, actions).
  * @return the group's title, or NULL when @p i continues the group before.
  */
 const char *ctl_counter_group(unsigned i);

@@ -15,6 +15,7 @@ static const struct {
 } ctl_counter_groups[] = {
 	{ "rx_packets", "ports" },
 	{ "pkts_tcp", "parser" },
+	{ "csum_bad", "checksums" },
 	{ "frag_fragments", "IP fragments" },
 	{ "conns_active", "connections" },
 	{ "http_requests", "HTTP/1.x" },

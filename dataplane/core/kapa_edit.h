@@ -80,6 +80,18 @@ void kapa_edit_fill_csum(struct kapa_pkt *pkt);
  */
 int kapa_edit_csum_ok(const struct kapa_pkt *pkt);
 
+/**
+ * Check the TCP checksum of a parsed segment, as the receiving stack does:
+ * the IPv4 or IPv6 pseudo-header (the addresses in @p pkt, the innermost
+ * packet's when tunnelled) and the bytes from the TCP header to the end of
+ * the payload the IP lengths give (payload_off + payload_len), an odd last
+ * byte padded with zero. A stored 0x0000 and 0xffff are the two forms of
+ * the same sum and both verify (RFC 1071; TCP has no "no checksum").
+ * Nothing is written.
+ * @return 1 when it verifies, 0 when not.
+ */
+int kapa_csum_tcp_ok(const struct kapa_pkt *pkt);
+
 /* ---- edits of a parsed segment ------------------------------------------- */
 
 /**

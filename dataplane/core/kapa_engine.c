@@ -3,6 +3,8 @@
  * The engine's packet path (kapa_engine.h), top to bottom:
  *
  *   kapa_engine_input()
+ *     a TCP checksum the receiver would refuse: counted, forwarded as it is,
+ *       nothing else                                       (engine_csum_bad)
  *     look the connection up once (kapa_tcp_lookup)
  *     client segment of an edited connection: ack and SACK edges back to the
  *       server's space, before the core sees them        (act_client_in)
@@ -204,6 +206,48 @@ apply_cut(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt)
 	e->st.pkts_dropped += e->cur_cut == 0;
 }
 
+/*
+ * Whether the segment in hand carries a TCP checksum its receiver would
+ * refuse: such a segment never reaches the server's (or client's)
+ * application, so it must not count as a request, create or move any
+ * state, or take the place of the good copy that will be sent again (the
+ * reassembly keeps the first copy of a byte). The port's verdict is taken
+ * as it is; a segment no port checked is verified here when configured to.
+ * Each check is counted by who made it.
+ */
+static inline bool
+engine_csum_bad(struct kapa_engine *e, const struct kapa_pkt *pkt)
+{
+	if (pkt->cls != KAPA_PKT_TCP)
+		return false;
+	switch (pkt->csum) {
+	case KAPA_CSUM_GOOD:
+		e->st.csum_port++;
+		return false;
+	case KAPA_CSUM_BAD:
+		e->st.csum_port++;
+		break;
+	default:
+		if (!e->csum_verify)
+			return false;
+		e->st.csum_sw++;
+		if (likely(kapa_csum_tcp_ok(pkt)))
+			return false;
+		break;
+	}
+	e->st.csum_bad++;
+	return true;
+}
+
+/* The slot's results for a packet the engine did not use. */
+static inline void
+slot_unused(struct kapa_engine_slot *s)
+{
+	s->conn = -1;
+	s->dir = 0;
+	s->user = NULL;
+}
+
 /* The slot's results from the TCP core's. */
 static inline void
 slot_result(struct kapa_engine *e, struct kapa_engine_slot *s, const struct kapa_tcp_result *res)
@@ -315,13 +359,13 @@ kapa_engine_input_reassembled(struct kapa_engine *e, struct kapa_buf *b, struct 
 	e->cur_frag = 0;
 }
 
-static inline enum kapa_verdict
-engine_input_slot(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
-		  struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
+/* kapa_engine_input_at() once the segment's checksum has been looked at. */
+static enum kapa_verdict
+engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
 {
 	struct kapa_tcp_result res;
 
-	b->edited = 0;
 	/* An earlier packet of the burst inserted or released: look again. */
 	if (pkt->cls == KAPA_PKT_TCP && s->changes != *e->changes)
 		s->idx = kapa_flow_lookup(e->ft, &s->key);
@@ -343,6 +387,20 @@ engine_input_slot(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 }
 
 enum kapa_verdict
+kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
+		     struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
+{
+	if (unlikely(pkt->cls == KAPA_PKT_FRAGMENT))
+		engine_fragment(e, b, pkt, now_ns, pkt_ref);
+	b->edited = 0;
+	if (unlikely(engine_csum_bad(e, pkt))) {
+		slot_unused(s);
+		return KAPA_VERDICT_FORWARD;
+	}
+	return engine_input_at(e, b, pkt, s, now_ns, pkt_ref);
+}
+
+enum kapa_verdict
 kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
 		  uint64_t now_ns, void *pkt_ref)
 {
@@ -353,6 +411,8 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 	if (unlikely(pkt->cls == KAPA_PKT_FRAGMENT))
 		engine_fragment(e, b, pkt, now_ns, pkt_ref);
 	b->edited = 0;
+	if (unlikely(engine_csum_bad(e, pkt)))
+		return KAPA_VERDICT_FORWARD;
 	if (!e->acting && e->edited_conns == 0 && e->policy == NULL) {
 		/* No policy: the TCP core and the tracker alone. */
 		kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
@@ -365,16 +425,7 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 		s.idx = kapa_tcp_lookup(e->tcp, pkt, &s.key, &side);
 		s.side = (uint8_t)side;
 	}
-	return engine_input_slot(e, b, pkt, &s, now_ns, pkt_ref);
-}
-
-enum kapa_verdict
-kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
-		     struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
-{
-	if (unlikely(pkt->cls == KAPA_PKT_FRAGMENT))
-		engine_fragment(e, b, pkt, now_ns, pkt_ref);
-	return engine_input_slot(e, b, pkt, s, now_ns, pkt_ref);
+	return engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
 }
 
 void
@@ -547,6 +598,7 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 	e->policy = conf->policy;
 	e->prog = conf->prog != NULL ? conf->prog : kapa_policy_default_prog;
 	e->mtu = conf->mtu;
+	e->csum_verify = conf->csum_verify != 0;
 	e->est_ms = conf->tcp.est_timeout_ms != 0 ? conf->tcp.est_timeout_ms : DEF_EST_MS;
 	e->nlogs = conf->edit_logs != 0 ? conf->edit_logs : conf->tcp.flow.capacity / 16;
 	if (e->nlogs < 64)

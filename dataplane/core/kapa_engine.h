@@ -127,6 +127,12 @@ struct kapa_engine_stats {
 	uint64_t decisions;		/**< policy program runs */
 	uint64_t prog_out_of_range;	/**< program results clamped */
 	uint64_t rules_redecided;	/**< connections decided again on a new rule set */
+	/* TCP checksums (struct kapa_pkt::csum, kapa_engine_conf::csum_verify) */
+	uint64_t csum_bad;		/**< segments with a bad checksum: forwarded
+					     unchanged, used for nothing */
+	uint64_t csum_port;		/**< segments whose checksum the port checked
+					     (KAPA_CSUM_GOOD or _BAD) */
+	uint64_t csum_sw;		/**< segments whose checksum the engine checked */
 };
 
 /** The engine's user: tracker callbacks passed through, actions, crafted packets. */
@@ -181,6 +187,10 @@ struct kapa_engine_conf {
 	/** The race and compliance tables (ops and ops_arg are the engine's
 	 *  to set); zero: their defaults. */
 	struct kapa_race_conf race;
+	/** 1: verify the TCP checksum of segments that arrive with
+	 *  KAPA_CSUM_UNKNOWN (no port checked it); 0: trust them (captures
+	 *  taken on the sending host, whose checksums the NIC was to fill). */
+	uint8_t csum_verify;
 	/** IP fragment reassembly (bounds, timeouts); zero: its defaults. */
 	struct kapa_frag_conf frag;
 	const struct kapa_engine_ops *ops;
@@ -204,10 +214,17 @@ void kapa_engine_destroy(struct kapa_engine *e);
  * b->data) and may be edited: on return it describes the frame as it
  * stands.
  *
+ * A TCP segment whose checksum is bad (pkt->csum KAPA_CSUM_BAD, or
+ * KAPA_CSUM_UNKNOWN and found bad when kapa_engine_conf::csum_verify is
+ * set) is what the receiving stack drops: it is counted (csum_bad) and
+ * forwarded unchanged, and nothing else is done with it: no connection
+ * created or touched, no byte reassembled or delivered, no timer moved.
+ *
  * An IP fragment (KAPA_PKT_FRAGMENT) goes to the engine's reassembly table
  * and is forwarded unchanged; the fragment that completes a datagram
- * brings the datagram through this same path first (parsed, looked up,
- * TCP core, tracker, decisions, with @p pkt_ref and @p b's port), where
+ * brings the datagram through this same path first (its checksum over the
+ * whole datagram, the lookup, TCP core, tracker, decisions, with @p pkt_ref
+ * and @p b's port), where
  * every edit is refused (KAPA_ACT_WHY_FRAGMENTED) and only packets the
  * engine crafts (RSTs, FINs) may go out.
  * @return what to do with it.
@@ -250,7 +267,8 @@ void kapa_engine_lookup_burst(struct kapa_engine *e, struct kapa_pkt *const *pkt
 
 /**
  * kapa_engine_input() for a packet looked up by kapa_engine_lookup_burst();
- * also fills @p s's results (the connection, direction and user state).
+ * also fills @p s's results (the connection, direction and user state; a
+ * segment with a bad checksum has none: conn -1, user NULL).
  */
 enum kapa_verdict kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b,
 				       struct kapa_pkt *pkt, struct kapa_engine_slot *s,

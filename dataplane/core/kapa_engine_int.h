@@ -150,6 +150,9 @@ struct kapa_engine {
 	 * one): packets take the acting path. Otherwise decisions are still
 	 * taken, on events, but no packet needs more than the TCP core. */
 	uint8_t acting;
+	/* Segments whose checksum no port verified (KAPA_CSUM_UNKNOWN) are
+	 * verified here (kapa_engine_conf::csum_verify). */
+	uint8_t csum_verify;
 	struct kapa_engine_ops ops;
 	void *ops_arg;
 	uint32_t mtu;

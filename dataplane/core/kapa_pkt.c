@@ -988,6 +988,10 @@ pkt_l3_start(struct kapa_pkt *pkt, enum kapa_l2_type l2)
 	}
 }
 
+/* Written for every packet, and kept in kapa-dp's mbuf private area. */
+_Static_assert(sizeof(struct kapa_pkt) == 152 || sizeof(void *) != 8,
+	       "struct kapa_pkt grew past 152 bytes");
+
 /* The fields every exit leaves as they are here; the layers fill the rest.
  * The SACK array is never cleared: opt.nsack says what is valid. */
 static inline void
@@ -1010,6 +1014,7 @@ pkt_init(struct kapa_pkt *pkt, const uint8_t *data, uint32_t len)
 	pkt->pppoe_len_off = 0;
 	pkt->ntunnel = 0;
 	pkt->tunnel = 0;
+	pkt->csum = KAPA_CSUM_UNKNOWN;
 	pkt->payload_len = 0;
 	pkt->ip_proto = 0;
 	pkt->opt.present = 0;

@@ -74,6 +74,21 @@ enum kapa_pkt_bad {
 	KAPA_BAD_MAX
 };
 
+/**
+ * What is known of a TCP segment's checksum (struct kapa_pkt::csum). The
+ * parser leaves it UNKNOWN; a caller whose port verified the checksum says
+ * so before the engine sees the packet (kapa_engine_conf::csum_verify says
+ * what the engine does with UNKNOWN).
+ */
+enum kapa_csum {
+	KAPA_CSUM_UNKNOWN = 0,	/**< not verified: the engine verifies it in
+				 * software when configured to, else trusts it */
+	KAPA_CSUM_GOOD,		/**< verified by the port (or data whose
+				 * integrity the port vouches for) */
+	KAPA_CSUM_BAD,		/**< the port found it wrong */
+	KAPA_CSUM_MAX
+};
+
 /** Bits of struct kapa_pkt::tcp_flags (the TCP header's flag byte). */
 #define KAPA_TCP_FIN 0x01
 #define KAPA_TCP_SYN 0x02
@@ -160,6 +175,10 @@ struct kapa_tcp_opts {
  * header insertion) for such flows until it does; a same-length rewrite
  * changes no length but still the outer UDP checksum when it is not zero.
  * tunnel, ntunnel and outer_l3_off sit in what was padding: still 152 bytes.
+ *
+ * csum is not parsed but given: UNKNOWN from the parser, set by a caller
+ * whose port checked the TCP checksum (the inner one when tunnelled). It
+ * takes the last byte of padding before opt: still 152 bytes.
  */
 struct kapa_pkt {
 	const uint8_t *data;
@@ -191,6 +210,8 @@ struct kapa_pkt {
 	uint8_t tcp_flags;	/**< KAPA_TCP_* */
 	uint8_t ntunnel;	/**< tunnels crossed (0..KAPA_MAX_TUNNEL_DEPTH) */
 	uint8_t tunnel;		/**< KAPA_TUNNEL_* of every tunnel crossed */
+	uint8_t csum;		/**< enum kapa_csum: KAPA_CSUM_UNKNOWN from the
+				 * parser, the port's verdict from its caller */
 	struct kapa_tcp_opts opt;
 };
 

@@ -34,6 +34,7 @@
 #include "control.h"
 #include "dispatch.h"
 #include "ghost.h"
+#include "kapa_args.h"
 #include "kapa_http.h"
 #include "kapa_mapset.h"
 #include "kapa_policy.h"
@@ -69,6 +70,7 @@ struct dp_opts {
 	uint32_t max_conns;
 	uint32_t idle_sleep_us;
 	int bypass;
+	int no_verify_csum;
 	const char *map_root;
 };
 
@@ -97,7 +99,7 @@ usage(FILE *f, const char *prog)
 	fprintf(f,
 		"Usage: %s [EAL options] -- --bridge A:B [--bridge C:D ...] [--policy SPEC]\n"
 		"       [--rule PREFIX[:PORT]=SPEC ...] [--ports LIST] [--max-conns N]\n"
-		"       [--idle-sleep-us N] [--map-root DIR]\n"
+		"       [--idle-sleep-us N] [--map-root DIR] [--no-verify-checksums]\n"
 		"\n"
 		"kapa's data plane: bridges DPDK port pairs, tracks every TCP connection and\n"
 		"its HTTP/1.x keep-alive, and enforces the keep-alive policy on the wire.\n"
@@ -122,6 +124,11 @@ usage(FILE *f, const char *prog)
 		"                 a worker that found nothing sleeps N us (0: busy poll,\n"
 		"                 the default); lets servers and clients share the cores\n"
 		"  --map-root DIR pinned maps (default %s); created when missing\n"
+		"  --no-verify-checksums\n"
+		"                 trust the TCP checksums the port gave no verdict on\n"
+		"                 (default: kapa verifies them, and a segment whose\n"
+		"                 checksum is bad is forwarded but not used, as its\n"
+		"                 receiver drops it); for benchmarks\n"
 		"  --bypass       forward without the core (the benchmarks' ceiling)\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -129,40 +136,6 @@ usage(FILE *f, const char *prog)
 		"are reset both ways, then the counters are printed. Live state: DPDK\n"
 		"telemetry (/kapa/stats, /kapa/conns,N) and the pinned maps.\n",
 		prog, DEFAULT_MAX_CONNS, KAPA_MAP_ROOT);
-}
-
-/* "A:B" into two port numbers. @return 0, or -EINVAL. */
-static int
-parse_bridge(const char *s, uint16_t *a, uint16_t *b)
-{
-	unsigned long x, y;
-	char *end;
-
-	errno = 0;
-	x = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != ':' || x >= RTE_MAX_ETHPORTS)
-		return -EINVAL;
-	s = end + 1;
-	y = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || y >= RTE_MAX_ETHPORTS || x == y)
-		return -EINVAL;
-	*a = (uint16_t)x;
-	*b = (uint16_t)y;
-	return 0;
-}
-
-static int
-parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || x < min || x > max)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
 }
 
 /* @return 0, 1 for --help, or -EINVAL (message printed). */
@@ -178,6 +151,7 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 		{ "idle-sleep-us", required_argument, NULL, 's' },
 		{ "map-root", required_argument, NULL, 'm' },
 		{ "bypass", no_argument, NULL, 'B' },
+		{ "no-verify-checksums", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -192,8 +166,9 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 		switch (opt) {
 		case 'b':
 			if (o->nbridges == MAX_BRIDGES ||
-			    parse_bridge(optarg, &o->bridge[o->nbridges].a,
-					 &o->bridge[o->nbridges].b) != 0) {
+			    kapa_arg_pair(optarg, ':', RTE_MAX_ETHPORTS,
+					  &o->bridge[o->nbridges].a,
+					  &o->bridge[o->nbridges].b) != 0) {
 				fprintf(stderr, "kapa-dp: --bridge '%s': expected two different port "
 					"numbers A:B below %u\n", optarg, RTE_MAX_ETHPORTS);
 				return -EINVAL;
@@ -221,14 +196,14 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 			o->have_ports = 1;
 			break;
 		case 'c':
-			if (parse_u32(optarg, 1, UINT32_MAX / 2, &o->max_conns) != 0) {
+			if (kapa_arg_u32(optarg, 1, UINT32_MAX / 2, &o->max_conns) != 0) {
 				fprintf(stderr, "kapa-dp: --max-conns '%s': expected 1..%u\n", optarg,
 					UINT32_MAX / 2);
 				return -EINVAL;
 			}
 			break;
 		case 's':
-			if (parse_u32(optarg, 0, 1000000, &o->idle_sleep_us) != 0) {
+			if (kapa_arg_u32(optarg, 0, 1000000, &o->idle_sleep_us) != 0) {
 				fprintf(stderr, "kapa-dp: --idle-sleep-us '%s': expected 0..1000000\n",
 					optarg);
 				return -EINVAL;
@@ -239,6 +214,9 @@ parse_opts(int argc, char **argv, struct dp_opts *o)
 			break;
 		case 'B':
 			o->bypass = 1;
+			break;
+		case 'K':
+			o->no_verify_csum = 1;
 			break;
 		case 'h':
 			return 1;
@@ -694,6 +672,7 @@ create_workers(struct dp_main *dm, int use_rss, uint32_t min_mtu, uint32_t ring_
 		wp.mtu = min_mtu;
 		wp.idle_sleep_us = dm->o.idle_sleep_us;
 		wp.bypass = dm->o.bypass;
+		wp.csum_verify = !dm->o.no_verify_csum;
 		wp.stats = &dm->maps.stats[w];
 		wp.hist = &dm->maps.hist[w];
 		wp.conns = &dm->maps.conns[(size_t)w * dm->per_worker];
@@ -858,10 +837,12 @@ main(int argc, char **argv)
 		goto out;
 	if (dp_telemetry_register(dm.maps.stats, dm.maps.conns, dm.nworkers, dm.per_worker) != 0)
 		printf("kapa-dp: telemetry commands not registered (--no-telemetry?)\n");
-	printf("kapa-dp: %u worker%s, %s, %s\n", dm.nworkers, dm.nworkers == 1 ? "" : "s",
+	printf("kapa-dp: %u worker%s, %s, %s, %s\n", dm.nworkers, dm.nworkers == 1 ? "" : "s",
 	       dm.nworkers == 1 ? "no dispatch" : use_rss ? "symmetric RSS" : "software dispatch",
 	       dm.o.bypass ? "bypass: forwarding without the core" :
-	       kapa_policy_can_act(dm.control.cur->policy) ? "policy acting" : "policy observing");
+	       kapa_policy_can_act(dm.control.cur->policy) ? "policy acting" : "policy observing",
+	       dm.o.no_verify_csum ? "TCP checksums no port checked are trusted" :
+	       "TCP checksums no port checked are verified by kapa");
 	run(&dm);
 	print_worker_cycles(&dm);
 	/* This run's counts; the maps keep the totals. */

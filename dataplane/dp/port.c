@@ -118,6 +118,7 @@ dp_port_probe(uint16_t port_id, struct dp_port_caps *caps, char *err, size_t err
 	caps->rss = (info.flow_type_rss_offloads & RSS_TCP) == RSS_TCP &&
 		    (info.hash_key_size == 40 || info.hash_key_size == 52);
 	caps->hash_key_size = info.hash_key_size;
+	caps->rx_tcp_csum = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0;
 	caps->socket = rte_eth_dev_socket_id(port_id);
 	caps->if_index = info.if_index;
 	if (rte_eth_dev_get_mtu(port_id, &caps->mtu) != 0 || caps->mtu == 0)
@@ -157,6 +158,8 @@ dp_port_create(struct dp_port *p, const struct dp_port_params *pp, char *err, si
 		if (nrx > p->caps.max_rxq)
 			nrx = p->caps.max_rxq;
 	}
+	if (p->caps.rx_tcp_csum)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 	ntx = pp->workers < p->caps.max_txq ? pp->workers : p->caps.max_txq;
 	rc = rte_eth_dev_configure(p->id, nrx, ntx, &conf);
 	if (rc != 0) {
@@ -249,13 +252,15 @@ void
 dp_port_describe(const struct dp_port *p, FILE *f)
 {
 	fprintf(f, "kapa-dp: port %u (%s, %s) -> port %u: %u RX queue%s (%s), %u TX queue%s%s, "
-		"%u/%u descriptors, MTU %u, link %s\n",
+		"%u/%u descriptors, MTU %u, TCP checksums %s, link %s\n",
 		p->id, p->caps.name, p->caps.driver, p->peer, p->nb_rxq, p->nb_rxq == 1 ? "" : "s",
 		p->workers == 1 ? "one worker" : p->rss ? "symmetric RSS, one per worker" :
 		p->caps.rss ? "software dispatch" : "no RSS: software dispatch",
 		p->nb_txq, p->nb_txq == 1 ? "" : "s",
 		p->txq_lock != NULL ? " shared by the workers under a lock" : "",
-		p->rx_desc, p->tx_desc, p->mtu, p->link_up ? "up" : "down");
+		p->rx_desc, p->tx_desc, p->mtu,
+		p->caps.rx_tcp_csum ? "checked by the port" : "not checked by the port",
+		p->link_up ? "up" : "down");
 }
 
 unsigned

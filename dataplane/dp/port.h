@@ -28,6 +28,11 @@ struct dp_port_caps {
 	uint16_t max_rxq, max_txq;
 	uint16_t mtu;
 	uint8_t rss;		/**< hashes IPv4 and IPv6 TCP with a Toeplitz key */
+	/** Verifies TCP checksums on receive (RTE_ETH_RX_OFFLOAD_TCP_CKSUM):
+	 *  requested, and its verdict read from each mbuf's ol_flags. Ports
+	 *  without it (net_af_packet, net_memif, net_pcap, net_ring in DPDK
+	 *  22.11) give none: the engine verifies in software. */
+	uint8_t rx_tcp_csum;
 	uint8_t hash_key_size;
 	int socket;		/**< NUMA socket, or SOCKET_ID_ANY */
 	/** The kernel interface behind the port (net_af_packet, net_af_xdp,

@@ -297,6 +297,11 @@ dp_ghost(struct dp_worker *w, struct rte_mbuf *m, const struct kapa_pkt *pkt,
 	g = dp_ghost_find(w->ghosts, &s->key, w->now_ns);
 	if (g == NULL)
 		return 0;
+	/* A segment its receiver drops for its checksum says nothing of the
+	 * connection: the engine counts it and forwards it, unused. */
+	if (pkt->csum == KAPA_CSUM_BAD ||
+	    (pkt->csum == KAPA_CSUM_UNKNOWN && w->csum_verify && !kapa_csum_tcp_ok(pkt)))
+		return 0;
 	if (pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_RST)) {
 		g->state = DP_GHOST_GONE;	/* a new connection, or the end */
 		return 0;
@@ -427,9 +432,35 @@ dp_own(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n)
 }
 
 /*
+ * The port's word on a TCP segment's checksum (docs/kapa-dp.md,
+ * "Checksums"). NONE means the checksum field was never filled but the
+ * port vouches for the data (a frame from the same host, as virtio gives
+ * it): the receiver on that host takes it, so it is good. A tunnelled
+ * segment gets no verdict here: a port that does not open the tunnel
+ * reports on the outer UDP checksum, and the one that matters is the
+ * inner TCP one.
+ */
+static inline uint8_t
+dp_csum_verdict(const struct rte_mbuf *m, const struct kapa_pkt *pkt)
+{
+	if (pkt->encap & KAPA_ENCAP_TUNNEL)
+		return KAPA_CSUM_UNKNOWN;
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		return KAPA_CSUM_GOOD;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return KAPA_CSUM_BAD;
+	default:
+		return KAPA_CSUM_UNKNOWN;
+	}
+}
+
+/*
  * Count a burst; frames the core cannot take whole leave untouched; parse
- * the rest. With dispatch, segments of other workers' connections go to
- * their rings. What remains is this worker's, in @p own.
+ * the rest (with the port's checksum verdict). With dispatch, segments of
+ * other workers' connections go to their rings. What remains is this
+ * worker's, in @p own.
  * @return frames in @p own.
  */
 static uint16_t
@@ -458,6 +489,8 @@ dp_ingest(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n, struct rte_m
 			continue;
 		}
 		kapa_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, KAPA_L2_ETHER, pkt);
+		if (pkt->cls == KAPA_PKT_TCP)
+			pkt->csum = dp_csum_verdict(m, pkt);
 		if (w->dispatch != NULL && pkt->cls == KAPA_PKT_TCP) {
 			owner = dp_dispatch_owner(pkt, w->workers);
 			if (owner != w->id) {
@@ -641,6 +674,7 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 	w->cfg = p->control->cur;
 	w->idle_sleep_us = p->idle_sleep_us;
 	w->bypass = p->bypass;
+	w->csum_verify = p->csum_verify;
 	w->quit = p->quit;
 	w->stopped = p->stopped;
 	w->housekeeping = p->housekeeping;
@@ -663,6 +697,7 @@ dp_worker_create(const struct dp_worker_params *p, char *err, size_t errlen)
 	conf.prog = w->cfg->prog != NULL ? kapa_prog_fn(w->cfg->prog) : NULL;
 	conf.user_size = sizeof(struct dp_conn);
 	conf.mtu = p->mtu;
+	conf.csum_verify = p->csum_verify;
 	conf.ops = &dp_engine_ops;
 	conf.ops_arg = w;
 	w->eng = kapa_engine_create(&conf);

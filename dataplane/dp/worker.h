@@ -48,6 +48,9 @@ struct dp_worker_params {
 	uint32_t mtu;			/**< smallest MTU of the bridged ports */
 	uint32_t idle_sleep_us;
 	int bypass;			/**< forward only, no core (benchmark ceiling) */
+	/** Verify in software the TCP checksums the port gave no verdict on
+	 *  (kapa_engine_conf::csum_verify); 0: --no-verify-checksums. */
+	uint8_t csum_verify;
 	struct kapa_stats_rec *stats;	/**< its record in kapa_stats */
 	struct kapa_conn_rec *conns;	/**< its slice of kapa_conns */
 	struct kapa_hist_rec *hist;	/**< its record in kapa_hist */
@@ -90,6 +93,7 @@ struct dp_worker {
 	struct dp_mailbox mailbox;	/**< commands from the main lcore */
 	uint32_t idle_sleep_us;
 	int bypass;
+	uint8_t csum_verify;		/**< dp_worker_params::csum_verify */
 	uint64_t frames;		/**< taken in by turns that had work */
 	uint64_t busy_cycles;		/**< TSC cycles of those turns */
 	volatile int *quit;

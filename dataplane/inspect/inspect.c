@@ -441,6 +441,8 @@ run_create(struct inspect_run *run, struct capture *cap, char *err, size_t errle
 	conf.http.ports = run->o->ports;
 	conf.user_size = sizeof(struct inspect_conn);
 	conf.policy = run->o->policy;
+	conf.csum_verify = (uint8_t)run->o->verify_csum;
+	run->rep.csum_verify = run->o->verify_csum;
 	conf.ops = &inspect_ops;
 	conf.ops_arg = run;
 	if (run->o->policy != NULL) {

@@ -31,6 +31,11 @@ struct inspect_opts {
 	const struct kapa_policy *policy;
 	/** -w: write what kapa-dp would send here (one FILE only), or NULL. */
 	const char *write_path;
+	/** --verify-checksums: segments whose TCP checksum is wrong are
+	 *  ignored, as the receiver drops them (kapa_engine_conf::csum_verify).
+	 *  Off by default: captures taken on the sending host hold checksums
+	 *  its NIC was to fill. */
+	int verify_csum;
 };
 
 /** What inspect_file() did. */

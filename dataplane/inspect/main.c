@@ -31,7 +31,8 @@ usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 		"Usage: %s [--json] [--max-conns N] [--ports LIST]\n"
-		"       [--policy SPEC] [--rule PREFIX[:PORT]=SPEC ...] [-w OUT.pcap] FILE...\n"
+		"       [--policy SPEC] [--rule PREFIX[:PORT]=SPEC ...] [-w OUT.pcap]\n"
+		"       [--verify-checksums] FILE...\n"
 		"Run kapa's core (TCP reassembly, HTTP/1.x keep-alive tracking, and with a\n"
 		"policy its actions) over pcap or pcapng captures.\n"
 		"\n"
@@ -53,6 +54,11 @@ usage(FILE *out, const char *prog)
 		"                 write what kapa-dp would send (every forwarded frame,\n"
 		"                 edited or not, and every crafted one, at the time it\n"
 		"                 would send it), in the capture's link type; one FILE\n"
+		"  --verify-checksums\n"
+		"                 ignore TCP segments whose checksum is wrong, as the\n"
+		"                 receiver would (forwarded, not used, counted); off by\n"
+		"                 default: captures taken on the sending host hold\n"
+		"                 checksums its NIC was to fill\n"
 		"  -h, --help     this text\n"
 		"\n"
 		"Exit status: 0 ok; 1 usage; 2 a file was unreadable or truncated\n"
@@ -84,6 +90,7 @@ main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'P' },
 		{ "rule", required_argument, NULL, 'r' },
 		{ "write", required_argument, NULL, 'w' },
+		{ "verify-checksums", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -133,6 +140,9 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			o.write_path = optarg;
+			break;
+		case 'k':
+			o.verify_csum = 1;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

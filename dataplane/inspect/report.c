@@ -236,6 +236,7 @@ report_merge(struct report *t, const struct report *r)
 	ADD_STRUCT(&t->frag, &r->frag);
 	merge_races(t, r);
 	t->policy |= r->policy;
+	t->csum_verify |= r->csum_verify;
 }
 
 static void
@@ -555,9 +556,15 @@ report_print(const struct report *r, FILE *out, const char *file)
 		fprintf(out, "frames                 %" PRIu64 " over %.3f s", r->frames, secs);
 	fprintf(out, " (tcp %" PRIu64 ", non-tcp %" PRIu64 ", non-ip %" PRIu64
 		", fragments %" PRIu64 ", malformed %" PRIu64 ")\n",
-		r->tcp.pkts[KAPA_PKT_TCP], r->tcp.pkts[KAPA_PKT_NON_TCP],
+		r->tcp.pkts[KAPA_PKT_TCP] + r->act.csum_bad, r->tcp.pkts[KAPA_PKT_NON_TCP],
 		r->tcp.pkts[KAPA_PKT_NON_IP] + r->non_ip_link,
 		r->tcp.pkts[KAPA_PKT_FRAGMENT], r->tcp.pkts[KAPA_PKT_MALFORMED] + r->bad_link);
+	/* Segments ignored for their checksum are not in the TCP core's
+	 * count (it never saw them), nor in anything below. */
+	if (r->csum_verify)
+		fprintf(out, "TCP checksums          %" PRIu64 " verified, %" PRIu64
+			" bad: ignored (forwarded, not used)\n",
+			r->act.csum_sw + r->act.csum_port, r->act.csum_bad);
 	fprintf(out, "TCP connections        %" PRIu64 " (tracked by kapa: %" PRIu64
 		" with handshake, %" PRIu64 " picked up mid-stream, %" PRIu64 " refused)\n",
 		r->streams, r->tcp.conns_opened, r->tcp.conns_midstream, r->tcp.conns_refused);

@@ -73,6 +73,8 @@ struct report {
 	struct kapa_race_server race_srv[REPORT_RACE_SERVERS];
 	struct kapa_race_agent race_agt[REPORT_RACE_AGENTS];
 	int policy;			/**< run with a policy: print the actions */
+	int csum_verify;		/**< run with --verify-checksums: print
+					     what it found (act.csum_*) */
 	uint32_t captures;		/**< files merged into this report (0 = one) */
 };
 

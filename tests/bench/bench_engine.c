@@ -9,6 +9,9 @@
  *         run_none       the engine without a policy
  *         run_observe    the engine, mode=observe with limits (decisions
  *                        taken on every event, nothing done)
+ *         run_csum       the engine without a policy, every TCP checksum
+ *                        verified in software (kapa-dp's default on ports
+ *                        that give no verdict)
  *   bench_engine exchange         keep-alive exchanges (one request and one
  *       response segment each, then the client's ACK) on many connections:
  *         run_x_observe  mode=observe (the responses of run_x_insert)
@@ -18,6 +21,11 @@
  *         run_x_insert   mode=advertise, the server sends none: one
  *                        insertion per response, every later segment
  *                        shifted and every ACK translated
+ *         run_x_csum     run_x_observe with every TCP checksum verified
+ *   bench_engine csum             the software check alone
+ *       (kapa_csum_tcp_ok(): the pseudo-header and rte_raw_cksum) against
+ *       the same sum byte at a time (kapa_csum_add(), the edits' helper),
+ *       on IPv4 segments of 0, 100, 536 and 1448 payload bytes.
  *
  * --variant NAME runs one path only (for callgrind). Prints frames, CPU time
  * per frame (this thread's, the machine is shared) and, for the exchanges,
@@ -125,7 +133,7 @@ t_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, void
 static const struct kapa_http_ops t_ops = { .message = t_message };
 
 static struct kapa_engine *
-make_engine(const char *spec)
+make_engine(const char *spec, int csum_verify)
 {
 	static unsigned seq;
 	struct kapa_engine_conf c;
@@ -138,6 +146,7 @@ make_engine(const char *spec)
 	c.tcp.flow.capacity = 65536;
 	c.tcp.flow.socket_id = -1;
 	c.http.pipeline_depth = 32;
+	c.csum_verify = (uint8_t)csum_verify;
 	if (spec != NULL) {
 		if (kapa_policy_parse_spec(spec, &sp, err, sizeof(err)) != 0)
 			exit(1);
@@ -212,6 +221,12 @@ run_none(void)
 
 static __attribute__((noinline)) void
 run_observe(void)
+{
+	engine_frames();
+}
+
+static __attribute__((noinline)) void
+run_csum(void)
 {
 	engine_frames();
 }
@@ -364,21 +379,82 @@ run_x_insert(void)
 	engine_exchanges();
 }
 
+static __attribute__((noinline)) void
+run_x_csum(void)
+{
+	engine_exchanges();
+}
+
+/* ---- the software check alone ------------------------------------------------------ */
+
+/* The same sum as kapa_csum_tcp_ok(), byte at a time: what it would cost
+ * with the edits' helper alone. */
+static __attribute__((noinline)) int
+csum_bytewise(const struct kapa_pkt *p)
+{
+	uint32_t len = p->payload_off + p->payload_len - p->l4_off, s = 0;
+	uint8_t w[4] = { 0, 0, (uint8_t)(len >> 8), (uint8_t)len };
+
+	s = kapa_csum_add(s, p->src, 4, 0);
+	s = kapa_csum_add(s, p->dst, 4, 0);
+	s = kapa_csum_add(s, w, 4, 0) + 6;
+	s = kapa_csum_add(s, p->data + p->l4_off, len, 0);
+	return kapa_csum_fold(s) == 0xffff;
+}
+
+static int
+bench_csum(void)
+{
+	static const uint32_t sizes[] = { 0, 100, 536, 1448 };
+	static char pl[1449];
+	struct kapa_pkt p;
+	uint32_t s, i, n = 2000000, ok = 0;
+	uint64_t t0, t_raw, t_byte;
+
+	memset(pl, 'x', sizeof(pl) - 1);
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		while (nframes > 0)
+			free(frames[--nframes].data);
+		pl[sizes[s]] = '\0';
+		build(0, 0, 100, 200, 0x18, sizes[s] != 0 ? pl : NULL, 1);
+		pl[sizes[s]] = 'x';
+		kapa_pkt_parse(frames[0].data, frames[0].len, KAPA_L2_ETHER, &p);
+		if (!kapa_csum_tcp_ok(&p) || !csum_bytewise(&p))
+			return 2;
+		t0 = cpu_ns();
+		for (i = 0; i < n; i++)
+			ok += kapa_csum_tcp_ok(&p);
+		t_raw = cpu_ns() - t0;
+		t0 = cpu_ns();
+		for (i = 0; i < n; i++)
+			ok += csum_bytewise(&p);
+		t_byte = cpu_ns() - t0;
+		printf("csum %4u payload bytes  kapa_csum_tcp_ok %6.1f ns  byte at a time %7.1f ns"
+		       "  (%.1fx)\n", sizes[s], (double)t_raw / n, (double)t_byte / n,
+		       (double)t_byte / (double)t_raw);
+	}
+	sink += ok;
+	return 0;
+}
+
 struct variant {
 	const char *name;
 	void (*run)(void);
 	int exchange;		/* 0: corpus; 1: with server Keep-Alive; 2: without */
 	const char *spec;	/* the engine's policy; NULL: none (or the tracker) */
+	int csum_verify;	/* kapa_engine_conf::csum_verify */
 };
 
 static const struct variant variants[] = {
 	{ "tracker", run_tracker, 0, NULL },
 	{ "none", run_none, 0, NULL },
 	{ "observe", run_observe, 0, "mode=observe,timeout=60,max=100,stall=30,opaque_idle=600" },
+	{ "csum", run_csum, 0, NULL, 1 },
 	{ "x_observe", run_x_observe, 2, "mode=observe,timeout=60" },
 	{ "x_observe_ka", run_x_observe_ka, 1, "mode=observe,timeout=60" },
 	{ "x_rewrite", run_x_rewrite, 1, "mode=advertise,timeout=60" },
 	{ "x_insert", run_x_insert, 2, "mode=advertise,timeout=60" },
+	{ "x_csum", run_x_csum, 2, "mode=observe,timeout=60", 1 },
 };
 
 int
@@ -392,13 +468,17 @@ main(int argc, char **argv)
 		only = argv[2];
 		a = 3;
 	}
-	if (a >= argc || (strcmp(argv[a], "corpus") != 0 && strcmp(argv[a], "exchange") != 0)) {
-		fprintf(stderr, "usage: %s [--variant NAME] corpus FILE... | exchange\n", argv[0]);
+	if (a >= argc || (strcmp(argv[a], "corpus") != 0 && strcmp(argv[a], "exchange") != 0 &&
+			  strcmp(argv[a], "csum") != 0)) {
+		fprintf(stderr, "usage: %s [--variant NAME] corpus FILE... | exchange | csum\n",
+			argv[0]);
 		return 1;
 	}
 	exchange = strcmp(argv[a], "exchange") == 0;
 	if (kapa_eal_init_offline("bench_engine", 512) != 0)
 		return 2;
+	if (strcmp(argv[a], "csum") == 0)
+		return bench_csum();
 	for (i = 0; i < (int)(sizeof(variants) / sizeof(variants[0])); i++) {
 		const struct variant *v = &variants[i];
 
@@ -416,7 +496,7 @@ main(int argc, char **argv)
 		if (v->run == run_tracker) {
 			make_tracker();
 		} else {
-			eng = make_engine(v->spec);
+			eng = make_engine(v->spec, v->csum_verify);
 			if (eng == NULL)
 				return 2;
 		}
@@ -441,6 +521,10 @@ main(int argc, char **argv)
 								   [KAPA_ACT_WHY_LOG_FULL],
 					kapa_engine_stats(eng)->act[KAPA_ACT_KIND_REFUSED]
 								   [KAPA_ACT_WHY_NO_ROOM]);
+			if (v->csum_verify)
+				fprintf(stderr, "  (checksums verified %" PRIu64 ", bad %" PRIu64 ")\n",
+					kapa_engine_stats(eng)->csum_sw,
+					kapa_engine_stats(eng)->csum_bad);
 			kapa_engine_destroy(eng);
 		}
 		printf("%-10s %8u frames  %7.1f ns/frame", v->name, nframes, (double)dt / nframes);

@@ -60,6 +60,8 @@
 #include <rte_memcpy.h>
 #include <rte_tcp.h>
 
+#include "kapa_args.h"
+
 #define EXIT_USAGE 2
 #define GEN_BURST 32
 #define GEN_MAX_MSS 1460	/* 1514-byte frames: what memif and kapa-dp take whole */
@@ -249,50 +251,6 @@ gen_usage(FILE *f)
 
 /* ---- options ----------------------------------------------------------------------- */
 
-static int
-gen_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || x < min || x > max)
-		return -EINVAL;
-	*v = x;
-	return 0;
-}
-
-static int
-gen_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
-{
-	uint64_t x;
-
-	if (gen_parse_u64(s, min, max, &x) != 0)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
-}
-
-static int
-gen_parse_ports(const char *s, uint16_t *a, uint16_t *b)
-{
-	unsigned long x, y;
-	char *end;
-
-	errno = 0;
-	x = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != ',' || x >= RTE_MAX_ETHPORTS)
-		return -EINVAL;
-	s = end + 1;
-	y = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || y >= RTE_MAX_ETHPORTS || x == y)
-		return -EINVAL;
-	*a = (uint16_t)x;
-	*b = (uint16_t)y;
-	return 0;
-}
-
 /* @return 0, 1 for --help, or -EINVAL (message printed). */
 static int
 gen_parse_opts(int argc, char **argv, struct gen_opts *o)
@@ -342,37 +300,37 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 		rc = 0;
 		switch (opt) {
 		case 'c':
-			rc = gen_parse_u32(optarg, 1, 1u << 30, &o->conns);
+			rc = kapa_arg_u32(optarg, 1, 1u << 30, &o->conns);
 			want = "1..1073741824";
 			break;
 		case 'r':
-			rc = gen_parse_u32(optarg, 1, 65535, &o->requests);
+			rc = kapa_arg_u32(optarg, 1, 65535, &o->requests);
 			want = "1..65535";
 			break;
 		case '0':
 			o->http10 = 1;
 			break;
 		case 'q':
-			rc = gen_parse_u32(optarg, 1, GEN_MAX_MSG, &o->req_header);
+			rc = kapa_arg_u32(optarg, 1, GEN_MAX_MSG, &o->req_header);
 			want = "bytes, at most 16 MiB";
 			break;
 		case 's':
-			rc = gen_parse_u32(optarg, 1, GEN_MAX_MSG, &o->resp_header);
+			rc = kapa_arg_u32(optarg, 1, GEN_MAX_MSG, &o->resp_header);
 			want = "bytes, at most 16 MiB";
 			break;
 		case 'k':
 			o->server_ka = optarg;
 			break;
 		case 'b':
-			rc = gen_parse_u32(optarg, 0, GEN_MAX_MSG, &o->body);
+			rc = kapa_arg_u32(optarg, 0, GEN_MAX_MSG, &o->body);
 			want = "bytes, at most 16 MiB";
 			break;
 		case 'm':
-			rc = gen_parse_u32(optarg, 1, GEN_MAX_MSS, &o->mss);
+			rc = kapa_arg_u32(optarg, 1, GEN_MAX_MSS, &o->mss);
 			want = "1..1460";
 			break;
 		case 'a':
-			rc = gen_parse_u32(optarg, 1, 255, &o->ack_every);
+			rc = kapa_arg_u32(optarg, 1, 255, &o->ack_every);
 			want = "1..255";
 			break;
 		case 'd':
@@ -383,27 +341,27 @@ gen_parse_opts(int argc, char **argv, struct gen_opts *o)
 			want = "seconds, more than 0";
 			break;
 		case 'H':
-			rc = gen_parse_u32(optarg, 1, UINT32_MAX, &o->max_half_open);
+			rc = kapa_arg_u32(optarg, 1, UINT32_MAX, &o->max_half_open);
 			want = "1..4294967295";
 			break;
 		case 'l':
-			rc = gen_parse_u64(optarg, 0, 1000000000, &o->rate_limit);
+			rc = kapa_arg_u64(optarg, 0, 1000000000, &o->rate_limit);
 			want = "frames per second, 0 for none";
 			break;
 		case 'w':
-			rc = gen_parse_u32(optarg, 1, 1u << 20, &o->window);
+			rc = kapa_arg_u32(optarg, 1, 1u << 20, &o->window);
 			want = "1..1048576";
 			break;
 		case 'D':
-			rc = gen_parse_u32(optarg, 0, 600000, &o->drain_ms);
+			rc = kapa_arg_u32(optarg, 0, 600000, &o->drain_ms);
 			want = "0..600000";
 			break;
 		case 'p':
-			rc = gen_parse_ports(optarg, &o->port_a, &o->port_b);
+			rc = kapa_arg_pair(optarg, ',', RTE_MAX_ETHPORTS, &o->port_a, &o->port_b);
 			want = "two different port numbers A,B";
 			break;
 		case 'M':
-			rc = gen_parse_u32(optarg, 1023, 1u << 24, &o->mbufs);
+			rc = kapa_arg_u32(optarg, 1023, 1u << 24, &o->mbufs);
 			want = "1023..16777216";
 			break;
 		case 'o':

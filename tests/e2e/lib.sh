@@ -389,6 +389,27 @@ e2e_topo_up() {
 	e2e_log "topology up: $E2E_NS_C/eth0 ($E2E_V4_C, $E2E_V6_C) - $E2E_IF_C | $E2E_IF_S - $E2E_NS_S/eth0 ($E2E_V4_S, $E2E_V6_S)"
 }
 
+# e2e_topo_direct: the client and server namespaces joined by one veth pair
+# straight between them (eth0 on each side, IPv4 only, offloads off), no
+# bridge: for tests where a capture of the path is what is measured.
+# e2e_topo_down deletes the namespaces, and with them the pair.
+e2e_topo_direct() {
+	local side ns v4
+	ip netns add "$E2E_NS_C"
+	ip netns add "$E2E_NS_S"
+	ip link add eth0 netns "$E2E_NS_C" type veth peer name eth0 netns "$E2E_NS_S"
+	for side in C S; do
+		ns=E2E_NS_$side
+		v4=E2E_V4_$side
+		ip netns exec "${!ns}" ip link set dev lo up
+		ip netns exec "${!ns}" ip addr add "${!v4}/24" dev eth0
+		ip netns exec "${!ns}" ip link set dev eth0 up
+		_e2e_offloads_off "${!ns}" eth0
+	done
+	e2e_wait_for 10 _e2e_ping_ok "$E2E_V4_S" || fail "no path from the client to $E2E_V4_S"
+	e2e_log "topology up: $E2E_NS_C/eth0 ($E2E_V4_C) - $E2E_NS_S/eth0 ($E2E_V4_S), direct"
+}
+
 # e2e_topo_down: delete the veths and namespaces, after killing (by pid)
 # anything still running inside the namespaces. Safe to call twice.
 e2e_topo_down() {

@@ -26,18 +26,7 @@ inspect=${1:-}
 
 e2e_init hint
 
-ip netns add "$E2E_NS_C"
-ip netns add "$E2E_NS_S"
-ip link add eth0 netns "$E2E_NS_C" type veth peer name eth0 netns "$E2E_NS_S"
-for side in C S; do
-	ns=E2E_NS_$side
-	v4=E2E_V4_$side
-	ip netns exec "${!ns}" ip link set dev lo up
-	ip netns exec "${!ns}" ip addr add "${!v4}/24" dev eth0
-	ip netns exec "${!ns}" ip link set dev eth0 up
-	_e2e_offloads_off "${!ns}" eth0
-done
-e2e_wait_for 10 _e2e_ping_ok "$E2E_V4_S" || fail "no path from the client to $E2E_V4_S"
+e2e_topo_direct
 
 slog=$E2E_DIR/hint_server.log
 e2e_spawn server server "$slog" python3 -u "$E2E_LIB_DIR/hint_server.py" --port "$E2E_HTTP_PORT"

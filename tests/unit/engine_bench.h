@@ -11,7 +11,10 @@
  * in the shifted space, the server never sees refused bytes.
  *
  * Every frame leaving the engine is checked: it parses, its IP and TCP
- * checksums verify (bench.bad_csum counts those that do not).
+ * checksums verify (bench.bad_csum counts those that do not, and the end
+ * drops them, as a TCP stack does). The engine verifies TCP checksums
+ * itself (kapa_engine_conf::csum_verify); bench.csum_next sets what the
+ * next frame sent looks like to it (a wrong checksum, a port's verdict).
  */
 #ifndef KAPA_ENGINE_BENCH_H
 #define KAPA_ENGINE_BENCH_H
@@ -98,7 +101,19 @@ struct bench {
 	uint8_t port_of[2];
 	int emit_port_rc[2];
 	uint8_t emit_port[2];
+	/* The next frame bench_send() sends (then back to 0): BENCH_CSUM_WRONG
+	 * its TCP checksum made wrong, and/or the port's verdict given
+	 * (KAPA_CSUM_* << 4; 0: none, the engine verifies it). */
+	uint8_t csum_next;
+	/* Frames sent with a wrong checksum [KAPA_DIR_*], and of those, the
+	 * ones sent before their receiver had any byte of that direction (on
+	 * a picked-up connection, kapa then starts after bytes the receiver
+	 * still waits for, and cannot know it). */
+	uint32_t csum_wrong[2], csum_wrong_first[2];
 };
+
+#define BENCH_CSUM_WRONG 0x01
+#define BENCH_CSUM_PORT(v) ((uint8_t)((v) << 4))
 
 static inline struct bench *bench_of(void *arg) { return arg; }
 
@@ -123,8 +138,10 @@ bench_deliver(struct bench *b, uint8_t dir, const uint8_t *data, uint32_t len, i
 		b->bad_parse++;
 		return;
 	}
-	if (!kapa_edit_csum_ok(&p))
+	if (!kapa_edit_csum_ok(&p)) {
 		b->bad_csum++;
+		return;
+	}
 	if (p.tcp_flags & KAPA_TCP_RST) {
 		/* Only the first counts: after it the end has no connection
 		 * (the bench's ends go on sending regardless). */
@@ -297,6 +314,7 @@ bench_init(struct bench *b, int family, const char *policy_spec, const char *rul
 	conf.tcp.ooo_pool_bytes = 1u << 20;
 	conf.policy = b->pol;
 	conf.edit_logs = 64;
+	conf.csum_verify = 1;
 	conf.ops = &bench_ops;
 	conf.ops_arg = b;
 	b->e = kapa_engine_create(&conf);
@@ -447,6 +465,13 @@ bench_send(struct bench *b, int from_srv, uint32_t seq, uint32_t ack, uint8_t fl
 	buf.tailroom = BENCH_ROOM;
 	buf.port = b->port_of[dir];
 	buf.edited = 0;
+	if (b->csum_next & BENCH_CSUM_WRONG) {
+		f[p.l4_off + 16] ^= 0x5a;
+		b->csum_wrong[dir]++;
+		b->csum_wrong_first[dir] += b->rcv[dir].max == 0;
+	}
+	p.csum = (uint8_t)(b->csum_next >> 4);
+	b->csum_next = 0;
 	memcpy(in, f, buf.len);
 	b->now += 1000;
 	b->in_input = 1;

@@ -145,6 +145,168 @@ test_csum_primitives(void)
 	}
 }
 
+/* The TCP checksum as stored. */
+static uint16_t
+csum_field(const struct frame *f)
+{
+	const uint8_t *c = f->buf + f->pkt.l4_off + 16;
+
+	return (uint16_t)(c[0] << 8 | c[1]);
+}
+
+static void
+set_csum_field(struct frame *f, uint16_t v)
+{
+	uint8_t *c = f->buf + f->pkt.l4_off + 16;
+
+	c[0] = (uint8_t)(v >> 8);
+	c[1] = (uint8_t)v;
+}
+
+/*
+ * kapa_csum_tcp_ok() against the full sum kapa_edit_fill_csum() stores:
+ * IPv4 and IPv6, with options (a SACK block), payloads of every length
+ * from 0 to 64 (odd ones end in a half word) and a long one, VLAN tags,
+ * Ethernet padding after the datagram (not summed). Any one byte changed
+ * in the TCP header or payload, or in an address of the pseudo-header,
+ * makes it fail; the IPv4 header's own checksum is not its business.
+ */
+static void
+test_csum_tcp_verify(void)
+{
+	static struct frame f;
+	uint8_t payload[1400];
+	uint32_t len, i, span, at;
+	int family;
+
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)rnd();
+	for (family = 4; family <= 6; family += 2) {
+		for (len = 0; len <= 65; len++) {
+			uint32_t plen = len == 65 ? sizeof(payload) : len;
+
+			build(&f, family, len % 3, payload, plen, 0x18, len % 5);
+			memset(f.buf + f.b.len - len % 5, 0xab, len % 5);	/* padding */
+			CU_ASSERT(kapa_csum_tcp_ok(&f.pkt));
+			span = f.pkt.payload_off + f.pkt.payload_len - f.pkt.l4_off;
+			for (i = 0; i < 8; i++) {
+				uint8_t bit = (uint8_t)(1u << (rnd() % 8));
+
+				at = f.pkt.l4_off + rnd() % span;
+				f.buf[at] ^= bit;
+				if (kapa_csum_tcp_ok(&f.pkt))
+					CU_FAIL("a changed TCP byte verified");
+				f.buf[at] ^= bit;
+				CU_ASSERT(kapa_csum_tcp_ok(&f.pkt));
+			}
+			/* the pseudo-header: the last byte of the source address */
+			at = f.pkt.l3_off + (family == 4 ? 15 : 23);
+			f.buf[at] ^= 1;
+			CU_ASSERT_FATAL(kapa_pkt_parse(f.buf, f.b.len, KAPA_L2_ETHER, &f.pkt) ==
+					KAPA_PKT_TCP);
+			CU_ASSERT(!kapa_csum_tcp_ok(&f.pkt));
+			if (family == 4) {
+				/* the IPv4 header checksum is not the TCP one's */
+				build(&f, family, 0, payload, plen, 0x18, 0);
+				f.buf[f.pkt.l3_off + 10] ^= 0xff;
+				CU_ASSERT(kapa_csum_tcp_ok(&f.pkt));
+				CU_ASSERT(!kapa_edit_csum_ok(&f.pkt));
+			}
+		}
+	}
+}
+
+/*
+ * Zero checksums: TCP has no "no checksum" (UDP's 0), so a stored 0 where
+ * the sum is not zero is bad (a segment whose NIC was to fill it). A
+ * segment whose sum is zero stores 0x0000, and its other form 0xffff
+ * verifies too, as a receiver folding the sum accepts both.
+ */
+static void
+test_csum_tcp_zero(void)
+{
+	static struct frame f;
+	uint8_t payload[8] = "abcdefgh";
+	uint16_t c;
+	uint32_t w;
+	int family;
+
+	for (family = 4; family <= 6; family += 2) {
+		build(&f, family, 0, payload, sizeof(payload), 0x18, 0);
+		c = csum_field(&f);
+		CU_ASSERT_FATAL(c != 0);
+		set_csum_field(&f, 0);
+		CU_ASSERT(!kapa_csum_tcp_ok(&f.pkt));
+		/* Make the sum of the rest 0xffff: the payload's first word
+		 * grows by the checksum that was stored (ones' complement). */
+		w = (uint32_t)(payload[0] << 8 | payload[1]) + c;
+		w = (w & 0xffff) + (w >> 16);
+		payload[0] = (uint8_t)(w >> 8);
+		payload[1] = (uint8_t)w;
+		build(&f, family, 0, payload, sizeof(payload), 0x18, 0);
+		CU_ASSERT_EQUAL(csum_field(&f), 0x0000);
+		CU_ASSERT(kapa_csum_tcp_ok(&f.pkt));
+		set_csum_field(&f, 0xffff);
+		CU_ASSERT(kapa_csum_tcp_ok(&f.pkt));
+		set_csum_field(&f, 0x0001);
+		CU_ASSERT(!kapa_csum_tcp_ok(&f.pkt));
+		memcpy(payload, "abcdefgh", 8);
+	}
+}
+
+/*
+ * A tunnelled segment (IPv4 or IPv6 in IPv4, protocols 4 and 41): the
+ * checksum checked is the inner TCP one, over the inner pseudo-header,
+ * which is what the inner server checks; the outer header's bytes are not
+ * in it.
+ */
+static void
+test_csum_tcp_tunnel(void)
+{
+	static struct frame f;
+	static const uint8_t payload[] = "GET / HTTP/1.1\r\n\r\n";
+	uint32_t inner_len, span, at;
+	uint8_t *outer;
+	int family;
+
+	for (family = 4; family <= 6; family += 2) {
+		build(&f, family, 0, payload, sizeof(payload) - 2, 0x18, 0);	/* odd */
+		inner_len = f.b.len - 14;
+		memmove(f.buf + 14 + 20, f.buf + 14, inner_len);
+		f.buf[12] = 0x08;
+		f.buf[13] = 0x00;
+		outer = f.buf + 14;
+		memset(outer, 0, 20);
+		outer[0] = 0x45;
+		outer[2] = (uint8_t)((inner_len + 20) >> 8);
+		outer[3] = (uint8_t)(inner_len + 20);
+		outer[8] = 64;
+		outer[9] = family == 4 ? 4 : 41;
+		inet_pton(AF_INET, "10.0.0.1", outer + 12);
+		inet_pton(AF_INET, "10.0.0.2", outer + 16);
+		f.b.len += 20;
+		CU_ASSERT_FATAL(kapa_pkt_parse(f.buf, f.b.len, KAPA_L2_ETHER, &f.pkt) ==
+				KAPA_PKT_TCP);
+		CU_ASSERT_FATAL(f.pkt.encap & KAPA_ENCAP_TUNNEL);
+		CU_ASSERT_EQUAL(f.pkt.family, family);
+		CU_ASSERT(kapa_csum_tcp_ok(&f.pkt));
+		/* the outer header is not summed (its own checksum left 0) */
+		outer[8] = 1;
+		outer[15] ^= 0x7;
+		CU_ASSERT(kapa_csum_tcp_ok(&f.pkt));
+		/* the inner segment is */
+		span = f.pkt.payload_off + f.pkt.payload_len - f.pkt.l4_off;
+		at = f.pkt.l4_off + span - 1;
+		f.buf[at] ^= 0x40;
+		CU_ASSERT(!kapa_csum_tcp_ok(&f.pkt));
+		f.buf[at] ^= 0x40;
+		f.buf[f.pkt.l3_off + (family == 4 ? 12 : 8)] ^= 0x80;	/* inner source */
+		CU_ASSERT_FATAL(kapa_pkt_parse(f.buf, f.b.len, KAPA_L2_ETHER, &f.pkt) ==
+				KAPA_PKT_TCP);
+		CU_ASSERT(!kapa_csum_tcp_ok(&f.pkt));
+	}
+}
+
 static void
 test_rewrite(void)
 {
@@ -331,6 +493,11 @@ kapa_unit_register(void)
 
 	if (s == NULL ||
 	    CU_add_test(s, "checksum primitives (RFC 1071, 1624)", test_csum_primitives) == NULL ||
+	    CU_add_test(s, "TCP checksum verified: v4, v6, options, odd lengths",
+			test_csum_tcp_verify) == NULL ||
+	    CU_add_test(s, "TCP checksum verified: zero", test_csum_tcp_zero) == NULL ||
+	    CU_add_test(s, "TCP checksum verified: the inner one of a tunnel",
+			test_csum_tcp_tunnel) == NULL ||
 	    CU_add_test(s, "rewrite in place", test_rewrite) == NULL ||
 	    CU_add_test(s, "insert anywhere", test_insert) == NULL ||
 	    CU_add_test(s, "trim", test_trim) == NULL ||

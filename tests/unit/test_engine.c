@@ -756,6 +756,137 @@ test_burst_lookup(void)
 	bench_fini(&b);
 }
 
+/* Client bytes sent at the client's next offset without moving it, so that
+ * the next bench_str() sends its copy of the same bytes. */
+static enum kapa_verdict
+send_at_next(struct bench *b, const char *str, uint8_t csum)
+{
+	b->csum_next = csum;
+	return bench_send(b, C, b->cisn + 1 + (uint32_t)b->coff, bench_ack(b, C),
+			  KAPA_TCP_ACK | KAPA_TCP_PSH, (const uint8_t *)str,
+			  (uint32_t)strlen(str), NULL);
+}
+
+/*
+ * A request in a segment whose TCP checksum is wrong never reaches the
+ * server: kapa forwards it unchanged and uses none of it, and the good copy
+ * sent again, with other bytes (two requests in the bad one, one in the
+ * good one, same length), is the one counted. IPv4 and IPv6; checked in
+ * software and by a port's verdict.
+ */
+static void
+test_csum_bad_not_counted(void)
+{
+	static const char two[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char one[] = "GET /a HTTP/1.1\r\nHost: x\r\nX-Pad: 0123456789abcdefghi\r\n\r\n";
+	static const uint8_t how[] = { BENCH_CSUM_WRONG, BENCH_CSUM_PORT(KAPA_CSUM_BAD) };
+	const struct kapa_engine_stats *st;
+	const struct kapa_tcp_stats *ts;
+	struct bench b;
+	int family, i;
+
+	CU_ASSERT_FATAL(sizeof(two) == sizeof(one));
+	for (family = 4; family <= 6; family += 2) {
+		for (i = 0; i < 2; i++) {
+			CU_ASSERT_FATAL(bench_init(&b, family, "max=5,mode=enforce", NULL, 0) == 0);
+			st = kapa_engine_stats(b.e);
+			ts = kapa_tcp_stats(kapa_engine_tcp(b.e));
+			bench_handshake(&b);
+			CU_ASSERT_EQUAL(send_at_next(&b, two, how[i]), KAPA_VERDICT_FORWARD);
+			CU_ASSERT_EQUAL(b.changed, 0);
+			CU_ASSERT_EQUAL(b.bad_csum, i == 0 ? 1 : 0);	/* the server dropped it */
+			CU_ASSERT_EQUAL(st->csum_bad, 1);
+			CU_ASSERT_EQUAL(st->csum_port, (uint64_t)i);
+			CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 0);
+			CU_ASSERT_EQUAL(ts->bytes_delivered, 0);
+			bench_str(&b, C, one);
+			bench_str(&b, S, rsp_plain);
+			CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 1);
+			CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->responses, 1);
+			CU_ASSERT_EQUAL(ts->bytes_inconsistent, 0);
+			/* (the port's BAD was given to a frame whose checksum
+			 * is right: the bench's server took it) */
+			if (i == 0)
+				CU_ASSERT_STRING_EQUAL(server_got(&b), one);
+			CU_ASSERT_EQUAL(st->csum_bad, 1);
+			/* handshake 3, bad 1 (by the port when i == 1), two good */
+			CU_ASSERT_EQUAL(st->csum_sw + st->csum_port, 6);
+			bench_fini(&b);
+		}
+	}
+}
+
+/* The other verdicts: a port's GOOD is believed (not verified again), and
+ * with software verification off a segment no port checked is used as it
+ * is (kapa-inspect's default: captures carry checksums a NIC was to fill). */
+static void
+test_csum_trusted(void)
+{
+	static const char two[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+	const struct kapa_engine_stats *st;
+	struct kapa_engine_conf conf;
+	struct bench b;
+	int off;
+
+	for (off = 0; off < 2; off++) {
+		CU_ASSERT_FATAL(bench_init(&b, 4, NULL, NULL, 0) == 0);
+		if (off) {
+			/* the same bench, its engine without verification */
+			kapa_engine_destroy(b.e);
+			memset(&conf, 0, sizeof(conf));
+			conf.tcp.flow.name = "csum_off";
+			conf.tcp.flow.capacity = 64;
+			conf.tcp.flow.socket_id = -1;
+			conf.tcp.flow.tick_ms = 1;
+			conf.tcp.flow.wheel_slots = 4096;
+			conf.tcp.ooo_pool_bytes = 1u << 20;
+			b.e = kapa_engine_create(&conf);
+			CU_ASSERT_FATAL(b.e != NULL);
+		}
+		st = kapa_engine_stats(b.e);
+		bench_handshake(&b);
+		send_at_next(&b, two, BENCH_CSUM_WRONG |
+			     (off ? 0 : BENCH_CSUM_PORT(KAPA_CSUM_GOOD)));
+		CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 2);
+		CU_ASSERT_EQUAL(st->csum_bad, 0);
+		CU_ASSERT_EQUAL(st->csum_port, off ? 0u : 1u);
+		CU_ASSERT_EQUAL(st->csum_sw, off ? 0u : 3u);
+		bench_fini(&b);
+	}
+}
+
+/* A bad segment creates and moves nothing: a SYN opens no connection, and
+ * data on an idle connection does not put its idle close off. */
+static void
+test_csum_bad_no_state(void)
+{
+	struct kapa_flow_table *ft;
+	uint64_t last = 0;
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 6, "timeout=2,mode=enforce", NULL, 0) == 0);
+	ft = kapa_tcp_table(kapa_engine_tcp(b.e));
+	b.csum_next = BENCH_CSUM_WRONG;
+	bench_send(&b, C, b.cisn, 0, KAPA_TCP_SYN, NULL, 0, NULL);
+	CU_ASSERT_EQUAL(kapa_flow_count(ft), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(kapa_engine_tcp(b.e))->conns_opened, 0);
+	memset(b.rcv, 0, sizeof(b.rcv));	/* the server never had it */
+	bench_handshake(&b);
+	CU_ASSERT_EQUAL(kapa_flow_count(ft), 1);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_pure_ack(&b, C);
+	bench_wait(&b, 1500);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+	send_at_next(&b, req11, BENCH_CSUM_WRONG);
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 1);
+	bench_wait(&b, 600);
+	/* reset at 2 s after the response, as if the bad segment never was */
+	CU_ASSERT_EQUAL(rsts(&b, &last), 2);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->csum_bad, 2);
+	bench_fini(&b);
+}
+
 static int
 suite_init(void)
 {
@@ -789,7 +920,13 @@ kapa_unit_register(void)
 	    CU_add_test(s, "shifted: evicted, shutdown", test_shifted_evicted_and_shutdown) == NULL ||
 	    CU_add_test(s, "rule set change", test_rule_set_change) == NULL ||
 	    CU_add_test(s, "mid-stream pickup gets limits", test_midstream_limits) == NULL ||
-	    CU_add_test(s, "a burst looked up at once", test_burst_lookup) == NULL)
+	    CU_add_test(s, "a burst looked up at once", test_burst_lookup) == NULL ||
+	    CU_add_test(s, "checksum: a bad segment is not counted",
+			test_csum_bad_not_counted) == NULL ||
+	    CU_add_test(s, "checksum: port's good, verification off",
+			test_csum_trusted) == NULL ||
+	    CU_add_test(s, "checksum: a bad segment moves no state",
+			test_csum_bad_no_state) == NULL)
 		return -1;
 	return 0;
 }
