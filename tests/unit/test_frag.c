@@ -467,7 +467,8 @@ test_atomic(void)
  * gets the segment whole, as its own IP layer would rebuild it.
  */
 static void
-bench_frags(struct bench *b, int from_srv, const char *s, uint32_t n, int reverse)
+bench_frags_x(struct bench *b, int from_srv, const char *s, uint32_t n, int reverse,
+	      int corrupt)
 {
 	static uint8_t f[BENCH_FRAME + BENCH_ROOM];
 	uint64_t *off = from_srv ? &b->soff : &b->coff;
@@ -482,6 +483,8 @@ bench_frags(struct bench *b, int from_srv, const char *s, uint32_t n, int revers
 				KAPA_TCP_ACK | KAPA_TCP_PSH, (const uint8_t *)s, len, NULL, f, &p);
 	CU_ASSERT_FATAL(whole.len != 0 && p.l3_off == ETH_LEN);
 	memcpy(whole.b, f, whole.len);
+	if (corrupt)	/* a payload byte changed after the checksum was made */
+		whole.b[whole.len - 1] ^= 0x20;
 	cut(n, 0x1000 + b->nframe);
 	for (k = 0; k < n; k++) {
 		i = reverse ? n - 1 - k : k;
@@ -501,11 +504,19 @@ bench_frags(struct bench *b, int from_srv, const char *s, uint32_t n, int revers
 		CU_ASSERT_EQUAL(buf.edited, 0);
 		CU_ASSERT(buf.len == piece[i].len && memcmp(keep, piece[i].b, buf.len) == 0);
 	}
-	bench_deliver(b, (uint8_t)dir, whole.b, whole.len, 0);
 	for (i = 0; i < b->npend; i++)
 		bench_deliver(b, b->pend[i].dir, b->pend[i].data, b->pend[i].len, 1);
 	b->npend = 0;
+	if (corrupt)
+		return;		/* the receiver drops it: nothing arrives */
+	bench_deliver(b, (uint8_t)dir, whole.b, whole.len, 0);
 	*off += len;
+}
+
+static void
+bench_frags(struct bench *b, int from_srv, const char *s, uint32_t n, int reverse)
+{
+	bench_frags_x(b, from_srv, s, n, reverse, 0);
 }
 
 /*
@@ -557,6 +568,29 @@ test_engine_never_edits(void)
 	}
 }
 
+/*
+ * The rebuilt datagram takes the engine's own input, checksum check
+ * included: a request whose fragments make a segment with a wrong TCP
+ * checksum (the server's stack drops it) is not counted; its good copy is.
+ */
+static void
+test_engine_checksum(void)
+{
+	static const char req[] = "GET /checked HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=5,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_frags_x(&b, 0, req, 3, 1, 1);
+	CU_ASSERT_EQUAL(kapa_frag_stats(kapa_engine_frag(b.e))->reassembled, 1);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->csum_bad, 1);
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 0);
+	bench_frags_x(&b, 0, req, 3, 0, 0);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->csum_bad, 1);
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 1);
+	bench_fini(&b);
+}
+
 static int
 suite_init(void)
 {
@@ -577,7 +611,9 @@ kapa_unit_register(void)
 	    CU_add_test(s, "byte bound", test_bytes_bound) == NULL ||
 	    CU_add_test(s, "RFC bounds refused", test_bounds) == NULL ||
 	    CU_add_test(s, "IPv6 atomic fragment", test_atomic) == NULL ||
-	    CU_add_test(s, "engine: counted, never edited", test_engine_never_edits) == NULL)
+	    CU_add_test(s, "engine: counted, never edited", test_engine_never_edits) == NULL ||
+	    CU_add_test(s, "engine: the checksum of the whole datagram",
+			test_engine_checksum) == NULL)
 		return -1;
 	return 0;
 }
