@@ -154,7 +154,8 @@ run(const struct set *s, uint32_t datagrams)
 		__asm__ volatile("" : : "r"(sink) : "memory");
 	}
 	t_copy = now_s() - t0;
-	printf("%-28s %3u fragments  %8.1f ns/datagram  %6.1f ns/fragment  copy alone %7.1f ns  ratio %.2f  (%u of %u rebuilt)\n",
+	printf("%-28s %3u fragments  %8.1f ns/datagram  %6.1f ns/fragment"
+	       "  copy alone %7.1f ns  ratio %.2f  (%u of %u rebuilt)\n",
 	       s->name, n, t_frag * 1e9 / datagrams, t_frag * 1e9 / datagrams / n,
 	       t_copy * 1e9 / datagrams, t_frag / t_copy, done, datagrams);
 	kapa_frag_destroy(t);

@@ -282,7 +282,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rc == KAPA_FRAG_DONE) {
 				CHECK(d.len == ETH_LEN + 40 + len);
 				for (uint32_t i = 0; i < len; i++)
-					CHECK(d.data[ETH_LEN + 40 + i] == byte_of(key, i, (uint8_t)copy));
+					CHECK(d.data[ETH_LEN + 40 + i] ==
+					      byte_of(key, i, (uint8_t)copy));
 			}
 			check_bounds(t, &m);
 			continue;

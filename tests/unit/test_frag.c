@@ -536,7 +536,8 @@ test_engine_never_edits(void)
 	int fam;
 
 	for (fam = 4; fam <= 6; fam += 2) {
-		CU_ASSERT_FATAL(bench_init(&b, fam, "timeout=5,max=2,mode=advertise", NULL, 0) == 0);
+		CU_ASSERT_FATAL(bench_init(&b, fam, "timeout=5,max=2,mode=advertise",
+					   NULL, 0) == 0);
 		bench_handshake(&b);
 		bench_frags(&b, 0, req, 3, 0);
 		CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 1);
