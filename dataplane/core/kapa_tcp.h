@@ -146,6 +146,16 @@ struct kapa_tcp_stats {
 	uint64_t gap_release;		/**< gaps handed on at release (held data) */
 	uint64_t bytes_release_flushed;	/**< held bytes delivered at release (also
 					     in bytes_delivered) */
+	/* Data-first pickups (KAPA_HALF_PICKUP): how each direction's first
+	 * byte was decided. */
+	uint64_t pickup_start_ack;	/**< by the peer's ack */
+	uint64_t pickup_start_timeout;	/**< held for hole_timeout_ms, no ack */
+	uint64_t pickup_start_limit;	/**< the direction's hold limit or the pool */
+	uint64_t pickup_start_other;	/**< a segment reaching back past the
+					     window, an RST, an expiry, a release */
+	uint64_t pickup_early_bytes;	/**< bytes that came before the first
+					     byte seen and were taken (offset 0
+					     moved back) */
 };
 
 struct kapa_tcp_conf {
