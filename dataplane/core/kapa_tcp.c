@@ -637,9 +637,9 @@ conn_create(struct kapa_tcp *tcp, const struct kapa_flow_key *key, int side,
 		if (pkt->payload_len != 0) {
 			kapa_reasm_pickup_init(&c->half[dir], pkt->seq);
 			pickup_wait(tcp, (uint32_t)idx, c);
-		}
-		else
+		} else {
 			half_init(&c->half[dir], pkt->seq, KAPA_HALF_OPEN);
+		}
 		if (f & KAPA_TCP_ACK)
 			half_init(&c->half[!dir], pkt->ack, KAPA_HALF_OPEN);
 		tcp->st.conns_midstream++;
@@ -855,8 +855,9 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 		if (!(f & KAPA_TCP_SYN) && pkt->payload_len != 0) {
 			kapa_reasm_pickup_init(h, pkt->seq);
 			pickup_wait(tcp, idx, c);
-		} else
+		} else {
 			half_init(h, pkt->seq + ((f & KAPA_TCP_SYN) ? 1 : 0), KAPA_HALF_OPEN);
+		}
 	}
 	if (f & KAPA_TCP_ACK) {
 		if (!(h->flags & KAPA_HALF_ACK_KNOWN) || (int32_t)(pkt->ack - h->ack) > 0)
@@ -1030,10 +1031,12 @@ kapa_tcp_next_deadline(struct kapa_tcp *tcp, uint64_t limit_ns, uint64_t *due_ns
 	if ((uint32_t)lim < tcp->now_ms)
 		lim = tcp->now_ms;
 	if (tcp->pickup_count != 0) {
-		/* The oldest undecided pickup's time may come first. */
-		uint32_t due = tcp->pickup[tcp->pickup_head].since_ms + tcp->lim.hole_timeout_ms;
+		/* The oldest undecided pickup's time may come first (in 64
+		 * bits: a hole timeout of UINT32_MAX is never). */
+		uint64_t due = (uint64_t)tcp->pickup[tcp->pickup_head].since_ms +
+			       tcp->lim.hole_timeout_ms;
 
-		if ((int32_t)(due - tcp->now_ms) < 0)
+		if (due < tcp->now_ms)
 			due = tcp->now_ms;
 		if (due <= lim) {
 			lim = due;
@@ -1059,7 +1062,6 @@ kapa_tcp_advance(struct kapa_tcp *tcp, uint64_t now_ns, uint32_t max)
 	tcp->cur_ns = now_ns;
 	tcp->cur_pkt = NULL;
 	tcp->cur_idx = KAPA_NIL;
-	RTE_SET_USED(now_ms);
 	if (tcp->pickup_count != 0)
 		pickup_timeouts(tcp);
 	return kapa_flow_expire(tcp->ft, now_ms, max);

@@ -671,14 +671,6 @@ def split_tcp(frame, pieces, swap, cuts=None, checksums=False):
     return out
 
 
-def sender_of(frame):
-    """The (addresses, ports) bytes of an Ethernet TCP frame's sender, as a key."""
-    etype, off, _ = link_of(frame)
-    if etype == 0x0800:
-        return frame[off + 12:off + 20] + frame[off + (frame[off] & 15) * 4:][:4]
-    return frame[off + 8:off + 40] + frame[off + 40:off + 44]
-
-
 def resegment(args):
     """kapa must give the same messages however the bytes are cut into
     segments, and whatever order the pieces of a segment arrive in."""
@@ -695,17 +687,11 @@ def resegment(args):
         return 0
     swap = args.resegment == "ooo"
     out = []
-    seen = set()
     for n, (sec, usec, orig, frame) in enumerate(frames):
-        # The first data segment of each sender is never reordered: a
-        # connection picked up mid-stream starts at the first byte seen,
-        # and nothing can recover bytes that arrive before that start.
-        pieces = split_tcp(frame, 2 + (n * 7919) % 5, False)
-        if swap and len(pieces) > 1:
-            sender = sender_of(frame)
-            if sender in seen:
-                pieces[0], pieces[1] = pieces[1], pieces[0]
-            seen.add(sender)
+        # A sender's first data segment is swapped too: a connection
+        # picked up mid-stream starts at its earliest bytes, even when
+        # they arrive after the first piece seen (docs/core-tcp.md).
+        pieces = split_tcp(frame, 2 + (n * 7919) % 5, swap)
         for piece in pieces:
             out.append((sec, usec, len(piece), piece))
 
