@@ -108,6 +108,21 @@ unlink_head(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h, uint32_t i)
 	return c;
 }
 
+uint64_t
+kapa_reasm_held_end(const struct kapa_reasm_pool *pool, const struct kapa_tcp_half *h)
+{
+	const struct kapa_reasm_chunk *c;
+	uint64_t end = h->next_off;
+	uint32_t i;
+
+	for (i = h->ooo_head; i != KAPA_NIL; i = c->next) {
+		c = chunk_at(pool, i);
+		if (c->off + c->len > end)
+			end = c->off + c->len;
+	}
+	return end;
+}
+
 void
 kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h)
 {

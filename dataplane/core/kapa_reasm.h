@@ -255,6 +255,11 @@ int kapa_reasm_pickup_start(const struct kapa_reasm *r, struct kapa_tcp_half *h,
  */
 void kapa_reasm_pickup_forget(const struct kapa_reasm *r, struct kapa_tcp_half *h);
 
+/** @return the offset past the last byte @p h holds, or next_off when that
+ *  is further (nothing held). */
+uint64_t kapa_reasm_held_end(const struct kapa_reasm_pool *pool,
+			     const struct kapa_tcp_half *h);
+
 /** Free every chunk @p h holds. */
 void kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h);
 

@@ -218,8 +218,10 @@ reasm_of(struct kapa_tcp *tcp, struct kapa_reasm *r)
  * reference and time of the segment that brought them (out_data(), out_fin()).
  * A kapa_tcp_close() of this entry from them only stops the hand-on
  * (cur_close), a kapa_tcp_set_opaque() frees the rest (and stops it too).
+ * The same walk decides undecided pickups (@p hand_on), outside a release.
+ * @return whether the consumer asked to close the entry from a callback.
  */
-static void
+static int
 release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 		int (*hand_on)(const struct kapa_reasm *r, struct kapa_tcp_half *h))
 {
@@ -230,7 +232,7 @@ release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	void *save_ref = tcp->cur_ref;
 	uint8_t save_close = tcp->cur_close, save_dir = tcp->cur_dir;
 	struct kapa_reasm r;
-	int d;
+	int d, closed;
 
 	reasm_of(tcp, &r);
 	tcp->cur_idx = idx;
@@ -243,6 +245,7 @@ release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 		tcp->cur_dir = (uint8_t)d;
 		hand_on(&r, &c->half[d]);
 	}
+	closed = tcp->cur_close;
 	tcp->cur_idx = save_idx;
 	tcp->cur_conn = save_conn;
 	tcp->writing = save_writing;
@@ -250,6 +253,7 @@ release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	tcp->cur_ref = save_ref;
 	tcp->cur_close = save_close;
 	tcp->cur_dir = save_dir;
+	return closed;
 }
 
 static void
@@ -304,13 +308,17 @@ pickup_decide_now(struct kapa_tcp *tcp, uint32_t idx, uint32_t gen,
 		  int (*hand_on)(const struct kapa_reasm *r, struct kapa_tcp_half *h))
 {
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
+	int closed;
 
 	if (c->gen != gen || c->state == KAPA_CONN_FREE || (c->flags & KAPA_CONN_OPAQUE) ||
 	    !((c->half[KAPA_DIR_C2S].flags | c->half[KAPA_DIR_S2C].flags) & KAPA_HALF_PICKUP))
 		return;
 	kapa_flow_write_begin(c);
-	release_hand_on(tcp, idx, c, hand_on);
+	closed = release_hand_on(tcp, idx, c, hand_on);
 	kapa_flow_write_end(c);
+	/* Not in use up the stack (not the connection in hand): now. */
+	if (closed)
+		kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
 }
 
 /* Entry @p idx was picked up on data: wait for its start to be decided. */
@@ -356,6 +364,7 @@ tcp_on_expire(uint32_t idx, uint32_t now_ms, void *arg)
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
 	struct kapa_stream_ctx ctx;
 	uint32_t keep;
+	int closed;
 
 	RTE_SET_USED(now_ms);
 	/* A closed connection only lingered to absorb late segments. The
@@ -369,8 +378,12 @@ tcp_on_expire(uint32_t idx, uint32_t now_ms, void *arg)
 	if (!(c->flags & KAPA_CONN_OPAQUE) &&
 	    ((c->half[KAPA_DIR_C2S].flags | c->half[KAPA_DIR_S2C].flags) & KAPA_HALF_PICKUP)) {
 		kapa_flow_write_begin(c);
-		release_hand_on(tcp, idx, c, pickup_hand_on_other);
+		closed = release_hand_on(tcp, idx, c, pickup_hand_on_other);
 		kapa_flow_write_end(c);
+		if (closed) {
+			kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
+			return 0;
+		}
 	}
 	tcp->cur_idx = idx;	/* a kapa_tcp_close() from the callback defers */
 	tcp->cur_close = 0;
@@ -1145,6 +1158,12 @@ void *
 kapa_tcp_ops_arg(const struct kapa_tcp *tcp)
 {
 	return tcp->ops_arg;
+}
+
+uint64_t
+kapa_tcp_seen_end(const struct kapa_tcp *tcp, uint32_t idx, enum kapa_dir dir)
+{
+	return kapa_reasm_held_end(&tcp->pool, &kapa_flow_conn(tcp->ft, idx)->half[dir]);
 }
 
 uint64_t

@@ -301,6 +301,15 @@ const struct kapa_tcp_stats *kapa_tcp_stats(const struct kapa_tcp *tcp);
 /** @return conf->ops_arg. */
 void *kapa_tcp_ops_arg(const struct kapa_tcp *tcp);
 
+/**
+ * @return the stream offset past the last byte of direction @p dir of
+ * connection @p idx that kapa has seen and forwarded: past what is held out
+ * of order (or what a pickup holds before its start is decided, once it
+ * is) when that lies beyond the next in-order byte. While held bytes are
+ * delivered (ctx->pkt NULL) the bytes after them went out already.
+ */
+uint64_t kapa_tcp_seen_end(const struct kapa_tcp *tcp, uint32_t idx, enum kapa_dir dir);
+
 /** @return bytes held out of order right now (all connections). */
 uint64_t kapa_tcp_ooo_bytes(const struct kapa_tcp *tcp);
 
