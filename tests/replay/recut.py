@@ -106,13 +106,6 @@ def payload_len(eth):
     return end - tcp - (eth[tcp + 12] >> 4) * 4
 
 
-def write_pcap(path, linktype, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, linktype))
-        for sec, usec, orig, data in frames:
-            f.write(struct.pack("<IIII", sec, usec, len(data), orig) + data)
-
-
 def load_known(path):
     """{(capture, stream or '*'): reason} from a TSV (capture, stream, reason)."""
     known = {}
@@ -179,7 +172,7 @@ def main():
             replay.fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(args.keep or tmp, "recut-%d-%s" % (args.seed, capture))
-            write_pcap(path, linktype, out)
+            replay.write_records(path, linktype, out)
             rc, text, err = replay.run_inspect(args.inspect, path)
         if rc != 0:
             replay.fail("kapa-inspect exited %d on the re-cut %s: %s" % (rc, capture, err))

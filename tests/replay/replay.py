@@ -341,6 +341,15 @@ def write_pcap(path, linktype, frames):
             f.write(data)
 
 
+def write_records(path, linktype, records):
+    """A classic little-endian microsecond pcap of @p records, (ts_sec,
+    ts_usec, wire length, captured bytes) as read_pcap() returns them."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, linktype))
+        for sec, usec, orig, data in records:
+            f.write(struct.pack("<IIII", sec, usec, len(data), orig) + data)
+
+
 def bad_input(args):
     """Files kapa-inspect must refuse (or read in part) with a clear error."""
     corpus = args.corpus
@@ -700,10 +709,7 @@ def resegment(args):
         fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "recut.pcap")
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
-            for sec, usec, orig, data in out:
-                f.write(struct.pack("<IIII", sec, usec, len(data), orig) + data)
+        write_records(path, 1, out)
         rc, text, err = run_inspect(args.inspect, path)
     if rc != 0:
         fail("kapa-inspect exited %d on the re-cut capture: %s" % (rc, err))
