@@ -398,7 +398,8 @@ act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 	}
 	if (!(ac->flags & ACT_REFUSING)) {
 		ac->flags |= ACT_REFUSING;
-		ac->refuse_off = ctx->conn->half[srv ^ 1].next_off;
+		/* past what went out already, held bytes included */
+		ac->refuse_off = kapa_tcp_seen_end(ctx->tcp, ctx->idx, (enum kapa_dir)(srv ^ 1));
 	}
 	ac->flags |= ACT_FIN_MADE;
 	act_report(e, ctx, KAPA_ACT_KIND_CLOSE, KAPA_ACT_WHY_REQUESTS, 0, 0);
@@ -682,13 +683,14 @@ on_request(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_
 	/* refuse_off: where the bytes the server gets end. The request's
 	 * first bytes may have gone already, in earlier packets (then nothing
 	 * from the packet in hand on goes), or held out of order (everything
-	 * delivered so far went when it came). */
+	 * delivered so far went when it came, and so did every byte still
+	 * held behind it: a pickup's first bytes, bytes past a hole). */
 	ac->flags |= ACT_REFUSING;
 	if (ctx->pkt != NULL && ctx->pkt == e->cur_pkt) {
 		ac->refuse_off = m->off > ctx->pkt_off ? m->off : ctx->pkt_off;
 		e->cur_cut = (uint32_t)(ac->refuse_off - ctx->pkt_off);
 	} else {
-		ac->refuse_off = ctx->conn->half[ctx->dir].next_off;
+		ac->refuse_off = kapa_tcp_seen_end(ctx->tcp, ctx->idx, (enum kapa_dir)ctx->dir);
 	}
 	kapa_http_conn_info(ctx->app, &ci);
 	if (ac->responses >= ac->max && !(ci.mid_message & (1u << ac->srv_dir))) {

@@ -65,6 +65,12 @@ enum kapa_half_state {
 #define KAPA_HALF_WSCALE	0x02	/**< window scaling negotiated */
 #define KAPA_HALF_SEQ_KNOWN	0x04	/**< base_seq is valid */
 #define KAPA_HALF_ACK_KNOWN	0x08	/**< ack/win are valid */
+/**
+ * Picked up on its data, its first byte not decided yet: everything it sends
+ * is held (offset 0 is KAPA_REASM_PICKUP_BACK bytes before the first byte
+ * seen) until kapa_reasm_pickup_start() makes the earliest byte offset 0.
+ */
+#define KAPA_HALF_PICKUP	0x10
 
 /**
  * One direction's TCP and reassembly state, indexed by the sender's role.

@@ -30,7 +30,7 @@ enum half_state {
 	ST_TRAILERS,	/* sub = enum kapa_trailer_sub */
 	ST_BODY_CLOSE,	/* response body until the server's FIN */
 	ST_WAIT,	/* after CONNECT: skipped until its response decides */
-	ST_RESYNC,	/* looking for a message start; remain = deliveries tried */
+	ST_RESYNC,	/* looking for a message start; remain = bytes looked at */
 	ST_RESYNC_LINE,	/* a delivery began like a start line without its end:
 			   buffered until the line ends, then judged */
 	ST_DONE,	/* FIN: nothing more comes */
@@ -63,8 +63,9 @@ enum req_kind {
 };
 
 #define FIFO_MAX 32
-/* Deliveries a direction may look for a message start before giving up. */
-#define RESYNC_MAX 4096
+/* Bytes a direction may look through for a message start before giving up
+ * (counted in bytes, not deliveries, so that the cut does not decide). */
+#define RESYNC_MAX_BYTES (6u << 20)
 /* Longest start line a resync waits for across deliveries (as far as
  * kapa_http_resync_point() looks). */
 #define RESYNC_LINE_MAX 2048
@@ -1240,17 +1241,21 @@ resync_try(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	}
 	/* Bounded: a side that never shows a message start is given up on;
 	 * "not-http" when no message was ever seen at all. */
-	if (++hf->remain > RESYNC_MAX) {
+	hf->remain += n;
+	if (hf->remain > RESYNC_MAX_BYTES) {
 		http_leave(h, ctx, st, (st->half[0].index | st->half[1].index) == 0 ?
 				       KAPA_LEAVE_NOT_HTTP : KAPA_LEAVE_GAP);
 		return false;
 	}
-	if (n >= lim || memchr(p, '\n', n) != NULL ||
-	    !kapa_http_start_prefix_ok(p, n))
+	if (memchr(p, '\n', n) != NULL || !kapa_http_start_prefix_ok(p, n))
 		return false;
-	id = buf_get(h);
-	if (id == 0)
-		return false;	/* no buffer: wait for a whole line */
+	id = n < lim ? buf_get(h) : 0;
+	if (id == 0) {
+		/* Too long to be a start line, or no buffer: fail open, the
+		 * connection goes on unread until a delivery starts a message. */
+		h->stats.resync_line_dropped++;
+		return false;
+	}
 	hb = &h->bufs[id - 1];
 	hb->off = off;
 	hb->first_ns = ctx->now_ns;
@@ -1260,9 +1265,16 @@ resync_try(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	return true;
 }
 
-/* Bytes of a candidate start line (ST_RESYNC_LINE). On its LF: a message
- * start goes on as an open header block; anything else back to resync, the
- * rest of the delivery skipped (only a delivery can start a message). */
+/*
+ * Bytes of a candidate start line (ST_RESYNC_LINE), always at the start of a
+ * delivery. The candidate came first, so it is judged first, on its whole
+ * line: the same bytes resync the same way however they were cut ("G", then
+ * "ET / HTTP/1.1", is GET). On its LF a start line goes on as an open header
+ * block. Anything else, or a line that passes the bound before its LF
+ * (counted), is given up, and this delivery is then judged on its own, as
+ * it would have been without the candidate (a cut must not hide a resync
+ * point): @return 0 and ST_RESYNC for that.
+ */
 static uint32_t
 step_resync_line(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 		 struct http_conn *st, struct http_half *hf, const uint8_t *p,
@@ -1273,20 +1285,12 @@ step_resync_line(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 	uint8_t *b = buf_data(h, hf->buf);
 	const uint8_t *lf = memchr(p, '\n', n);
 	uint32_t take = lf != NULL ? (uint32_t)(lf - p) + 1 : n;
+	uint32_t had = hb->len;
 
-	/* A candidate takes all of its deliveries until its LF, so with bytes
-	 * held this call starts a delivery. One that starts a message on its
-	 * own wins, as it would had the candidate's bytes come inside an
-	 * earlier delivery (cuts must not hide a resync point). */
-	if (hb->len > 0 && resync_kind(st, ctx->dir, p, n) != 0) {
-		half_drop_buf(h, hf);
-		hf->state = ST_START;
-		hf->remain = 0;
-		hf->flags |= HALF_RESYNCED;
-		return 0;	/* read again from ST_START */
-	}
-	if (hb->len + take > lim)
+	if (hb->len + take > lim) {
+		h->stats.resync_line_dropped++;
 		goto no;
+	}
 	memcpy(b + hb->len, p, take);
 	hb->len += take;
 	if (lf == NULL) {
@@ -1303,7 +1307,8 @@ step_resync_line(struct kapa_http *h, const struct kapa_stream_ctx *ctx,
 no:
 	half_drop_buf(h, hf);
 	hf->state = ST_RESYNC;
-	return n;
+	/* The candidate's own first delivery was judged already. */
+	return had != 0 ? 0 : n;
 }
 
 /* ---- stream ops --------------------------------------------------------- */
@@ -1318,8 +1323,6 @@ http_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 	uint32_t pos = 0, n;
 
 	if ((st->flags & F_LEFT) || len == 0)
-		return;
-	if (hf->state == ST_RESYNC && !resync_try(h, ctx, st, hf, off, p, len))
 		return;
 	while (pos < len && !(st->flags & F_LEFT)) {
 		n = len - pos;
@@ -1352,7 +1355,17 @@ http_data(const struct kapa_stream_ctx *ctx, uint64_t off, const uint8_t *p,
 		case ST_WAIT:
 			hf->flags |= HALF_SKIPPED;
 			break;
-		default:	/* ST_RESYNC (a false start ended), ST_DONE */
+		case ST_RESYNC:
+			/* A message is looked for where a delivery starts (a
+			 * false start that ended inside this one skips the
+			 * rest of it). */
+			if (pos != 0)
+				break;
+			if (!resync_try(h, ctx, st, hf, off, p, len))
+				return;
+			n = 0;
+			break;
+		default:	/* ST_DONE */
 			break;
 		}
 		pos += n;

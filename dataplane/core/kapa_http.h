@@ -214,6 +214,9 @@ struct kapa_http_stats {
 	uint64_t ka_bad_param;		/**< Keep-Alive values ignored */
 	uint64_t ka_without_conn;	/**< Keep-Alive without Connection: keep-alive */
 	uint64_t resync;		/**< tracking resumed after a gap / pickup */
+	uint64_t resync_line_dropped;	/**< candidate start lines given up because
+					     they passed the bound before their LF,
+					     or no header buffer was free */
 	uint64_t scans;			/**< Hyperscan block scans */
 	uint64_t after_close;		/**< messages after one that closes the connection */
 	uint64_t pair_unsure;		/**< responses reported with pair_unsure */

@@ -108,6 +108,21 @@ unlink_head(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h, uint32_t i)
 	return c;
 }
 
+uint64_t
+kapa_reasm_held_end(const struct kapa_reasm_pool *pool, const struct kapa_tcp_half *h)
+{
+	const struct kapa_reasm_chunk *c;
+	uint64_t end = h->next_off;
+	uint32_t i;
+
+	for (i = h->ooo_head; i != KAPA_NIL; i = c->next) {
+		c = chunk_at(pool, i);
+		if (c->off + c->len > end)
+			end = c->off + c->len;
+	}
+	return end;
+}
+
 void
 kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h)
 {
@@ -222,6 +237,8 @@ deliver_chunk(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t i,
 	return rc;
 }
 
+static int stop_half(const struct kapa_reasm *r, struct kapa_tcp_half *h, int64_t end);
+
 /* Deliver the held chunks that have become contiguous. */
 static int
 drain(const struct kapa_reasm *r, struct kapa_tcp_half *h)
@@ -236,6 +253,66 @@ drain(const struct kapa_reasm *r, struct kapa_tcp_half *h)
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * A picked-up direction starts at @p start (an offset at or before its
+ * earliest held byte): that becomes offset 0, the held chunks move with it.
+ * Delivers nothing; the caller drains.
+ */
+static void
+pickup_decide(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+	      uint64_t start, uint64_t *why)
+{
+	uint64_t first = KAPA_REASM_PICKUP_BACK;
+	struct kapa_reasm_chunk *c;
+	uint32_t i;
+
+	if (h->ooo_head != KAPA_NIL)
+		first = chunk_at(r->pool, h->ooo_head)->off;
+	if (first < KAPA_REASM_PICKUP_BACK)
+		r->st->pickup_early_bytes += KAPA_REASM_PICKUP_BACK - first;
+	(*why)++;
+	h->flags &= (uint8_t)~KAPA_HALF_PICKUP;
+	h->base_seq += (uint32_t)start;
+	for (i = h->ooo_head; i != KAPA_NIL; i = c->next) {
+		c = chunk_at(r->pool, i);
+		c->off -= start;
+	}
+}
+
+/* The earliest byte @p h holds, or the first byte seen when it holds none. */
+static uint64_t
+pickup_first(const struct kapa_reasm *r, const struct kapa_tcp_half *h)
+{
+	if (h->ooo_head == KAPA_NIL)
+		return KAPA_REASM_PICKUP_BACK;
+	return chunk_at(r->pool, h->ooo_head)->off;
+}
+
+int
+kapa_reasm_pickup_start(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+			int64_t from, uint64_t *why)
+{
+	uint64_t first;
+	int rc;
+
+	if (!(h->flags & KAPA_HALF_PICKUP))
+		return 0;
+	first = pickup_first(r, h);
+	pickup_decide(r, h, (from >= 0 && (uint64_t)from < first) ? (uint64_t)from : first,
+		      why);
+	rc = drain(r, h);
+	if (rc != 0)
+		return stop_half(r, h, (int64_t)h->next_off);
+	return 0;
+}
+
+void
+kapa_reasm_pickup_forget(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	if (h->flags & KAPA_HALF_PICKUP)
+		pickup_decide(r, h, pickup_first(r, h), &r->st->pickup_start_other);
 }
 
 /*
@@ -437,6 +514,10 @@ kapa_reasm_segment(const struct kapa_reasm *r, struct kapa_tcp_half *h,
 	}
 	for (;;) {
 		if (s <= (int64_t)h->next_off) {
+			/* A pickup's segment that reaches back past its window:
+			 * the stream starts at the window's start. */
+			if (h->flags & KAPA_HALF_PICKUP)
+				pickup_decide(r, h, 0, &r->st->pickup_start_other);
 			rc = deliver_inorder(r, h, s, e, p, fin);
 			break;
 		}
@@ -447,14 +528,26 @@ kapa_reasm_segment(const struct kapa_reasm *r, struct kapa_tcp_half *h,
 		}
 		/* Out of room: give up on the hole in front and go on from the
 		 * first byte we have (held, or the rest of this segment). */
-		if (why == KAPA_REASM_LIMIT_CONN)
-			r->st->gap_limit_conn++;
-		else
-			r->st->gap_limit_global++;
 		target = stop;
 		if (h->ooo_head != KAPA_NIL &&
 		    chunk_at(r->pool, h->ooo_head)->off < target)
 			target = chunk_at(r->pool, h->ooo_head)->off;
+		if (h->flags & KAPA_HALF_PICKUP) {
+			/* A pickup held all it may: no hole, the stream starts
+			 * at the earliest byte held. */
+			p += stop - (uint64_t)s;
+			pickup_decide(r, h, target, &r->st->pickup_start_limit);
+			s = (int64_t)(stop - target);
+			e -= (int64_t)target;
+			rc = drain(r, h);
+			if (rc != 0 || h->state == KAPA_HALF_CLOSED)
+				break;
+			continue;
+		}
+		if (why == KAPA_REASM_LIMIT_CONN)
+			r->st->gap_limit_conn++;
+		else
+			r->st->gap_limit_global++;
 		rc = skip_to(r, h, target);
 		if (rc == 0)
 			rc = drain(r, h);
@@ -477,6 +570,10 @@ kapa_reasm_ack(const struct kapa_reasm *r, struct kapa_tcp_half *h, uint32_t ack
 
 	if (!(h->flags & KAPA_HALF_SEQ_KNOWN) || h->state == KAPA_HALF_CLOSED)
 		return 0;
+	/* The receiver tells what it has of a pickup: its start is decided. */
+	if (kapa_reasm_pickup_start(r, h, kapa_reasm_offset(h, ack),
+				    &r->st->pickup_start_ack) != 0)
+		return 1;
 	a = kapa_reasm_offset(h, ack);
 	if (a <= next || a - next > KAPA_REASM_MAX_DIST)
 		return 0;
@@ -535,6 +632,12 @@ kapa_reasm_hole_timeout(const struct kapa_reasm *r, struct kapa_tcp_half *h)
 {
 	if (h->ooo_head == KAPA_NIL)
 		return 0;
+	/* A pickup nobody acknowledged for a retransmission time (a
+	 * one-direction tap): what it holds is all that will come before. */
+	if ((h->flags & KAPA_HALF_PICKUP) &&
+	    r->now_ms - chunk_at(r->pool, h->ooo_head)->since_ms >= r->lim->hole_timeout_ms &&
+	    kapa_reasm_pickup_start(r, h, -1, &r->st->pickup_start_timeout) != 0)
+		return 1;
 	return skip_old_holes(r, h, r->lim->hole_timeout_ms, &r->st->gap_hole_timeout);
 }
 
@@ -546,6 +649,8 @@ kapa_reasm_release(const struct kapa_reasm *r, struct kapa_tcp_half *h)
 
 	if (h->ooo_head == KAPA_NIL)
 		return 0;
+	if (h->flags & KAPA_HALF_PICKUP)
+		pickup_decide(r, h, pickup_first(r, h), &r->st->pickup_start_other);
 	rc = skip_old_holes(r, h, 0, &r->st->gap_release);
 	r->st->bytes_release_flushed += r->st->bytes_delivered - before;
 	/* Data held past a FIN delivered by the loop is freed by emit_fin. */

@@ -39,6 +39,18 @@
 /** Segments further than this from the next expected byte are ignored. */
 #define KAPA_REASM_MAX_DIST (1ll << 30)
 
+/**
+ * How far before the first byte seen of a data-first pickup its earliest
+ * bytes may still arrive and be taken (KAPA_HALF_PICKUP): while its start is
+ * undecided, that byte is at this offset and offset 0 this far before it, so
+ * that every segment of the direction is held out of order until
+ * kapa_reasm_pickup_start() decides (and makes the earliest byte offset 0).
+ * Bytes further back are older than anything the window can still carry
+ * here: taken for retransmissions. The memory held is bounded by the
+ * direction's limits, whatever this distance.
+ */
+#define KAPA_REASM_PICKUP_BACK (1u << 20)
+
 /** Bits of struct kapa_reasm_chunk::flags. */
 #define KAPA_CHUNK_FIN 0x01	/**< a FIN at off (len is 0) */
 
@@ -206,6 +218,47 @@ int kapa_reasm_hole_timeout(const struct kapa_reasm *r, struct kapa_tcp_half *h)
  *         freed without being delivered).
  */
 int kapa_reasm_release(const struct kapa_reasm *r, struct kapa_tcp_half *h);
+
+/**
+ * Start a direction picked up on its data (its first segment at @p seq):
+ * its first byte is undecided (KAPA_HALF_PICKUP) and everything it sends is
+ * held until kapa_reasm_pickup_start().
+ */
+static inline void
+kapa_reasm_pickup_init(struct kapa_tcp_half *h, uint32_t seq)
+{
+	h->base_seq = seq - KAPA_REASM_PICKUP_BACK;
+	h->next_off = 0;
+	h->state = KAPA_HALF_OPEN;
+	h->flags |= KAPA_HALF_SEQ_KNOWN | KAPA_HALF_PICKUP;
+}
+
+/**
+ * Decide where a picked-up direction (KAPA_HALF_PICKUP) starts, and deliver
+ * what has become contiguous. The start is offset @p from when it lies at
+ * or after the window's start and before the earliest byte held (the peer
+ * acknowledged up to there: the bytes in between are still to come, a hole
+ * like any other); otherwise the earliest byte held (or the first byte
+ * seen, when nothing is held). That byte becomes stream offset 0. Counts
+ * the decision in *@p why. Nothing is done for a direction whose start is
+ * decided already.
+ *
+ * @return 0, or 1 when an output callback asked to stop.
+ */
+int kapa_reasm_pickup_start(const struct kapa_reasm *r, struct kapa_tcp_half *h,
+			    int64_t from, uint64_t *why);
+
+/**
+ * The same decision (at the earliest byte held, counted in
+ * pickup_start_other) without delivering anything: for a direction about
+ * to stop delivering (opaque), so that its offsets count from its start.
+ */
+void kapa_reasm_pickup_forget(const struct kapa_reasm *r, struct kapa_tcp_half *h);
+
+/** @return the offset past the last byte @p h holds, or next_off when that
+ *  is further (nothing held). */
+uint64_t kapa_reasm_held_end(const struct kapa_reasm_pool *pool,
+			     const struct kapa_tcp_half *h);
 
 /** Free every chunk @p h holds. */
 void kapa_reasm_flush(struct kapa_reasm_pool *pool, struct kapa_tcp_half *h);

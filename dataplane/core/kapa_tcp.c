@@ -30,6 +30,22 @@
 /* RFC 6298's initial RTO: see kapa_tcp_conf::hole_timeout_ms. */
 #define DEF_HOLE_TIMEOUT_MS	1000u
 
+/*
+ * Data-first pickups whose start is still undecided (KAPA_HALF_PICKUP),
+ * oldest first. Most are decided by their peer's first ack; the rest (a
+ * one-direction tap, a request never answered) by kapa_tcp_advance() once
+ * they have waited hole_timeout_ms, so that held bytes never wait for a
+ * packet that may not come. Bounded: when it is full, the oldest is decided
+ * at once (counted in pickup_start_limit).
+ */
+#define PICKUP_WAIT_MAX 1024u
+
+struct pickup_wait {
+	uint32_t idx;
+	uint32_t gen;		/* the entry's generation: a reused slot is not it */
+	uint32_t since_ms;	/* table clock when it was picked up */
+};
+
 struct kapa_tcp {
 	struct kapa_flow_table *ft;
 	struct kapa_reasm_pool pool;
@@ -57,6 +73,11 @@ struct kapa_tcp {
 	const struct kapa_pkt *cur_pkt;
 	void *cur_ref;
 	uint64_t cur_ns;
+
+	/* Pickups waiting for their start to be decided: a ring. */
+	uint32_t pickup_head;
+	uint32_t pickup_count;
+	struct pickup_wait pickup[PICKUP_WAIT_MAX];
 };
 
 static const char *const ev_names[KAPA_EV_MAX] = {
@@ -197,9 +218,12 @@ reasm_of(struct kapa_tcp *tcp, struct kapa_reasm *r)
  * reference and time of the segment that brought them (out_data(), out_fin()).
  * A kapa_tcp_close() of this entry from them only stops the hand-on
  * (cur_close), a kapa_tcp_set_opaque() frees the rest (and stops it too).
+ * The same walk decides undecided pickups (@p hand_on), outside a release.
+ * @return whether the consumer asked to close the entry from a callback.
  */
-static void
-release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
+static int
+release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
+		int (*hand_on)(const struct kapa_reasm *r, struct kapa_tcp_half *h))
 {
 	uint32_t save_idx = tcp->cur_idx;
 	struct kapa_conn *save_conn = tcp->cur_conn;
@@ -208,7 +232,7 @@ release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
 	void *save_ref = tcp->cur_ref;
 	uint8_t save_close = tcp->cur_close, save_dir = tcp->cur_dir;
 	struct kapa_reasm r;
-	int d;
+	int d, closed;
 
 	reasm_of(tcp, &r);
 	tcp->cur_idx = idx;
@@ -219,8 +243,9 @@ release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
 	tcp->cur_close = 0;
 	for (d = KAPA_DIR_C2S; d <= KAPA_DIR_S2C && !cur_stopped(tcp); d++) {
 		tcp->cur_dir = (uint8_t)d;
-		kapa_reasm_release(&r, &c->half[d]);
+		hand_on(&r, &c->half[d]);
 	}
+	closed = tcp->cur_close;
 	tcp->cur_idx = save_idx;
 	tcp->cur_conn = save_conn;
 	tcp->writing = save_writing;
@@ -228,6 +253,7 @@ release_hand_on(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c)
 	tcp->cur_ref = save_ref;
 	tcp->cur_close = save_close;
 	tcp->cur_dir = save_dir;
+	return closed;
 }
 
 static void
@@ -247,13 +273,88 @@ tcp_on_release(uint32_t idx, enum kapa_flow_release why, void *arg)
 	if (!(c->flags & KAPA_CONN_OPAQUE) &&
 	    (c->half[KAPA_DIR_C2S].ooo_head != KAPA_NIL ||
 	     c->half[KAPA_DIR_S2C].ooo_head != KAPA_NIL))
-		release_hand_on(tcp, idx, c);
+		release_hand_on(tcp, idx, c, kapa_reasm_release);
 	flush_conn(tcp, c);
 	if (own)
 		kapa_flow_write_end(c);
 	make_ctx(tcp, &ctx, idx, c, KAPA_DIR_C2S);
 	ctx.release = (uint8_t)why;
 	tcp->ops->event(&ctx, KAPA_EV_CLOSE, 0, 0);
+}
+
+/* Pickup halves decided at a release_hand_on() (by what, counted). */
+static int
+pickup_hand_on_other(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	return kapa_reasm_pickup_start(r, h, -1, &r->st->pickup_start_other);
+}
+
+static int
+pickup_hand_on_timeout(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	return kapa_reasm_pickup_start(r, h, -1, &r->st->pickup_start_timeout);
+}
+
+static int
+pickup_hand_on_limit(const struct kapa_reasm *r, struct kapa_tcp_half *h)
+{
+	return kapa_reasm_pickup_start(r, h, -1, &r->st->pickup_start_limit);
+}
+
+/* Decide the start of entry @p idx's pickup halves now, if it is still the
+ * entry @p gen names and still undecided. */
+static void
+pickup_decide_now(struct kapa_tcp *tcp, uint32_t idx, uint32_t gen,
+		  int (*hand_on)(const struct kapa_reasm *r, struct kapa_tcp_half *h))
+{
+	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
+	int closed;
+
+	if (c->gen != gen || c->state == KAPA_CONN_FREE || (c->flags & KAPA_CONN_OPAQUE) ||
+	    !((c->half[KAPA_DIR_C2S].flags | c->half[KAPA_DIR_S2C].flags) & KAPA_HALF_PICKUP))
+		return;
+	kapa_flow_write_begin(c);
+	closed = release_hand_on(tcp, idx, c, hand_on);
+	kapa_flow_write_end(c);
+	/* Not in use up the stack (not the connection in hand): now. */
+	if (closed)
+		kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
+}
+
+/* Entry @p idx was picked up on data: wait for its start to be decided. */
+static void
+pickup_wait(struct kapa_tcp *tcp, uint32_t idx, const struct kapa_conn *c)
+{
+	struct pickup_wait *w;
+
+	if (tcp->pickup_count == PICKUP_WAIT_MAX) {
+		w = &tcp->pickup[tcp->pickup_head];
+		tcp->pickup_head = (tcp->pickup_head + 1) % PICKUP_WAIT_MAX;
+		tcp->pickup_count--;
+		if (w->idx != idx)
+			pickup_decide_now(tcp, w->idx, w->gen, pickup_hand_on_limit);
+	}
+	w = &tcp->pickup[(tcp->pickup_head + tcp->pickup_count) % PICKUP_WAIT_MAX];
+	w->idx = idx;
+	w->gen = c->gen;
+	w->since_ms = tcp->now_ms;
+	tcp->pickup_count++;
+}
+
+/* Decide the pickups that have waited hole_timeout_ms. */
+static void
+pickup_timeouts(struct kapa_tcp *tcp)
+{
+	struct pickup_wait w;
+
+	while (tcp->pickup_count != 0) {
+		w = tcp->pickup[tcp->pickup_head];
+		if (tcp->now_ms - w.since_ms < tcp->lim.hole_timeout_ms)
+			break;
+		tcp->pickup_head = (tcp->pickup_head + 1) % PICKUP_WAIT_MAX;
+		tcp->pickup_count--;
+		pickup_decide_now(tcp, w.idx, w.gen, pickup_hand_on_timeout);
+	}
 }
 
 static uint32_t
@@ -263,6 +364,7 @@ tcp_on_expire(uint32_t idx, uint32_t now_ms, void *arg)
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
 	struct kapa_stream_ctx ctx;
 	uint32_t keep;
+	int closed;
 
 	RTE_SET_USED(now_ms);
 	/* A closed connection only lingered to absorb late segments. The
@@ -270,6 +372,18 @@ tcp_on_expire(uint32_t idx, uint32_t now_ms, void *arg)
 	if (c->state == KAPA_CONN_CLOSED) {
 		kapa_flow_release(tcp->ft, idx, KAPA_REL_CLOSED);
 		return 0;
+	}
+	/* The consumer judges the connection on its bytes, and an RST made
+	 * for it needs the sequence numbers of a decided start. */
+	if (!(c->flags & KAPA_CONN_OPAQUE) &&
+	    ((c->half[KAPA_DIR_C2S].flags | c->half[KAPA_DIR_S2C].flags) & KAPA_HALF_PICKUP)) {
+		kapa_flow_write_begin(c);
+		closed = release_hand_on(tcp, idx, c, pickup_hand_on_other);
+		kapa_flow_write_end(c);
+		if (closed) {
+			kapa_flow_release(tcp->ft, idx, KAPA_REL_EXPLICIT);
+			return 0;
+		}
 	}
 	tcp->cur_idx = idx;	/* a kapa_tcp_close() from the callback defers */
 	tcp->cur_close = 0;
@@ -530,7 +644,15 @@ conn_create(struct kapa_tcp *tcp, const struct kapa_flow_key *key, int side,
 	} else {
 		c->state = KAPA_CONN_ESTABLISHED;
 		c->flags |= KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED;
-		half_init(&c->half[dir], pkt->seq, KAPA_HALF_OPEN);
+		/* Its earliest bytes may still be on their way: the first
+		 * byte is decided later (docs/core-tcp.md, "Pickup"). A bare
+		 * FIN's sequence number is exact. */
+		if (pkt->payload_len != 0) {
+			kapa_reasm_pickup_init(&c->half[dir], pkt->seq);
+			pickup_wait(tcp, (uint32_t)idx, c);
+		} else {
+			half_init(&c->half[dir], pkt->seq, KAPA_HALF_OPEN);
+		}
 		if (f & KAPA_TCP_ACK)
 			half_init(&c->half[!dir], pkt->ack, KAPA_HALF_OPEN);
 		tcp->st.conns_midstream++;
@@ -562,6 +684,24 @@ syn_starts_new(const struct kapa_conn *c, enum kapa_dir dir,
 	if (dir != KAPA_DIR_C2S || !(hc->flags & KAPA_HALF_SEQ_KNOWN))
 		return 1;
 	return hc->base_seq != pkt->seq + 1;
+}
+
+/*
+ * Decide where a picked-up direction of the connection in hand starts, at
+ * its earliest held byte, and deliver what it holds (counted in
+ * pickup_start_other).
+ */
+static void
+pickup_settle(struct kapa_tcp *tcp, struct kapa_conn *c, enum kapa_dir dir)
+{
+	struct kapa_reasm r;
+
+	if (!(c->half[dir].flags & KAPA_HALF_PICKUP) || (c->flags & KAPA_CONN_OPAQUE) ||
+	    tcp->cur_close)
+		return;
+	reasm_of(tcp, &r);
+	tcp->cur_dir = dir;
+	kapa_reasm_pickup_start(&r, &c->half[dir], -1, &tcp->st.pickup_start_other);
 }
 
 /* RFC 5961, stricter: only an RST at exactly the next expected sequence. */
@@ -600,6 +740,10 @@ static void
 handle_rst(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	   enum kapa_dir dir, const struct kapa_pkt *pkt)
 {
+	/* What a pickup holds was sent before the RST: hand it on, and judge
+	 * the RST against a decided start. */
+	pickup_settle(tcp, c, dir);
+	pickup_settle(tcp, c, !dir);
 	if (!rst_is_exact(c, dir, pkt)) {
 		tcp->st.rst_ignored++;
 		return;
@@ -719,8 +863,14 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	if (f & KAPA_TCP_SYN)
 		take_syn_opts(c, dir, pkt);
 	if (!(h->flags & KAPA_HALF_SEQ_KNOWN)) {
-		/* Its SYN was missed: it starts where we first see it. */
-		half_init(h, pkt->seq + ((f & KAPA_TCP_SYN) ? 1 : 0), KAPA_HALF_OPEN);
+		/* Its SYN was missed: it starts where we first see it, or
+		 * on data, at its earliest bytes (decided later). */
+		if (!(f & KAPA_TCP_SYN) && pkt->payload_len != 0) {
+			kapa_reasm_pickup_init(h, pkt->seq);
+			pickup_wait(tcp, idx, c);
+		} else {
+			half_init(h, pkt->seq + ((f & KAPA_TCP_SYN) ? 1 : 0), KAPA_HALF_OPEN);
+		}
 	}
 	if (f & KAPA_TCP_ACK) {
 		if (!(h->flags & KAPA_HALF_ACK_KNOWN) || (int32_t)(pkt->ack - h->ack) > 0)
@@ -751,6 +901,16 @@ conn_segment(struct kapa_tcp *tcp, uint32_t idx, struct kapa_conn *c,
 	    kapa_reasm_offset(h, pkt->seq + ((f & KAPA_TCP_SYN) ? 1 : 0)) + pkt->payload_len >
 	    (int64_t)h->next_off)
 		active = 1;
+	/* The peer was picked up on its data and this packet says what the
+	 * sender received of it: decide where the peer's stream starts, and
+	 * hand its bytes on before this packet's, which answer them. */
+	if (unlikely(peer->flags & KAPA_HALF_PICKUP) && (f & KAPA_TCP_ACK) &&
+	    !(c->flags & KAPA_CONN_OPAQUE)) {
+		reasm_of(tcp, &r);
+		tcp->cur_dir = !dir;
+		kapa_reasm_pickup_start(&r, peer, kapa_reasm_offset(peer, pkt->ack),
+					&tcp->st.pickup_start_ack);
+	}
 	half_data(tcp, c, dir, pkt);
 	reasm_of(tcp, &r);
 	/* The sender is still sending and its oldest hole has not filled in
@@ -870,6 +1030,7 @@ done:
 int
 kapa_tcp_next_deadline(struct kapa_tcp *tcp, uint64_t limit_ns, uint64_t *due_ns)
 {
+	int pickup_due = 0;
 	uint64_t lim;
 	uint32_t at;
 
@@ -882,8 +1043,24 @@ kapa_tcp_next_deadline(struct kapa_tcp *tcp, uint64_t limit_ns, uint64_t *due_ns
 	 * from its own tick. */
 	if ((uint32_t)lim < tcp->now_ms)
 		lim = tcp->now_ms;
-	if (kapa_flow_next_deadline(tcp->ft, (uint32_t)lim, &at) != 0)
-		return -ENOENT;
+	if (tcp->pickup_count != 0) {
+		/* The oldest undecided pickup's time may come first (in 64
+		 * bits: a hole timeout of UINT32_MAX is never). */
+		uint64_t due = (uint64_t)tcp->pickup[tcp->pickup_head].since_ms +
+			       tcp->lim.hole_timeout_ms;
+
+		if (due < tcp->now_ms)
+			due = tcp->now_ms;
+		if (due <= lim) {
+			lim = due;
+			pickup_due = 1;
+		}
+	}
+	if (kapa_flow_next_deadline(tcp->ft, (uint32_t)lim, &at) != 0) {
+		if (!pickup_due)
+			return -ENOENT;
+		at = (uint32_t)lim;
+	}
 	if ((int32_t)(at - tcp->now_ms) < 0)
 		at = tcp->now_ms;
 	*due_ns = tcp->t0_ns + (uint64_t)at * 1000000u;
@@ -897,6 +1074,9 @@ kapa_tcp_advance(struct kapa_tcp *tcp, uint64_t now_ns, uint32_t max)
 
 	tcp->cur_ns = now_ns;
 	tcp->cur_pkt = NULL;
+	tcp->cur_idx = KAPA_NIL;
+	if (tcp->pickup_count != 0)
+		pickup_timeouts(tcp);
 	return kapa_flow_expire(tcp->ft, now_ms, max);
 }
 
@@ -905,10 +1085,16 @@ kapa_tcp_set_opaque(struct kapa_tcp *tcp, uint32_t idx)
 {
 	struct kapa_conn *c = kapa_flow_conn(tcp->ft, idx);
 	int own = tcp->writing != c;	/* not already inside our section */
+	struct kapa_reasm r;
 
 	if (own)
 		kapa_flow_write_begin(c);
 	c->flags |= KAPA_CONN_OPAQUE;
+	/* From here on only the sequence space is followed: from a decided
+	 * start, so that next_off counts the bytes sent. */
+	reasm_of(tcp, &r);
+	kapa_reasm_pickup_forget(&r, &c->half[KAPA_DIR_C2S]);
+	kapa_reasm_pickup_forget(&r, &c->half[KAPA_DIR_S2C]);
 	flush_conn(tcp, c);
 	if (own)
 		kapa_flow_write_end(c);
@@ -972,6 +1158,12 @@ void *
 kapa_tcp_ops_arg(const struct kapa_tcp *tcp)
 {
 	return tcp->ops_arg;
+}
+
+uint64_t
+kapa_tcp_seen_end(const struct kapa_tcp *tcp, uint32_t idx, enum kapa_dir dir)
+{
+	return kapa_reasm_held_end(&tcp->pool, &kapa_flow_conn(tcp->ft, idx)->half[dir]);
 }
 
 uint64_t

@@ -146,6 +146,16 @@ struct kapa_tcp_stats {
 	uint64_t gap_release;		/**< gaps handed on at release (held data) */
 	uint64_t bytes_release_flushed;	/**< held bytes delivered at release (also
 					     in bytes_delivered) */
+	/* Data-first pickups (KAPA_HALF_PICKUP): how each direction's first
+	 * byte was decided. */
+	uint64_t pickup_start_ack;	/**< by the peer's ack */
+	uint64_t pickup_start_timeout;	/**< held for hole_timeout_ms, no ack */
+	uint64_t pickup_start_limit;	/**< the direction's hold limit or the pool */
+	uint64_t pickup_start_other;	/**< a segment reaching back past the
+					     window, an RST, an expiry, a release */
+	uint64_t pickup_early_bytes;	/**< bytes that came before the first
+					     byte seen and were taken (offset 0
+					     moved back) */
 };
 
 struct kapa_tcp_conf {
@@ -290,6 +300,15 @@ const struct kapa_tcp_stats *kapa_tcp_stats(const struct kapa_tcp *tcp);
 
 /** @return conf->ops_arg. */
 void *kapa_tcp_ops_arg(const struct kapa_tcp *tcp);
+
+/**
+ * @return the stream offset past the last byte of direction @p dir of
+ * connection @p idx that kapa has seen and forwarded: past what is held out
+ * of order (or what a pickup holds before its start is decided, once it
+ * is) when that lies beyond the next in-order byte. While held bytes are
+ * delivered (ctx->pkt NULL) the bytes after them went out already.
+ */
+uint64_t kapa_tcp_seen_end(const struct kapa_tcp *tcp, uint32_t idx, enum kapa_dir dir);
 
 /** @return bytes held out of order right now (all connections). */
 uint64_t kapa_tcp_ooo_bytes(const struct kapa_tcp *tcp);

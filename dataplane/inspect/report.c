@@ -659,6 +659,14 @@ report_print(const struct report *r, FILE *out, const char *file)
 	if (r->tcp.bytes_release_flushed != 0)
 		fprintf(out, "  bytes held out of order and handed on at release %" PRIu64 "\n",
 			r->tcp.bytes_release_flushed);
+	if (r->tcp.pickup_start_ack + r->tcp.pickup_start_timeout + r->tcp.pickup_start_limit +
+	    r->tcp.pickup_start_other != 0)
+		fprintf(out, "  directions picked up on data, start decided by the peer's ack %" PRIu64
+			", by the hole timeout %" PRIu64 ", by the hold limit %" PRIu64
+			", otherwise %" PRIu64 "; bytes before the first seen %" PRIu64 "\n",
+			r->tcp.pickup_start_ack, r->tcp.pickup_start_timeout,
+			r->tcp.pickup_start_limit, r->tcp.pickup_start_other,
+			r->tcp.pickup_early_bytes);
 	fprintf(out, "  RSTs accepted %" PRIu64 ", ignored (not at the next sequence) %" PRIu64 "\n",
 		r->tcp.rst_accepted, r->tcp.rst_ignored);
 	if (r->ts_backwards != 0)

@@ -38,8 +38,9 @@
  *    tshark does at segment starts); so no cut is made where such a line
  *    begins (kapa_http_resync_point() on the rest of the stream), and a
  *    stream's first delivery runs at least through its first LF;
- *  - a resync search gives up after RESYNC_MAX (4096) deliveries; runs are
- *    kept under that many deliveries per direction.
+ *  - a resync search gives up after RESYNC_MAX_BYTES (6 MiB) looked at; runs
+ *    are far shorter than that (the bound counts bytes, not deliveries, so
+ *    the cut does not decide it; MAX_DELIVERIES only bounds a run's time).
  *
  * Each delivery of runs 0 and 2 is an exact-size heap copy freed right after
  * the call: ASan reports a read past it or a span kept beyond the call. Runs
@@ -69,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_INPUT	16384
 #define BYTEWISE_MAX	1024	/* one byte per delivery up to this stream size */
-#define MAX_DELIVERIES	4000	/* per direction: below the resync give-up */
+#define MAX_DELIVERIES	4000	/* per direction: bounds a run's time */
 #define NRUNS		4
 
 static struct http_log logs[NRUNS];

@@ -341,6 +341,15 @@ def write_pcap(path, linktype, frames):
             f.write(data)
 
 
+def write_records(path, linktype, records):
+    """A classic little-endian microsecond pcap of @p records, (ts_sec,
+    ts_usec, wire length, captured bytes) as read_pcap() returns them."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, linktype))
+        for sec, usec, orig, data in records:
+            f.write(struct.pack("<IIII", sec, usec, len(data), orig) + data)
+
+
 def bad_input(args):
     """Files kapa-inspect must refuse (or read in part) with a clear error."""
     corpus = args.corpus
@@ -594,14 +603,28 @@ def write_variant(kind, frames, path):
             f.write(struct.pack("<IIII", sec, usec * 1000 if nano else usec, len(data), orig) + data)
 
 
-def split_tcp(frame, pieces, swap):
+def tcp_checksum(v6, ip_hdr, segment):
+    """The TCP checksum of @p segment (its checksum field zero) under the
+    IPv4 or IPv6 header @p ip_hdr (RFC 9293 §3.1, RFC 8200 §8.1)."""
+    if v6:
+        pseudo = ip_hdr[8:40] + struct.pack(">IxxxB", len(segment), 6)
+    else:
+        pseudo = ip_hdr[12:20] + struct.pack(">xBH", 6, len(segment))
+    data = pseudo + segment + (b"\0" if len(segment) % 2 else b"")
+    return ip4_checksum(data)
+
+
+def split_tcp(frame, pieces, swap, cuts=None, checksums=False):
     """Cut the TCP payload of an Ethernet frame into @p pieces frames (the
     bytes unchanged, sequence numbers and IP lengths adjusted; checksums are
-    not recomputed: kapa does not verify them). With @p swap the first two
-    pieces are sent in reverse order. @return [frame] (the frame itself when
-    it is not a plain TCP segment with data). The link layer is walked as
-    link_of() does; under PPPoE each piece's PPPoE length is rewritten to
-    cover its datagram (MPLS has no length)."""
+    not recomputed unless @p checksums: kapa does not verify them). With
+    @p swap the first two pieces are sent in reverse order. @p cuts, when
+    given, are the payload offsets to cut at instead (sorted, inside the
+    payload; @p pieces is then ignored). @return [frame] (the frame itself
+    when it is not a plain TCP segment with data), the pieces in stream
+    order unless swapped. The link layer is walked as link_of() does; under
+    PPPoE each piece's PPPoE length is rewritten to cover its datagram (MPLS
+    has no length)."""
     etype, ip, pppoe_len = link_of(frame)
     if etype == 0x0800 and len(frame) >= ip + 20:
         ihl = (frame[ip] & 15) * 4
@@ -623,9 +646,13 @@ def split_tcp(frame, pieces, swap):
     data = frame[tcp + doff:end]
     if flags & 0x06 or len(data) < 2:
         return [frame]
-    pieces = min(pieces, len(data))
+    if cuts is None:
+        pieces = min(pieces, len(data))
+        cuts = [len(data) * i // pieces for i in range(pieces + 1)]
+    else:
+        cuts = [0] + list(cuts) + [len(data)]
+        pieces = len(cuts) - 1
     seq = struct.unpack(">I", frame[tcp + 4:tcp + 8])[0]
-    cuts = [len(data) * i // pieces for i in range(pieces + 1)]
     out = []
     for i in range(pieces):
         chunk = data[cuts[i]:cuts[i + 1]]
@@ -640,18 +667,17 @@ def split_tcp(frame, pieces, swap):
         if pppoe_len is not None:
             # PPP protocol + the datagram; PPPoE padding is not copied.
             struct.pack_into(">H", hdr, pppoe_len, 2 + len(hdr) - ip + len(chunk))
+        if checksums:
+            if etype == 0x0800:
+                struct.pack_into(">H", hdr, ip + 10, 0)
+                struct.pack_into(">H", hdr, ip + 10, ip4_checksum(bytes(hdr[ip:ip + ihl])))
+            struct.pack_into(">H", hdr, tcp + 16, 0)
+            struct.pack_into(">H", hdr, tcp + 16, tcp_checksum(
+                etype == 0x86dd, bytes(hdr[ip:tcp]), bytes(hdr[tcp:]) + chunk))
         out.append(bytes(hdr) + chunk)
     if swap and len(out) > 1:
         out[0], out[1] = out[1], out[0]
     return out
-
-
-def sender_of(frame):
-    """The (addresses, ports) bytes of an Ethernet TCP frame's sender, as a key."""
-    etype, off, _ = link_of(frame)
-    if etype == 0x0800:
-        return frame[off + 12:off + 20] + frame[off + (frame[off] & 15) * 4:][:4]
-    return frame[off + 8:off + 40] + frame[off + 40:off + 44]
 
 
 def resegment(args):
@@ -670,17 +696,11 @@ def resegment(args):
         return 0
     swap = args.resegment == "ooo"
     out = []
-    seen = set()
     for n, (sec, usec, orig, frame) in enumerate(frames):
-        # The first data segment of each sender is never reordered: a
-        # connection picked up mid-stream starts at the first byte seen,
-        # and nothing can recover bytes that arrive before that start.
-        pieces = split_tcp(frame, 2 + (n * 7919) % 5, False)
-        if swap and len(pieces) > 1:
-            sender = sender_of(frame)
-            if sender in seen:
-                pieces[0], pieces[1] = pieces[1], pieces[0]
-            seen.add(sender)
+        # A sender's first data segment is swapped too: a connection
+        # picked up mid-stream starts at its earliest bytes, even when
+        # they arrive after the first piece seen (docs/core-tcp.md).
+        pieces = split_tcp(frame, 2 + (n * 7919) % 5, swap)
         for piece in pieces:
             out.append((sec, usec, len(piece), piece))
 
@@ -689,10 +709,7 @@ def resegment(args):
         fail("kapa-inspect exited %d on %s: %s" % (rc, src, err))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "recut.pcap")
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
-            for sec, usec, orig, data in out:
-                f.write(struct.pack("<IIII", sec, usec, len(data), orig) + data)
+        write_records(path, 1, out)
         rc, text, err = run_inspect(args.inspect, path)
     if rc != 0:
         fail("kapa-inspect exited %d on the re-cut capture: %s" % (rc, err))

@@ -712,6 +712,31 @@ test_midstream_limits(void)
 	bench_fini(&b);
 }
 
+/*
+ * A pickup's bytes are held until its start is decided (here by the timer:
+ * the server says nothing), then delivered together, the client's later
+ * requests among them although they went to the server long ago. A request
+ * past max found there is refused past everything already forwarded, so
+ * the RST made for the server later is at its next byte.
+ */
+static void
+test_midstream_refuse_held(void)
+{
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, NULL, "198.19.0.0/16:80=max=1,stall=3,mode=enforce", 0) == 0);
+	bench_str(&b, C, req11);	/* no handshake seen */
+	bench_str(&b, C, req11);
+	bench_str(&b, C, req11);
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 0);
+	bench_wait(&b, 1100);		/* the pickup's start is decided */
+	bench_wait(&b, 3100);		/* unanswered: the stall limit */
+	CU_ASSERT_EQUAL(rsts(&b, NULL), 2);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_C2S].rst_bad, 0);
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].rst_bad, 0);
+	bench_fini(&b);
+}
+
 /* A burst looked up at once, then put through packet by packet: the SYN
  * creates the connection, so the positions found for the SYN/ACK and the
  * ACK with data before it are stale and looked up again; one connection,
@@ -920,6 +945,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "shifted: evicted, shutdown", test_shifted_evicted_and_shutdown) == NULL ||
 	    CU_add_test(s, "rule set change", test_rule_set_change) == NULL ||
 	    CU_add_test(s, "mid-stream pickup gets limits", test_midstream_limits) == NULL ||
+	    CU_add_test(s, "mid-stream pickup: a refusal on held bytes",
+			test_midstream_refuse_held) == NULL ||
 	    CU_add_test(s, "a burst looked up at once", test_burst_lookup) == NULL ||
 	    CU_add_test(s, "checksum: a bad segment is not counted",
 			test_csum_bad_not_counted) == NULL ||

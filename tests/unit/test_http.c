@@ -1437,6 +1437,90 @@ test_resync_split_start_line(void)
 	CU_ASSERT_STRING_EQUAL(msgs[0].target, "/next");
 }
 
+/*
+ * A pickup whose first delivery is one byte of the request line: the held
+ * candidate comes first and is judged first, on its whole line ("G", then
+ * "ET / HTTP/1.1", is GET, not ET), as if the bytes had come in one piece.
+ */
+static void
+test_resync_one_byte_first(void)
+{
+	static const char *const firsts[] = { "G", "P" };
+	static const char *const rests[] = { "ET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"OST /p HTTP/1.1\r\nContent-Length: 2\r\n\r\nok" };
+	static const char *const methods[] = { "GET", "POST" };
+	struct piece ps[3];
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		ps[0] = (struct piece)D(C2S, firsts[i]);
+		ps[1] = (struct piece)D(C2S, rests[i]);
+		ps[2] = (struct piece)D(S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+		run_script(T, ps, 3, NULL, 0, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+		CU_ASSERT_EQUAL(nleaves, 0);
+		CU_ASSERT_EQUAL_FATAL(nmsgs, 2);
+		CU_ASSERT_STRING_EQUAL(msgs[0].method, methods[i]);
+		CU_ASSERT_EQUAL(msgs[0].off, 0);
+		CU_ASSERT(!msgs[1].is_request && msgs[1].status == 200);
+	}
+	/* Earliest first whatever the next delivery looks like: "GE" then
+	 * "GET / ..." is the one line "GEGET / HTTP/1.1", as uncut. */
+	{
+		struct piece ge[] = {
+			D(C2S, "GE"),
+			D(C2S, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+		};
+		struct piece whole[] = { D(C2S, "GEGET / HTTP/1.1\r\nHost: h\r\n\r\n") };
+
+		run_script(T, whole, 1, NULL, 0, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+		CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+		CU_ASSERT_STRING_EQUAL(msgs[0].method, "GEGET");
+		run_script(T, ge, 2, NULL, 0, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+		CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+		CU_ASSERT_STRING_EQUAL(msgs[0].method, "GEGET");
+	}
+}
+
+/*
+ * Bytes that begin like a start line but never end their line within the
+ * bound (2048 bytes): the candidate is given up, counted, and the
+ * connection goes on unread (fail open) until a delivery starts a message.
+ */
+static void
+test_resync_line_bound(void)
+{
+	struct kapa_http *h = tracker(0, 0, 0);
+	uint64_t before = kapa_http_stats(h)->resync_line_dropped;
+	struct harness t;
+	char chunk[1001], big[3001];
+	int i;
+
+	memset(chunk, 'a', 1000);
+	chunk[1000] = '\0';
+	log_reset();
+	h_open(&t, h, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
+	h_str(&t, C2S, "GET /");
+	for (i = 0; i < 3; i++)
+		h_str(&t, C2S, chunk);	/* past 2048 on the third */
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->resync_line_dropped, before + 1);
+	CU_ASSERT_EQUAL(nmsgs, 0);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	/* one delivery alone too long to be a start line: dropped at once */
+	h_str(&t, C2S, " HTTP/1.1\r\n\r\n");
+	memset(big, 'b', sizeof(big) - 1);
+	memcpy(big, "GET /", 5);
+	big[sizeof(big) - 1] = '\0';
+	h_str(&t, C2S, big);
+	CU_ASSERT_EQUAL(kapa_http_stats(h)->resync_line_dropped, before + 2);
+	CU_ASSERT_EQUAL(nmsgs, 0);
+	h_str(&t, C2S, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+	CU_ASSERT_EQUAL_FATAL(nmsgs, 1);
+	CU_ASSERT_STRING_EQUAL(msgs[0].method, "GET");
+	CU_ASSERT_STRING_EQUAL(msgs[0].target, "/x");
+	h_close(&t);
+	kapa_http_destroy(h);
+}
+
 static void
 test_pickup_at_synack(void)
 {
@@ -1474,26 +1558,37 @@ test_midstream_roles_swapped(void)
 static void
 test_midstream_gives_up(void)
 {
+	/* The bound is in bytes looked at (6 MiB), not in deliveries, so that
+	 * how the bytes were cut does not decide when it gives up. */
+	static const char phrase[] = "opaque binary-ish stream bytes, no message starts here ";
+	const uint64_t bound = 6u << 20;
 	struct kapa_http *h = tracker(0, 0, 0);
 	struct harness t;
+	char chunk[1401];
+	uint64_t seen;
 	int i;
 
+	for (i = 0; i < 1400; i++)
+		chunk[i] = phrase[i % (sizeof(phrase) - 1)];
+	chunk[1400] = '\0';
 	log_reset();
 	h_open(&t, h, KAPA_CONN_MIDSTREAM | KAPA_CONN_ROLE_GUESSED);
-	for (i = 0; i < 5000 && nleaves == 0; i++)
-		h_str(&t, C2S, "opaque binary-ish stream bytes, no message starts here");
+	for (i = 0; i < 10000 && nleaves == 0; i++)
+		h_str(&t, C2S, chunk);
 	expect_leave(KAPA_LEAVE_NOT_HTTP);	/* nothing HTTP was ever seen */
-	CU_ASSERT(i > 4000);	/* not at once: it kept looking */
+	seen = (uint64_t)i * 1400;
+	CU_ASSERT(seen > bound && seen <= bound + 1400);	/* it kept looking */
 	h_close(&t);
-	/* after messages, a side lost for good: gap */
+	/* after messages, a side lost for good: gap; in small pieces too */
 	log_reset();
 	h_open(&t, h, 0);
 	h_str(&t, C2S, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
 	h_event(&t, C2S, KAPA_EV_GAP, 100);
-	for (i = 0; i < 5000 && nleaves == 0; i++)
-		h_str(&t, C2S, "opaque binary-ish stream bytes, no message starts here");
+	for (i = 0; i < 200000 && nleaves == 0; i++)
+		h_str(&t, C2S, phrase);
 	expect_leave(KAPA_LEAVE_GAP);
-	CU_ASSERT(i > 4000);
+	seen = (uint64_t)i * (sizeof(phrase) - 1);
+	CU_ASSERT(seen > bound && seen <= bound + sizeof(phrase));
 	h_close(&t);
 	kapa_http_destroy(h);
 }
@@ -2018,6 +2113,59 @@ test_held_request_keeps_first_packet(void)
 	kapa_http_destroy(tconf.ops_arg);
 }
 
+/*
+ * Through the TCP core: a connection picked up on a request whose first
+ * segment is cut into pieces that arrive out of order, the first piece
+ * one byte ("G"). The tracker gets the request from its first byte (GET,
+ * never ET), when the server's answer decides where the stream starts, and
+ * the request before the response.
+ */
+static void
+test_pickup_pieces_whole_request(void)
+{
+	static const char req[] = "GET /pick HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	const uint32_t lreq = sizeof(req) - 1, lrsp = sizeof(rsp) - 1;
+	struct kapa_http_conf hconf = { .ops = &test_ops };
+	struct kapa_tcp_conf tconf;
+	struct wire w;
+
+	memset(&tconf, 0, sizeof(tconf));
+	tconf.flow.name = "test_http_pick";
+	tconf.flow.capacity = 64;
+	tconf.flow.app_size = KAPA_HTTP_STATE_SIZE;
+	tconf.flow.socket_id = -1;	/* SOCKET_ID_ANY */
+	tconf.ooo_pool_bytes = 1u << 20;
+	tconf.ops = kapa_http_stream_ops();
+	tconf.ops_arg = kapa_http_create(&hconf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tconf.ops_arg);
+	memset(&w, 0, sizeof(w));
+	w.tcp = kapa_tcp_create(&tconf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w.tcp);
+	w.now_ns = 5000000000ull;
+	w.cisn = 1000;
+	w.sisn = 9000;
+	log_reset();
+
+	/* No handshake: pieces [10, end), [1, 10), [0, 1). */
+	wire_c2s(&w, 10, req + 10, lreq - 10);
+	wire_c2s(&w, 1, req + 1, 9);
+	wire_c2s(&w, 0, req, 1);
+	CU_ASSERT_EQUAL(nmsgs, 0);
+	wire_send(&w, 1, w.sisn + 1, w.cisn + 1 + lreq, KAPA_TCP_ACK, rsp, lrsp);
+	CU_ASSERT_FATAL(nmsgs == 2);
+	CU_ASSERT(msgs[0].is_request);
+	CU_ASSERT_STRING_EQUAL(msgs[0].method, "GET");
+	CU_ASSERT_STRING_EQUAL(msgs[0].target, "/pick");
+	CU_ASSERT_EQUAL(msgs[0].off, 0);
+	CU_ASSERT(!msgs[1].is_request && msgs[1].status == 200);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(w.tcp)->pickup_start_ack, 1);
+	CU_ASSERT_EQUAL(kapa_tcp_stats(w.tcp)->pickup_early_bytes, 10);
+	CU_ASSERT_EQUAL(nleaves, 0);
+	kapa_tcp_destroy(w.tcp);
+	kapa_http_destroy(tconf.ops_arg);
+}
+
 /* EAL for the TCP core's flow table (rte_hash), no hugepages. */
 static int
 suite_tcp_init(void)
@@ -2233,6 +2381,8 @@ kapa_unit_register(void)
 	ADD(adv, "mid-stream pickup", test_midstream_pickup);
 	ADD(adv, "pickup at the SYN/ACK", test_pickup_at_synack);
 	ADD(adv, "resync on a start line cut across deliveries", test_resync_split_start_line);
+	ADD(adv, "resync: one byte first, the earliest candidate first", test_resync_one_byte_first);
+	ADD(adv, "resync: a line that passes the bound", test_resync_line_bound);
 	ADD(adv, "guessed roles swapped by content", test_midstream_roles_swapped);
 	ADD(adv, "overlapping retransmission: first copy wins", test_overlap_first_wins);
 	ADD(adv, "urgent data is in-band", test_urgent_data_in_band);
@@ -2263,5 +2413,7 @@ kapa_unit_register(void)
 
 	ADD(tcp, "a request held out of order reports its first packet",
 	    test_held_request_keeps_first_packet);
+	ADD(tcp, "a pickup's first segment in pieces out of order, one byte first",
+	    test_pickup_pieces_whole_request);
 	return 0;
 }

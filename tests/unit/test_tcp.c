@@ -1336,6 +1336,157 @@ test_synack_pickup(void)
 }
 
 /* Data first: picked up mid-stream, roles guessed from the ports. */
+/*
+ * A pickup's first segment cut into pieces that arrive out of order: the
+ * stream starts at the earliest byte, whatever piece came first, once the
+ * peer's ack decides it; nothing is delivered before.
+ */
+static void
+test_pickup_pieces_out_of_order(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	const struct kapa_tcp_stats *st;
+	uint8_t m[40];
+	struct tconn t;
+	int d;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40000, 80, 0xfffffff8, 5000);	/* wraps inside */
+	c2s(&t, 20, m + 20, 20, KAPA_TCP_PSH);	/* the last piece first */
+	d = t.res.dir;
+	CU_ASSERT_EQUAL_FATAL(d, KAPA_DIR_C2S);
+	c2s(&t, 1, m + 1, 19, 0);
+	c2s(&t, 0, m, 1, 0);			/* one byte, the earliest */
+	CU_ASSERT_EQUAL(R.d[d].bytes, 0);
+	/* The server acknowledges all of it: the start is decided. */
+	ack_to(&t, 1, 0, 40);
+	CU_ASSERT_EQUAL(R.d[d].bytes, 40);
+	CU_ASSERT_EQUAL(R.d[d].order_errors, 0);
+	CU_ASSERT_EQUAL(R.d[d].ngaps, 0);
+	CU_ASSERT_EQUAL(memcmp(R.d[d].buf, m, 40), 0);
+	CU_ASSERT_EQUAL(st->pickup_start_ack, 1);
+	CU_ASSERT_EQUAL(st->pickup_early_bytes, 20);
+	/* Offset 0 is the earliest byte: its sequence number maps to 0. */
+	CU_ASSERT_EQUAL(kapa_tcp_seq_of(tconn_conn(&t), KAPA_DIR_C2S, 0), t.cisn + 1);
+	/* A later copy of the earliest byte is a retransmission now. */
+	c2s(&t, 0, m, 1, 0);
+	CU_ASSERT_EQUAL(R.d[d].bytes, 40);
+	c2s(&t, 40, m, 5, 0);
+	CU_ASSERT_EQUAL(R.d[d].bytes, 45);
+	CU_ASSERT_EQUAL(ref_errors, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * The peer acknowledges less than the first byte seen: the bytes in between
+ * are still to come (a hole at the stream's start), and when they come, the
+ * stream starts with them.
+ */
+static void
+test_pickup_ack_before_first(void)
+{
+	struct kapa_tcp *tcp = make_tcp(NULL);
+	uint8_t m[60];
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40000, 80, 1000, 5000);
+	c2s(&t, 30, m + 30, 30, 0);
+	ack_to(&t, 1, 0, 10);		/* the server has 10 bytes: 10-30 to come */
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, 0);
+	c2s(&t, 10, m + 10, 20, 0);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, 50);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].ngaps, 0);
+	CU_ASSERT_EQUAL(memcmp(R.d[KAPA_DIR_C2S].buf, m + 10, 50), 0);
+	CU_ASSERT_EQUAL(kapa_tcp_seq_of(tconn_conn(&t), KAPA_DIR_C2S, 0), t.cisn + 11);
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * Nobody acknowledges (a one-direction tap, a request never answered): the
+ * pickup is decided after the hole timeout by the timer, at the earliest
+ * byte held, with each piece's own packet. Bytes further back than the
+ * window are retransmissions.
+ */
+static void
+test_pickup_timeout(void)
+{
+	struct tconf tc = { .hole_ms = 200 };
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	const struct kapa_tcp_stats *st;
+	uint64_t due;
+	uint8_t m[40];
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40000, 80, 1000, 5000);
+	c2s(&t, 10, m + 10, 30, 0);
+	c2s(&t, 0, m, 10, 0);
+	/* Further back than the window: never the start. */
+	send_raw(&t, 0, t.cisn + 1 - KAPA_REASM_PICKUP_BACK, t.sisn + 1, KAPA_TCP_ACK, m, 5, 0xff);
+	CU_ASSERT_EQUAL(st->segs_retrans, 1);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, 0);
+	/* The timer knows when. */
+	CU_ASSERT_EQUAL_FATAL(kapa_tcp_next_deadline(tcp, UINT64_MAX, &due), 0);
+	CU_ASSERT(due <= t.now_ns + 200000000ull);
+	kapa_tcp_advance(tcp, t.now_ns + 100000000ull, 100);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, 0);
+	kapa_tcp_advance(tcp, t.now_ns + 201000000ull, 100);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, 40);
+	CU_ASSERT_EQUAL(memcmp(R.d[KAPA_DIR_C2S].buf, m, 40), 0);
+	CU_ASSERT_EQUAL(st->pickup_start_timeout, 1);
+	CU_ASSERT_EQUAL(R.data_without_pkt, 2);	/* held: each with its own packet */
+	CU_ASSERT_EQUAL(ref_errors, 0);
+	kapa_tcp_destroy(tcp);
+}
+
+/*
+ * A pickup holds at most the direction's limits: when it is full, the
+ * stream starts at the earliest byte held (no GAP), counted; an RST decides
+ * too, after the held bytes.
+ */
+static void
+test_pickup_limit_and_rst(void)
+{
+	struct tconf tc = { .max_segs = 2 };
+	struct kapa_tcp *tcp = make_tcp(&tc);
+	const struct kapa_tcp_stats *st;
+	uint8_t m[40];
+	struct tconn t;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tcp);
+	st = kapa_tcp_stats(tcp);
+	fill_msg(m, sizeof(m));
+	rec_reset();
+	tconn_init(&t, tcp, 40000, 80, 1000, 5000);
+	c2s(&t, 10, m + 10, 10, 0);
+	c2s(&t, 0, m, 10, 0);
+	c2s(&t, 20, m + 20, 10, 0);	/* a third chunk: no room */
+	CU_ASSERT_EQUAL(st->pickup_start_limit, 1);
+	CU_ASSERT_EQUAL(st->gaps, 0);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, 30);
+	CU_ASSERT_EQUAL(memcmp(R.d[KAPA_DIR_C2S].buf, m, 30), 0);
+
+	/* Another pickup, ended by the sender's RST right after its bytes. */
+	rec_reset();
+	tconn_init(&t, tcp, 40001, 80, 7000, 5000);
+	c2s(&t, 5, m + 5, 5, 0);
+	c2s(&t, 0, m, 5, 0);
+	send_raw(&t, 0, t.cisn + 11, 0, KAPA_TCP_RST, NULL, 0, 0xff);
+	CU_ASSERT_EQUAL(R.d[KAPA_DIR_C2S].bytes, 10);
+	CU_ASSERT_EQUAL(R.count[KAPA_EV_RESET], 1);
+	CU_ASSERT_EQUAL(st->pickup_start_other, 1);
+	kapa_tcp_destroy(tcp);
+}
+
 static void
 test_midstream_pickup(void)
 {
@@ -1368,9 +1519,15 @@ test_midstream_pickup(void)
 		CU_ASSERT(c->flags & KAPA_CONN_MIDSTREAM);
 		CU_ASSERT(c->flags & KAPA_CONN_ROLE_GUESSED);
 		CU_ASSERT_EQUAL(c->state, KAPA_CONN_ESTABLISHED);
-		CU_ASSERT_EQUAL(R.d[d].bytes, 20);
-		/* The peer's stream starts at the ack of the first packet. */
+		/* Held until the peer says what it received: earlier bytes
+		 * of the sender may still be on their way. */
+		CU_ASSERT_EQUAL(R.d[d].bytes, 0);
+		CU_ASSERT(c->half[d].flags & KAPA_HALF_PICKUP);
+		/* The peer's stream starts at the ack of the first packet;
+		 * its ack decides the sender's start, whose bytes come first. */
 		s2c(&t, 0, m + 20, 20, 0);
+		CU_ASSERT_EQUAL(R.d[d].bytes, 20);
+		CU_ASSERT_FALSE(c->half[d].flags & KAPA_HALF_PICKUP);
 		CU_ASSERT_EQUAL(t.res.dir, !d);
 		CU_ASSERT_EQUAL(R.d[!d].bytes, 20);
 		CU_ASSERT_EQUAL(memcmp(R.d[!d].buf, m + 20, 20), 0);
@@ -2567,6 +2724,11 @@ kapa_unit_register(void)
 	    CU_add_test(s, "SYN/ACK pickup", test_synack_pickup) == NULL ||
 	    CU_add_test(s, "link layer kapa cannot rebuild is flagged", test_l2_deep) == NULL ||
 	    CU_add_test(s, "mid-stream pickup, port guess", test_midstream_pickup) == NULL ||
+	    CU_add_test(s, "pickup: pieces of the first segment out of order",
+			test_pickup_pieces_out_of_order) == NULL ||
+	    CU_add_test(s, "pickup: ack before the first byte seen", test_pickup_ack_before_first) == NULL ||
+	    CU_add_test(s, "pickup: decided by the timer, window", test_pickup_timeout) == NULL ||
+	    CU_add_test(s, "pickup: hold limit, RST", test_pickup_limit_and_rst) == NULL ||
 	    CU_add_test(s, "port reuse", test_port_reuse) == NULL ||
 	    CU_add_test(s, "opaque and close from callback", test_opaque_and_close) == NULL ||
 	    CU_add_test(s, "idle expiry", test_idle_expiry) == NULL ||
