@@ -91,6 +91,7 @@
 	X(pipeline_overflow, KAPA_CTR_COUNTER, "pipeline_overflow", "requests past the pipeline depth (responses not paired)", s->http->pipeline_overflow) \
 	X(pair_unsure, KAPA_CTR_COUNTER, "pair_unsure", "responses whose request was not known for sure", s->http->pair_unsure) \
 	X(http_resync, KAPA_CTR_COUNTER, "http_resync", "HTTP/1.x tracking resumed at a message start after a gap or a pickup", s->http->resync) \
+	X(resync_line_dropped, KAPA_CTR_COUNTER, "resync_line_dropped", "candidate start lines given up while resyncing (past 2048 bytes before their LF, or no buffer)", s->http->resync_line_dropped) \
 	/* what reading a message needed beyond the grammar (kapa_http_tol) */\
 	X(tol_leading_empty, KAPA_CTR_COUNTER, "tol_leading_empty", "messages after empty lines", s->http->tolerated[KAPA_HTTP_TOL_LEADING_EMPTY]) \
 	X(tol_ws_run, KAPA_CTR_COUNTER, "tol_ws_run", "start lines with a run of spaces between their parts", s->http->tolerated[KAPA_HTTP_TOL_WS_RUN]) \
@@ -100,10 +101,17 @@
 	X(tol_no_version, KAPA_CTR_COUNTER, "tol_no_version", "request lines of a known method without a well-formed version (read as 1.0)", s->http->tolerated[KAPA_HTTP_TOL_NO_VERSION]) \
 	X(tol_bare_lf, KAPA_CTR_COUNTER, "tol_bare_lf", "messages whose start line or last line ends in a bare LF", s->http->tolerated[KAPA_HTTP_TOL_BARE_LF]) \
 	X(tol_version_major, KAPA_CTR_COUNTER, "tol_version_major", "requests of HTTP/2.0 or later on an HTTP/1.x connection (read as 1.1)", s->http->tolerated[KAPA_HTTP_TOL_VERSION_MAJOR]) \
+	/* data-first pickups: what decided where a direction starts */	\
+	X(pickup_start_ack, KAPA_CTR_COUNTER, "pickup_start_ack", "picked-up directions started at the peer's ack", s->tcp->pickup_start_ack) \
+	X(pickup_start_timeout, KAPA_CTR_COUNTER, "pickup_start_timeout", "picked-up directions started after hole_timeout with no ack", s->tcp->pickup_start_timeout) \
+	X(pickup_start_limit, KAPA_CTR_COUNTER, "pickup_start_limit", "picked-up directions started early: hold limit, pool or waiting queue full", s->tcp->pickup_start_limit) \
+	X(pickup_start_other, KAPA_CTR_COUNTER, "pickup_start_other", "picked-up directions started by an RST, an expiry, a release or a segment past the window", s->tcp->pickup_start_other) \
+	X(pickup_early_bytes, KAPA_CTR_COUNTER, "pickup_early_bytes", "picked-up bytes that came before the first byte seen, and were taken", s->tcp->pickup_early_bytes) \
 	/* anomalies */								\
 	X(out_of_window, KAPA_CTR_COUNTER, "out_of_window", "segments far outside the window (ignored, forwarded)", s->tcp->out_of_window) \
 	X(bytes_inconsistent, KAPA_CTR_COUNTER, "bytes_inconsistent", "retransmitted bytes that differed from the first copy", s->tcp->bytes_inconsistent) \
 	X(gap_hole_timeout, KAPA_CTR_COUNTER, "gap_hole_timeout", "holes skipped after hole_timeout (loss kapa never saw filled)", s->tcp->gap_hole_timeout) \
+	X(gap_release, KAPA_CTR_COUNTER, "gap_release", "holes handed on when a connection with held bytes was released", s->tcp->gap_release) \
 	X(ka_without_conn, KAPA_CTR_COUNTER, "ka_without_conn", "Keep-Alive fields without Connection: keep-alive", s->http->ka_without_conn) \
 	X(ka_bad_param, KAPA_CTR_COUNTER, "ka_bad_param", "Keep-Alive parameters ignored as malformed", s->http->ka_bad_param) \
 	/* the policy's actions, by kind and reason (struct kapa_engine_stats) */ \

@@ -35,8 +35,10 @@
  *  tolerances tol_*, refused_tolerated; 7: the race and hint-compliance
  *  counters, races_fin .. race_tables_full, and a stats record of 128 words;
  *  8: the TCP checksum counters csum_bad, csum_port, csum_sw;
- *  9: the IP fragment counters frag_*, refused_fragmented). */
-#define KAPA_MAPS_ABI_VERSION 9
+ *  9: the IP fragment counters frag_*, refused_fragmented; 10: the pickup
+ *  counters pickup_*, resync_line_dropped, gap_release, and a stats record
+ *  of 192 words). */
+#define KAPA_MAPS_ABI_VERSION 10
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"
@@ -84,7 +86,7 @@ struct kapa_meta {
 
 /** 64-bit words of a stats record: room for the counter table to grow
  *  without another layout, since readers add the record up word by word. */
-#define KAPA_STATS_WORDS 128
+#define KAPA_STATS_WORDS 192
 
 /**
  * Counters of one worker: slot w of KAPA_MAP_STATS belongs to worker w,

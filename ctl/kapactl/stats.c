@@ -19,6 +19,7 @@ static const struct {
 	{ "frag_fragments", "IP fragments" },
 	{ "conns_active", "connections" },
 	{ "http_requests", "HTTP/1.x" },
+	{ "pickup_start_ack", "pickups" },
 	{ "out_of_window", "anomalies" },
 	{ "rst_idle", "actions" },
 };
