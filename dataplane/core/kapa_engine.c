@@ -271,13 +271,26 @@ kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt 
 	return KAPA_VERDICT_FORWARD;
 }
 
+void
+kapa_engine_lookup(struct kapa_engine *e, const struct kapa_pkt *pkt, struct kapa_engine_slot *s)
+{
+	int side;
+
+	s->idx = -ENOENT;
+	s->side = 0;
+	s->changes = *e->changes;
+	if (pkt->cls == KAPA_PKT_TCP) {
+		s->idx = kapa_tcp_lookup(e->tcp, pkt, &s->key, &side);
+		s->side = (uint8_t)side;
+	}
+}
+
 enum kapa_verdict
 kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
 		  uint64_t now_ns, void *pkt_ref)
 {
 	struct kapa_engine_slot s;
 	struct kapa_tcp_result res;
-	int side;
 
 	b->edited = 0;
 	if (!e->acting && e->edited_conns == 0 && e->policy == NULL) {
@@ -285,13 +298,7 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 		kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
 		return KAPA_VERDICT_FORWARD;
 	}
-	s.idx = -ENOENT;
-	s.side = 0;
-	s.changes = *e->changes;
-	if (pkt->cls == KAPA_PKT_TCP) {
-		s.idx = kapa_tcp_lookup(e->tcp, pkt, &s.key, &side);
-		s.side = (uint8_t)side;
-	}
+	kapa_engine_lookup(e, pkt, &s);
 	return kapa_engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
 }
 

@@ -104,7 +104,10 @@ flow_of(const struct kapa_stream_ctx *ctx, int client, char *buf, size_t len)
 	int n;
 
 	n = json_fmt_endpoint(buf, len, k->family, k->addr[client], k->port[client]);
-	n += snprintf(buf + n, len - (size_t)n, " > ");
+	if (len - (size_t)n > 3) {
+		memcpy(buf + n, " > ", 3);
+		n += 3;
+	}
 	json_fmt_endpoint(buf + n, len - (size_t)n, k->family, k->addr[!client], k->port[!client]);
 }
 
@@ -560,7 +563,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	enum kapa_verdict v;
 	struct capture_frame fw = *f;
 	struct kapa_buf b;
-	struct kapa_pkt pkt, *pktp = &pkt;
+	struct kapa_pkt pkt;
 	struct kapa_engine_slot slot;
 	uint64_t ts = f->ts_ns;
 	int csum_ok = 0;
@@ -605,7 +608,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 		csum_ok = kapa_edit_csum_ok(&pkt);
 	/* The core's lookup of the frame's connection, done here so that
 	 * its stream number can come from it. */
-	kapa_engine_lookup_burst(run->eng, &pktp, 1, &slot);
+	kapa_engine_lookup(run->eng, &pkt, &slot);
 	if (pkt.cls == KAPA_PKT_TCP) {
 		if (frame_stream(run, &pkt, &slot, ts) != 0)
 			return -ENOMEM;

@@ -123,10 +123,17 @@ pcap_image_next(struct pcap_image *im, struct pcap_image_rec *rec, char *err, si
 			 " captured bytes, only got %zu", caplen, left);
 		return -1;
 	}
-	/* libpcap's time stamp fields are signed 32-bit, widened to time_t
-	 * and suseconds_t; microseconds are scaled up after the widening. */
-	sec = (int32_t)rd32(im, h);
-	frac = (int32_t)rd32(im, h + 4);
+	/* libpcap 1.10 widens the 32-bit time stamp fields to time_t and
+	 * suseconds_t as signed numbers when the file is in the host's byte
+	 * order, and as unsigned ones when it swapped them (its byte swap
+	 * yields an unsigned int); microseconds are scaled up after. */
+	if (im->swapped) {
+		sec = (int64_t)rd32(im, h);
+		frac = (int64_t)rd32(im, h + 4);
+	} else {
+		sec = (int32_t)rd32(im, h);
+		frac = (int32_t)rd32(im, h + 4);
+	}
 	if (!im->nsec)
 		frac *= 1000;
 	rec->ts_ns = (uint64_t)sec * 1000000000ull + (uint64_t)frac;
