@@ -68,7 +68,7 @@ ms_of() { echo $(( ($2 - $1) / 1000 )); }
 startup() {
 	label=$1; shift
 	: >"$tmp/startup"
-	for i in $(seq 21); do
+	for _ in $(seq 21); do
 		t0=${EPOCHREALTIME/[.,]/}
 		"$inspect" --json "$@" "$tiny" >/dev/null
 		t1=${EPOCHREALTIME/[.,]/}
