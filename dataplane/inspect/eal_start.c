@@ -12,8 +12,8 @@
  * capture's timestamps, and the DPDK libraries it uses (rte_hash,
  * rte_rcu_qsbr, rte_malloc, rte_bpf) do not time anything. So while EAL
  * starts, this program's nanosleep() (which EAL, linked statically here,
- * calls instead of libc's) sleeps at most 1 ms: the rate is then measured
- * over 1 ms, still to EAL's 10 MHz rounding, and unused. Outside
+ * calls instead of libc's) sleeps at most 100 us: the rate is then measured
+ * over 100 us (a couple of percent off at worst), and unused. Outside
  * rte_eal_init() it is libc's nanosleep() unchanged. kapa-dp, which times
  * its work with the TSC, keeps EAL's full calibration: this file is linked
  * into kapa-inspect only.
@@ -24,7 +24,7 @@
 #include "eal_start.h"
 #include "kapa_eal.h"
 
-#define CALIBRATION_SLEEP_MAX_NS 1000000L
+#define CALIBRATION_SLEEP_MAX_NS 100000L
 
 static int eal_starting;
 
