@@ -285,6 +285,12 @@ kapa_engine_lookup(struct kapa_engine *e, const struct kapa_pkt *pkt, struct kap
 	}
 }
 
+void *
+kapa_engine_user_state_at(struct kapa_engine *e, uint32_t idx)
+{
+	return (uint8_t *)kapa_flow_app(e->ft, idx) + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE;
+}
+
 enum kapa_verdict
 kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
 		  uint64_t now_ns, void *pkt_ref)

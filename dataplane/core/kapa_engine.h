@@ -224,6 +224,13 @@ void kapa_engine_lookup(struct kapa_engine *e, const struct kapa_pkt *pkt,
 			struct kapa_engine_slot *s);
 
 /**
+ * @return the user's state (conf user_size bytes) of the connection at
+ * position @p idx, as kapa_engine_lookup() found it (idx >= 0), before its
+ * packet goes in: what kapa_engine_user_state() gives in a callback.
+ */
+void *kapa_engine_user_state_at(struct kapa_engine *e, uint32_t idx);
+
+/**
  * kapa_engine_input() for a packet looked up by kapa_engine_lookup_burst()
  * or kapa_engine_lookup();
  * also fills @p s's results (the connection, direction and user state).

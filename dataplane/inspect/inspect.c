@@ -66,7 +66,6 @@ struct inspect_run {
 	const struct inspect_opts *o;
 	const char *path;
 	struct kapa_engine *eng;
-	struct kapa_flow_table *ft;	/* the engine's connection table */
 	struct streams *streams;
 	struct json_out *json;
 	struct report rep;
@@ -443,7 +442,6 @@ run_create(struct inspect_run *run, struct capture *cap, char *err, size_t errle
 			 run->o->max_conns, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	run->ft = kapa_tcp_table(kapa_engine_tcp(run->eng));
 	return 0;
 }
 
@@ -537,8 +535,7 @@ frame_stream(struct inspect_run *run, const struct kapa_pkt *pkt,
 	int64_t stream;
 
 	if (s->idx >= 0 && !(pkt->tcp_flags & KAPA_TCP_SYN)) {
-		uc = (struct inspect_conn *)((uint8_t *)kapa_flow_app(run->ft, (uint32_t)s->idx) +
-					     KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE);
+		uc = kapa_engine_user_state_at(run->eng, (uint32_t)s->idx);
 		if ((uc->stream_sides & side_bit) &&
 		    now_s - uc->stream_seen_s < STREAMS_REFRESH_NS / 1000000000u) {
 			run->cur_stream = uc->stream;
