@@ -386,6 +386,26 @@ engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
 	return KAPA_VERDICT_FORWARD;
 }
 
+void
+kapa_engine_lookup(struct kapa_engine *e, const struct kapa_pkt *pkt, struct kapa_engine_slot *s)
+{
+	int side;
+
+	s->idx = -ENOENT;
+	s->side = 0;
+	s->changes = *e->changes;
+	if (pkt->cls == KAPA_PKT_TCP) {
+		s->idx = kapa_tcp_lookup(e->tcp, pkt, &s->key, &side);
+		s->side = (uint8_t)side;
+	}
+}
+
+void *
+kapa_engine_user_state_at(struct kapa_engine *e, uint32_t idx)
+{
+	return (uint8_t *)kapa_flow_app(e->ft, idx) + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE;
+}
+
 enum kapa_verdict
 kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt,
 		     struct kapa_engine_slot *s, uint64_t now_ns, void *pkt_ref)
@@ -406,7 +426,6 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 {
 	struct kapa_engine_slot s;
 	struct kapa_tcp_result res;
-	int side;
 
 	if (unlikely(pkt->cls == KAPA_PKT_FRAGMENT))
 		engine_fragment(e, b, pkt, now_ns, pkt_ref);
@@ -418,13 +437,7 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 		kapa_tcp_input(e->tcp, pkt, now_ns, pkt_ref, &res);
 		return KAPA_VERDICT_FORWARD;
 	}
-	s.idx = -ENOENT;
-	s.side = 0;
-	s.changes = *e->changes;
-	if (pkt->cls == KAPA_PKT_TCP) {
-		s.idx = kapa_tcp_lookup(e->tcp, pkt, &s.key, &side);
-		s.side = (uint8_t)side;
-	}
+	kapa_engine_lookup(e, pkt, &s);
 	return engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
 }
 

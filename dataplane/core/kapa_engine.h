@@ -266,9 +266,25 @@ void kapa_engine_lookup_burst(struct kapa_engine *e, struct kapa_pkt *const *pkt
 			      uint32_t n, struct kapa_engine_slot *slots);
 
 /**
- * kapa_engine_input() for a packet looked up by kapa_engine_lookup_burst();
- * also fills @p s's results (the connection, direction and user state; a
- * segment with a bad checksum has none: conn -1, user NULL).
+ * Look one packet's connection up (rte_hash_lookup), ahead of
+ * kapa_engine_input_at(): for a caller that reads the connection's state
+ * before the packet is processed, one packet at a time (kapa-inspect).
+ */
+void kapa_engine_lookup(struct kapa_engine *e, const struct kapa_pkt *pkt,
+			struct kapa_engine_slot *s);
+
+/**
+ * @return the user's state (conf user_size bytes) of the connection at
+ * position @p idx, as kapa_engine_lookup() found it (idx >= 0), before its
+ * packet goes in: what kapa_engine_user_state() gives in a callback.
+ */
+void *kapa_engine_user_state_at(struct kapa_engine *e, uint32_t idx);
+
+/**
+ * kapa_engine_input() for a packet looked up by kapa_engine_lookup_burst()
+ * or kapa_engine_lookup(); also fills @p s's results (the connection,
+ * direction and user state; a segment with a bad checksum has none: conn -1,
+ * user NULL).
  */
 enum kapa_verdict kapa_engine_input_at(struct kapa_engine *e, struct kapa_buf *b,
 				       struct kapa_pkt *pkt, struct kapa_engine_slot *s,

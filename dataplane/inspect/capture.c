@@ -1,17 +1,30 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Capture files through libpcap. This file includes pcap.h and none of
- * DPDK's headers (pcap's bpf.h and rte_bpf.h define the same names); the
- * core is reached only through kapa_pkt.h, which includes neither.
+ * Capture files. A regular file is mapped, and a classic pcap one (the
+ * bulk of what kapa-inspect reads) is read in place by pcap_image.c: the
+ * kernel copies nothing, and no record is copied (reading an 850 MB capture
+ * with read() costs about 100 ms of copying, touching its mapped pages
+ * about 13 ms here: docs/performance.md). pcapng, the older pcap variants,
+ * link types kapa-inspect does not read, and streams that are not regular
+ * files go to libpcap, which also writes -w's output.
+ *
+ * This file includes pcap.h and none of DPDK's headers (pcap's bpf.h and
+ * rte_bpf.h define the same names); the core is reached only through
+ * kapa_pkt.h, which includes neither.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "pcap_image.h"
 
 #define SLL_HDR_LEN 16
 #define SLL2_HDR_LEN 20
@@ -39,7 +52,11 @@ enum link_kind {
 };
 
 struct capture {
-	pcap_t *pcap;
+	pcap_t *pcap;		/* libpcap reads it, or NULL: @image does */
+	struct pcap_image image;
+	void *map;		/* the file's mapping, when capture_open() made one */
+	size_t map_len;
+	size_t map_released;	/* its first bytes, given back (release_behind()) */
 	enum link_kind kind;
 	int dlt;
 	uint64_t frames;
@@ -88,19 +105,92 @@ link_kind_of(int dlt, enum link_kind *kind)
 	}
 }
 
+/* The image reader's capture, once pcap_image_open() has taken @p im. */
+static struct capture *
+image_capture(const struct pcap_image *im, const char *name, char *err, size_t errlen)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	c->image = *im;
+	c->dlt = im->dlt;
+	/* pcap_image_open() takes only link types link_kind_of() knows */
+	if (link_kind_of(c->dlt, &c->kind) != 0) {
+		snprintf(err, errlen, "%s: unsupported link type %d", name, c->dlt);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 struct capture *
 capture_open(const char *path, char *err, size_t errlen)
 {
+	struct pcap_image im;
+	struct capture *c;
+	struct stat st;
+	void *map;
 	FILE *fp;
+	int fd;
 
 	/* Open the file ourselves so that "cannot open" and "not a capture"
 	 * are told apart in the message. */
-	fp = fopen(path, "rb");
-	if (fp == NULL) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* A regular file is mapped whole (a file that is being appended to
+	 * is read up to its size now). Its pages are the page cache's: a
+	 * read-only private mapping copies nothing. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			if (pcap_image_open(&im, map, (size_t)st.st_size) == 0) {
+				/* Read front to back, once: read-ahead and no
+				 * keeping of what is behind. */
+				(void)madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+				close(fd);
+				c = image_capture(&im, path, err, errlen);
+				if (c == NULL) {
+					munmap(map, (size_t)st.st_size);
+					return NULL;
+				}
+				c->map = map;
+				c->map_len = (size_t)st.st_size;
+				return c;
+			}
+			munmap(map, (size_t)st.st_size);
+		}
+	}
+	fp = fdopen(fd, "rb");
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	return capture_fopen(fp, path, err, errlen);
+}
+
+struct capture *
+capture_memopen(const uint8_t *data, size_t size, const char *name, char *err, size_t errlen)
+{
+	struct pcap_image im;
+	FILE *fp;
+
+	if (pcap_image_open(&im, data, size) == 0)
+		return image_capture(&im, name, err, errlen);
+	/* libpcap reads the image through a stream; "r" never writes it. */
+	fp = size > 0 ? fmemopen((void *)(uintptr_t)data, size, "rb") : NULL;
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: not a readable pcap or pcapng capture (%s)", name,
+			 size == 0 ? "empty" : strerror(errno));
+		return NULL;
+	}
+	return capture_fopen(fp, name, err, errlen);
 }
 
 struct capture *
@@ -225,31 +315,88 @@ strip_link(struct capture *c, struct capture_frame *f)
 	return -1;
 }
 
+/* The next record from libpcap or the image. @return 1, 0 at the end, -1 error. */
+static int
+next_record(struct capture *c, struct capture_frame *f)
+{
+	struct pcap_image_rec rec;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	char img_err[128];
+	int rc;
+
+	if (c->pcap == NULL) {
+		rc = pcap_image_next(&c->image, &rec, img_err, sizeof(img_err));
+		if (rc < 0)
+			snprintf(c->err, sizeof(c->err), "after frame %llu: %s",
+				 (unsigned long long)c->frames, img_err);
+		if (rc != 1)
+			return rc;
+		memset(f, 0, sizeof(*f));
+		f->frame = rec.data;
+		f->frame_len = rec.caplen;
+		f->wire_len = rec.len;
+		f->ts_ns = rec.ts_ns;
+		return 1;
+	}
+	rc = pcap_next_ex(c->pcap, &h, &data);
+	if (rc == PCAP_ERROR_BREAK)
+		return 0;
+	if (rc != 1) {
+		snprintf(c->err, sizeof(c->err), "after frame %llu: %s",
+			 (unsigned long long)c->frames, pcap_geterr(c->pcap));
+		return -1;
+	}
+	memset(f, 0, sizeof(*f));
+	f->frame = data;
+	f->frame_len = h->caplen;
+	f->wire_len = h->len;
+	/* nanoseconds in tv_usec: the capture was opened with that precision */
+	f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+	return 1;
+}
+
+/*
+ * A mapped page stays in the process's resident set until it is unmapped:
+ * without this, a run's RSS would grow by the size of the capture (page
+ * cache, not memory of its own, but RSS is what the table sizing is judged
+ * by). Frames are not referenced once the next one is read (libpcap reuses
+ * its buffer, and the core copies what it keeps), so the pages more than
+ * MAP_KEEP behind the record in hand are dropped from the mapping every
+ * MAP_KEEP bytes; the page cache keeps them.
+ */
+#define MAP_KEEP (8u << 20)
+
+static void
+release_behind(struct capture *c)
+{
+	size_t upto;
+
+	if (c->map == NULL || c->image.off < c->map_released + 2 * (size_t)MAP_KEEP)
+		return;
+	upto = c->image.off - MAP_KEEP;
+	upto &= ~((size_t)MAP_KEEP - 1);	/* MAP_KEEP is a multiple of the page size */
+	(void)madvise((uint8_t *)c->map + c->map_released, upto - c->map_released,
+		      MADV_DONTNEED);
+	c->map_released = upto;
+}
+
 enum capture_status
 capture_next(struct capture *c, struct capture_frame *f)
 {
-	struct pcap_pkthdr *h;
-	const u_char *data;
 	int rc;
 
+	release_behind(c);
 	for (;;) {
-		rc = pcap_next_ex(c->pcap, &h, &data);
-		if (rc == PCAP_ERROR_BREAK)
+		rc = next_record(c, f);
+		if (rc == 0)
 			return CAPTURE_EOF;
-		if (rc != 1) {
-			snprintf(c->err, sizeof(c->err), "after frame %llu: %s",
-				 (unsigned long long)c->frames, pcap_geterr(c->pcap));
+		if (rc < 0)
 			return CAPTURE_ERROR;
-		}
 		c->frames++;
-		memset(f, 0, sizeof(*f));
-		f->frame = data;
-		f->frame_len = h->caplen;
-		f->data = data;
-		f->len = h->caplen;
-		f->wire_len = h->len;
+		f->data = f->frame;
+		f->len = f->frame_len;
 		f->number = c->frames;
-		f->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 		if (strip_link(c, f) == 0)
 			return CAPTURE_FRAME;
 		/* A frame too short for its link header carries nothing the
@@ -293,6 +440,8 @@ capture_close(struct capture *c)
 		return;
 	if (c->pcap != NULL)
 		pcap_close(c->pcap);
+	if (c->map != NULL)
+		munmap(c->map, c->map_len);
 	free(c);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file
- * Reading capture files (pcap and pcapng, through libpcap) and mapping their
- * link types onto where the core's packet parser starts (enum kapa_l2_type).
+ * Reading capture files (classic pcap in place from the mapped file, pcapng
+ * and the rest through libpcap) and mapping their link types onto where the
+ * core's packet parser starts (enum kapa_l2_type).
  *
  * Supported link types: EN10MB (Ethernet; VLAN tags, PPPoE and MPLS handled
  * by the core), LINUX_SLL, LINUX_SLL2, NULL and LOOP (BSD loopback), RAW,
@@ -73,6 +74,21 @@ struct capture *capture_open(const char *path, char *err, size_t errlen);
  *         stream, a link type kapa cannot read, or out of memory.
  */
 struct capture *capture_fopen(FILE *fp, const char *name, char *err, size_t errlen);
+
+/**
+ * Open a capture from a memory image of the file (the fuzz harness does):
+ * read in place as capture_open() reads a mapped file, or by libpcap from
+ * a stream over the image where pcap_image.h does not take it.
+ *
+ * @param data    the image; not copied, must outlive the capture
+ * @param size    its size
+ * @param name    what to call the capture in messages
+ * @param err     message buffer for a failure
+ * @param errlen  its size
+ * @return the capture, or NULL with @p err filled, as capture_fopen().
+ */
+struct capture *capture_memopen(const uint8_t *data, size_t size, const char *name,
+				char *err, size_t errlen);
 
 /**
  * Read the next frame.

@@ -42,6 +42,8 @@
 struct inspect_conn {
 	uint64_t resp_end_ns;	/* end of the last final response; 0 = none */
 	uint32_t stream;	/* tshark-style tcp.stream */
+	uint32_t stream_seen_s;	/* capture second streams.c last numbered it */
+	uint8_t stream_sides;	/* key sides (bit per side) streams.c has seen */
 	uint32_t requests;
 	uint32_t final_responses;
 	uint8_t fin;		/* bit per enum kapa_dir */
@@ -102,7 +104,10 @@ flow_of(const struct kapa_stream_ctx *ctx, int client, char *buf, size_t len)
 	int n;
 
 	n = json_fmt_endpoint(buf, len, k->family, k->addr[client], k->port[client]);
-	n += snprintf(buf + n, len - (size_t)n, " > ");
+	if (len - (size_t)n > 3) {
+		memcpy(buf + n, " > ", 3);
+		n += 3;
+	}
 	json_fmt_endpoint(buf + n, len - (size_t)n, k->family, k->addr[!client], k->port[!client]);
 }
 
@@ -533,6 +538,44 @@ write_frame(struct inspect_run *run, const struct capture_frame *f, const struct
 	run->pend_len = 0;
 }
 
+/*
+ * tshark's stream number of the TCP frame in hand, in run->cur_stream (it
+ * matters when the frame opens a connection: on_event()). A frame of a
+ * connection the core holds takes it from the connection's slot instead of
+ * a second hash lookup per frame. streams.c is asked only for frames of
+ * connections the core does not hold, SYNs (port reuse), the first frame
+ * of each side (its base sequence number), and once per STREAMS_REFRESH_NS
+ * of capture time per connection (so that its entry is not forgotten while
+ * the connection lives). @return 0, or -ENOMEM.
+ */
+static int
+frame_stream(struct inspect_run *run, const struct kapa_pkt *pkt,
+	     const struct kapa_engine_slot *s, uint64_t ts)
+{
+	struct inspect_conn *uc = NULL;
+	uint32_t now_s = (uint32_t)(ts / 1000000000u);
+	uint8_t side_bit = (uint8_t)(1u << s->side);
+	int64_t stream;
+
+	if (s->idx >= 0 && !(pkt->tcp_flags & KAPA_TCP_SYN)) {
+		uc = kapa_engine_user_state_at(run->eng, (uint32_t)s->idx);
+		if ((uc->stream_sides & side_bit) &&
+		    now_s - uc->stream_seen_s < STREAMS_REFRESH_NS / 1000000000u) {
+			run->cur_stream = uc->stream;
+			return 0;
+		}
+	}
+	stream = streams_number(run->streams, pkt, ts);
+	if (stream < 0)
+		return -ENOMEM;
+	run->cur_stream = (uint32_t)stream;
+	if (uc != NULL && uc->stream == (uint32_t)stream) {
+		uc->stream_sides |= side_bit;
+		uc->stream_seen_s = now_s;
+	}
+	return 0;
+}
+
 /* Feed one frame to the core. @return 0, or -ENOMEM. */
 static int
 run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *clock_ns)
@@ -541,8 +584,8 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	struct capture_frame fw = *f;
 	struct kapa_buf b;
 	struct kapa_pkt pkt;
+	struct kapa_engine_slot slot;
 	uint64_t ts = f->ts_ns;
-	int64_t stream;
 	int csum_ok = 0;
 
 	run->rep.frames++;
@@ -583,18 +626,19 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	 * whose checksum was right keeps the engine's incremental updates. */
 	if (run->writer != NULL && pkt.cls == KAPA_PKT_TCP)
 		csum_ok = kapa_edit_csum_ok(&pkt);
+	/* The core's lookup of the frame's connection, done here so that
+	 * its stream number can come from it. */
+	kapa_engine_lookup(run->eng, &pkt, &slot);
 	if (pkt.cls == KAPA_PKT_TCP) {
-		stream = streams_number(run->streams, &pkt, ts);
-		if (stream < 0)
+		if (frame_stream(run, &pkt, &slot, ts) != 0)
 			return -ENOMEM;
-		run->cur_stream = (uint32_t)stream;
 	} else if (streams_note_icmp(run->streams, &pkt, ts) < 0) {
 		return -ENOMEM;
 	}
 	run->cur_frame = f->number;
 	run->cur_ns = ts;
 	run->in_input = 1;
-	v = kapa_engine_input(run->eng, &b, &pkt, ts, (void *)(uintptr_t)f->number);
+	v = kapa_engine_input_at(run->eng, &b, &pkt, &slot, ts, (void *)(uintptr_t)f->number);
 	run->in_input = 0;
 	if (run->writer != NULL) {
 		if (b.edited && !csum_ok)

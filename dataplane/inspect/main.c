@@ -17,6 +17,7 @@
 
 #include <rte_log.h>
 
+#include "eal_start.h"
 #include "inspect.h"
 #include "kapa_eal.h"
 #include "kapa_http.h"
@@ -181,7 +182,7 @@ main(int argc, char **argv)
 
 	/* EAL logs to stdout by default; keep stdout for the output. */
 	rte_openlog_stream(stderr);
-	rc = kapa_eal_init_offline("kapa-inspect", inspect_mem_mb(o.max_conns));
+	rc = inspect_eal_start("kapa-inspect", inspect_mem_mb(o.max_conns));
 	if (rc != 0) {
 		fprintf(stderr, "%s: cannot start DPDK EAL (%s) with %u MiB for %u connections; "
 			"try a smaller --max-conns\n", argv[0], strerror(-rc),

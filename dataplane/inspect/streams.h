@@ -20,6 +20,10 @@
 
 /** Idle time after which a 4-tuple is forgotten (2 h, the TCP idle default). */
 #define STREAMS_FORGET_NS (7200ull * 1000000000ull)
+/** A caller that keeps a connection's number itself (kapa-inspect, for the
+ *  connections the core holds) asks at least this often, so that the entry
+ *  of a live connection is never forgotten. */
+#define STREAMS_REFRESH_NS (STREAMS_FORGET_NS / 2)
 
 struct streams;
 
