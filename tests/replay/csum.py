@@ -24,6 +24,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import replay  # noqa: E402  (the checksums of the frames it writes)
+
 BAD = b"GET /bad1 HTTP/1.1\r\nHost: x\r\n\r\nGET /bad2 HTTP/1.1\r\nHost: x\r\n\r\n"
 GOOD = b"GET /good HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 22 + b"\r\n\r\n"
 RESP = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -35,15 +38,6 @@ ADDRS = {
 }
 
 
-def ones_sum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
-
-
 def frame(family, src, dst, sport, dport, seq, ack, flags, payload=b"", wrong=False):
     """An Ethernet frame with the IP and TCP checksums filled (the TCP one
     made wrong when asked)."""
@@ -51,19 +45,17 @@ def frame(family, src, dst, sport, dport, seq, ack, flags, payload=b"", wrong=Fa
     d = ipaddress.ip_address(dst).packed
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
     seg = tcp + payload
-    pseudo = s + d + struct.pack("!IxxxB" if family == 6 else "!xBH",
-                                 *((len(seg), 6) if family == 6 else (6, len(seg))))
-    c = ~ones_sum(pseudo + seg) & 0xFFFF
-    if wrong:
-        c ^= 0x1234
-    seg = seg[:16] + struct.pack("!H", c) + seg[18:]
     if family == 4:
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(seg), 1, 0x4000, 64, 6, 0, s, d)
-        ip = ip[:10] + struct.pack("!H", ~ones_sum(ip) & 0xFFFF) + ip[12:]
+        ip = ip[:10] + struct.pack("!H", replay.ip4_checksum(ip)) + ip[12:]
         etype = 0x0800
     else:
         ip = struct.pack("!IHBB16s16s", 6 << 28, len(seg), 6, 64, s, d)
         etype = 0x86DD
+    c = replay.tcp_checksum(family == 6, ip, seg)
+    if wrong:
+        c ^= 0x1234
+    seg = seg[:16] + struct.pack("!H", c) + seg[18:]
     return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + struct.pack("!H", etype) + ip + seg
 
 

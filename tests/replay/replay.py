@@ -614,6 +614,30 @@ def tcp_checksum(v6, ip_hdr, segment):
     return ip4_checksum(data)
 
 
+def tcp_datagram(frame):
+    """Where the TCP segment of an Ethernet frame lies, the link layer walked
+    as link_of() does: (ethertype, IP header offset, PPPoE length offset or
+    None, IP header length, end of the datagram), or None when the frame
+    is not an unfragmented IPv4 or IPv6 datagram (no extension headers)
+    holding a whole TCP header."""
+    etype, ip, pppoe_len = link_of(frame)
+    if etype == 0x0800 and len(frame) >= ip + 20:
+        ihl = (frame[ip] & 15) * 4
+        if frame[ip + 9] != 6 or struct.unpack(">H", frame[ip + 6:ip + 8])[0] & 0x3fff:
+            return None
+        end = ip + struct.unpack(">H", frame[ip + 2:ip + 4])[0]
+    elif etype == 0x86dd and len(frame) >= ip + 40:
+        if frame[ip + 6] != 6:
+            return None
+        ihl = 40
+        end = ip + 40 + struct.unpack(">H", frame[ip + 4:ip + 6])[0]
+    else:
+        return None
+    if end > len(frame) or ip + ihl + 20 > end:
+        return None
+    return etype, ip, pppoe_len, ihl, end
+
+
 def split_tcp(frame, pieces, swap, cuts=None, checksums=False):
     """Cut the TCP payload of an Ethernet frame into @p pieces frames (the
     bytes unchanged, sequence numbers and IP lengths adjusted; checksums are
@@ -625,22 +649,11 @@ def split_tcp(frame, pieces, swap, cuts=None, checksums=False):
     order unless swapped. The link layer is walked as link_of() does; under
     PPPoE each piece's PPPoE length is rewritten to cover its datagram (MPLS
     has no length)."""
-    etype, ip, pppoe_len = link_of(frame)
-    if etype == 0x0800 and len(frame) >= ip + 20:
-        ihl = (frame[ip] & 15) * 4
-        if frame[ip + 9] != 6 or struct.unpack(">H", frame[ip + 6:ip + 8])[0] & 0x3fff:
-            return [frame]
-        end = ip + struct.unpack(">H", frame[ip + 2:ip + 4])[0]
-        tcp = ip + ihl
-    elif etype == 0x86dd and len(frame) >= ip + 40:
-        if frame[ip + 6] != 6:
-            return [frame]
-        end = ip + 40 + struct.unpack(">H", frame[ip + 4:ip + 6])[0]
-        tcp = ip + 40
-    else:
+    where = tcp_datagram(frame)
+    if where is None:
         return [frame]
-    if end > len(frame) or tcp + 20 > end:
-        return [frame]
+    etype, ip, pppoe_len, ihl, end = where
+    tcp = ip + ihl
     doff = (frame[tcp + 12] >> 4) * 4
     flags = frame[tcp + 13]
     data = frame[tcp + doff:end]
@@ -739,22 +752,11 @@ def fragment_ip(frame, n, mode):
     the fragments in order, in reverse, or in a shuffled order with one
     sent twice (a duplicate: the first copy wins, as for the receiver).
     @return [frame] (the frame itself when it is not such a segment)."""
-    etype, ip, pppoe_len = link_of(frame)
-    if etype == 0x0800 and len(frame) >= ip + 20:
-        ihl = (frame[ip] & 15) * 4
-        if frame[ip + 9] != 6 or struct.unpack(">H", frame[ip + 6:ip + 8])[0] & 0x3fff:
-            return [frame]
-        end = ip + struct.unpack(">H", frame[ip + 2:ip + 4])[0]
-        body = ip + ihl
-    elif etype == 0x86dd and len(frame) >= ip + 40:
-        if frame[ip + 6] != 6:
-            return [frame]
-        end = ip + 40 + struct.unpack(">H", frame[ip + 4:ip + 6])[0]
-        body = ip + 40
-    else:
+    where = tcp_datagram(frame)
+    if where is None:
         return [frame]
-    if end > len(frame) or body + 20 > end:
-        return [frame]
+    etype, ip, pppoe_len, ihl, end = where
+    body = ip + ihl
     payload = frame[body:end]
     doff = (payload[12] >> 4) * 4
     if len(payload) - doff < 2 or len(payload) < 16:
