@@ -343,6 +343,21 @@ dp_frag_follow(struct dp_worker *w, struct rte_mbuf *m)
 	dp_tx_send(&w->tx, w->ports[m->port].peer, m);
 }
 
+/* After a packet went through the engine: what it crafted meanwhile
+ * (held so that it leaves after the packet that caused it), then the
+ * connection state it changed, published. */
+static void
+dp_after_input(struct dp_worker *w)
+{
+	uint16_t k;
+
+	for (k = 0; k < w->pending_n; k++)
+		dp_tx_send(&w->tx, w->pending[k].port, w->pending[k].m);
+	w->pending_n = 0;
+	if (w->dirty)
+		publish_dirty(w);
+}
+
 /* A datagram another worker rebuilt for this one (dp_hand_over()): made one
  * frame again, through the engine, never forwarded. */
 static void
@@ -351,7 +366,6 @@ dp_rebuilt(struct dp_worker *w, struct rte_mbuf *m)
 	const uint8_t *data;
 	struct kapa_pkt pkt;
 	struct kapa_buf b;
-	uint16_t k;
 
 	data = rte_pktmbuf_read(m, 0, m->pkt_len, w->frag_buf);
 	if (data != w->frag_buf)
@@ -366,11 +380,7 @@ dp_rebuilt(struct dp_worker *w, struct rte_mbuf *m)
 	kapa_engine_input_reassembled(w->eng, &b, &pkt, w->now_ns, m);
 	w->in_input = 0;
 	rte_pktmbuf_free(m);
-	for (k = 0; k < w->pending_n; k++)
-		dp_tx_send(&w->tx, w->pending[k].port, w->pending[k].m);
-	w->pending_n = 0;
-	if (w->dirty)
-		publish_dirty(w);
+	dp_after_input(w);
 }
 
 /* The packets this worker owns: one lookup for all, then each through the
@@ -384,7 +394,7 @@ dp_own(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n)
 	struct kapa_pkt *pkts[DP_BURST] = { NULL };
 	enum kapa_verdict v;
 	struct kapa_buf b;
-	uint16_t i, k;
+	uint16_t i;
 
 	if (n == 0)
 		return;
@@ -423,11 +433,7 @@ dp_own(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n)
 		} else {
 			rte_pktmbuf_free(m);
 		}
-		for (k = 0; k < w->pending_n; k++)
-			dp_tx_send(&w->tx, w->pending[k].port, w->pending[k].m);
-		w->pending_n = 0;
-		if (w->dirty)
-			publish_dirty(w);
+		dp_after_input(w);
 	}
 }
 
