@@ -120,7 +120,7 @@ decide_ctx(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, const struc
 	pc->requests = ac->requests;
 	pc->responses = ac->responses;
 	pc->table_conns = kapa_flow_count(e->ft);
-	pc->table_capacity = kapa_flow_capacity(e->ft);
+	pc->table_capacity = kapa_flow_max_capacity(e->ft);
 }
 
 /* Take the decision: match the rule when the rule set (or the server's

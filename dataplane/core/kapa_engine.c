@@ -29,6 +29,8 @@
 
 /* Connections looked at per advance for a new rule set. */
 #define SWEEP_SLICE 256
+/* sweep_pos when no sweep is going on. */
+#define SWEEP_DONE UINT32_MAX
 /* The TCP core's default idle limit of established connections. */
 #define DEF_EST_MS 7200000u
 
@@ -343,7 +345,7 @@ kapa_engine_link_port(const struct kapa_stream_ctx *ctx, enum kapa_dir dir, uint
 static void
 engine_sweep(struct kapa_engine *e, uint64_t now_ns)
 {
-	uint32_t cap = e->capacity, end, gen;
+	uint32_t cap = kapa_flow_capacity(e->ft), end, gen;
 	struct kapa_stream_ctx ctx;
 	struct act_conn *ac;
 
@@ -360,8 +362,10 @@ engine_sweep(struct kapa_engine *e, uint64_t now_ns)
 		    (ac->gen != gen || e->sweep_all))
 			act_redecide(e, &ctx);
 	}
-	if (e->sweep_pos == cap)
+	if (e->sweep_pos >= cap) {
+		e->sweep_pos = SWEEP_DONE;
 		e->sweep_all = 0;
+	}
 }
 
 uint32_t
@@ -369,7 +373,7 @@ kapa_engine_advance(struct kapa_engine *e, uint64_t now_ns, uint32_t max)
 {
 	uint32_t n = kapa_tcp_advance(e->tcp, now_ns, max);
 
-	if (unlikely(e->sweep_pos < e->capacity))
+	if (unlikely(e->sweep_pos != SWEEP_DONE))
 		engine_sweep(e, now_ns);
 	return n;
 }
@@ -412,7 +416,7 @@ kapa_engine_close_conn(struct kapa_engine *e, uint32_t idx, uint32_t gen, uint64
 {
 	struct kapa_stream_ctx ctx;
 
-	if (idx >= e->capacity || e->conns[idx].state == KAPA_CONN_FREE ||
+	if (idx >= kapa_flow_capacity(e->ft) || e->conns[idx].state == KAPA_CONN_FREE ||
 	    e->conns[idx].gen != gen)
 		return -ENOENT;
 	engine_ctx(e, idx, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
@@ -504,8 +508,7 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 	e->ft = kapa_tcp_table(e->tcp);
 	kapa_flow_layout(e->ft, &e->conns, &e->app, &e->app_stride);
 	e->changes = kapa_flow_changes(e->ft);
-	e->capacity = kapa_flow_capacity(e->ft);
-	e->sweep_pos = e->capacity;
+	e->sweep_pos = SWEEP_DONE;
 	engine_set_acting(e);
 	return e;
 fail:

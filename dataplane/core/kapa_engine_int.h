@@ -170,11 +170,11 @@ struct kapa_engine {
 	uint8_t shutting_down;	/* 0, ENGINE_SHUTDOWN or ENGINE_LET_GO */
 
 	/* Connections decided under an older rule set, re-decided a slice
-	 * per advance: the next index to look at, capacity when done. */
+	 * per advance: the next index to look at, SWEEP_DONE when done (the
+	 * table's capacity is read each time: kapa-inspect's table grows). */
 	uint32_t sweep_pos;
 	uint8_t sweep_all;	/* the sweep decides every connection again (a new
 				   program), not only those of an older rule set */
-	uint32_t capacity;	/* the table's */
 	const uint64_t *changes;	/* the table's inserts and releases */
 	/* Connections with ACT_EDITED: while there are none, no client
 	 * segment needs a look before the TCP core. */

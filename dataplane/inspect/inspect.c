@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_memory.h>
@@ -70,6 +72,12 @@ struct inspect_run {
 	uint32_t cur_stream;	/* stream of the frame in hand */
 	uint64_t cur_frame;
 	int at_end;		/* closing what is left when the file ended */
+	/* Connections whose state the table's limit cost: entries evicted
+	 * while their connection was open (it is picked up again mid-stream,
+	 * its messages cut), told on stderr at the end. */
+	uint64_t evicted_open;
+	struct kapa_flow_stats flow;	/* the table's counters, at the end */
+	uint32_t table_cap;		/* the table's entries at the end */
 	int oom;		/* JSON buffer could not grow: output incomplete */
 	/* --json: the races of this file, by race id - race_first_id; grows
 	 * with the races (about 180 bytes each), as the JSON buffer does. */
@@ -216,6 +224,10 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 		break;
 	case KAPA_EV_CLOSE:
 		report_conn_end(&run->rep, uc->requests, uc->http, end_of(run, uc));
+		if ((ctx->release == KAPA_REL_EVICT_LRU ||
+		     ctx->release == KAPA_REL_EVICT_EMBRYONIC) &&
+		    ctx->conn->state != KAPA_CONN_CLOSED)
+			run->evicted_open++;
 		break;
 	default:
 		break;
@@ -353,14 +365,29 @@ static const struct kapa_engine_ops inspect_ops = {
 unsigned int
 inspect_mem_mb(uint32_t max_conns)
 {
-	/* Per entry: the 128-byte record, the app slot (tracker, engine,
-	 * ours), the rte_hash key and bucket share, rounded up generously;
-	 * plus the reassembly pool (64 MiB default), header buffers and EAL's
-	 * own needs. */
-	uint64_t per_entry = 128 + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE +
-			     sizeof(struct inspect_conn) + 192;
+	/* Of the table only the rte_hash lives in EAL memory (records and
+	 * slots are mapped by kapa_mem, as is the reassembly pool); while the
+	 * table doubles to its limit, the hashes of the limit and of half of
+	 * it exist together. Plus EAL's own needs and the small structures.
+	 * With --no-huge EAL maps all of it at start and writes a descriptor
+	 * per 4 KiB page (about 12 MiB per GiB): it is sized, not generous. */
+	uint64_t hash = kapa_flow_hash_bytes(max_conns) + kapa_flow_hash_bytes(max_conns / 2 + 8);
 
-	return (unsigned int)(160 + (per_entry * max_conns >> 20));
+	return (unsigned int)(160 + (hash * 9 / 8 >> 20));
+}
+
+uint32_t
+inspect_default_max_conns(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t n;
+
+	if (pages <= 0 || page <= 0)
+		return INSPECT_START_CONNS;
+	n = (uint64_t)pages * (uint64_t)page / 2048;
+	if (n > INSPECT_DEFAULT_CONNS_CAP)
+		n = INSPECT_DEFAULT_CONNS_CAP;
+	return n < INSPECT_START_CONNS ? INSPECT_START_CONNS : (uint32_t)n;
 }
 
 /* The longest limit of the rule set: at the end of a capture, expiries up
@@ -415,7 +442,13 @@ run_create(struct inspect_run *run, struct capture *cap, char *err, size_t errle
 	snprintf(name, sizeof(name), "inspect%u", seq++);
 	memset(&conf, 0, sizeof(conf));
 	conf.tcp.flow.name = name;
-	conf.tcp.flow.capacity = run->o->max_conns;
+	/* The table grows to the limit as the capture needs (memory written
+	 * only as used), with no half-open budget of its own: offline, a SYN
+	 * flood in the capture costs memory, not other connections' state. */
+	conf.tcp.flow.capacity = run->o->max_conns < INSPECT_START_CONNS ? run->o->max_conns :
+				 INSPECT_START_CONNS;
+	conf.tcp.flow.max_capacity = run->o->max_conns;
+	conf.tcp.flow.embryonic_max = run->o->max_conns;
 	conf.tcp.flow.socket_id = SOCKET_ID_ANY;
 	conf.http.pipeline_depth = INSPECT_PIPELINE_DEPTH;
 	conf.http.ports = run->o->ports;
@@ -473,6 +506,8 @@ run_finish(struct inspect_run *run)
 		run->rep.tcp = *kapa_tcp_stats(kapa_engine_tcp(run->eng));
 		run->rep.http = *kapa_http_stats(kapa_engine_http(run->eng));
 		run->rep.act = *kapa_engine_stats(run->eng);
+		run->flow = *kapa_flow_stats(kapa_tcp_table(kapa_engine_tcp(run->eng)));
+		run->table_cap = kapa_flow_capacity(kapa_tcp_table(kapa_engine_tcp(run->eng)));
 		report_races(&run->rep, kapa_engine_race(run->eng));
 		kapa_engine_destroy(run->eng);
 		run->eng = NULL;
@@ -489,6 +524,26 @@ run_free(struct inspect_run *run)
 	free(run->races);
 	free(run->buf);
 	free(run->pend);
+}
+
+/*
+ * One line on stderr when the table's limit cost connections their state:
+ * they were picked up again mid-stream (or not tracked at all), so their
+ * messages are cut or missing in the output, which cannot show it.
+ */
+static void
+tell_lost_state(const struct inspect_run *run)
+{
+	uint64_t refused = run->rep.tcp.conns_refused;
+
+	if (run->evicted_open == 0 && refused == 0)
+		return;
+	fprintf(stderr, "kapa-inspect: %s: %" PRIu64 " connections lost their state to the "
+		"connection table's limit of %u (%" PRIu64 " evicted while open, %" PRIu64
+		" not tracked)%s: their messages are incomplete; pass --max-conns N with N above "
+		"the connections open at once\n", run->path, run->evicted_open + refused,
+		run->table_cap, run->evicted_open, refused,
+		run->flow.grow_failed != 0 ? ", where it could not grow (out of memory)" : "");
 }
 
 /* -w: the frame in hand as forwarded (at @p fwd_ns), then what was crafted
@@ -627,6 +682,7 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 	}
 	run->rep.bad_link = capture_bad_link(cap);
 	run_finish(run);
+	tell_lost_state(run);
 	if (capture_writer_close(run->writer, err, errlen) != 0 && result == INSPECT_OK)
 		result = INSPECT_FAILED;
 	run->writer = NULL;
