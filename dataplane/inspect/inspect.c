@@ -39,10 +39,19 @@
  * due time, between captured frames (one wheel rotation: 65.5 s). */
 #define POLICY_TICK_MS 1
 #define POLICY_WHEEL_SLOTS 65536
+/* --json: objects buffered before the next look for what can be written
+ * (doubled while the oldest open message holds most of them back). */
+#define JSON_CHECK_MIN 4096u
+/* A race's retry may begin this long after its request (KAPA_RACE_RETRY_MS). */
+#define RACE_RETRY_NS ((uint64_t)KAPA_RACE_RETRY_MS * 1000000u)
 
 /* kapa-inspect's per-connection state, after the tracker's in the app slot. */
 struct inspect_conn {
 	uint64_t resp_end_ns;	/* end of the last final response; 0 = none */
+	/* --json: frame of a request that may still be reported as a race
+	 * (kapa_race: a request after an idle gap, not the first, unanswered
+	 * when the server closes); counted in run->waits; 0 = none. */
+	uint64_t wait_frame;
 	uint32_t stream;	/* tshark-style tcp.stream */
 	uint32_t requests;
 	uint32_t final_responses;
@@ -57,6 +66,10 @@ struct inspect_conn {
 struct inspect_race {
 	uint32_t stream;
 	uint64_t frame;
+	uint64_t seen_ns;	/* when it was reported (after its request) */
+	/* The frame in hand when its retry window had passed: a retry starts
+	 * in this frame or before. 0: not yet. */
+	uint64_t cut_frame;
 	char flow[FLOW_MAX];
 	struct json_race r;
 };
@@ -79,11 +92,22 @@ struct inspect_run {
 	struct kapa_flow_stats flow;	/* the table's counters, at the end */
 	uint32_t table_cap;		/* the table's entries at the end */
 	int oom;		/* JSON buffer could not grow: output incomplete */
-	/* --json: the races of this file, by race id - race_first_id; grows
-	 * with the races (about 180 bytes each), as the JSON buffer does. */
+	/* --json: the races not written yet, by race id - race_first_id,
+	 * from races[race_head] (the ones before it are written); a race is
+	 * written once its retry can no longer come (about 200 bytes each
+	 * until then). race_uncut: the first without a cut_frame. */
 	struct inspect_race *races;
-	uint32_t nraces, races_cap;
+	uint32_t nraces, races_cap, race_head, race_uncut;
 	uint64_t race_first_id;
+	size_t json_check_at;	/* pending objects that trigger the next look */
+	/* Requests that may still become races (inspect_conn::wait_frame),
+	 * counted per WAIT_BUCKET frames: the first non-empty bucket holds
+	 * the output back. Grows with the capture (4 bytes per 4096 frames). */
+	uint32_t *waits;
+	size_t nwaits, wait_low;	/* buckets; no wait below bucket wait_low */
+	int write_failed;
+	uint64_t late_retries;	/* retry notices for races already written */
+	int wait_stuck;		/* wait_add() ran out of memory */
 
 	/* Policy mode and -w. */
 	struct capture_writer *writer;
@@ -94,6 +118,55 @@ struct inspect_run {
 	uint64_t emit_ns;	/* time of crafted frames outside it */
 	uint64_t max_limit_ns;	/* the longest limit of the policy */
 };
+
+#define WAIT_SHIFT 12
+
+/* Count a request that may become a race, at @p frame (0 on no memory:
+ * the output is then held until the end of the file, still right). */
+static void
+wait_add(struct inspect_run *run, struct inspect_conn *uc, uint64_t frame)
+{
+	size_t b = (size_t)(frame >> WAIT_SHIFT), n;
+	uint32_t *grown;
+
+	if (b >= run->nwaits) {
+		n = run->nwaits != 0 ? run->nwaits : 1024;
+		while (n <= b)
+			n *= 2;
+		grown = realloc(run->waits, n * sizeof(*grown));
+		if (grown == NULL) {
+			run->wait_stuck = 1;
+			return;
+		}
+		memset(grown + run->nwaits, 0, (n - run->nwaits) * sizeof(*grown));
+		run->waits = grown;
+		run->nwaits = n;
+	}
+	run->waits[b]++;
+	if (b < run->wait_low)
+		run->wait_low = b;
+	uc->wait_frame = frame;
+}
+
+static void
+wait_done(struct inspect_run *run, struct inspect_conn *uc)
+{
+	if (uc->wait_frame == 0)
+		return;
+	run->waits[uc->wait_frame >> WAIT_SHIFT]--;
+	uc->wait_frame = 0;
+}
+
+/* The first frame a race not reported yet may carry, or UINT64_MAX. */
+static uint64_t
+wait_oldest(struct inspect_run *run)
+{
+	if (run->wait_stuck)
+		return 0;
+	while (run->wait_low < run->nwaits && run->waits[run->wait_low] == 0)
+		run->wait_low++;
+	return run->wait_low < run->nwaits ? (uint64_t)run->wait_low << WAIT_SHIFT : UINT64_MAX;
+}
 
 static struct inspect_conn *
 conn_of(const struct kapa_stream_ctx *ctx)
@@ -148,11 +221,20 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg, v
 		    msg->first_ns >= uc->resp_end_ns)
 			report_gap(&run->rep, msg->first_ns - uc->resp_end_ns);
 		uc->resp_end_ns = 0;
+		/* What kapa_race may report later with this request's frame:
+		 * a request on a connection with nothing outstanding, not its
+		 * first (a superset of its RC_WAITING). */
+		if (run->o->json && uc->requests != 0 && uc->final_responses >= uc->requests &&
+		    uc->wait_frame == 0)
+			wait_add(run, uc, msg->first_pkt_ref != NULL ?
+				 (uint64_t)(uintptr_t)msg->first_pkt_ref : run->cur_frame);
 		uc->requests++;
 	} else {
 		uc->last_interim = msg->status >= 100 && msg->status < 200;
 		if (!uc->last_interim)
 			uc->final_responses++;
+		if (uc->final_responses >= uc->requests)
+			wait_done(run, uc);
 	}
 	report_message(&run->rep, msg);
 	if (!run->o->json)
@@ -223,6 +305,7 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 		uc->reset = 1;
 		break;
 	case KAPA_EV_CLOSE:
+		wait_done(run, uc);
 		report_conn_end(&run->rep, uc->requests, uc->http, end_of(run, uc));
 		if ((ctx->release == KAPA_REL_EVICT_LRU ||
 		     ctx->release == KAPA_REL_EVICT_EMBRYONIC) &&
@@ -284,6 +367,7 @@ on_race(const struct kapa_stream_ctx *ctx, const struct kapa_race_event *ev, voi
 	}
 	ir = &run->races[run->nraces++];
 	memset(ir, 0, sizeof(*ir));
+	ir->seen_ns = ctx->now_ns;
 	ir->stream = conn_of(ctx)->stream;
 	ir->frame = ev->req_ref != NULL ? (uint64_t)(uintptr_t)ev->req_ref : run->cur_frame;
 	flow_string_srv(ctx, ev->srv_dir, ir->flow, sizeof(ir->flow));
@@ -299,19 +383,23 @@ on_race_retried(uint64_t id, const struct kapa_stream_ctx *ctx, void *arg)
 
 	if (!run->o->json || id < run->race_first_id || id - run->race_first_id >= run->nraces)
 		return;
+	if (id - run->race_first_id < run->race_head) {
+		run->late_retries++;	/* written already: its cut was wrong */
+		return;
+	}
 	ir = &run->races[id - run->race_first_id];
 	ir->r.retried = 1;
 	ir->r.retry_stream = conn_of(ctx)->stream;
 }
 
-/* The races of the file into the JSON buffer, to be sorted with the rest. */
+/* Races [race_head, @p end) into the JSON buffer, to be sorted with the rest. */
 static void
-races_to_json(struct inspect_run *run)
+races_to_json(struct inspect_run *run, uint32_t end)
 {
 	struct json_msg_where w;
 	uint32_t i;
 
-	for (i = 0; i < run->nraces; i++) {
+	for (i = run->race_head; i < end; i++) {
 		w.file = run->o->with_file ? run->path : NULL;
 		w.stream = run->races[i].stream;
 		w.flow = run->races[i].flow;
@@ -320,6 +408,63 @@ races_to_json(struct inspect_run *run)
 		if (json_out_race(run->json, &w, &run->races[i].r) != 0)
 			run->oom = 1;
 	}
+	run->race_head = end;
+	if (run->race_uncut < end)
+		run->race_uncut = end;
+	/* Drop the written prefix once it is most of the array. */
+	if (run->race_head == run->nraces || run->race_head > run->nraces / 2) {
+		memmove(run->races, run->races + run->race_head,
+			(size_t)(run->nraces - run->race_head) * sizeof(*run->races));
+		run->race_first_id += run->race_head;
+		run->nraces -= run->race_head;
+		run->race_uncut -= run->race_head;
+		run->race_head = 0;
+	}
+}
+
+/*
+ * --json, after each frame: write what can no longer be preceded. A message
+ * not reported yet starts in a header block the tracker holds open, in
+ * bytes the TCP core holds out of order (their frames: the core's oldest
+ * references), or in a later frame; an action of a timer that fires before
+ * the next frame carries the frame in hand; a race is written once its
+ * retry window has passed and every message begun in it has been reported
+ * (a retry changes it), and holds back the objects from its own frame on.
+ * Looked at only when enough objects wait, so the scans cost little.
+ */
+static void
+json_progress(struct inspect_run *run, uint64_t now_ns)
+{
+	uint64_t open, below;
+	uint32_t i;
+	int rc;
+
+	while (run->race_uncut < run->nraces &&
+	       now_ns >= run->races[run->race_uncut].seen_ns + RACE_RETRY_NS)
+		run->races[run->race_uncut++].cut_frame = run->cur_frame;
+	if (json_out_pending(run->json) < run->json_check_at)
+		return;
+	open = kapa_tcp_oldest_ref(kapa_engine_tcp(run->eng));
+	below = kapa_http_oldest_ref(kapa_engine_http(run->eng));
+	if (below < open)
+		open = below;
+	for (i = run->race_head; i < run->race_uncut && run->races[i].cut_frame < open; i++)
+		;
+	races_to_json(run, i);
+	below = open < run->cur_frame ? open : run->cur_frame;
+	if (wait_oldest(run) < below)
+		below = wait_oldest(run);
+	for (i = run->race_head; i < run->nraces; i++)
+		if (run->races[i].frame < below)
+			below = run->races[i].frame;
+	rc = json_out_write_before(run->json, run->o->out, below);
+	if (rc == -EIO)
+		run->write_failed = 1;
+	else if (rc != 0)
+		run->oom = 1;
+	run->json_check_at = 2 * json_out_pending(run->json);
+	if (run->json_check_at < JSON_CHECK_MIN)
+		run->json_check_at = JSON_CHECK_MIN;
 }
 
 /* A frame kapa crafted: after the frame in hand, or now (a timer's). */
@@ -522,6 +667,7 @@ run_free(struct inspect_run *run)
 	streams_free(run->streams);
 	json_out_free(run->json);
 	free(run->races);
+	free(run->waits);
 	free(run->buf);
 	free(run->pend);
 }
@@ -636,6 +782,8 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	}
 	run->emit_ns = ts;
 	kapa_engine_advance(run->eng, ts, ADVANCE_MAX);
+	if (run->o->json)
+		json_progress(run, ts);
 	return 0;
 }
 
@@ -661,6 +809,7 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 	}
 	run->o = o;
 	run->path = path;
+	run->json_check_at = JSON_CHECK_MIN;
 	if (run_create(run, cap, err, errlen) != 0) {
 		result = INSPECT_FAILED;
 		goto out;
@@ -687,9 +836,18 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 		result = INSPECT_FAILED;
 	run->writer = NULL;
 	if (o->json) {
-		races_to_json(run);
-		if (json_out_flush(run->json, o->out) != 0 && result == INSPECT_OK) {
+		races_to_json(run, run->nraces);
+		if ((json_out_flush(run->json, o->out) != 0 || run->write_failed) &&
+		    result == INSPECT_OK) {
 			snprintf(err, errlen, "%s: writing the output failed", path);
+			result = INSPECT_FAILED;
+		}
+		if ((json_out_late(run->json) != 0 || run->late_retries != 0) &&
+		    result == INSPECT_OK) {
+			snprintf(err, errlen, "%s: %" PRIu64 " objects written out of capture order "
+				 "and %" PRIu64 " race retries too late (a bug of kapa-inspect: "
+				 "a message began where it did not look)", path,
+				 json_out_late(run->json), run->late_retries);
 			result = INSPECT_FAILED;
 		}
 		if (run->oom && result == INSPECT_OK) {

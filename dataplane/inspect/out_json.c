@@ -20,6 +20,8 @@ struct json_out {
 	struct json_rec *rec;
 	size_t nrec, rec_cap;
 	uint64_t seq;
+	uint64_t written_below;	/* every object of a frame below it is written */
+	uint64_t late;		/* objects that came for a frame already written */
 };
 
 struct json_out *
@@ -172,6 +174,9 @@ static void
 end_rec(struct json_out *j, uint64_t frame, size_t start)
 {
 	struct json_rec *r = &j->rec[j->nrec++];
+
+	if (frame < j->written_below)
+		j->late++;
 
 	r->frame = frame;
 	r->seq = j->seq++;
@@ -338,18 +343,66 @@ rec_cmp(const void *a, const void *b)
 }
 
 int
-json_out_flush(struct json_out *j, FILE *out)
+json_out_write_before(struct json_out *j, FILE *out, uint64_t frame)
 {
-	size_t i;
+	size_t i, n = 0, keep_len = 0;
+	char *kept = NULL;
 	int rc = 0;
 
 	/* With no message, rec is still NULL: qsort must not be given it. */
 	if (j->nrec > 1)
 		qsort(j->rec, j->nrec, sizeof(*j->rec), rec_cmp);
-	for (i = 0; i < j->nrec; i++)
+	while (n < j->nrec && j->rec[n].frame < frame)
+		n++;
+	if (n == 0)
+		return 0;
+	/* The rest moves, in sorted order, to a buffer of its own size, so
+	 * that the text shrinks with the output; taken before anything is
+	 * written, so that running out of memory loses nothing. */
+	for (i = n; i < j->nrec; i++)
+		keep_len += j->rec[i].len;
+	if (keep_len != 0) {
+		kept = malloc(keep_len);
+		if (kept == NULL)
+			return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
 		if (fwrite(j->text + j->rec[i].off, 1, j->rec[i].len, out) != j->rec[i].len)
 			rc = -EIO;
-	j->nrec = 0;
-	j->text_len = 0;
+	if (frame > j->written_below)
+		j->written_below = frame;
+	keep_len = 0;
+	for (i = n; i < j->nrec; i++) {
+		memcpy(kept + keep_len, j->text + j->rec[i].off, j->rec[i].len);
+		j->rec[i - n] = j->rec[i];
+		j->rec[i - n].off = keep_len;
+		keep_len += j->rec[i].len;
+	}
+	free(j->text);
+	j->text = kept;
+	j->text_len = keep_len;
+	j->text_cap = keep_len;
+	j->nrec -= n;
 	return rc;
+}
+
+int
+json_out_flush(struct json_out *j, FILE *out)
+{
+	int rc = json_out_write_before(j, out, UINT64_MAX);
+
+	j->written_below = 0;
+	return rc;
+}
+
+size_t
+json_out_pending(const struct json_out *j)
+{
+	return j->nrec;
+}
+
+uint64_t
+json_out_late(const struct json_out *j)
+{
+	return j->late;
 }
