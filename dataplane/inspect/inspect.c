@@ -437,7 +437,6 @@ json_progress(struct inspect_run *run, uint64_t now_ns)
 {
 	uint64_t open, below;
 	uint32_t i;
-	int rc;
 
 	while (run->race_uncut < run->nraces &&
 	       now_ns >= run->races[run->race_uncut].seen_ns + RACE_RETRY_NS)
@@ -457,11 +456,8 @@ json_progress(struct inspect_run *run, uint64_t now_ns)
 	for (i = run->race_head; i < run->nraces; i++)
 		if (run->races[i].frame < below)
 			below = run->races[i].frame;
-	rc = json_out_write_before(run->json, run->o->out, below);
-	if (rc == -EIO)
+	if (json_out_write_before(run->json, run->o->out, below) != 0)
 		run->write_failed = 1;
-	else if (rc != 0)
-		run->oom = 1;
 	run->json_check_at = 2 * json_out_pending(run->json);
 	if (run->json_check_at < JSON_CHECK_MIN)
 		run->json_check_at = JSON_CHECK_MIN;

@@ -342,11 +342,18 @@ rec_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int
+rec_cmp_seq(const void *a, const void *b)
+{
+	const struct json_rec *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 int
 json_out_write_before(struct json_out *j, FILE *out, uint64_t frame)
 {
-	size_t i, n = 0, keep_len = 0;
-	char *kept = NULL;
+	size_t i, n = 0, len = 0;
 	int rc = 0;
 
 	/* With no message, rec is still NULL: qsort must not be given it. */
@@ -356,33 +363,24 @@ json_out_write_before(struct json_out *j, FILE *out, uint64_t frame)
 		n++;
 	if (n == 0)
 		return 0;
-	/* The rest moves, in sorted order, to a buffer of its own size, so
-	 * that the text shrinks with the output; taken before anything is
-	 * written, so that running out of memory loses nothing. */
-	for (i = n; i < j->nrec; i++)
-		keep_len += j->rec[i].len;
-	if (keep_len != 0) {
-		kept = malloc(keep_len);
-		if (kept == NULL)
-			return -ENOMEM;
-	}
 	for (i = 0; i < n; i++)
 		if (fwrite(j->text + j->rec[i].off, 1, j->rec[i].len, out) != j->rec[i].len)
 			rc = -EIO;
 	if (frame > j->written_below)
 		j->written_below = frame;
-	keep_len = 0;
-	for (i = n; i < j->nrec; i++) {
-		memcpy(kept + keep_len, j->text + j->rec[i].off, j->rec[i].len);
-		j->rec[i - n] = j->rec[i];
-		j->rec[i - n].off = keep_len;
-		keep_len += j->rec[i].len;
-	}
-	free(j->text);
-	j->text = kept;
-	j->text_len = keep_len;
-	j->text_cap = keep_len;
+	/* The rest moves to the front of the text in place: in arrival order
+	 * its offsets increase, so each object moves down past the ones
+	 * already moved, never over one still to move. */
+	memmove(j->rec, j->rec + n, (j->nrec - n) * sizeof(*j->rec));
 	j->nrec -= n;
+	if (j->nrec > 1)
+		qsort(j->rec, j->nrec, sizeof(*j->rec), rec_cmp_seq);
+	for (i = 0; i < j->nrec; i++) {
+		memmove(j->text + len, j->text + j->rec[i].off, j->rec[i].len);
+		j->rec[i].off = len;
+		len += j->rec[i].len;
+	}
+	j->text_len = len;
 	return rc;
 }
 

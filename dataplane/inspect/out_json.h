@@ -86,8 +86,7 @@ int json_out_flush(struct json_out *j, FILE *out);
  * the others: the caller knows no object will come any more for a frame
  * before it. An object that still does is counted (json_out_late()) and
  * written later, out of order.
- * @return 0, -EIO when writing failed, or -ENOMEM (nothing lost: the
- *         objects not written are still buffered).
+ * @return 0, or -EIO when writing failed.
  */
 int json_out_write_before(struct json_out *j, FILE *out, uint64_t frame);
 
