@@ -62,7 +62,7 @@ act_report(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kapa_a
 {
 	struct kapa_action a = {
 		.kind = (uint8_t)kind, .why = (uint8_t)why, .dir = (uint8_t)ctx->dir,
-		.srv_dir = act_of(ctx)->srv_dir, .len = len, .off = off,
+		.srv_dir = act_of(e, ctx)->srv_dir, .len = len, .off = off,
 	};
 
 	e->st.act[kind][why]++;
@@ -234,7 +234,7 @@ arm(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn *a
 void
 act_redecide(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 {
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	if (ac->flags & ACT_RESET)
 		return;
@@ -375,7 +375,7 @@ send_rsts(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_c
 int
 act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 {
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	int srv = ac->srv_dir;
 
 	if (ac->flags & ACT_RESET)
@@ -407,7 +407,7 @@ act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 int
 act_reset(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kapa_act_why why)
 {
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	if (ac->flags & ACT_RESET)
 		return 0;
@@ -724,7 +724,7 @@ static void
 act_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	uint8_t srv;
 
 	if (e->ops.http.message != NULL)
@@ -762,7 +762,7 @@ static void
 act_message_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	const struct kapa_tcp_half *h;
 
 	if (e->ops.http.message_end != NULL)
@@ -786,7 +786,7 @@ static void
 act_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	if (e->ops.http.leave != NULL)
 		e->ops.http.leave(ctx, why, e->ops_arg);
@@ -847,7 +847,7 @@ act_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t
 	  uint64_t len, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	switch (ev) {
 	case KAPA_EV_OPEN:
@@ -880,7 +880,7 @@ static uint32_t
 act_expire(const struct kapa_stream_ctx *ctx, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	enum kapa_act_why why = KAPA_ACT_WHY_IDLE;
 	uint32_t idle, lim;
 

@@ -151,7 +151,7 @@ static void
 engine_post(struct kapa_engine *e, const struct kapa_tcp_result *res, struct kapa_buf *b,
 	    struct kapa_pkt *pkt, uint64_t now_ns, void *ref)
 {
-	struct act_conn *ac = (struct act_conn *)((uint8_t *)res->app + KAPA_HTTP_STATE_SIZE);
+	struct act_conn *ac = (struct act_conn *)((uint8_t *)res->app + e->act_off);
 	struct kapa_stream_ctx ctx;
 
 	if (ac->l2_len[res->dir] == 0)
@@ -190,7 +190,7 @@ slot_result(struct kapa_engine *e, struct kapa_engine_slot *s, const struct kapa
 	s->conn = res->idx;
 	s->dir = res->dir;
 	s->user = res->idx >= 0 ? (uint8_t *)res->app + KAPA_HTTP_STATE_SIZE +
-				  KAPA_ENGINE_STATE_SIZE : NULL;
+				  KAPA_RACE_STATE_SIZE : NULL;
 	(void)e;
 }
 
@@ -297,10 +297,18 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 	return kapa_engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
 }
 
+/* The engine of a connection's callbacks: the tracker's user (ctx->ops_arg
+ * is the tracker, as engine_ctx() and the TCP core set it). */
+static struct kapa_engine *
+engine_of(const struct kapa_stream_ctx *ctx)
+{
+	return kapa_http_ops_arg(ctx->ops_arg);
+}
+
 void
 kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v)
 {
-	const struct act_conn *ac = act_of(ctx);
+	const struct act_conn *ac = act_of(engine_of(ctx), ctx);
 	struct kapa_http_conn_info ci;
 
 	kapa_http_conn_info(ctx->app, &ci);
@@ -326,7 +334,7 @@ kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v)
 int
 kapa_engine_link_port(const struct kapa_stream_ctx *ctx, enum kapa_dir dir, uint8_t *port)
 {
-	const struct act_conn *ac = act_of(ctx);
+	const struct act_conn *ac = act_of(engine_of(ctx), ctx);
 
 	if (ac->l2_len[dir] != 0) {
 		*port = ac->l2_port[dir];
@@ -357,7 +365,7 @@ engine_sweep(struct kapa_engine *e, uint64_t now_ns)
 		if (e->conns[e->sweep_pos].state == KAPA_CONN_FREE)
 			continue;
 		engine_ctx(e, e->sweep_pos, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
-		ac = act_of(&ctx);
+		ac = act_of(e, &ctx);
 		if ((ac->flags & (ACT_OPENED | ACT_DECIDED)) == (ACT_OPENED | ACT_DECIDED) &&
 		    (ac->gen != gen || e->sweep_all))
 			act_redecide(e, &ctx);
@@ -396,6 +404,8 @@ engine_set_acting(struct kapa_engine *e)
 void
 kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p)
 {
+	if (e->act_off == 0)
+		return;	/* no_actions: no state to decide in */
 	e->policy = p;
 	e->sweep_pos = 0;
 	engine_set_acting(e);
@@ -404,6 +414,8 @@ kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p)
 void
 kapa_engine_set_prog(struct kapa_engine *e, kapa_policy_prog_fn prog)
 {
+	if (e->act_off == 0)
+		return;
 	e->prog = prog != NULL ? prog : kapa_policy_default_prog;
 	/* Every connection decided again, under the rule set it has. */
 	e->sweep_pos = 0;
@@ -453,8 +465,10 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	app = KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE + ((conf->user_size + 15) & ~15u);
-	if (app > 1024) {
+	app = KAPA_HTTP_STATE_SIZE + KAPA_RACE_STATE_SIZE + ((conf->user_size + 15) & ~15u);
+	if (!conf->no_actions)
+		app += KAPA_ACT_STATE_SIZE;
+	if (app > 1024 || (conf->no_actions && (conf->policy != NULL || conf->prog != NULL))) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -465,6 +479,9 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 		e->ops = *conf->ops;
 	e->ops_arg = conf->ops_arg;
 	e->policy = conf->policy;
+	/* The actions' state goes last, so that the others' offsets do not
+	 * depend on whether there is one. */
+	e->act_off = conf->no_actions ? 0 : app - KAPA_ACT_STATE_SIZE;
 	e->prog = conf->prog != NULL ? conf->prog : kapa_policy_default_prog;
 	e->mtu = conf->mtu;
 	e->est_ms = conf->tcp.est_timeout_ms != 0 ? conf->tcp.est_timeout_ms : DEF_EST_MS;

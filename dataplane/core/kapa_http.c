@@ -1515,6 +1515,12 @@ kapa_http_conn_info(const void *app, struct kapa_http_conn_info *info)
 	}
 }
 
+void *
+kapa_http_ops_arg(const struct kapa_http *h)
+{
+	return h->ops_arg;
+}
+
 uint64_t
 kapa_http_oldest_ref(const struct kapa_http *h)
 {

@@ -311,6 +311,9 @@ kapa_http_user_state(const struct kapa_stream_ctx *ctx)
 /** @return counters. */
 const struct kapa_http_stats *kapa_http_stats(const struct kapa_http *h);
 
+/** @return the ops_arg the tracker was created with (kapa_http_conf). */
+void *kapa_http_ops_arg(const struct kapa_http *h);
+
 /**
  * The smallest packet reference, read as a number, of the messages begun
  * and not yet reported: the first byte of every header block held open

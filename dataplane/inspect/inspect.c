@@ -39,8 +39,9 @@
  * due time, between captured frames (one wheel rotation: 65.5 s). */
 #define POLICY_TICK_MS 1
 #define POLICY_WHEEL_SLOTS 65536
-/* --json: objects buffered before the next look for what can be written
- * (doubled while the oldest open message holds most of them back). */
+/* --json: objects buffered since the last look before the next look for
+ * what can be written (a look that can write nothing costs two small scans
+ * and no sort: json_out_write_before()). */
 #define JSON_CHECK_MIN 4096u
 /* A race's retry may begin this long after its request (KAPA_RACE_RETRY_MS). */
 #define RACE_RETRY_NS ((uint64_t)KAPA_RACE_RETRY_MS * 1000000u)
@@ -458,9 +459,7 @@ json_progress(struct inspect_run *run, uint64_t now_ns)
 			below = run->races[i].frame;
 	if (json_out_write_before(run->json, run->o->out, below) != 0)
 		run->write_failed = 1;
-	run->json_check_at = 2 * json_out_pending(run->json);
-	if (run->json_check_at < JSON_CHECK_MIN)
-		run->json_check_at = JSON_CHECK_MIN;
+	run->json_check_at = json_out_pending(run->json) + JSON_CHECK_MIN;
 }
 
 /* A frame kapa crafted: after the frame in hand, or now (a timer's). */
@@ -595,6 +594,9 @@ run_create(struct inspect_run *run, struct capture *cap, char *err, size_t errle
 	conf.http.ports = run->o->ports;
 	conf.user_size = sizeof(struct inspect_conn);
 	conf.policy = run->o->policy;
+	/* Without a policy no action is ever decided: no action state per
+	 * connection (KAPA_ACT_STATE_SIZE bytes less each). */
+	conf.no_actions = run->o->policy == NULL;
 	conf.ops = &inspect_ops;
 	conf.ops_arg = run;
 	if (run->o->policy != NULL) {
