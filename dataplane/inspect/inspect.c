@@ -413,9 +413,11 @@ races_to_json(struct inspect_run *run, uint32_t end)
 	if (run->race_uncut < end)
 		run->race_uncut = end;
 	/* Drop the written prefix once it is most of the array. */
-	if (run->race_head == run->nraces || run->race_head > run->nraces / 2) {
-		memmove(run->races, run->races + run->race_head,
-			(size_t)(run->nraces - run->race_head) * sizeof(*run->races));
+	if (run->race_head != 0 &&
+	    (run->race_head == run->nraces || run->race_head > run->nraces / 2)) {
+		if (run->nraces > run->race_head)
+			memmove(run->races, run->races + run->race_head,
+				(size_t)(run->nraces - run->race_head) * sizeof(*run->races));
 		run->race_first_id += run->race_head;
 		run->nraces -= run->race_head;
 		run->race_uncut -= run->race_head;
