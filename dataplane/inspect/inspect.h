@@ -61,7 +61,7 @@ unsigned int inspect_mem_mb(uint32_t max_conns);
 
 /**
  * The table's limit without --max-conns: one connection per 2 KiB of the
- * machine's memory (a tracked connection costs about 0.3 KiB; the rest is
+ * machine's memory (a tracked connection costs about 0.6 KiB; the rest is
  * room for everything else), at most INSPECT_DEFAULT_CONNS_CAP.
  */
 uint32_t inspect_default_max_conns(void);

@@ -40,7 +40,7 @@ usage(FILE *out, const char *prog)
 		"                 policy also one per action (\"action\", \"reason\")\n"
 		"  --max-conns N  connections tracked at once, at most (default %u, from\n"
 		"                 this machine's memory); the table grows to what the\n"
-		"                 capture needs, about 0.3 KiB per connection open at\n"
+		"                 capture needs, about 0.6 KiB per connection open at\n"
 		"                 once. Past the limit connections lose their state\n"
 		"                 (told on stderr)\n"
 		"  --ports LIST   track HTTP only on connections with a port in LIST\n"
