@@ -297,12 +297,13 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 	return kapa_engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
 }
 
-/* The engine of a connection's callbacks: the tracker's user (ctx->ops_arg
- * is the tracker, as engine_ctx() and the TCP core set it). */
+/* The engine of a connection: its TCP core's consumer is the tracker, whose
+ * user is the engine. From ctx->tcp, which every ctx has (kapa-dp builds
+ * its own, with ops_arg unset, to publish a connection). */
 static struct kapa_engine *
 engine_of(const struct kapa_stream_ctx *ctx)
 {
-	return kapa_http_ops_arg(ctx->ops_arg);
+	return kapa_http_ops_arg(kapa_tcp_ops_arg(ctx->tcp));
 }
 
 void
