@@ -134,7 +134,8 @@ test_observe_unchanged(void)
 /* An engine without action state (no_actions, kapa-inspect without a
  * policy): refused with a policy; without one the same exchange runs clean,
  * the race measurement (now first after the tracker's state) sees the same,
- * and a policy given later is ignored. */
+ * and a policy given later is ignored. And an engine with action state
+ * finds it from any ctx of the connection (kapa_engine_view()). */
 static void
 test_no_actions(void)
 {
@@ -182,6 +183,36 @@ test_no_actions(void)
 	CU_ASSERT(bench_init(&b, 4, "timeout=1", NULL, 0) != 0);
 	bench_fini(&b);
 	bench_no_actions = 0;
+	/* kapa_engine_view() from a ctx built outside the engine's callbacks,
+	 * as kapa-dp builds one to publish a connection (no ops_arg). */
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=5", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_str(&b, C, req11);
+	{
+		struct kapa_flow_table *ft = kapa_tcp_table(kapa_engine_tcp(b.e));
+		struct kapa_engine_view v;
+		struct kapa_stream_ctx ctx;
+		uint32_t idx, found = 0;
+
+		for (idx = 0; idx < kapa_flow_capacity(ft); idx++) {
+			if (kapa_flow_conn(ft, idx)->state == KAPA_CONN_FREE)
+				continue;
+			memset(&ctx, 0, sizeof(ctx));
+			ctx.tcp = kapa_engine_tcp(b.e);
+			ctx.idx = idx;
+			ctx.conn = kapa_flow_conn(ft, idx);
+			ctx.app = kapa_flow_app(ft, idx);
+			kapa_engine_view(&ctx, &v);
+			CU_ASSERT_EQUAL(v.requests, 2);
+			CU_ASSERT_EQUAL(v.responses, 1);
+			CU_ASSERT_EQUAL(v.max, 5);
+			found++;
+		}
+		CU_ASSERT_EQUAL(found, 1);
+	}
+	bench_fini(&b);
 }
 
 /* Keep-alive idle: the RSTs go out when the limit has passed since the last
