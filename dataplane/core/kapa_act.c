@@ -63,7 +63,7 @@ act_report(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kapa_a
 {
 	struct kapa_action a = {
 		.kind = (uint8_t)kind, .why = (uint8_t)why, .dir = (uint8_t)ctx->dir,
-		.srv_dir = act_of(ctx)->srv_dir, .len = len, .off = off,
+		.srv_dir = act_of(e, ctx)->srv_dir, .len = len, .off = off,
 	};
 
 	e->st.act[kind][why]++;
@@ -121,7 +121,7 @@ decide_ctx(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, const struc
 	pc->requests = ac->requests;
 	pc->responses = ac->responses;
 	pc->table_conns = kapa_flow_count(e->ft);
-	pc->table_capacity = kapa_flow_capacity(e->ft);
+	pc->table_capacity = kapa_flow_max_capacity(e->ft);
 }
 
 /* Take the decision: match the rule when the rule set (or the server's
@@ -235,7 +235,7 @@ arm(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_conn *a
 void
 act_redecide(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 {
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	if (ac->flags & ACT_RESET)
 		return;
@@ -376,7 +376,7 @@ send_rsts(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct act_c
 int
 act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 {
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	int srv = ac->srv_dir;
 
 	if (ac->flags & ACT_RESET)
@@ -409,7 +409,7 @@ act_close_announced(struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 int
 act_reset(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kapa_act_why why)
 {
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	if (ac->flags & ACT_RESET)
 		return 0;
@@ -731,7 +731,7 @@ static void
 act_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *m, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	uint8_t srv;
 
 	if (e->ops.http.message != NULL)
@@ -769,7 +769,7 @@ static void
 act_message_end(const struct kapa_stream_ctx *ctx, bool is_request, uint32_t index, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	const struct kapa_tcp_half *h;
 
 	if (e->ops.http.message_end != NULL)
@@ -793,7 +793,7 @@ static void
 act_leave(const struct kapa_stream_ctx *ctx, enum kapa_http_leave why, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	if (e->ops.http.leave != NULL)
 		e->ops.http.leave(ctx, why, e->ops_arg);
@@ -854,7 +854,7 @@ act_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t
 	  uint64_t len, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 
 	switch (ev) {
 	case KAPA_EV_OPEN:
@@ -887,7 +887,7 @@ static uint32_t
 act_expire(const struct kapa_stream_ctx *ctx, void *arg)
 {
 	struct kapa_engine *e = arg;
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	enum kapa_act_why why = KAPA_ACT_WHY_IDLE;
 	uint32_t idle, lim;
 

@@ -306,7 +306,7 @@ static uint32_t
 seg_limit(const struct kapa_engine *e, const struct kapa_stream_ctx *ctx,
 	  const struct kapa_pkt *pkt, uint32_t orig)
 {
-	const struct act_conn *ac = act_of(ctx);
+	const struct act_conn *ac = act_of(e, ctx);
 	uint32_t lim = ctx->conn->mss[ac->srv_dir ^ 1];
 	uint32_t hdrs = (uint32_t)(pkt->payload_off - pkt->l3_off);
 
@@ -384,7 +384,7 @@ enum kapa_verdict
 act_server_out(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct kapa_buf *b,
 	       struct kapa_pkt *pkt)
 {
-	struct act_conn *ac = act_of(ctx);
+	struct act_conn *ac = act_of(e, ctx);
 	struct act_log *l = ac->log != 0 ? &e->logs[ac->log - 1] : NULL;
 	uint32_t syn = (pkt->tcp_flags & KAPA_TCP_SYN) ? 1 : 0;
 	uint32_t s = pkt->seq + syn, n = pkt->payload_len, lim, seq;

@@ -31,6 +31,8 @@
 
 /* Connections looked at per advance for a new rule set. */
 #define SWEEP_SLICE 256
+/* sweep_pos when no sweep is going on. */
+#define SWEEP_DONE UINT32_MAX
 /* The TCP core's default idle limit of established connections. */
 #define DEF_EST_MS 7200000u
 
@@ -162,7 +164,7 @@ static void
 engine_post(struct kapa_engine *e, const struct kapa_tcp_result *res, struct kapa_buf *b,
 	    struct kapa_pkt *pkt, uint64_t now_ns, void *ref)
 {
-	struct act_conn *ac = (struct act_conn *)((uint8_t *)res->app + KAPA_HTTP_STATE_SIZE);
+	struct act_conn *ac = (struct act_conn *)((uint8_t *)res->app + e->act_off);
 	struct kapa_stream_ctx ctx;
 
 	if (ac->l2_len[res->dir] == 0)
@@ -255,7 +257,7 @@ slot_result(struct kapa_engine *e, struct kapa_engine_slot *s, const struct kapa
 	s->conn = res->idx;
 	s->dir = res->dir;
 	s->user = res->idx >= 0 ? (uint8_t *)res->app + KAPA_HTTP_STATE_SIZE +
-				  KAPA_ENGINE_STATE_SIZE : NULL;
+				  KAPA_RACE_STATE_SIZE : NULL;
 	(void)e;
 }
 
@@ -403,7 +405,7 @@ kapa_engine_lookup(struct kapa_engine *e, const struct kapa_pkt *pkt, struct kap
 void *
 kapa_engine_user_state_at(struct kapa_engine *e, uint32_t idx)
 {
-	return (uint8_t *)kapa_flow_app(e->ft, idx) + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE;
+	return (uint8_t *)kapa_flow_app(e->ft, idx) + KAPA_HTTP_STATE_SIZE + KAPA_RACE_STATE_SIZE;
 }
 
 enum kapa_verdict
@@ -441,10 +443,19 @@ kapa_engine_input(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pk
 	return engine_input_at(e, b, pkt, &s, now_ns, pkt_ref);
 }
 
+/* The engine of a connection: its TCP core's consumer is the tracker, whose
+ * user is the engine. From ctx->tcp, which every ctx has (kapa-dp builds
+ * its own, with ops_arg unset, to publish a connection). */
+static struct kapa_engine *
+engine_of(const struct kapa_stream_ctx *ctx)
+{
+	return kapa_http_ops_arg(kapa_tcp_ops_arg(ctx->tcp));
+}
+
 void
 kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v)
 {
-	const struct act_conn *ac = act_of(ctx);
+	const struct act_conn *ac = act_of(engine_of(ctx), ctx);
 	struct kapa_http_conn_info ci;
 
 	kapa_http_conn_info(ctx->app, &ci);
@@ -470,7 +481,7 @@ kapa_engine_view(const struct kapa_stream_ctx *ctx, struct kapa_engine_view *v)
 int
 kapa_engine_link_port(const struct kapa_stream_ctx *ctx, enum kapa_dir dir, uint8_t *port)
 {
-	const struct act_conn *ac = act_of(ctx);
+	const struct act_conn *ac = act_of(engine_of(ctx), ctx);
 
 	if (ac->l2_len[dir] != 0) {
 		*port = ac->l2_port[dir];
@@ -489,7 +500,7 @@ kapa_engine_link_port(const struct kapa_stream_ctx *ctx, enum kapa_dir dir, uint
 static void
 engine_sweep(struct kapa_engine *e, uint64_t now_ns)
 {
-	uint32_t cap = e->capacity, end, gen;
+	uint32_t cap = kapa_flow_capacity(e->ft), end, gen;
 	struct kapa_stream_ctx ctx;
 	struct act_conn *ac;
 
@@ -501,13 +512,15 @@ engine_sweep(struct kapa_engine *e, uint64_t now_ns)
 		if (e->conns[e->sweep_pos].state == KAPA_CONN_FREE)
 			continue;
 		engine_ctx(e, e->sweep_pos, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
-		ac = act_of(&ctx);
+		ac = act_of(e, &ctx);
 		if ((ac->flags & (ACT_OPENED | ACT_DECIDED)) == (ACT_OPENED | ACT_DECIDED) &&
 		    (ac->gen != gen || e->sweep_all))
 			act_redecide(e, &ctx);
 	}
-	if (e->sweep_pos == cap)
+	if (e->sweep_pos >= cap) {
+		e->sweep_pos = SWEEP_DONE;
 		e->sweep_all = 0;
+	}
 }
 
 uint32_t
@@ -517,7 +530,7 @@ kapa_engine_advance(struct kapa_engine *e, uint64_t now_ns, uint32_t max)
 
 	kapa_frag_expire(e->frag, now_ns);	/* memory of lost fragments back */
 
-	if (unlikely(e->sweep_pos < e->capacity))
+	if (unlikely(e->sweep_pos != SWEEP_DONE))
 		engine_sweep(e, now_ns);
 	return n;
 }
@@ -540,6 +553,8 @@ engine_set_acting(struct kapa_engine *e)
 void
 kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p)
 {
+	if (e->act_off == 0)
+		return;	/* no_actions: no state to decide in */
 	e->policy = p;
 	e->sweep_pos = 0;
 	engine_set_acting(e);
@@ -548,6 +563,8 @@ kapa_engine_set_policy(struct kapa_engine *e, const struct kapa_policy *p)
 void
 kapa_engine_set_prog(struct kapa_engine *e, kapa_policy_prog_fn prog)
 {
+	if (e->act_off == 0)
+		return;
 	e->prog = prog != NULL ? prog : kapa_policy_default_prog;
 	/* Every connection decided again, under the rule set it has. */
 	e->sweep_pos = 0;
@@ -560,7 +577,7 @@ kapa_engine_close_conn(struct kapa_engine *e, uint32_t idx, uint32_t gen, uint64
 {
 	struct kapa_stream_ctx ctx;
 
-	if (idx >= e->capacity || e->conns[idx].state == KAPA_CONN_FREE ||
+	if (idx >= kapa_flow_capacity(e->ft) || e->conns[idx].state == KAPA_CONN_FREE ||
 	    e->conns[idx].gen != gen)
 		return -ENOENT;
 	engine_ctx(e, idx, KAPA_DIR_C2S, now_ns, NULL, NULL, &ctx);
@@ -597,8 +614,10 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	app = KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE + ((conf->user_size + 15) & ~15u);
-	if (app > 1024) {
+	app = KAPA_HTTP_STATE_SIZE + KAPA_RACE_STATE_SIZE + ((conf->user_size + 15) & ~15u);
+	if (!conf->no_actions)
+		app += KAPA_ACT_STATE_SIZE;
+	if (app > 1024 || (conf->no_actions && (conf->policy != NULL || conf->prog != NULL))) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -609,6 +628,9 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 		e->ops = *conf->ops;
 	e->ops_arg = conf->ops_arg;
 	e->policy = conf->policy;
+	/* The actions' state goes last, so that the others' offsets do not
+	 * depend on whether there is one. */
+	e->act_off = conf->no_actions ? 0 : app - KAPA_ACT_STATE_SIZE;
 	e->prog = conf->prog != NULL ? conf->prog : kapa_policy_default_prog;
 	e->mtu = conf->mtu;
 	e->csum_verify = conf->csum_verify != 0;
@@ -653,8 +675,7 @@ kapa_engine_create(const struct kapa_engine_conf *conf)
 	e->ft = kapa_tcp_table(e->tcp);
 	kapa_flow_layout(e->ft, &e->conns, &e->app, &e->app_stride);
 	e->changes = kapa_flow_changes(e->ft);
-	e->capacity = kapa_flow_capacity(e->ft);
-	e->sweep_pos = e->capacity;
+	e->sweep_pos = SWEEP_DONE;
 	e->frag = kapa_frag_create(&conf->frag);
 	if (e->frag == NULL) {
 		err = rte_errno;

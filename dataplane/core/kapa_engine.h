@@ -43,8 +43,13 @@
 
 /** Bytes of the actions' per-connection state. */
 #define KAPA_ACT_STATE_SIZE 160
-/** Bytes of the engine's per-connection state, after the tracker's: the
- *  actions', then the race measurement's (kapa_race.h). */
+/**
+ * Bytes of the engine's per-connection state, besides the tracker's and the
+ * user's. A connection's slot: the tracker's KAPA_HTTP_STATE_SIZE, the race
+ * measurement's KAPA_RACE_STATE_SIZE (kapa_race.h), the user's (user_size,
+ * rounded up to 16), then the actions' KAPA_ACT_STATE_SIZE, which an engine
+ * created with kapa_engine_conf::no_actions does without.
+ */
 #define KAPA_ENGINE_STATE_SIZE (KAPA_ACT_STATE_SIZE + KAPA_RACE_STATE_SIZE)
 
 /** What to do with the packet in hand. */
@@ -177,6 +182,11 @@ struct kapa_engine_conf {
 	 *  its use (kapa_engine_set_policy()). */
 	const struct kapa_policy *policy;
 	kapa_policy_prog_fn prog;	/**< NULL: kapa_policy_default_prog() */
+	/** The engine never gets a policy or program (policy and prog NULL
+	 *  here, kapa_engine_set_policy() and kapa_engine_set_prog() then do
+	 *  nothing): no action state per connection, KAPA_ACT_STATE_SIZE
+	 *  bytes less each (kapa-inspect without --policy). */
+	uint8_t no_actions;
 	/** Connections that may have edits not yet acknowledged at once
 	 *  (each holds one edit log while it does); 0 = capacity / 16, at
 	 *  least 64. Past it an edit is refused (KAPA_ACT_WHY_LOG_FULL). */
@@ -384,7 +394,7 @@ const struct kapa_engine_stats *kapa_engine_stats(const struct kapa_engine *e);
 static inline void *
 kapa_engine_user_state(const struct kapa_stream_ctx *ctx)
 {
-	return (uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE;
+	return (uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE + KAPA_RACE_STATE_SIZE;
 }
 
 /** @return "rst", "rewrite", "insert", "close_after_response", "refused". */

@@ -144,6 +144,11 @@ struct kapa_engine {
 	struct kapa_conn *conns;	/* the table's records and slots */
 	uint8_t *app;
 	uint32_t app_stride;
+	/* Where a slot's action state is (kapa_engine.h, KAPA_ENGINE_STATE_SIZE);
+	 * 0: none (no_actions), act_of() gives act_none, which the events
+	 * write and nothing reads without a policy. */
+	uint32_t act_off;
+	struct act_conn act_none;
 	const struct kapa_policy *policy;	/* NULL: no decisions */
 	kapa_policy_prog_fn prog;
 	/* The policy may act (a mode that acts, or a program that may pick
@@ -175,11 +180,11 @@ struct kapa_engine {
 	uint8_t shutting_down;	/* 0, ENGINE_SHUTDOWN or ENGINE_LET_GO */
 
 	/* Connections decided under an older rule set, re-decided a slice
-	 * per advance: the next index to look at, capacity when done. */
+	 * per advance: the next index to look at, SWEEP_DONE when done (the
+	 * table's capacity is read each time: kapa-inspect's table grows). */
 	uint32_t sweep_pos;
 	uint8_t sweep_all;	/* the sweep decides every connection again (a new
 				   program), not only those of an older rule set */
-	uint32_t capacity;	/* the table's */
 	const uint64_t *changes;	/* the table's inserts and releases */
 	/* Connections with ACT_EDITED: while there are none, no client
 	 * segment needs a look before the TCP core. */
@@ -192,23 +197,25 @@ struct kapa_engine {
 };
 
 static inline struct act_conn *
-act_of(const struct kapa_stream_ctx *ctx)
+act_of(const struct kapa_engine *e, const struct kapa_stream_ctx *ctx)
 {
-	return (struct act_conn *)((uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE);
+	if (e->act_off == 0)
+		return (struct act_conn *)(uintptr_t)&e->act_none;
+	return (struct act_conn *)((uint8_t *)ctx->app + e->act_off);
 }
 
-/* The race measurement's state, after the actions'. */
+/* The race measurement's state, after the tracker's. */
 static inline void *
 race_of(const struct kapa_stream_ctx *ctx)
 {
-	return (uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE + KAPA_ACT_STATE_SIZE;
+	return (uint8_t *)ctx->app + KAPA_HTTP_STATE_SIZE;
 }
 
-/* The engine's state of connection @p idx. */
+/* The actions' state of connection @p idx (an engine with actions). */
 static inline struct act_conn *
 act_at(const struct kapa_engine *e, uint32_t idx)
 {
-	return (struct act_conn *)(e->app + (size_t)idx * e->app_stride + KAPA_HTTP_STATE_SIZE);
+	return (struct act_conn *)(e->app + (size_t)idx * e->app_stride + e->act_off);
 }
 
 /* ---- kapa_act.c: the tracker's user ---------------------------------------- */

@@ -94,10 +94,16 @@ struct lru_ring {
 };
 
 struct kapa_flow_table {
-	struct kapa_conn *conns;	/* [capacity], cache aligned */
-	uint8_t *app;			/* [capacity * app_stride] */
+	struct kapa_conn *conns;	/* [max_capacity], cache aligned */
+	uint8_t *app;			/* [max_capacity * app_stride] */
 	uint32_t app_stride;
-	uint32_t capacity;
+	uint32_t capacity;		/* entries now */
+	uint32_t max_capacity;		/* entries it may grow to (== capacity: fixed,
+					   or no longer growing) */
+	uint32_t mapped;		/* entries the arrays are mapped for */
+	uint32_t hash_gen;		/* rebuilds of the hash: picks its name */
+	int socket_id;
+	char name[NAME_MAX_LEN + 1];
 	uint32_t embryonic_max;
 	uint32_t evict_min_idle_ms;
 	uint32_t count;
@@ -466,22 +472,51 @@ probe_key_store(struct kapa_flow_table *t)
 
 /* ---- create / destroy ---------------------------------------------------- */
 
+/* The arrays are mapped for max_capacity: a growing table never moves them. */
 static size_t
 conns_bytes(const struct kapa_flow_table *t)
 {
-	return (size_t)t->capacity * sizeof(struct kapa_conn);
+	return (size_t)t->mapped * sizeof(struct kapa_conn);
 }
 
 static size_t
 app_bytes(const struct kapa_flow_table *t)
 {
-	return (size_t)t->capacity * t->app_stride;
+	return (size_t)t->mapped * t->app_stride;
+}
+
+static void *
+array_alloc(const struct kapa_flow_table *t, size_t size)
+{
+	/* A fixed table is all used sooner or later: hugetlb pages if any.
+	 * A growing one is address space, written as it grows. */
+	return t->max_capacity > t->capacity ? kapa_mem_reserve(size) : kapa_mem_alloc(size);
+}
+
+/* The rte_hash of @p entries under the table's name of generation @p gen
+ * (two alternate, so that the next one exists while the last is copied). */
+static struct rte_hash *
+hash_create(const struct kapa_flow_table *t, uint32_t entries, uint32_t gen, int socket_id)
+{
+	struct rte_hash_parameters hp = {0};
+	char name[NAME_MAX_LEN + 2];
+
+	snprintf(name, sizeof(name), "%s%s", t->name, (gen & 1) ? "+" : "");
+	hp.name = name;
+	hp.entries = entries;
+	hp.key_len = sizeof(struct kapa_flow_key);
+	hp.hash_func = rte_hash_crc;
+	hp.socket_id = socket_id;
+	/* LF readers; ext table so that an insert never fails on a crowded
+	 * bucket pair before the table is really full. */
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	return rte_hash_create(&hp);
 }
 
 struct kapa_flow_table *
 kapa_flow_create(const struct kapa_flow_conf *conf)
 {
-	struct rte_hash_parameters hp = {0};
 	struct rte_rcu_qsbr_dq_parameters dp = {0};
 	char dq_name[RTE_RCU_QSBR_DQ_NAMESIZE];
 	struct kapa_flow_table *t = NULL;
@@ -491,7 +526,10 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 	if (conf == NULL || conf->name == NULL || conf->name[0] == '\0' ||
 	    strlen(conf->name) > NAME_MAX_LEN ||
 	    conf->capacity < HASH_BUCKET_ENTRIES ||
-	    conf->capacity > RTE_HASH_ENTRIES_MAX || conf->app_size > 1024)
+	    conf->capacity > RTE_HASH_ENTRIES_MAX || conf->app_size > 1024 ||
+	    conf->max_capacity > RTE_HASH_ENTRIES_MAX ||
+	    (conf->max_capacity > conf->capacity &&
+	     (conf->qsbr != NULL || strlen(conf->name) >= NAME_MAX_LEN)))
 		goto fail;
 	err = ENOMEM;
 	t = rte_zmalloc_socket("kapa_flow", sizeof(*t), RTE_CACHE_LINE_SIZE,
@@ -499,12 +537,16 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 	if (t == NULL)
 		goto fail;
 	t->capacity = conf->capacity;
+	t->max_capacity = conf->max_capacity > conf->capacity ? conf->max_capacity :
+			  conf->capacity;
+	t->mapped = t->max_capacity;
+	snprintf(t->name, sizeof(t->name), "%s", conf->name);
 	t->embryonic_max = conf->embryonic_max != 0 ? conf->embryonic_max :
-			   conf->capacity / 8;
+			   t->max_capacity / 8;
 	if (t->embryonic_max == 0)
 		t->embryonic_max = 1;
-	if (t->embryonic_max > t->capacity)
-		t->embryonic_max = t->capacity;
+	if (t->embryonic_max > t->max_capacity)
+		t->embryonic_max = t->max_capacity;
 	t->evict_min_idle_ms = conf->evict_min_idle_ms;
 	t->on_release = conf->on_release;
 	t->on_expire = conf->on_expire;
@@ -524,26 +566,18 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 
 	/* The two big arrays come zeroed from kapa_mem (not rte_malloc, whose
 	 * free would write every page of them: kapa_mem.h). */
-	t->conns = kapa_mem_alloc(conns_bytes(t));
+	t->conns = array_alloc(t, conns_bytes(t));
 	if (t->conns == NULL)
 		goto fail;
 	t->app_stride = RTE_ALIGN(conf->app_size, 16);
 	if (t->app_stride != 0) {
-		t->app = kapa_mem_alloc(app_bytes(t));
+		t->app = array_alloc(t, app_bytes(t));
 		if (t->app == NULL)
 			goto fail;
 	}
 
-	hp.name = conf->name;
-	hp.entries = t->capacity;
-	hp.key_len = sizeof(struct kapa_flow_key);
-	hp.hash_func = rte_hash_crc;
-	hp.socket_id = conf->socket_id;
-	/* LF readers; ext table so that an insert never fails on a crowded
-	 * bucket pair before the table is really full. */
-	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
-			RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	t->h = rte_hash_create(&hp);
+	t->socket_id = conf->socket_id;
+	t->h = hash_create(t, t->capacity, 0, conf->socket_id);
 	if (t->h == NULL) {
 		err = rte_errno != 0 ? rte_errno : ENOMEM;
 		goto fail;
@@ -725,6 +759,62 @@ lru_victim(struct kapa_flow_table *t, uint32_t now_ms)
 	return v;
 }
 
+/*
+ * A full growing table doubles (up to max_capacity). The records and slots
+ * are already mapped; the idle wheel takes the new nodes; the rte_hash is
+ * rebuilt larger. The index of an entry is its hash position, and a full
+ * table has every position 0..capacity-1 in use, so adding the keys in
+ * index order to a fresh hash, which hands out positions in order (its free
+ * ring starts as 1..n), gives each entry its own index back: nothing that
+ * holds an index (wheel, LRU, consumer) changes. That is checked key by key;
+ * on any surprise, or no memory, the old hash stays, the table stops
+ * growing, and the insert evicts as a fixed table does (grow_failed).
+ */
+static void
+flow_grow(struct kapa_flow_table *t)
+{
+	uint32_t cap, i;
+	struct rte_hash *h;
+	int32_t pos;
+
+	cap = t->capacity <= t->max_capacity / 2 ? t->capacity * 2 : t->max_capacity;
+	if (t->count != t->capacity || t->dq != NULL)
+		goto fail;
+	h = hash_create(t, cap, t->hash_gen + 1, t->socket_id);
+	if (h == NULL)
+		goto fail;
+	for (i = 0; i < t->capacity; i++) {
+		const struct kapa_flow_key *k = key_at(t, i);
+
+		pos = k != NULL ? rte_hash_add_key(h, k) : -EINVAL;
+		if (pos != (int32_t)i) {
+			RTE_LOG(WARNING, USER1, "kapa_flow: %s: rebuilt hash put entry %u at %d; "
+				"the table stays at %u entries\n", t->name, i, pos, t->capacity);
+			rte_hash_free(h);
+			goto fail;
+		}
+	}
+	if (kapa_timer_grow(t->wheel, cap) != 0) {
+		rte_hash_free(h);
+		goto fail;
+	}
+	for (i = t->capacity; i < cap; i++) {
+		t->conns[i].lru_prev = LRU_FREE;
+		kapa_timer_init_node(t->wheel, i);
+	}
+	rte_hash_free(t->h);
+	t->h = h;
+	t->hash_gen++;
+	t->key_base = NULL;
+	probe_key_store(t);
+	t->capacity = cap;
+	t->stats.grown++;
+	return;
+fail:
+	t->stats.grow_failed++;
+	t->max_capacity = t->capacity;
+}
+
 int
 kapa_flow_insert(struct kapa_flow_table *t, const struct kapa_flow_key *key,
 		 uint32_t now_ms, int embryonic)
@@ -739,6 +829,8 @@ kapa_flow_insert(struct kapa_flow_table *t, const struct kapa_flow_key *key,
 		return -EEXIST;	/* never evict for a key that is already in */
 	if (embryonic && t->lru[LIST_EMB].count >= t->embryonic_max)
 		kapa_flow_release(t, lru_oldest(t, LIST_EMB), KAPA_REL_EVICT_EMBRYONIC);
+	if (unlikely(t->count >= t->capacity && t->capacity < t->max_capacity))
+		flow_grow(t);
 	if (t->count >= t->capacity) {
 		victim = lru_victim(t, now_ms);
 		if (victim == KAPA_NIL) {
@@ -946,6 +1038,12 @@ kapa_flow_capacity(const struct kapa_flow_table *t)
 	return t->capacity;
 }
 
+uint32_t
+kapa_flow_max_capacity(const struct kapa_flow_table *t)
+{
+	return t->max_capacity;
+}
+
 const struct kapa_flow_stats *
 kapa_flow_stats(const struct kapa_flow_table *t)
 {
@@ -967,18 +1065,28 @@ kapa_flow_stats(const struct kapa_flow_table *t)
  * are per table, amortised over n.
  */
 uint64_t
+kapa_flow_hash_bytes(uint32_t entries)
+{
+	uint64_t n = entries;
+	uint64_t nb = rte_align32pow2(entries) / HASH_BUCKET_ENTRIES;
+	uint64_t total;
+
+	total = 2 * nb * HASH_BUCKET_BYTES;
+	total += (n + 1) * HASH_KEY_SLOT_BYTES;
+	total += (uint64_t)rte_align32pow2(entries + 1) * 4;
+	total += (uint64_t)rte_align32pow2((uint32_t)nb + 1) * 4;
+	total += (n + 1) * 4;
+	return total;
+}
+
+uint64_t
 kapa_flow_bytes_per_entry(const struct kapa_flow_table *t)
 {
 	uint64_t n = t->capacity;
-	uint64_t nb = rte_align32pow2((uint32_t)n) / HASH_BUCKET_ENTRIES;
 	uint64_t total;
 
 	total = n * (sizeof(struct kapa_conn) + t->app_stride);
-	total += 2 * nb * HASH_BUCKET_BYTES;
-	total += (n + 1) * HASH_KEY_SLOT_BYTES;
-	total += (uint64_t)rte_align32pow2((uint32_t)n + 1) * 4;
-	total += (uint64_t)rte_align32pow2((uint32_t)nb + 1) * 4;
-	total += (n + 1) * 4;
+	total += kapa_flow_hash_bytes(t->capacity);
 	if (t->dq != NULL)
 		total += (uint64_t)rte_align32pow2((uint32_t)n + 1) *
 			 (__RTE_QSBR_TOKEN_SIZE + sizeof(uint32_t));

@@ -169,6 +169,9 @@ struct kapa_flow_stats {
 	uint64_t lru_walk_capped; /**< eviction looks that stopped at the re-filing cap
 				       and took the entry in hand (1-second order not
 				       guaranteed for that one eviction) */
+	uint64_t grown;		/**< times a growable table doubled (max_capacity) */
+	uint64_t grow_failed;	/**< a growth that failed (memory): the table stays
+				     at its size and evicts from then on */
 };
 
 /** Called for every entry just before it leaves the table (any reason). */
@@ -185,8 +188,21 @@ typedef uint32_t (*kapa_flow_expire_fn)(uint32_t idx, uint32_t now_ms, void *arg
 
 struct kapa_flow_conf {
 	const char *name;	/**< unique per process (rte_hash name), <= 20 chars */
-	uint32_t capacity;	/**< entries; memory is fixed at creation */
-	uint32_t embryonic_max;	/**< half-open budget; 0 = capacity / 8 */
+	uint32_t capacity;	/**< entries; memory is fixed at creation, unless: */
+	/**
+	 * 0: the table holds @p capacity entries for its whole life (kapa-dp).
+	 * Larger: the table starts at @p capacity and doubles when it is full,
+	 * up to this; only when it holds max_capacity entries does it evict
+	 * (kapa-inspect: an offline run has no reason to lose state). Records
+	 * and consumer slots are address space for max_capacity of which only
+	 * the pages written cost memory; the rte_hash is rebuilt at each
+	 * doubling with every entry at the same index. Needs qsbr == NULL
+	 * (a position waiting for readers would break the rebuild) and a name
+	 * one character shorter (the rebuilt hash alternates names).
+	 */
+	uint32_t max_capacity;
+	uint32_t embryonic_max;	/**< half-open budget; 0 = capacity / 8
+				     (of max_capacity when the table grows) */
 	uint32_t app_size;	/**< bytes of consumer state per entry (0..1024) */
 	int socket_id;		/**< NUMA socket, or SOCKET_ID_ANY */
 	uint32_t tick_ms;	/**< timer wheel slot width; 0 = 128 */
@@ -324,10 +340,15 @@ void kapa_flow_write_end(struct kapa_conn *c);
 int kapa_flow_snapshot(const struct kapa_flow_table *t, uint32_t idx,
 		       struct kapa_conn *out);
 
-/** @return entries in use / half-open / capacity. */
+/** @return entries in use / half-open / capacity (the current one, of a
+ *  table that grows). */
 uint32_t kapa_flow_count(const struct kapa_flow_table *t);
 uint32_t kapa_flow_embryonic(const struct kapa_flow_table *t);
 uint32_t kapa_flow_capacity(const struct kapa_flow_table *t);
+
+/** @return the most entries the table will hold: its capacity, or the
+ *  max_capacity it may grow to. */
+uint32_t kapa_flow_max_capacity(const struct kapa_flow_table *t);
 
 /** @return the table's counters (owner's copy; readers may see them torn by
  *  at most one update per field). */
@@ -335,6 +356,13 @@ const struct kapa_flow_stats *kapa_flow_stats(const struct kapa_flow_table *t);
 
 /** @return bytes of fixed state per entry: record + consumer slot + hash share. */
 uint64_t kapa_flow_bytes_per_entry(const struct kapa_flow_table *t);
+
+/**
+ * Bytes of EAL memory (rte_malloc) the rte_hash of a table of @p entries
+ * takes, for sizing EAL's memory: a table that grows to N holds, while it
+ * doubles, the hash of N / 2 and the one of N at once.
+ */
+uint64_t kapa_flow_hash_bytes(uint32_t entries);
 
 /** @return a short name of a release reason ("idle", "evict-lru", ...). */
 const char *kapa_flow_release_name(unsigned why);

@@ -118,8 +118,11 @@ struct hdr_buf {
 	uint64_t first_ns;
 	void *pkt_ref;
 	uint32_t len;
-	uint32_t next_free;	/* free list: index + 1, 0 = end */
+	uint32_t next_free;	/* free list: index + 1, 0 = end; BUF_IN_USE
+				   while it holds a block */
 };
+
+#define BUF_IN_USE UINT32_MAX
 
 struct kapa_http {
 	struct kapa_http_ops ops;
@@ -198,6 +201,7 @@ buf_get(struct kapa_http *h)
 	if (id != 0) {
 		h->free_head = h->bufs[id - 1].next_free;
 		h->bufs[id - 1].len = 0;
+		h->bufs[id - 1].next_free = BUF_IN_USE;
 	}
 	return id;
 }
@@ -1522,6 +1526,28 @@ kapa_http_conn_info(const void *app, struct kapa_http_conn_info *info)
 			break;
 		}
 	}
+}
+
+void *
+kapa_http_ops_arg(const struct kapa_http *h)
+{
+	return h->ops_arg;
+}
+
+uint64_t
+kapa_http_oldest_ref(const struct kapa_http *h)
+{
+	uint64_t min = UINT64_MAX, ref;
+	uint32_t i;
+
+	for (i = 0; i < h->header_buffers; i++) {
+		if (h->bufs[i].next_free != BUF_IN_USE)
+			continue;
+		ref = (uint64_t)(uintptr_t)h->bufs[i].pkt_ref;
+		if (ref < min)
+			min = ref;
+	}
+	return min;
 }
 
 const struct kapa_http_stats *

@@ -314,6 +314,21 @@ kapa_http_user_state(const struct kapa_stream_ctx *ctx)
 /** @return counters. */
 const struct kapa_http_stats *kapa_http_stats(const struct kapa_http *h);
 
+/** @return the ops_arg the tracker was created with (kapa_http_conf). */
+void *kapa_http_ops_arg(const struct kapa_http *h);
+
+/**
+ * The smallest packet reference, read as a number, of the messages begun
+ * and not yet reported: the first byte of every header block held open
+ * across deliveries. A message not reported yet starts there, in bytes the
+ * TCP core still holds (kapa_reasm_oldest_ref()), or in a later packet. For
+ * a user whose references are increasing numbers (kapa-inspect --json
+ * writes a message once nothing can come before it). Whatever holds the
+ * bytes of a message begun must be looked at here. O(header buffers).
+ * @return that number, or UINT64_MAX when no block is open.
+ */
+uint64_t kapa_http_oldest_ref(const struct kapa_http *h);
+
 /** @return a short name of a leave reason ("upgrade", "cl-te", ...). */
 const char *kapa_http_leave_name(unsigned why);
 

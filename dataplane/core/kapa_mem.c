@@ -45,6 +45,29 @@ kapa_mem_alloc(size_t size)
 	return p;
 }
 
+void *
+kapa_mem_reserve(size_t size)
+{
+	size_t len;
+	void *p;
+
+	if (size == 0 || size > SIZE_MAX - HUGE_2M) {
+		errno = EINVAL;
+		return NULL;
+	}
+	len = mapped_size(size);
+	/* Address space only: no hugetlb reservation, no commit charge. A
+	 * page costs memory when it is first written. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
 void
 kapa_mem_free(void *p, size_t size)
 {

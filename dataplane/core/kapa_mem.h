@@ -31,8 +31,19 @@
 void *kapa_mem_alloc(size_t size);
 
 /**
- * Unmap memory from kapa_mem_alloc(). NULL is ignored.
- * @param size  the size given to kapa_mem_alloc()
+ * Map @p size bytes of zeroed address space for an array that may grow up
+ * to it: nothing is reserved or committed (MAP_NORESERVE, ordinary pages
+ * advised to become transparent huge pages), so only the pages written cost
+ * memory. For a table sized for the most it may ever hold.
+ *
+ * @param size  bytes (> 0)
+ * @return the memory, or NULL with errno set (EINVAL, ENOMEM).
+ */
+void *kapa_mem_reserve(size_t size);
+
+/**
+ * Unmap memory from kapa_mem_alloc() or kapa_mem_reserve(). NULL is ignored.
+ * @param size  the size given to kapa_mem_alloc() or kapa_mem_reserve()
  */
 void kapa_mem_free(void *p, size_t size);
 

@@ -83,6 +83,7 @@ chunk_alloc(struct kapa_reasm_pool *pool)
 		return KAPA_NIL;
 	}
 	pool->used++;
+	chunk_at(pool, i)->flags = 0;
 	return i;
 }
 
@@ -90,8 +91,27 @@ static void
 chunk_free(struct kapa_reasm_pool *pool, uint32_t i)
 {
 	chunk_at(pool, i)->next = pool->free_head;
+	chunk_at(pool, i)->flags = KAPA_CHUNK_FREE;
 	pool->free_head = i;
 	pool->used--;
+}
+
+uint64_t
+kapa_reasm_oldest_ref(const struct kapa_reasm_pool *pool)
+{
+	uint64_t min = UINT64_MAX, ref;
+	uint32_t i;
+
+	for (i = 0; i < pool->bump && pool->used != 0; i++) {
+		const struct kapa_reasm_chunk *c = chunk_at(pool, i);
+
+		if (c->flags & KAPA_CHUNK_FREE)
+			continue;
+		ref = (uint64_t)(uintptr_t)c->src.pkt_ref;
+		if (ref < min)
+			min = ref;
+	}
+	return min;
 }
 
 /* Take the first held chunk off the list; the caller frees it after use, so

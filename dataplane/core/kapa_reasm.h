@@ -53,6 +53,7 @@
 
 /** Bits of struct kapa_reasm_chunk::flags. */
 #define KAPA_CHUNK_FIN 0x01	/**< a FIN at off (len is 0) */
+#define KAPA_CHUNK_FREE 0x80	/**< on the free list (kapa_reasm_oldest_ref()) */
 
 /**
  * The segment some bytes came with: the caller's packet reference and the
@@ -161,6 +162,15 @@ int kapa_reasm_pool_init(struct kapa_reasm_pool *pool, uint64_t pool_bytes,
 
 /** Free the pool memory (chunks still held are lost). */
 void kapa_reasm_pool_fini(struct kapa_reasm_pool *pool);
+
+/**
+ * The smallest packet reference, read as a number, of the bytes held in
+ * the pool now: the oldest segment whose bytes may still be delivered. For
+ * a user whose references are increasing numbers (kapa-inspect's frame
+ * numbers). O(chunks ever used).
+ * @return that number, or UINT64_MAX when nothing is held.
+ */
+uint64_t kapa_reasm_oldest_ref(const struct kapa_reasm_pool *pool);
 
 /**
  * Widen a 32-bit sequence number to the 64-bit stream offset of @p h that is

@@ -1136,6 +1136,12 @@ kapa_tcp_close_all(struct kapa_tcp *tcp)
 	return n;
 }
 
+uint64_t
+kapa_tcp_oldest_ref(const struct kapa_tcp *tcp)
+{
+	return kapa_reasm_oldest_ref(&tcp->pool);
+}
+
 uint32_t
 kapa_tcp_clock_ms(const struct kapa_tcp *tcp)
 {

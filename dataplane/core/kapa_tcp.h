@@ -298,6 +298,10 @@ struct kapa_flow_table *kapa_tcp_table(struct kapa_tcp *tcp);
 /** @return the counters. */
 const struct kapa_tcp_stats *kapa_tcp_stats(const struct kapa_tcp *tcp);
 
+/** kapa_reasm_oldest_ref() of the core's pool: the oldest packet reference,
+ *  read as a number, whose bytes are held out of order; UINT64_MAX if none. */
+uint64_t kapa_tcp_oldest_ref(const struct kapa_tcp *tcp);
+
 /** @return conf->ops_arg. */
 void *kapa_tcp_ops_arg(const struct kapa_tcp *tcp);
 

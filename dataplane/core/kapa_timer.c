@@ -212,6 +212,42 @@ kapa_timer_create(void *base, uint32_t stride, uint32_t node_off,
 	return w;
 }
 
+int
+kapa_timer_grow(struct kapa_timer_wheel *w, uint32_t count)
+{
+	struct tmr_block *blk;
+	uint64_t nblocks;
+	uint32_t i;
+
+	if (count < w->count || count == KAPA_NIL) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	nblocks = tmr_pool_blocks(count, w->nslots);
+	if (nblocks >= TMR_MAX_BLOCKS) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	if (nblocks > w->nblocks) {
+		/* Block indices stay valid: the pool is copied, not rebuilt,
+		 * and the new blocks go to the front of the free list. */
+		blk = aligned_alloc(64, (size_t)nblocks * sizeof(struct tmr_block));
+		if (blk == NULL) {
+			errno = ENOMEM;
+			return -ENOMEM;
+		}
+		memcpy(blk, w->blk, (size_t)w->nblocks * sizeof(struct tmr_block));
+		for (i = w->nblocks; i < nblocks; i++)
+			blk[i].next = i + 1 < nblocks ? i + 1 : w->free_blk;
+		w->free_blk = w->nblocks;
+		free(w->blk);
+		w->blk = blk;
+		w->nblocks = (uint32_t)nblocks;
+	}
+	w->count = count;
+	return 0;
+}
+
 void
 kapa_timer_free(struct kapa_timer_wheel *w)
 {

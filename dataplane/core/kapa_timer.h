@@ -65,6 +65,16 @@ struct kapa_timer_wheel *kapa_timer_create(void *base, uint32_t stride,
  */
 uint64_t kapa_timer_bytes(uint32_t count, uint32_t nslots);
 
+/**
+ * Take @p count nodes from now on (more than before: the elements past the
+ * old count must exist at base, and be set up with kapa_timer_init_node()
+ * before they are armed). The block pool grows to its bound for @p count;
+ * armed nodes and slot lists are untouched. Not from inside a callback of
+ * kapa_timer_advance().
+ * @return 0, or -EINVAL / -ENOMEM (the wheel is unchanged).
+ */
+int kapa_timer_grow(struct kapa_timer_wheel *w, uint32_t count);
+
 /** Free the wheel (not the nodes). NULL is ignored. */
 void kapa_timer_free(struct kapa_timer_wheel *w);
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_memory.h>
@@ -37,10 +39,20 @@
  * due time, between captured frames (one wheel rotation: 65.5 s). */
 #define POLICY_TICK_MS 1
 #define POLICY_WHEEL_SLOTS 65536
+/* --json: objects buffered since the last look before the next look for
+ * what can be written (a look that can write nothing costs two small scans
+ * and no sort: json_out_write_before()). */
+#define JSON_CHECK_MIN 4096u
+/* A race's retry may begin this long after its request (KAPA_RACE_RETRY_MS). */
+#define RACE_RETRY_NS ((uint64_t)KAPA_RACE_RETRY_MS * 1000000u)
 
 /* kapa-inspect's per-connection state, after the tracker's in the app slot. */
 struct inspect_conn {
 	uint64_t resp_end_ns;	/* end of the last final response; 0 = none */
+	/* --json: frame of a request that may still be reported as a race
+	 * (kapa_race: a request after an idle gap, not the first, unanswered
+	 * when the server closes); counted in run->waits; 0 = none. */
+	uint64_t wait_frame;
 	uint32_t stream;	/* tshark-style tcp.stream */
 	uint32_t stream_seen_s;	/* capture second streams.c last numbered it */
 	uint8_t stream_sides;	/* key sides (bit per side) streams.c has seen */
@@ -57,6 +69,10 @@ struct inspect_conn {
 struct inspect_race {
 	uint32_t stream;
 	uint64_t frame;
+	uint64_t seen_ns;	/* when it was reported (after its request) */
+	/* The frame in hand when its retry window had passed: a retry starts
+	 * in this frame or before. 0: not yet. */
+	uint64_t cut_frame;
 	char flow[FLOW_MAX];
 	struct json_race r;
 };
@@ -73,12 +89,29 @@ struct inspect_run {
 	uint64_t cur_frame;
 	uint64_t cur_ns;	/* the core's clock at the frame in hand */
 	int at_end;		/* closing what is left when the file ended */
+	/* Connections whose state the table's limit cost: entries evicted
+	 * while their connection was open (it is picked up again mid-stream,
+	 * its messages cut), told on stderr at the end. */
+	uint64_t evicted_open;
+	struct kapa_flow_stats flow;	/* the table's counters, at the end */
+	uint32_t table_cap;		/* the table's entries at the end */
 	int oom;		/* JSON buffer could not grow: output incomplete */
-	/* --json: the races of this file, by race id - race_first_id; grows
-	 * with the races (about 180 bytes each), as the JSON buffer does. */
+	/* --json: the races not written yet, by race id - race_first_id,
+	 * from races[race_head] (the ones before it are written); a race is
+	 * written once its retry can no longer come (about 200 bytes each
+	 * until then). race_uncut: the first without a cut_frame. */
 	struct inspect_race *races;
-	uint32_t nraces, races_cap;
+	uint32_t nraces, races_cap, race_head, race_uncut;
 	uint64_t race_first_id;
+	size_t json_check_at;	/* pending objects that trigger the next look */
+	/* Requests that may still become races (inspect_conn::wait_frame),
+	 * counted per WAIT_BUCKET frames: the first non-empty bucket holds
+	 * the output back. Grows with the capture (4 bytes per 4096 frames). */
+	uint32_t *waits;
+	size_t nwaits, wait_low;	/* buckets; no wait below bucket wait_low */
+	int write_failed;
+	uint64_t late_retries;	/* retry notices for races already written */
+	int wait_stuck;		/* wait_add() ran out of memory */
 
 	/* Policy mode and -w. */
 	struct capture_writer *writer;
@@ -89,6 +122,55 @@ struct inspect_run {
 	uint64_t emit_ns;	/* time of crafted frames outside it */
 	uint64_t max_limit_ns;	/* the longest limit of the policy */
 };
+
+#define WAIT_SHIFT 12
+
+/* Count a request that may become a race, at @p frame (0 on no memory:
+ * the output is then held until the end of the file, still right). */
+static void
+wait_add(struct inspect_run *run, struct inspect_conn *uc, uint64_t frame)
+{
+	size_t b = (size_t)(frame >> WAIT_SHIFT), n;
+	uint32_t *grown;
+
+	if (b >= run->nwaits) {
+		n = run->nwaits != 0 ? run->nwaits : 1024;
+		while (n <= b)
+			n *= 2;
+		grown = realloc(run->waits, n * sizeof(*grown));
+		if (grown == NULL) {
+			run->wait_stuck = 1;
+			return;
+		}
+		memset(grown + run->nwaits, 0, (n - run->nwaits) * sizeof(*grown));
+		run->waits = grown;
+		run->nwaits = n;
+	}
+	run->waits[b]++;
+	if (b < run->wait_low)
+		run->wait_low = b;
+	uc->wait_frame = frame;
+}
+
+static void
+wait_done(struct inspect_run *run, struct inspect_conn *uc)
+{
+	if (uc->wait_frame == 0)
+		return;
+	run->waits[uc->wait_frame >> WAIT_SHIFT]--;
+	uc->wait_frame = 0;
+}
+
+/* The first frame a race not reported yet may carry, or UINT64_MAX. */
+static uint64_t
+wait_oldest(struct inspect_run *run)
+{
+	if (run->wait_stuck)
+		return 0;
+	while (run->wait_low < run->nwaits && run->waits[run->wait_low] == 0)
+		run->wait_low++;
+	return run->wait_low < run->nwaits ? (uint64_t)run->wait_low << WAIT_SHIFT : UINT64_MAX;
+}
 
 static struct inspect_conn *
 conn_of(const struct kapa_stream_ctx *ctx)
@@ -146,11 +228,20 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg, v
 		    msg->first_ns >= uc->resp_end_ns)
 			report_gap(&run->rep, msg->first_ns - uc->resp_end_ns);
 		uc->resp_end_ns = 0;
+		/* What kapa_race may report later with this request's frame:
+		 * a request on a connection with nothing outstanding, not its
+		 * first (a superset of its RC_WAITING). */
+		if (run->o->json && uc->requests != 0 && uc->final_responses >= uc->requests &&
+		    uc->wait_frame == 0)
+			wait_add(run, uc, msg->first_pkt_ref != NULL ?
+				 (uint64_t)(uintptr_t)msg->first_pkt_ref : run->cur_frame);
 		uc->requests++;
 	} else {
 		uc->last_interim = msg->status >= 100 && msg->status < 200;
 		if (!uc->last_interim)
 			uc->final_responses++;
+		if (uc->final_responses >= uc->requests)
+			wait_done(run, uc);
 	}
 	report_message(&run->rep, msg);
 	if (!run->o->json)
@@ -221,7 +312,12 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 		uc->reset = 1;
 		break;
 	case KAPA_EV_CLOSE:
+		wait_done(run, uc);
 		report_conn_end(&run->rep, uc->requests, uc->http, end_of(run, uc));
+		if ((ctx->release == KAPA_REL_EVICT_LRU ||
+		     ctx->release == KAPA_REL_EVICT_EMBRYONIC) &&
+		    ctx->conn->state != KAPA_CONN_CLOSED)
+			run->evicted_open++;
 		break;
 	default:
 		break;
@@ -278,6 +374,7 @@ on_race(const struct kapa_stream_ctx *ctx, const struct kapa_race_event *ev, voi
 	}
 	ir = &run->races[run->nraces++];
 	memset(ir, 0, sizeof(*ir));
+	ir->seen_ns = ctx->now_ns;
 	ir->stream = conn_of(ctx)->stream;
 	ir->frame = ev->req_ref != NULL ? (uint64_t)(uintptr_t)ev->req_ref : run->cur_frame;
 	flow_string_srv(ctx, ev->srv_dir, ir->flow, sizeof(ir->flow));
@@ -293,19 +390,23 @@ on_race_retried(uint64_t id, const struct kapa_stream_ctx *ctx, void *arg)
 
 	if (!run->o->json || id < run->race_first_id || id - run->race_first_id >= run->nraces)
 		return;
+	if (id - run->race_first_id < run->race_head) {
+		run->late_retries++;	/* written already: its cut was wrong */
+		return;
+	}
 	ir = &run->races[id - run->race_first_id];
 	ir->r.retried = 1;
 	ir->r.retry_stream = conn_of(ctx)->stream;
 }
 
-/* The races of the file into the JSON buffer, to be sorted with the rest. */
+/* Races [race_head, @p end) into the JSON buffer, to be sorted with the rest. */
 static void
-races_to_json(struct inspect_run *run)
+races_to_json(struct inspect_run *run, uint32_t end)
 {
 	struct json_msg_where w;
 	uint32_t i;
 
-	for (i = 0; i < run->nraces; i++) {
+	for (i = run->race_head; i < end; i++) {
 		w.file = run->o->with_file ? run->path : NULL;
 		w.stream = run->races[i].stream;
 		w.flow = run->races[i].flow;
@@ -314,6 +415,59 @@ races_to_json(struct inspect_run *run)
 		if (json_out_race(run->json, &w, &run->races[i].r) != 0)
 			run->oom = 1;
 	}
+	run->race_head = end;
+	if (run->race_uncut < end)
+		run->race_uncut = end;
+	/* Drop the written prefix once it is most of the array. */
+	if (run->race_head != 0 &&
+	    (run->race_head == run->nraces || run->race_head > run->nraces / 2)) {
+		if (run->nraces > run->race_head)
+			memmove(run->races, run->races + run->race_head,
+				(size_t)(run->nraces - run->race_head) * sizeof(*run->races));
+		run->race_first_id += run->race_head;
+		run->nraces -= run->race_head;
+		run->race_uncut -= run->race_head;
+		run->race_head = 0;
+	}
+}
+
+/*
+ * --json, after each frame: write what can no longer be preceded. A message
+ * not reported yet starts in a header block the tracker holds open, in
+ * bytes the TCP core holds out of order (their frames: the core's oldest
+ * references), or in a later frame; an action of a timer that fires before
+ * the next frame carries the frame in hand; a race is written once its
+ * retry window has passed and every message begun in it has been reported
+ * (a retry changes it), and holds back the objects from its own frame on.
+ * Looked at only when enough objects wait, so the scans cost little.
+ */
+static void
+json_progress(struct inspect_run *run, uint64_t now_ns)
+{
+	uint64_t open, below;
+	uint32_t i;
+
+	while (run->race_uncut < run->nraces &&
+	       now_ns >= run->races[run->race_uncut].seen_ns + RACE_RETRY_NS)
+		run->races[run->race_uncut++].cut_frame = run->cur_frame;
+	if (json_out_pending(run->json) < run->json_check_at)
+		return;
+	open = kapa_tcp_oldest_ref(kapa_engine_tcp(run->eng));
+	below = kapa_http_oldest_ref(kapa_engine_http(run->eng));
+	if (below < open)
+		open = below;
+	for (i = run->race_head; i < run->race_uncut && run->races[i].cut_frame < open; i++)
+		;
+	races_to_json(run, i);
+	below = open < run->cur_frame ? open : run->cur_frame;
+	if (wait_oldest(run) < below)
+		below = wait_oldest(run);
+	for (i = run->race_head; i < run->nraces; i++)
+		if (run->races[i].frame < below)
+			below = run->races[i].frame;
+	if (json_out_write_before(run->json, run->o->out, below) != 0)
+		run->write_failed = 1;
+	run->json_check_at = json_out_pending(run->json) + JSON_CHECK_MIN;
 }
 
 /* A frame kapa crafted: after the frame in hand, or now (a timer's). */
@@ -378,14 +532,29 @@ static const struct kapa_engine_ops inspect_ops = {
 unsigned int
 inspect_mem_mb(uint32_t max_conns)
 {
-	/* Per entry: the 128-byte record, the app slot (tracker, engine,
-	 * ours), the rte_hash key and bucket share, rounded up generously;
-	 * plus the reassembly pool (64 MiB default), header buffers and EAL's
-	 * own needs. */
-	uint64_t per_entry = 128 + KAPA_HTTP_STATE_SIZE + KAPA_ENGINE_STATE_SIZE +
-			     sizeof(struct inspect_conn) + 192;
+	/* Of the table only the rte_hash lives in EAL memory (records and
+	 * slots are mapped by kapa_mem, as is the reassembly pool); while the
+	 * table doubles to its limit, the hashes of the limit and of half of
+	 * it exist together. Plus EAL's own needs and the small structures.
+	 * With --no-huge EAL maps all of it at start and writes a descriptor
+	 * per 4 KiB page (about 12 MiB per GiB): it is sized, not generous. */
+	uint64_t hash = kapa_flow_hash_bytes(max_conns) + kapa_flow_hash_bytes(max_conns / 2 + 8);
 
-	return (unsigned int)(160 + (per_entry * max_conns >> 20));
+	return (unsigned int)(160 + (hash * 9 / 8 >> 20));
+}
+
+uint32_t
+inspect_default_max_conns(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	uint64_t n;
+
+	if (pages <= 0 || page <= 0)
+		return INSPECT_START_CONNS;
+	n = (uint64_t)pages * (uint64_t)page / 2048;
+	if (n > INSPECT_DEFAULT_CONNS_CAP)
+		n = INSPECT_DEFAULT_CONNS_CAP;
+	return n < INSPECT_START_CONNS ? INSPECT_START_CONNS : (uint32_t)n;
 }
 
 /* The longest limit of the rule set: at the end of a capture, expiries up
@@ -440,7 +609,13 @@ run_create(struct inspect_run *run, struct capture *cap, char *err, size_t errle
 	snprintf(name, sizeof(name), "inspect%u", seq++);
 	memset(&conf, 0, sizeof(conf));
 	conf.tcp.flow.name = name;
-	conf.tcp.flow.capacity = run->o->max_conns;
+	/* The table grows to the limit as the capture needs (memory written
+	 * only as used), with no half-open budget of its own: offline, a SYN
+	 * flood in the capture costs memory, not other connections' state. */
+	conf.tcp.flow.capacity = run->o->max_conns < INSPECT_START_CONNS ? run->o->max_conns :
+				 INSPECT_START_CONNS;
+	conf.tcp.flow.max_capacity = run->o->max_conns;
+	conf.tcp.flow.embryonic_max = run->o->max_conns;
 	conf.tcp.flow.socket_id = SOCKET_ID_ANY;
 	conf.http.pipeline_depth = INSPECT_PIPELINE_DEPTH;
 	conf.http.ports = run->o->ports;
@@ -448,6 +623,9 @@ run_create(struct inspect_run *run, struct capture *cap, char *err, size_t errle
 	conf.policy = run->o->policy;
 	conf.csum_verify = (uint8_t)run->o->verify_csum;
 	run->rep.csum_verify = run->o->verify_csum;
+	/* Without a policy no action is ever decided: no action state per
+	 * connection (KAPA_ACT_STATE_SIZE bytes less each). */
+	conf.no_actions = run->o->policy == NULL;
 	conf.ops = &inspect_ops;
 	conf.ops_arg = run;
 	if (run->o->policy != NULL) {
@@ -501,6 +679,8 @@ run_finish(struct inspect_run *run)
 		run->rep.http = *kapa_http_stats(kapa_engine_http(run->eng));
 		run->rep.act = *kapa_engine_stats(run->eng);
 		run->rep.frag = *kapa_frag_stats(kapa_engine_frag(run->eng));
+		run->flow = *kapa_flow_stats(kapa_tcp_table(kapa_engine_tcp(run->eng)));
+		run->table_cap = kapa_flow_capacity(kapa_tcp_table(kapa_engine_tcp(run->eng)));
 		report_races(&run->rep, kapa_engine_race(run->eng));
 		kapa_engine_destroy(run->eng);
 		run->eng = NULL;
@@ -515,8 +695,29 @@ run_free(struct inspect_run *run)
 	streams_free(run->streams);
 	json_out_free(run->json);
 	free(run->races);
+	free(run->waits);
 	free(run->buf);
 	free(run->pend);
+}
+
+/*
+ * One line on stderr when the table's limit cost connections their state:
+ * they were picked up again mid-stream (or not tracked at all), so their
+ * messages are cut or missing in the output, which cannot show it.
+ */
+static void
+tell_lost_state(const struct inspect_run *run)
+{
+	uint64_t refused = run->rep.tcp.conns_refused;
+
+	if (run->evicted_open == 0 && refused == 0)
+		return;
+	fprintf(stderr, "kapa-inspect: %s: %" PRIu64 " connections lost their state to the "
+		"connection table's limit of %u (%" PRIu64 " evicted while open, %" PRIu64
+		" not tracked)%s: their messages are incomplete; pass --max-conns N with N above "
+		"the connections open at once\n", run->path, run->evicted_open + refused,
+		run->table_cap, run->evicted_open, refused,
+		run->flow.grow_failed != 0 ? ", where it could not grow (out of memory)" : "");
 }
 
 /* -w: the frame in hand as forwarded (at @p fwd_ns), then what was crafted
@@ -649,6 +850,8 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	}
 	run->emit_ns = ts;
 	kapa_engine_advance(run->eng, ts, ADVANCE_MAX);
+	if (run->o->json)
+		json_progress(run, ts);
 	return 0;
 }
 
@@ -674,6 +877,7 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 	}
 	run->o = o;
 	run->path = path;
+	run->json_check_at = JSON_CHECK_MIN;
 	if (run_create(run, cap, err, errlen) != 0) {
 		result = INSPECT_FAILED;
 		goto out;
@@ -695,13 +899,23 @@ inspect_file(const struct inspect_opts *o, const char *path, char *err, size_t e
 	}
 	run->rep.bad_link = capture_bad_link(cap);
 	run_finish(run);
+	tell_lost_state(run);
 	if (capture_writer_close(run->writer, err, errlen) != 0 && result == INSPECT_OK)
 		result = INSPECT_FAILED;
 	run->writer = NULL;
 	if (o->json) {
-		races_to_json(run);
-		if (json_out_flush(run->json, o->out) != 0 && result == INSPECT_OK) {
+		races_to_json(run, run->nraces);
+		if ((json_out_flush(run->json, o->out) != 0 || run->write_failed) &&
+		    result == INSPECT_OK) {
 			snprintf(err, errlen, "%s: writing the output failed", path);
+			result = INSPECT_FAILED;
+		}
+		if ((json_out_late(run->json) != 0 || run->late_retries != 0) &&
+		    result == INSPECT_OK) {
+			snprintf(err, errlen, "%s: %" PRIu64 " objects written out of capture order "
+				 "and %" PRIu64 " race retries too late (a bug of kapa-inspect: "
+				 "a message began where it did not look)", path,
+				 json_out_late(run->json), run->late_retries);
 			result = INSPECT_FAILED;
 		}
 		if (run->oom && result == INSPECT_OK) {

@@ -16,11 +16,18 @@
 struct kapa_policy;
 struct report;
 
-/** Connection table entries when --max-conns is not given. */
-#define INSPECT_DEFAULT_CONNS (256u * 1024u)
+/**
+ * The connection table starts with this many entries (or --max-conns, if
+ * smaller) and doubles whenever it is full, up to its limit: --max-conns,
+ * or by default inspect_default_max_conns().
+ */
+#define INSPECT_START_CONNS (64u * 1024u)
+/** The default limit's cap: 8M connections open at once. */
+#define INSPECT_DEFAULT_CONNS_CAP (8u * 1024u * 1024u)
 
 struct inspect_opts {
-	uint32_t max_conns;	/**< TCP core table capacity */
+	uint32_t max_conns;	/**< TCP core table limit (it grows up to it) */
+	int max_conns_given;	/**< from --max-conns (else from the machine's memory) */
 	int json;		/**< one JSON object per message, else the report */
 	int with_file;		/**< add "file" to each object (several FILEs) */
 	const uint64_t *ports;	/**< --ports bitmap (kapa_http_conf::ports), or NULL */
@@ -56,5 +63,12 @@ enum inspect_result inspect_file(const struct inspect_opts *o, const char *path,
 
 /** @return EAL memory (MiB) to ask for, for a table of @p max_conns entries. */
 unsigned int inspect_mem_mb(uint32_t max_conns);
+
+/**
+ * The table's limit without --max-conns: one connection per 2 KiB of the
+ * machine's memory (a tracked connection costs about 0.6 KiB; the rest is
+ * room for everything else), at most INSPECT_DEFAULT_CONNS_CAP.
+ */
+uint32_t inspect_default_max_conns(void);
 
 #endif /* INSPECT_H */

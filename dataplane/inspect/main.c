@@ -40,8 +40,11 @@ usage(FILE *out, const char *prog)
 		"  --json         one JSON object per HTTP message, in capture order of\n"
 		"                 the message's first byte (default: a report); with a\n"
 		"                 policy also one per action (\"action\", \"reason\")\n"
-		"  --max-conns N  connections tracked at once (default %u); memory grows\n"
-		"                 with it (about 0.6 KiB per connection)\n"
+		"  --max-conns N  connections tracked at once, at most (default %u, from\n"
+		"                 this machine's memory); the table grows to what the\n"
+		"                 capture needs, about 0.6 KiB per connection open at\n"
+		"                 once. Past the limit connections lose their state\n"
+		"                 (told on stderr)\n"
 		"  --ports LIST   track HTTP only on connections with a port in LIST\n"
 		"                 (e.g. 80,8000-8099; default: every port, by content)\n"
 		"  --policy SPEC  act as kapa-dp would, with capture time as the clock;\n"
@@ -64,7 +67,7 @@ usage(FILE *out, const char *prog)
 		"\n"
 		"Exit status: 0 ok; 1 usage; 2 a file was unreadable or truncated\n"
 		"(a truncated file's messages up to the cut are still printed).\n",
-		prog, INSPECT_DEFAULT_CONNS);
+		prog, inspect_default_max_conns());
 }
 
 static int
@@ -96,7 +99,6 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct inspect_opts o = {
-		.max_conns = INSPECT_DEFAULT_CONNS,
 		.out = stdout,
 	};
 	static uint64_t ports[KAPA_HTTP_PORT_WORDS];
@@ -112,6 +114,7 @@ main(int argc, char **argv)
 			o.json = 1;
 			break;
 		case 'c':
+			o.max_conns_given = 1;
 			if (parse_u32(optarg, &o.max_conns) != 0) {
 				fprintf(stderr, "%s: --max-conns '%s': expected a positive number\n",
 					argv[0], optarg);
@@ -158,6 +161,8 @@ main(int argc, char **argv)
 		usage(stderr, argv[0]);
 		return EXIT_USAGE;
 	}
+	if (!o.max_conns_given)
+		o.max_conns = inspect_default_max_conns();
 	o.with_file = argc - optind > 1;
 	if (o.write_path != NULL && o.with_file) {
 		fprintf(stderr, "%s: -w writes one capture: give one FILE\n", argv[0]);

@@ -17,9 +17,17 @@ struct json_rec {
 struct json_out {
 	char *text;
 	size_t text_len, text_cap;
+	/* rec[head, nrec) are the objects not written yet; sorted: they are
+	 * in (frame, seq) order (objects mostly come in frame order, so most
+	 * looks need no sort). rec[0, head) were written; their text is
+	 * reclaimed once they are a quarter of the rest (compact()). */
 	struct json_rec *rec;
-	size_t nrec, rec_cap;
+	size_t head, nrec, rec_cap;
+	int sorted;
 	uint64_t seq;
+	uint64_t written_below;	/* every object of a frame below it is written */
+	uint64_t min_frame;	/* no object buffered is of an earlier frame */
+	uint64_t late;		/* objects that came for a frame already written */
 };
 
 struct json_out *
@@ -208,6 +216,15 @@ end_rec(struct json_out *j, uint64_t frame, size_t start)
 {
 	struct json_rec *r = &j->rec[j->nrec++];
 
+	if (frame < j->written_below)
+		j->late++;
+	if (j->nrec == j->head + 1 || frame < j->min_frame)
+		j->min_frame = frame;
+	if (j->nrec == j->head + 1)
+		j->sorted = 1;
+	else if (frame < r[-1].frame)
+		j->sorted = 0;
+
 	r->frame = frame;
 	r->seq = j->seq++;
 	r->off = start;
@@ -372,19 +389,87 @@ rec_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int
+rec_cmp_seq(const void *a, const void *b)
+{
+	const struct json_rec *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Drop the written objects: the rest moves to the front, records and text.
+ * In arrival order the text offsets increase, so each object moves down
+ * past the ones already moved, never over one still to move. */
+static void
+compact(struct json_out *j)
+{
+	size_t i, n = j->nrec - j->head, len = 0;
+
+	memmove(j->rec, j->rec + j->head, n * sizeof(*j->rec));
+	j->head = 0;
+	j->nrec = n;
+	if (n > 1)
+		qsort(j->rec, n, sizeof(*j->rec), rec_cmp_seq);
+	for (i = 0; i < n; i++) {
+		memmove(j->text + len, j->text + j->rec[i].off, j->rec[i].len);
+		j->rec[i].off = len;
+		len += j->rec[i].len;
+	}
+	j->text_len = len;
+	j->sorted = 0;
+}
+
+int
+json_out_write_before(struct json_out *j, FILE *out, uint64_t frame)
+{
+	size_t pending = j->nrec - j->head;
+	int rc = 0;
+
+	/* Nothing to write: no sort either (the caller looks often). */
+	if (pending == 0 || frame <= j->min_frame)
+		return 0;
+	if (!j->sorted && pending > 1)
+		qsort(j->rec + j->head, pending, sizeof(*j->rec), rec_cmp);
+	j->sorted = 1;
+	while (j->head < j->nrec && j->rec[j->head].frame < frame) {
+		const struct json_rec *r = &j->rec[j->head++];
+
+		if (fwrite(j->text + r->off, 1, r->len, out) != r->len)
+			rc = -EIO;
+	}
+	if (frame > j->written_below)
+		j->written_below = frame;
+	if (j->head < j->nrec)
+		j->min_frame = j->rec[j->head].frame;
+	/* Reclaim once the written are a quarter of the rest: the buffer
+	 * stays within 1.25 times what is held back, and each object is moved
+	 * a bounded number of times on average. */
+	if (j->head == j->nrec) {
+		j->head = j->nrec = 0;
+		j->text_len = 0;
+	} else if (4 * j->head >= j->nrec - j->head) {
+		compact(j);
+	}
+	return rc;
+}
+
 int
 json_out_flush(struct json_out *j, FILE *out)
 {
-	size_t i;
-	int rc = 0;
+	int rc = json_out_write_before(j, out, UINT64_MAX);
 
-	/* With no message, rec is still NULL: qsort must not be given it. */
-	if (j->nrec > 1)
-		qsort(j->rec, j->nrec, sizeof(*j->rec), rec_cmp);
-	for (i = 0; i < j->nrec; i++)
-		if (fwrite(j->text + j->rec[i].off, 1, j->rec[i].len, out) != j->rec[i].len)
-			rc = -EIO;
-	j->nrec = 0;
-	j->text_len = 0;
+	j->written_below = 0;
 	return rc;
+}
+
+size_t
+json_out_pending(const struct json_out *j)
+{
+	return j->nrec - j->head;
+}
+
+uint64_t
+json_out_late(const struct json_out *j)
+{
+	return j->late;
 }

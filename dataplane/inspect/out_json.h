@@ -8,8 +8,12 @@
  * later than the first byte of a message that completes after it (a slow
  * header block, data held out of order). Objects are therefore rendered
  * into a buffer as they come and written sorted by (first frame, arrival)
- * when the file ends. Bound: the buffer holds every message of one file
- * (about 250 bytes a message); it is emptied after each file.
+ * once no object can come any more for an earlier frame: the caller says
+ * which frame that is (json_out_write_before(); kapa-inspect asks the core
+ * for the oldest frame of a message still open), and the rest at the end of
+ * the file. Bound: the buffer holds the objects of the frames since the
+ * oldest message still open, about 250 bytes each (all of a file's only
+ * when a message stays open from its start to its end).
  */
 #ifndef INSPECT_OUT_JSON_H
 #define INSPECT_OUT_JSON_H
@@ -71,10 +75,27 @@ struct json_race {
 int json_out_race(struct json_out *j, const struct json_msg_where *w, const struct json_race *r);
 
 /**
- * Write the buffered objects sorted by (frame, arrival) and empty the buffer.
+ * Write the buffered objects sorted by (frame, arrival) and empty the buffer
+ * (the end of a file).
  * @return 0, or -EIO when writing failed.
  */
 int json_out_flush(struct json_out *j, FILE *out);
+
+/**
+ * Write, sorted, the buffered objects of frames before @p frame, and keep
+ * the others: the caller knows no object will come any more for a frame
+ * before it. An object that still does is counted (json_out_late()) and
+ * written later, out of order.
+ * @return 0, or -EIO when writing failed.
+ */
+int json_out_write_before(struct json_out *j, FILE *out, uint64_t frame);
+
+/** @return objects buffered, not yet written. */
+size_t json_out_pending(const struct json_out *j);
+
+/** @return objects that came for a frame already written (a bug: the
+ *  caller's bound was wrong). */
+uint64_t json_out_late(const struct json_out *j);
 
 /**
  * Format an endpoint: "198.18.0.1:80", IPv6 as "[2001:db8::1]:80".

@@ -117,6 +117,9 @@ struct bench {
 
 static inline struct bench *bench_of(void *arg) { return arg; }
 
+/* bench_init() makes engines without action state (kapa_engine_conf::no_actions). */
+static int bench_no_actions;
+
 /* Deliver a frame that left the engine to the end it travels to. */
 static void
 bench_deliver(struct bench *b, uint8_t dir, const uint8_t *data, uint32_t len, int crafted)
@@ -313,6 +316,7 @@ bench_init(struct bench *b, int family, const char *policy_spec, const char *rul
 	conf.tcp.flow.wheel_slots = 4096;
 	conf.tcp.ooo_pool_bytes = 1u << 20;
 	conf.policy = b->pol;
+	conf.no_actions = (uint8_t)bench_no_actions;
 	conf.edit_logs = 64;
 	conf.csum_verify = 1;
 	conf.ops = &bench_ops;

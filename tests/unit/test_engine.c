@@ -131,6 +131,90 @@ test_observe_unchanged(void)
 	}
 }
 
+/* An engine without action state (no_actions, kapa-inspect without a
+ * policy): refused with a policy; without one the same exchange runs clean,
+ * the race measurement (now first after the tracker's state) sees the same,
+ * and a policy given later is ignored. And an engine with action state
+ * finds it from any ctx of the connection (kapa_engine_view()). */
+static void
+test_no_actions(void)
+{
+	struct kapa_policy_spec def;
+	struct kapa_policy *p;
+	struct bench b;
+	uint32_t races[2];
+	char err[128];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		bench_no_actions = i;
+		CU_ASSERT_FATAL(bench_init(&b, 4, NULL, NULL, 0) == 0);
+		bench_handshake(&b);
+		bench_str(&b, C, req11);
+		bench_str(&b, S, "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+				 "Keep-Alive: timeout=5, max=100\r\nContent-Length: 0\r\n\r\n");
+		bench_wait(&b, 2000);
+		bench_str(&b, C, req11);
+		bench_str(&b, S, rsp_plain);
+		CU_ASSERT_EQUAL(b.changed, 0);
+		CU_ASSERT_EQUAL(b.emitted, 0);
+		CU_ASSERT_EQUAL(b.nacts, 0);
+		check_clean(&b);
+		races[i] = (uint32_t)kapa_race_stats(kapa_engine_race(b.e))->reuses;
+		if (i == 1) {
+			CU_ASSERT_FATAL(kapa_policy_parse_spec("timeout=1,mode=enforce", &def, err,
+							       sizeof(err)) == 0);
+			p = kapa_policy_create(&def, NULL, 0, 1, err, sizeof(err));
+			CU_ASSERT_FATAL(p != NULL);
+			kapa_engine_set_policy(b.e, p);
+			bench_wait(&b, 3000);
+			bench_str(&b, C, req11);
+			CU_ASSERT_EQUAL(b.emitted, 0);	/* no idle close: no policy took */
+			CU_ASSERT_EQUAL(b.nacts, 0);
+			bench_fini(&b);
+			kapa_policy_destroy(p);
+		} else {
+			bench_fini(&b);
+		}
+	}
+	CU_ASSERT_EQUAL(races[0], 1);
+	CU_ASSERT_EQUAL(races[1], 1);
+	/* With a policy at creation: refused. */
+	CU_ASSERT(bench_init(&b, 4, "timeout=1", NULL, 0) != 0);
+	bench_fini(&b);
+	bench_no_actions = 0;
+	/* kapa_engine_view() from a ctx built outside the engine's callbacks,
+	 * as kapa-dp builds one to publish a connection (no ops_arg). */
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=5", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	bench_str(&b, S, rsp_plain);
+	bench_str(&b, C, req11);
+	{
+		struct kapa_flow_table *ft = kapa_tcp_table(kapa_engine_tcp(b.e));
+		struct kapa_engine_view v;
+		struct kapa_stream_ctx ctx;
+		uint32_t idx, found = 0;
+
+		for (idx = 0; idx < kapa_flow_capacity(ft); idx++) {
+			if (kapa_flow_conn(ft, idx)->state == KAPA_CONN_FREE)
+				continue;
+			memset(&ctx, 0, sizeof(ctx));
+			ctx.tcp = kapa_engine_tcp(b.e);
+			ctx.idx = idx;
+			ctx.conn = kapa_flow_conn(ft, idx);
+			ctx.app = kapa_flow_app(ft, idx);
+			kapa_engine_view(&ctx, &v);
+			CU_ASSERT_EQUAL(v.requests, 2);
+			CU_ASSERT_EQUAL(v.responses, 1);
+			CU_ASSERT_EQUAL(v.max, 5);
+			found++;
+		}
+		CU_ASSERT_EQUAL(found, 1);
+	}
+	bench_fini(&b);
+}
+
 /* Keep-alive idle: the RSTs go out when the limit has passed since the last
  * payload byte (pure ACKs do not count), not before, not at the next
  * packet, each at exactly what its receiver expects. */
@@ -925,6 +1009,7 @@ kapa_unit_register(void)
 
 	if (s == NULL ||
 	    CU_add_test(s, "observe leaves every byte", test_observe_unchanged) == NULL ||
+	    CU_add_test(s, "no action state: clean, policy refused", test_no_actions) == NULL ||
 	    CU_add_test(s, "idle close at the due time", test_idle_close_due) == NULL ||
 	    CU_add_test(s, "in-flight request and stall", test_in_flight_and_stall) == NULL ||
 	    CU_add_test(s, "max: Connection: close inserted", test_max_insert) == NULL ||

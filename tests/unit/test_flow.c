@@ -828,6 +828,79 @@ test_idle_expiry(void)
 	kapa_flow_destroy(t);
 }
 
+/*
+ * A growing table (max_capacity): it doubles instead of evicting, every
+ * entry keeps its index, key, record, consumer slot and timer across the
+ * rebuilds, and at its limit it evicts as a fixed table does.
+ */
+static void
+test_grow(void)
+{
+	struct kapa_flow_conf conf = {0};
+	const struct kapa_flow_stats *st;
+	struct kapa_flow_table *t;
+	struct kapa_flow_key k;
+	int32_t idx[256];
+	uint32_t i, ok = 0;
+	uint8_t *app;
+
+	memset(&seen, 0, sizeof(seen));
+	conf.name = "tgrow";
+	conf.capacity = 16;
+	conf.max_capacity = 256;
+	conf.app_size = 40;
+	conf.socket_id = SOCKET_ID_ANY;
+	conf.on_release = on_release;
+	conf.on_expire = on_expire;
+	conf.cb_arg = &seen;
+	t = kapa_flow_create(&conf);
+	CU_ASSERT_FATAL(t != NULL);
+	st = kapa_flow_stats(t);
+	CU_ASSERT_EQUAL(kapa_flow_capacity(t), 16);
+	CU_ASSERT_EQUAL(kapa_flow_max_capacity(t), 256);
+	for (i = 0; i < 256; i++) {
+		idx[i] = insert(t, i, i, 0);
+		CU_ASSERT_FATAL(idx[i] >= 0);
+		app = kapa_flow_app(t, (uint32_t)idx[i]);
+		memset(app, (int)(i & 0xff), 40);
+		/* every 4th entry has an idle limit, expiring at 10 s + i */
+		if (i % 4 == 0)
+			kapa_flow_set_idle(t, (uint32_t)idx[i], 10000);
+	}
+	CU_ASSERT_EQUAL(kapa_flow_capacity(t), 256);
+	CU_ASSERT_EQUAL(kapa_flow_count(t), 256);
+	CU_ASSERT_EQUAL(st->grown, 4);	/* 16 -> 32 -> 64 -> 128 -> 256 */
+	CU_ASSERT_EQUAL(st->grow_failed, 0);
+	CU_ASSERT_EQUAL(seen.n, 0);	/* nothing evicted on the way */
+	for (i = 0; i < 256; i++) {
+		key_of(&k, i, 0);
+		app = kapa_flow_app(t, (uint32_t)idx[i]);
+		if (kapa_flow_lookup(t, &k) == idx[i] &&
+		    memcmp(kapa_flow_key(t, (uint32_t)idx[i]), &k, sizeof(k)) == 0 &&
+		    kapa_flow_conn(t, (uint32_t)idx[i])->last_seen == i &&
+		    app[0] == (uint8_t)i && app[39] == (uint8_t)i)
+			ok++;
+	}
+	CU_ASSERT_EQUAL(ok, 256);
+	/* The timers armed before the rebuilds fire: 64 of them. */
+	seen.expire_answer = 0;
+	CU_ASSERT_EQUAL(kapa_flow_expire(t, 20000, 1000), 64);
+	CU_ASSERT_EQUAL(st->released[KAPA_REL_IDLE], 64);
+	CU_ASSERT_EQUAL(kapa_flow_count(t), 192);
+	/* Refill, then past the limit: the longest idle entry is evicted. */
+	for (i = 256; i < 256 + 64 + 20; i++)
+		CU_ASSERT(insert(t, i, 30000 + i, 0) >= 0);
+	CU_ASSERT_EQUAL(kapa_flow_capacity(t), 256);
+	CU_ASSERT_EQUAL(kapa_flow_count(t), 256);
+	CU_ASSERT_EQUAL(st->released[KAPA_REL_EVICT_LRU], 20);
+	CU_ASSERT(!present(t, 1) && present(t, 255) && present(t, 339));
+	kapa_flow_destroy(t);
+
+	/* Growing needs a name one shorter and no readers. */
+	conf.name = "twenty-chars-name-xx";
+	CU_ASSERT(kapa_flow_create(&conf) == NULL);
+}
+
 /* A released position is reused only after the readers' grace period. */
 static void
 test_qsbr_deferred_reuse(void)
@@ -1044,6 +1117,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "IPv4/IPv6 keys and lookup_bulk", test_v4_v6_and_bulk) == NULL ||
 	    CU_add_test(s, "snapshot: free, busy, consistent", test_snapshot) == NULL ||
 	    CU_add_test(s, "idle expiry is lazy and asks the policy", test_idle_expiry) == NULL ||
+	    CU_add_test(s, "a growing table keeps every index", test_grow) == NULL ||
 	    CU_add_test(s, "positions wait for the readers' grace period",
 			test_qsbr_deferred_reuse) == NULL ||
 	    CU_add_test(s, "reader thread never sees a torn record", test_reader_thread) == NULL)
