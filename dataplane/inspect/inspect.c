@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -540,21 +541,33 @@ inspect_mem_mb(uint32_t max_conns)
 	 * per 4 KiB page (about 12 MiB per GiB): it is sized, not generous. */
 	uint64_t hash = kapa_flow_hash_bytes(max_conns) + kapa_flow_hash_bytes(max_conns / 2 + 8);
 
-	return (unsigned int)(160 + (hash * 9 / 8 >> 20));
+	return (unsigned int)(48 + (hash * 9 / 8 >> 20));
 }
 
 uint32_t
-inspect_default_max_conns(void)
+inspect_default_max_conns(int nfiles, char *const *files)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	uint64_t n;
+	uint64_t n, largest = 0;
+	struct stat st;
+	int i;
 
 	if (pages <= 0 || page <= 0)
 		return INSPECT_START_CONNS;
 	n = (uint64_t)pages * (uint64_t)page / 2048;
 	if (n > INSPECT_DEFAULT_CONNS_CAP)
 		n = INSPECT_DEFAULT_CONNS_CAP;
-	return n < INSPECT_START_CONNS ? INSPECT_START_CONNS : (uint32_t)n;
+	/* A pipe or a file that cannot be read yet says nothing of its
+	 * size: then the machine's figure stands. */
+	for (i = 0; i < nfiles; i++) {
+		if (stat(files[i], &st) != 0 || !S_ISREG(st.st_mode))
+			break;
+		if ((uint64_t)st.st_size > largest)
+			largest = (uint64_t)st.st_size;
+	}
+	if (nfiles > 0 && i == nfiles && largest / INSPECT_MIN_CONN_BYTES + 1 < n)
+		n = largest / INSPECT_MIN_CONN_BYTES + 1;
+	return n < INSPECT_MIN_CONNS ? INSPECT_MIN_CONNS : (uint32_t)n;
 }
 
 /* The longest limit of the rule set: at the end of a capture, expiries up

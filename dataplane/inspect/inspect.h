@@ -22,6 +22,8 @@ struct report;
  * or by default inspect_default_max_conns().
  */
 #define INSPECT_START_CONNS (64u * 1024u)
+/** The default limit's floor: small captures get a table of this size. */
+#define INSPECT_MIN_CONNS 1024u
 /** The default limit's cap: 8M connections open at once. */
 #define INSPECT_DEFAULT_CONNS_CAP (8u * 1024u * 1024u)
 
@@ -65,10 +67,21 @@ enum inspect_result inspect_file(const struct inspect_opts *o, const char *path,
 unsigned int inspect_mem_mb(uint32_t max_conns);
 
 /**
+ * The smallest capture record that can open a connection kapa tracks: a
+ * pcap record header (16 bytes) and an IPv4 header and a TCP header (40)
+ * on a raw IP link. A file of N bytes holds at most N / this many.
+ */
+#define INSPECT_MIN_CONN_BYTES 56
+
+/**
  * The table's limit without --max-conns: one connection per 2 KiB of the
  * machine's memory (a tracked connection costs about 0.6 KiB; the rest is
- * room for everything else), at most INSPECT_DEFAULT_CONNS_CAP.
+ * room for everything else), at most INSPECT_DEFAULT_CONNS_CAP; and when
+ * every one of the @p nfiles @p files is a regular file, at most what the
+ * largest can hold (INSPECT_MIN_CONN_BYTES a connection), so that a small
+ * capture does not pay at start for the hash of a large one (EAL memory is
+ * sized for the limit). @p nfiles 0: the machine's figure.
  */
-uint32_t inspect_default_max_conns(void);
+uint32_t inspect_default_max_conns(int nfiles, char *const *files);
 
 #endif /* INSPECT_H */

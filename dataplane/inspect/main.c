@@ -19,6 +19,7 @@
 
 #include "eal_start.h"
 #include "inspect.h"
+#include "kapa_args.h"
 #include "kapa_eal.h"
 #include "kapa_http.h"
 #include "kapa_policy.h"
@@ -41,7 +42,8 @@ usage(FILE *out, const char *prog)
 		"                 the message's first byte (default: a report); with a\n"
 		"                 policy also one per action (\"action\", \"reason\")\n"
 		"  --max-conns N  connections tracked at once, at most (default %u, from\n"
-		"                 this machine's memory); the table grows to what the\n"
+		"                 this machine's memory, or fewer: what the largest\n"
+		"                 FILE's size can hold); the table grows to what the\n"
 		"                 capture needs, about 0.6 KiB per connection open at\n"
 		"                 once. Past the limit connections lose their state\n"
 		"                 (told on stderr)\n"
@@ -67,21 +69,7 @@ usage(FILE *out, const char *prog)
 		"\n"
 		"Exit status: 0 ok; 1 usage; 2 a file was unreadable or truncated\n"
 		"(a truncated file's messages up to the cut are still printed).\n",
-		prog, inspect_default_max_conns());
-}
-
-static int
-parse_u32(const char *s, uint32_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || x == 0 || x > UINT32_MAX / 2)
-		return -EINVAL;
-	*v = (uint32_t)x;
-	return 0;
+		prog, inspect_default_max_conns(0, NULL));
 }
 
 int
@@ -115,7 +103,7 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			o.max_conns_given = 1;
-			if (parse_u32(optarg, &o.max_conns) != 0) {
+			if (kapa_arg_u32(optarg, 1, UINT32_MAX / 2, &o.max_conns) != 0) {
 				fprintf(stderr, "%s: --max-conns '%s': expected a positive number\n",
 					argv[0], optarg);
 				return EXIT_USAGE;
@@ -162,7 +150,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!o.max_conns_given)
-		o.max_conns = inspect_default_max_conns();
+		o.max_conns = inspect_default_max_conns(argc - optind, argv + optind);
 	o.with_file = argc - optind > 1;
 	if (o.write_path != NULL && o.with_file) {
 		fprintf(stderr, "%s: -w writes one capture: give one FILE\n", argv[0]);
