@@ -54,11 +54,12 @@ struct inspect_conn {
 	 * (kapa_race: a request after an idle gap, not the first, unanswered
 	 * when the server closes); counted in run->waits; 0 = none. */
 	uint64_t wait_frame;
-	uint32_t stream;	/* tshark-style tcp.stream */
-	uint32_t stream_seen_s;	/* capture second streams.c last numbered it */
-	uint8_t stream_sides;	/* key sides (bit per side) streams.c has seen */
+	uint32_t stream;	/* tshark-style tcp.stream when it opened */
 	uint32_t requests;
 	uint32_t final_responses;
+	/* Its 4-tuple's numbering (streams.h), out of streams.c's table
+	 * while the core holds the connection: frame_stream(). */
+	struct stream_state num;
 	uint8_t fin;		/* bit per enum kapa_dir */
 	uint8_t reset;
 	uint8_t http;		/* carried at least one message */
@@ -97,6 +98,7 @@ struct inspect_run {
 	struct kapa_flow_stats flow;	/* the table's counters, at the end */
 	uint32_t table_cap;		/* the table's entries at the end */
 	int oom;		/* JSON buffer could not grow: output incomplete */
+	int streams_oom;	/* streams_put() failed in a callback: -ENOMEM */
 	/* --json: the races not written yet, by race id - race_first_id,
 	 * from races[race_head] (the ones before it are written); a race is
 	 * written once its retry can no longer come (about 200 bytes each
@@ -302,9 +304,14 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 	(void)len;
 	switch (ev) {
 	case KAPA_EV_OPEN:
-		/* Opened by the frame in hand, which streams_number() has
-		 * just numbered. */
+		/* Opened by the frame in hand, which frame_stream() has just
+		 * numbered: the 4-tuple's numbering moves into the slot. */
 		uc->stream = run->cur_stream;
+		if (!streams_take(run->streams, kapa_flow_key(kapa_tcp_table(ctx->tcp), ctx->idx),
+				  &uc->num)) {
+			memset(&uc->num, 0, sizeof(uc->num));
+			uc->num.stream = run->cur_stream;
+		}
 		break;
 	case KAPA_EV_FIN:
 		uc->fin |= (uint8_t)(1u << ctx->dir);
@@ -314,6 +321,12 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 		break;
 	case KAPA_EV_CLOSE:
 		wait_done(run, uc);
+		/* Later frames of the 4-tuple are numbered by streams.c again
+		 * (nothing follows the end of the file). */
+		if (!run->at_end &&
+		    streams_put(run->streams, kapa_flow_key(kapa_tcp_table(ctx->tcp), ctx->idx),
+				&uc->num, ctx->now_ns) != 0)
+			run->streams_oom = 1;
 		report_conn_end(&run->rep, uc->requests, uc->http, end_of(run, uc));
 		if ((ctx->release == KAPA_REL_EVICT_LRU ||
 		     ctx->release == KAPA_REL_EVICT_EMBRYONIC) &&
@@ -495,6 +508,9 @@ on_emit(const struct kapa_stream_ctx *ctx, enum kapa_dir toward, const uint8_t *
 	run->pend_len += (uint32_t)sizeof(len) + len;
 }
 
+static int frame_stream(struct inspect_run *run, const struct kapa_pkt *pkt,
+			const struct kapa_engine_slot *s, uint64_t ts);
+
 /* A datagram rebuilt from fragments, about to go through the engine: its
  * TCP stream numbered as tshark numbers it (the frame that completed it
  * carries the reassembled segment). */
@@ -502,14 +518,14 @@ static int
 on_reassembled(const struct kapa_pkt *pkt, void *pkt_ref, void *arg)
 {
 	struct inspect_run *run = arg;
-	int64_t stream;
+	struct kapa_engine_slot s;
 
 	(void)pkt_ref;
 	if (pkt->cls != KAPA_PKT_TCP)
 		return 0;
-	stream = streams_number(run->streams, pkt, run->cur_ns);
-	if (stream >= 0)
-		run->cur_stream = (uint32_t)stream;
+	kapa_engine_lookup(run->eng, pkt, &s);
+	if (frame_stream(run, pkt, &s, run->cur_ns) != 0)
+		run->streams_oom = 1;
 	return 0;
 }
 
@@ -704,6 +720,7 @@ run_finish(struct inspect_run *run)
 static void
 run_free(struct inspect_run *run)
 {
+	run->at_end = 1;	/* nothing more to number */
 	kapa_engine_destroy(run->eng);
 	streams_free(run->streams);
 	json_out_free(run->json);
@@ -754,40 +771,45 @@ write_frame(struct inspect_run *run, const struct capture_frame *f, const struct
 
 /*
  * tshark's stream number of the TCP frame in hand, in run->cur_stream (it
- * matters when the frame opens a connection: on_event()). A frame of a
- * connection the core holds takes it from the connection's slot instead of
- * a second hash lookup per frame. streams.c is asked only for frames of
- * connections the core does not hold, SYNs (port reuse), the first frame
- * of each side (its base sequence number), and once per STREAMS_REFRESH_NS
- * of capture time per connection (so that its entry is not forgotten while
- * the connection lives). @return 0, or -ENOMEM.
+ * matters when the frame opens a connection: on_event()). The numbering of
+ * a connection the core holds is in its slot (no second hash lookup per
+ * frame, no streams.c entry); streams.c numbers the frames of the 4-tuples
+ * the core does not hold. @p s: the core's lookup of the frame.
+ * @return 0, or -ENOMEM.
  */
 static int
 frame_stream(struct inspect_run *run, const struct kapa_pkt *pkt,
 	     const struct kapa_engine_slot *s, uint64_t ts)
 {
-	struct inspect_conn *uc = NULL;
-	uint32_t now_s = (uint32_t)(ts / 1000000000u);
-	uint8_t side_bit = (uint8_t)(1u << s->side);
+	struct inspect_conn *uc;
 	int64_t stream;
 
-	if (s->idx >= 0 && !(pkt->tcp_flags & KAPA_TCP_SYN)) {
+	if (s->idx >= 0) {
 		uc = kapa_engine_user_state_at(run->eng, (uint32_t)s->idx);
-		if ((uc->stream_sides & side_bit) &&
-		    now_s - uc->stream_seen_s < STREAMS_REFRESH_NS / 1000000000u) {
-			run->cur_stream = uc->stream;
-			return 0;
-		}
+		run->cur_stream = streams_number_held(run->streams, &uc->num, pkt, s->side);
+		return 0;
 	}
 	stream = streams_number(run->streams, pkt, ts);
 	if (stream < 0)
 		return -ENOMEM;
 	run->cur_stream = (uint32_t)stream;
-	if (uc != NULL && uc->stream == (uint32_t)stream) {
-		uc->stream_sides |= side_bit;
-		uc->stream_seen_s = now_s;
-	}
 	return 0;
+}
+
+/* A non-TCP frame: the connection of a TCP header quoted in an ICMP error
+ * is numbered when new (streams.h). @return 0, or -ENOMEM. */
+static int
+frame_icmp(struct inspect_run *run, const struct kapa_pkt *pkt, uint64_t ts)
+{
+	struct kapa_pkt inner;
+	struct kapa_engine_slot s;
+
+	if (!streams_icmp_quoted(pkt, &inner))
+		return 0;
+	kapa_engine_lookup(run->eng, &inner, &s);
+	if (s.idx >= 0)
+		return 0;	/* the core holds it: numbered */
+	return streams_note(run->streams, &inner, ts) < 0 ? -ENOMEM : 0;
 }
 
 /* Feed one frame to the core. @return 0, or -ENOMEM. */
@@ -846,7 +868,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	if (pkt.cls == KAPA_PKT_TCP) {
 		if (frame_stream(run, &pkt, &slot, ts) != 0)
 			return -ENOMEM;
-	} else if (streams_note_icmp(run->streams, &pkt, ts) < 0) {
+	} else if (frame_icmp(run, &pkt, ts) != 0) {
 		return -ENOMEM;
 	}
 	run->cur_frame = f->number;
@@ -863,6 +885,8 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	}
 	run->emit_ns = ts;
 	kapa_engine_advance(run->eng, ts, ADVANCE_MAX);
+	if (run->streams_oom)
+		return -ENOMEM;
 	if (run->o->json)
 		json_progress(run, ts);
 	return 0;

@@ -10,25 +10,17 @@
 #define IPPROTO_TCP_ 6
 #define IPPROTO_ICMPV6_ 58
 
-/* Canonical 4-tuple: side 0 is the lower (address, port). */
-struct stream_key {
-	uint8_t addr[2][16];
-	uint16_t port[2];
-	uint8_t family;
-	uint8_t pad[3];
-};
-
 #define BASE_SET0 0x01
 #define BASE_SET1 0x02
-#define IN_USE 0x80
 
+/* A 4-tuple the core does not hold. An empty slot has key.family 0. */
 struct stream_ent {
-	struct stream_key key;
-	uint32_t base_seq[2];	/* first sequence number seen from each side */
-	uint64_t last_ns;
-	uint32_t stream;
-	uint8_t flags;
+	struct kapa_flow_key key;
+	struct stream_state st;
+	uint32_t last_s;	/* capture second it was last seen */
 };
+
+_Static_assert(sizeof(struct stream_ent) == 60, "stream_ent is 60 bytes");
 
 struct streams {
 	struct stream_ent *slot;
@@ -37,8 +29,20 @@ struct streams {
 	uint64_t next_stream;
 };
 
+static uint32_t
+seconds_of(uint64_t ns)
+{
+	return (uint32_t)(ns / 1000000000u);
+}
+
+static int
+forgotten(const struct stream_ent *e, uint32_t now_s)
+{
+	return now_s - e->last_s > STREAMS_FORGET_NS / 1000000000u;
+}
+
 static uint64_t
-key_hash(const struct stream_key *k)
+key_hash(const struct kapa_flow_key *k)
 {
 	const uint8_t *p = (const uint8_t *)k;
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -51,19 +55,9 @@ key_hash(const struct stream_key *k)
 
 /* @return the side (0/1) of the key the packet's sender is. */
 static int
-key_make(struct stream_key *k, const struct kapa_pkt *pkt)
+key_make(struct kapa_flow_key *k, const struct kapa_pkt *pkt)
 {
-	size_t alen = pkt->family == 4 ? 4 : 16;
-	int c = memcmp(pkt->src, pkt->dst, alen);
-	int side = c > 0 || (c == 0 && pkt->sport > pkt->dport);
-
-	memset(k, 0, sizeof(*k));
-	k->family = pkt->family;
-	memcpy(k->addr[side], pkt->src, alen);
-	memcpy(k->addr[!side], pkt->dst, alen);
-	k->port[side] = pkt->sport;
-	k->port[!side] = pkt->dport;
-	return side;
+	return kapa_flow_key_make(k, pkt->family, pkt->src, pkt->sport, pkt->dst, pkt->dport);
 }
 
 /* ICMPv4 errors that quote the offending datagram: unreachable, source
@@ -100,28 +94,28 @@ streams_free(struct streams *s)
 }
 
 static struct stream_ent *
-probe(struct stream_ent *slot, uint32_t nslots, const struct stream_key *k)
+probe(struct stream_ent *slot, uint32_t nslots, const struct kapa_flow_key *k)
 {
 	uint32_t i = (uint32_t)key_hash(k) & (nslots - 1);
 
-	while ((slot[i].flags & IN_USE) && memcmp(&slot[i].key, k, sizeof(*k)) != 0)
+	while (slot[i].key.family != 0 && memcmp(&slot[i].key, k, sizeof(*k)) != 0)
 		i = (i + 1) & (nslots - 1);
 	return &slot[i];
 }
 
-/* Rebuild without the entries idle for longer than STREAMS_FORGET_NS, and
- * double the table if it stays more than a quarter full. */
+/* Rebuild without the entries idle for longer than STREAMS_FORGET_NS, in a
+ * table twice as large (or more) if what is kept fills more than half of it. */
 static int
-rebuild(struct streams *s, uint64_t now_ns)
+rebuild(struct streams *s, uint32_t now_s)
 {
 	uint32_t keep = 0, n, i;
 	struct stream_ent *ns;
 
 	for (i = 0; i < s->nslots; i++)
-		if ((s->slot[i].flags & IN_USE) && now_ns - s->slot[i].last_ns <= STREAMS_FORGET_NS)
+		if (s->slot[i].key.family != 0 && !forgotten(&s->slot[i], now_s))
 			keep++;
 	n = s->nslots;
-	while (keep > n / 4)
+	while (keep > n / 2)
 		n *= 2;
 	ns = calloc(n, sizeof(*ns));
 	if (ns == NULL)
@@ -129,7 +123,7 @@ rebuild(struct streams *s, uint64_t now_ns)
 	for (i = 0; i < s->nslots; i++) {
 		struct stream_ent *e = &s->slot[i];
 
-		if ((e->flags & IN_USE) && now_ns - e->last_ns <= STREAMS_FORGET_NS)
+		if (e->key.family != 0 && !forgotten(e, now_s))
 			*probe(ns, n, &e->key) = *e;
 	}
 	free(s->slot);
@@ -139,62 +133,119 @@ rebuild(struct streams *s, uint64_t now_ns)
 	return 0;
 }
 
-/* @return the entry of @p k, created (with the next stream number) when new;
+/* @return the entry of @p k, created (without a stream number: *created
+ * set) when new, the table rebuilt first when it would be over 3/4 full;
  * NULL when out of memory. */
 static struct stream_ent *
-lookup_or_create(struct streams *s, const struct stream_key *k, uint64_t now_ns)
+lookup_or_create(struct streams *s, const struct kapa_flow_key *k, uint32_t now_s, int *created)
 {
 	struct stream_ent *e = probe(s->slot, s->nslots, k);
 
-	if (e->flags & IN_USE)
+	*created = 0;
+	if (e->key.family != 0)
 		return e;
-	if (s->used + 1 > s->nslots / 2) {
-		if (rebuild(s, now_ns) != 0)
+	if (s->used + 1 > s->nslots / 4 * 3) {
+		if (rebuild(s, now_s) != 0)
 			return NULL;
 		e = probe(s->slot, s->nslots, k);
 	}
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
-	e->flags = IN_USE;
-	e->stream = (uint32_t)s->next_stream++;
-	e->last_ns = now_ns;
 	s->used++;
+	*created = 1;
 	return e;
+}
+
+/* Remove the entry at @p i, moving back the entries after it in its probe
+ * run that would no longer be found (linear probing has no tombstones). */
+static void
+remove_at(struct streams *s, uint32_t i)
+{
+	uint32_t mask = s->nslots - 1, j = i, home;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (s->slot[j].key.family == 0)
+			break;
+		home = (uint32_t)key_hash(&s->slot[j].key) & mask;
+		/* The entry at j stays when its home is cyclically in (i, j]. */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		s->slot[i] = s->slot[j];
+		i = j;
+	}
+	memset(&s->slot[i], 0, sizeof(s->slot[i]));
+	s->used--;
+}
+
+uint32_t
+streams_number_held(struct streams *s, struct stream_state *st,
+		    const struct kapa_pkt *pkt, int side)
+{
+	uint8_t base_bit = side ? BASE_SET1 : BASE_SET0;
+
+	if ((pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_ACK)) == KAPA_TCP_SYN &&
+	    (st->sides & base_bit) && pkt->seq != st->base_seq[side]) {
+		/* A new SYN on a known 4-tuple with another ISN: port reuse,
+		 * a new stream (a SYN with the same ISN is a retransmission). */
+		st->sides = 0;
+		st->stream = (uint32_t)s->next_stream++;
+	}
+	if (!(st->sides & base_bit)) {
+		st->base_seq[side] = pkt->seq;
+		st->sides |= base_bit;
+	}
+	return st->stream;
 }
 
 int64_t
 streams_number(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
 {
-	struct stream_key k;
+	struct kapa_flow_key k;
 	struct stream_ent *e;
-	int side = key_make(&k, pkt);
-	uint8_t base_bit = side ? BASE_SET1 : BASE_SET0;
+	int side = key_make(&k, pkt), created;
 
-	e = lookup_or_create(s, &k, now_ns);
+	e = lookup_or_create(s, &k, seconds_of(now_ns), &created);
 	if (e == NULL)
 		return -1;
-	if ((pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_ACK)) == KAPA_TCP_SYN &&
-	    (e->flags & base_bit) && pkt->seq != e->base_seq[side]) {
-		/* A new SYN on a known 4-tuple with another ISN: port reuse,
-		 * a new stream (a SYN with the same ISN is a retransmission). */
-		e->flags = IN_USE;
-		e->stream = (uint32_t)s->next_stream++;
-	}
-	if (!(e->flags & base_bit)) {
-		e->base_seq[side] = pkt->seq;
-		e->flags |= base_bit;
-	}
-	e->last_ns = now_ns;
-	return e->stream;
+	if (created)
+		e->st.stream = (uint32_t)s->next_stream++;
+	e->last_s = seconds_of(now_ns);
+	return streams_number_held(s, &e->st, pkt, side);
 }
 
 int
-streams_note_icmp(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
+streams_take(struct streams *s, const struct kapa_flow_key *k, struct stream_state *st)
+{
+	struct stream_ent *e = probe(s->slot, s->nslots, k);
+
+	if (e->key.family == 0)
+		return 0;
+	*st = e->st;
+	remove_at(s, (uint32_t)(e - s->slot));
+	return 1;
+}
+
+int
+streams_put(struct streams *s, const struct kapa_flow_key *k,
+	    const struct stream_state *st, uint64_t now_ns)
+{
+	struct stream_ent *e;
+	int created;
+
+	e = lookup_or_create(s, k, seconds_of(now_ns), &created);
+	if (e == NULL)
+		return -1;
+	e->st = *st;
+	e->last_s = seconds_of(now_ns);
+	return 0;
+}
+
+int
+streams_icmp_quoted(const struct kapa_pkt *pkt, struct kapa_pkt *inner)
 {
 	const uint8_t *p = pkt->data + pkt->l4_off;
 	uint32_t len = pkt->len > pkt->l4_off ? pkt->len - pkt->l4_off : 0;
-	struct stream_key k;
-	struct kapa_pkt inner;
 	uint32_t ihl;
 
 	if (pkt->cls != KAPA_PKT_NON_TCP || len < ICMP_HDR_LEN)
@@ -204,30 +255,46 @@ streams_note_icmp(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns
 		return 0;
 	p += ICMP_HDR_LEN;
 	len -= ICMP_HDR_LEN;
-	memset(&inner, 0, sizeof(inner));
+	memset(inner, 0, sizeof(*inner));
 	if (len >= 20 && (p[0] >> 4) == 4 && p[9] == IPPROTO_TCP_) {
 		ihl = (uint32_t)(p[0] & 0x0f) * 4;
 		if (ihl < 20 || len < ihl + 4)
 			return 0;
-		inner.family = 4;
-		memcpy(inner.src, p + 12, 4);
-		memcpy(inner.dst, p + 16, 4);
+		inner->family = 4;
+		memcpy(inner->src, p + 12, 4);
+		memcpy(inner->dst, p + 16, 4);
 	} else if (len >= 40 && (p[0] >> 4) == 6 && p[6] == IPPROTO_TCP_) {
 		ihl = 40;
 		if (len < ihl + 4)
 			return 0;
-		inner.family = 6;
-		memcpy(inner.src, p + 8, 16);
-		memcpy(inner.dst, p + 24, 16);
+		inner->family = 6;
+		memcpy(inner->src, p + 8, 16);
+		memcpy(inner->dst, p + 24, 16);
 	} else {
 		return 0;
 	}
-	inner.sport = (uint16_t)(p[ihl] << 8 | p[ihl + 1]);
-	inner.dport = (uint16_t)(p[ihl + 2] << 8 | p[ihl + 3]);
-	key_make(&k, &inner);
-	if (lookup_or_create(s, &k, now_ns) == NULL)
-		return -1;
+	inner->cls = KAPA_PKT_TCP;
+	inner->sport = (uint16_t)(p[ihl] << 8 | p[ihl + 1]);
+	inner->dport = (uint16_t)(p[ihl + 2] << 8 | p[ihl + 3]);
 	return 1;
+}
+
+int
+streams_note(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
+{
+	struct kapa_flow_key k;
+	struct stream_ent *e;
+	int created;
+
+	key_make(&k, pkt);
+	e = lookup_or_create(s, &k, seconds_of(now_ns), &created);
+	if (e == NULL)
+		return -1;
+	if (created) {
+		e->st.stream = (uint32_t)s->next_stream++;
+		e->last_s = seconds_of(now_ns);
+	}
+	return 0;
 }
 
 uint64_t

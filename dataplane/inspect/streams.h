@@ -5,25 +5,38 @@
  * the next number at its first packet, whatever the packet (a bare ACK of a
  * connection picked up mid-stream counts too), and a SYN whose sequence
  * number differs from the one first seen from that side starts a new stream
- * on the same 4-tuple (port reuse). The TCP core's table only holds
- * connections it tracks, so kapa-inspect keeps this numbering beside it.
+ * on the same 4-tuple (port reuse).
  *
- * Bound: one 64-byte entry per 4-tuple seen in the last STREAMS_FORGET_NS of
- * capture time; older entries are dropped when the table grows.
+ * What a 4-tuple's numbering needs (struct stream_state) lives in one place
+ * at a time: in the caller's per-connection state while the TCP core holds
+ * the connection (kapa-inspect's slot: streams_number_held()), and in this
+ * table for the 4-tuples the core does not hold (not tracked, or released).
+ * The caller moves it: streams_take() when the core opens a connection,
+ * streams_put() when it releases one. So the table costs nothing for the
+ * connections the core tracks.
+ *
+ * Bound: one 60-byte entry per 4-tuple not held by the core and seen in the
+ * last STREAMS_FORGET_NS of capture time, the table at most 3/4 full; older
+ * entries are dropped when the table grows.
  */
 #ifndef INSPECT_STREAMS_H
 #define INSPECT_STREAMS_H
 
 #include <stdint.h>
 
+#include "kapa_flow.h"
 #include "kapa_pkt.h"
 
 /** Idle time after which a 4-tuple is forgotten (2 h, the TCP idle default). */
 #define STREAMS_FORGET_NS (7200ull * 1000000000ull)
-/** A caller that keeps a connection's number itself (kapa-inspect, for the
- *  connections the core holds) asks at least this often, so that the entry
- *  of a live connection is never forgotten. */
-#define STREAMS_REFRESH_NS (STREAMS_FORGET_NS / 2)
+
+/** The numbering of one 4-tuple (sides of the canonical kapa_flow_key). */
+struct stream_state {
+	uint32_t stream;	/**< its current tcp.stream */
+	uint32_t base_seq[2];	/**< first sequence number seen from each key side */
+	uint8_t sides;		/**< bit per key side whose base_seq is set */
+	uint8_t pad[3];
+};
 
 struct streams;
 
@@ -34,18 +47,49 @@ struct streams *streams_create(void);
 void streams_free(struct streams *s);
 
 /**
- * Number the connection of a TCP packet (pkt->cls == KAPA_PKT_TCP).
+ * Number the connection of a TCP packet (pkt->cls == KAPA_PKT_TCP) whose
+ * 4-tuple the caller does not hold (its state is in the table, created here
+ * when new).
  * @return the 0-based stream number, or -1 when out of memory.
  */
 int64_t streams_number(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns);
 
 /**
- * tshark also dissects the TCP header quoted in an ICMP error and numbers
- * its connection when it has not seen it: do the same, so that later stream
- * numbers agree. Call for every non-TCP packet.
- * @return 1 when the packet quoted a TCP header, 0 when not, -1 out of memory.
+ * Number a TCP packet of a 4-tuple whose state @p st the caller holds;
+ * @p side is the packet sender's key side (kapa_flow_key_make()).
+ * @return the stream number (a new one on a SYN with another sequence number).
  */
-int streams_note_icmp(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns);
+uint32_t streams_number_held(struct streams *s, struct stream_state *st,
+			     const struct kapa_pkt *pkt, int side);
+
+/**
+ * Take the state of @p k out of the table (the caller holds it from now on).
+ * @return 1 when it was there, 0 when not (@p st untouched).
+ */
+int streams_take(struct streams *s, const struct kapa_flow_key *k, struct stream_state *st);
+
+/**
+ * Give the state of @p k back to the table (the caller no longer holds it).
+ * @return 0, or -1 when out of memory.
+ */
+int streams_put(struct streams *s, const struct kapa_flow_key *k,
+		const struct stream_state *st, uint64_t now_ns);
+
+/**
+ * tshark also dissects the TCP header quoted in an ICMP error and numbers
+ * its connection when it has not seen it; so must the caller, for later
+ * stream numbers to agree: when the 4-tuple is not held, streams_note().
+ * Call for every non-TCP packet.
+ * @return 1 with the quoted segment's addresses and ports in @p inner (cls
+ *         KAPA_PKT_TCP), 0 when the packet quotes no TCP header.
+ */
+int streams_icmp_quoted(const struct kapa_pkt *pkt, struct kapa_pkt *inner);
+
+/**
+ * Number the connection of @p pkt if the table does not know it.
+ * @return 0, or -1 when out of memory.
+ */
+int streams_note(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns);
 
 /** @return streams numbered so far. */
 uint64_t streams_count(const struct streams *s);
