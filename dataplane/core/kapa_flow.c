@@ -19,9 +19,11 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_debug.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -760,53 +762,96 @@ lru_victim(struct kapa_flow_table *t, uint32_t now_ms)
 }
 
 /*
+ * A hash of @p entries holding @p keys[0..n-1] at positions 0..n-1 (a fresh
+ * hash hands out positions in order: its free ring starts as 1..entries).
+ * @return it, or NULL (no memory, or a key not at its position).
+ */
+static struct rte_hash *
+hash_refill(const struct kapa_flow_table *t, uint32_t entries, uint32_t gen,
+	    const struct kapa_flow_key *keys, uint32_t n)
+{
+	struct rte_hash *h = hash_create(t, entries, gen, t->socket_id);
+	uint32_t i;
+	int32_t pos;
+
+	if (h == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		pos = rte_hash_add_key(h, &keys[i]);
+		if (pos != (int32_t)i) {
+			RTE_LOG(WARNING, USER1, "kapa_flow: %s: rebuilt hash put entry %u at %d\n",
+				t->name, i, pos);
+			rte_hash_free(h);
+			return NULL;
+		}
+	}
+	return h;
+}
+
+/*
  * A full growing table doubles (up to max_capacity). The records and slots
  * are already mapped; the idle wheel takes the new nodes; the rte_hash is
  * rebuilt larger. The index of an entry is its hash position, and a full
  * table has every position 0..capacity-1 in use, so adding the keys in
- * index order to a fresh hash, which hands out positions in order (its free
- * ring starts as 1..n), gives each entry its own index back: nothing that
- * holds an index (wheel, LRU, consumer) changes. That is checked key by key;
- * on any surprise, or no memory, the old hash stays, the table stops
- * growing, and the insert evicts as a fixed table does (grow_failed).
+ * index order to a fresh hash gives each entry its own index back: nothing
+ * that holds an index (wheel, LRU, consumer) changes. That is checked key
+ * by key.
+ *
+ * The old hash is freed before the new one is built, from a copy of its
+ * keys: rte_free() zeroes what it frees, so a freed generation stays
+ * resident in EAL's heap; freed first, it (and the generations before it,
+ * next to it) holds most of the new one instead of staying unused beside
+ * it. On any surprise, or no memory, the hash is built again at its old
+ * size in the memory just freed, the table stops growing, and the insert
+ * evicts as a fixed table does (grow_failed). Only if even that fails
+ * (nothing else allocates in between: it cannot) does the process stop.
  */
 static void
 flow_grow(struct kapa_flow_table *t)
 {
-	uint32_t cap, i;
+	struct kapa_flow_key *keys;
+	const struct kapa_flow_key *k;
 	struct rte_hash *h;
-	int32_t pos;
+	uint32_t cap, i;
 
 	cap = t->capacity <= t->max_capacity / 2 ? t->capacity * 2 : t->max_capacity;
 	if (t->count != t->capacity || t->dq != NULL)
 		goto fail;
-	h = hash_create(t, cap, t->hash_gen + 1, t->socket_id);
-	if (h == NULL)
+	keys = malloc((size_t)t->capacity * sizeof(*keys));
+	if (keys == NULL)
 		goto fail;
 	for (i = 0; i < t->capacity; i++) {
-		const struct kapa_flow_key *k = key_at(t, i);
-
-		pos = k != NULL ? rte_hash_add_key(h, k) : -EINVAL;
-		if (pos != (int32_t)i) {
-			RTE_LOG(WARNING, USER1, "kapa_flow: %s: rebuilt hash put entry %u at %d; "
-				"the table stays at %u entries\n", t->name, i, pos, t->capacity);
-			rte_hash_free(h);
+		k = key_at(t, i);
+		if (k == NULL) {
+			free(keys);
 			goto fail;
 		}
+		keys[i] = *k;
 	}
 	if (kapa_timer_grow(t->wheel, cap) != 0) {
-		rte_hash_free(h);
+		free(keys);
 		goto fail;
 	}
+	rte_hash_free(t->h);
+	t->key_base = NULL;
+	t->hash_gen++;
+	h = hash_refill(t, cap, t->hash_gen, keys, t->capacity);
+	if (h == NULL) {
+		h = hash_refill(t, t->capacity, t->hash_gen, keys, t->capacity);
+		if (h == NULL)
+			rte_panic("kapa_flow: %s: cannot rebuild its hash of %u entries\n",
+				  t->name, t->capacity);
+		cap = t->capacity;
+	}
+	free(keys);
+	t->h = h;
+	probe_key_store(t);
+	if (cap == t->capacity)
+		goto fail;
 	for (i = t->capacity; i < cap; i++) {
 		t->conns[i].lru_prev = LRU_FREE;
 		kapa_timer_init_node(t->wheel, i);
 	}
-	rte_hash_free(t->h);
-	t->h = h;
-	t->hash_gen++;
-	t->key_base = NULL;
-	probe_key_store(t);
 	t->capacity = cap;
 	t->stats.grown++;
 	return;

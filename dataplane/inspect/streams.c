@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "streams.h"
 
@@ -13,21 +14,74 @@
 #define BASE_SET0 0x01
 #define BASE_SET1 0x02
 
-/* A 4-tuple the core does not hold. An empty slot has key.family 0. */
-struct stream_ent {
-	struct kapa_flow_key key;
-	struct stream_state st;
-	uint32_t last_s;	/* capture second it was last seen */
-};
+/* Canonical 4-tuple as stored: both addresses, then both ports, of the
+ * kapa_flow_key (12 bytes for IPv4, 36 for IPv6: one table each, so that an
+ * IPv4 entry is 32 bytes, not the 60 of a whole kapa_flow_key). */
+#define KEY4_LEN 12u
+#define KEY6_LEN 36u
+#define KEY_MAX KEY6_LEN
 
-_Static_assert(sizeof(struct stream_ent) == 60, "stream_ent is 60 bytes");
-
-struct streams {
-	struct stream_ent *slot;
+/*
+ * A table of the 4-tuples of one family the core does not hold: open
+ * addressing, linear probing, at most 3/4 full. An entry is klen bytes of
+ * key, a struct stream_state (its in_table set: an empty slot has it 0), the
+ * capture second it was last seen (uint32_t).
+ */
+struct stream_table {
+	uint8_t *slot;
 	uint32_t nslots;	/* power of two */
 	uint32_t used;
+	uint32_t klen;
+	uint32_t stride;	/* bytes an entry */
+};
+
+struct streams {
+	struct stream_table t[2];	/* IPv4, IPv6 */
 	uint64_t next_stream;
 };
+
+/* Slots of zeroes, mapped for themselves: a table it has outgrown goes back
+ * to the system when freed (from malloc's heap, with its threshold for
+ * mapping raised by earlier frees, it would stay resident). */
+static uint8_t *
+slots_alloc(const struct stream_table *t, uint32_t n)
+{
+	void *p = mmap(NULL, (size_t)n * t->stride, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+slots_free(const struct stream_table *t, uint8_t *slot, uint32_t n)
+{
+	if (slot != NULL)
+		munmap(slot, (size_t)n * t->stride);
+}
+
+static uint8_t *
+ent(const struct stream_table *t, uint8_t *slot, uint32_t i)
+{
+	return slot + (size_t)i * t->stride;
+}
+
+static struct stream_state *
+ent_state(const struct stream_table *t, uint8_t *e)
+{
+	return (struct stream_state *)(void *)(e + t->klen);
+}
+
+static uint32_t *
+ent_last_s(const struct stream_table *t, uint8_t *e)
+{
+	return (uint32_t *)(void *)(e + t->klen + sizeof(struct stream_state));
+}
+
+static int
+ent_used(const struct stream_table *t, uint8_t *e)
+{
+	return ent_state(t, e)->in_table != 0;
+}
 
 static uint32_t
 seconds_of(uint64_t ns)
@@ -36,28 +90,32 @@ seconds_of(uint64_t ns)
 }
 
 static int
-forgotten(const struct stream_ent *e, uint32_t now_s)
+forgotten(const struct stream_table *t, uint8_t *e, uint32_t now_s)
 {
-	return now_s - e->last_s > STREAMS_FORGET_NS / 1000000000u;
+	return now_s - *ent_last_s(t, e) > STREAMS_FORGET_NS / 1000000000u;
 }
 
 static uint64_t
-key_hash(const struct kapa_flow_key *k)
+key_hash(const uint8_t *k, uint32_t klen)
 {
-	const uint8_t *p = (const uint8_t *)k;
 	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
+	uint32_t i;
 
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
+	for (i = 0; i < klen; i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
 	return h ^ (h >> 29);
 }
 
-/* @return the side (0/1) of the key the packet's sender is. */
-static int
-key_make(struct kapa_flow_key *k, const struct kapa_pkt *pkt)
+/* The stored form of @p fk into @p k. @return the table of its family. */
+static struct stream_table *
+key_pack(struct streams *s, const struct kapa_flow_key *fk, uint8_t *k)
 {
-	return kapa_flow_key_make(k, pkt->family, pkt->src, pkt->sport, pkt->dst, pkt->dport);
+	uint32_t alen = fk->family == 4 ? 4 : 16;
+
+	memcpy(k, fk->addr[0], alen);
+	memcpy(k + alen, fk->addr[1], alen);
+	memcpy(k + 2 * alen, fk->port, sizeof(fk->port));
+	return &s->t[fk->family == 4 ? 0 : 1];
 }
 
 /* ICMPv4 errors that quote the offending datagram: unreachable, source
@@ -68,6 +126,19 @@ icmp4_is_error(uint8_t type)
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
+static int
+table_init(struct stream_table *t, uint32_t klen)
+{
+	t->klen = klen;
+	t->stride = klen + (uint32_t)sizeof(struct stream_state) + (uint32_t)sizeof(uint32_t);
+	t->nslots = STREAMS_MIN_SLOTS;
+	t->slot = slots_alloc(t, t->nslots);
+	return t->slot != NULL ? 0 : -1;
+}
+
+_Static_assert(KEY4_LEN + sizeof(struct stream_state) + sizeof(uint32_t) == 32,
+	       "an IPv4 entry is 32 bytes");
+
 struct streams *
 streams_create(void)
 {
@@ -75,10 +146,8 @@ streams_create(void)
 
 	if (s == NULL)
 		return NULL;
-	s->nslots = STREAMS_MIN_SLOTS;
-	s->slot = calloc(s->nslots, sizeof(*s->slot));
-	if (s->slot == NULL) {
-		free(s);
+	if (table_init(&s->t[0], KEY4_LEN) != 0 || table_init(&s->t[1], KEY6_LEN) != 0) {
+		streams_free(s);
 		return NULL;
 	}
 	return s;
@@ -89,69 +158,78 @@ streams_free(struct streams *s)
 {
 	if (s == NULL)
 		return;
-	free(s->slot);
+	slots_free(&s->t[0], s->t[0].slot, s->t[0].nslots);
+	slots_free(&s->t[1], s->t[1].slot, s->t[1].nslots);
 	free(s);
 }
 
-static struct stream_ent *
-probe(struct stream_ent *slot, uint32_t nslots, const struct kapa_flow_key *k)
+/* @return the slot of @p k in @p slot (n slots): its entry, or the empty
+ * slot where it would go. */
+static uint8_t *
+probe(const struct stream_table *t, uint8_t *slot, uint32_t n, const uint8_t *k)
 {
-	uint32_t i = (uint32_t)key_hash(k) & (nslots - 1);
+	uint32_t i = (uint32_t)key_hash(k, t->klen) & (n - 1);
+	uint8_t *e = ent(t, slot, i);
 
-	while (slot[i].key.family != 0 && memcmp(&slot[i].key, k, sizeof(*k)) != 0)
-		i = (i + 1) & (nslots - 1);
-	return &slot[i];
+	while (ent_used(t, e) && memcmp(e, k, t->klen) != 0) {
+		i = (i + 1) & (n - 1);
+		e = ent(t, slot, i);
+	}
+	return e;
 }
 
 /* Rebuild without the entries idle for longer than STREAMS_FORGET_NS, in a
  * table twice as large (or more) if what is kept fills more than half of it. */
 static int
-rebuild(struct streams *s, uint32_t now_s)
+rebuild(struct stream_table *t, uint32_t now_s)
 {
 	uint32_t keep = 0, n, i;
-	struct stream_ent *ns;
+	uint8_t *ns, *e;
 
-	for (i = 0; i < s->nslots; i++)
-		if (s->slot[i].key.family != 0 && !forgotten(&s->slot[i], now_s))
+	for (i = 0; i < t->nslots; i++) {
+		e = ent(t, t->slot, i);
+		if (ent_used(t, e) && !forgotten(t, e, now_s))
 			keep++;
-	n = s->nslots;
+	}
+	n = t->nslots;
 	while (keep > n / 2)
 		n *= 2;
-	ns = calloc(n, sizeof(*ns));
+	ns = slots_alloc(t, n);
 	if (ns == NULL)
 		return -1;
-	for (i = 0; i < s->nslots; i++) {
-		struct stream_ent *e = &s->slot[i];
-
-		if (e->key.family != 0 && !forgotten(e, now_s))
-			*probe(ns, n, &e->key) = *e;
+	for (i = 0; i < t->nslots; i++) {
+		e = ent(t, t->slot, i);
+		if (ent_used(t, e) && !forgotten(t, e, now_s))
+			memcpy(probe(t, ns, n, e), e, t->stride);
 	}
-	free(s->slot);
-	s->slot = ns;
-	s->nslots = n;
-	s->used = keep;
+	slots_free(t, t->slot, t->nslots);
+	t->slot = ns;
+	t->nslots = n;
+	t->used = keep;
 	return 0;
 }
 
-/* @return the entry of @p k, created (without a stream number: *created
+/* @return the entry of @p k, created (zero state, in_table set: *created
  * set) when new, the table rebuilt first when it would be over 3/4 full;
  * NULL when out of memory. */
-static struct stream_ent *
-lookup_or_create(struct streams *s, const struct kapa_flow_key *k, uint32_t now_s, int *created)
+static uint8_t *
+lookup_or_create(struct stream_table *t, const uint8_t *k, uint32_t now_s, int *created)
 {
-	struct stream_ent *e = probe(s->slot, s->nslots, k);
+	uint8_t *e = probe(t, t->slot, t->nslots, k);
 
 	*created = 0;
-	if (e->key.family != 0)
+	if (ent_used(t, e))
 		return e;
-	if (s->used + 1 > s->nslots / 4 * 3) {
-		if (rebuild(s, now_s) != 0)
+	if (t->used + 1 > t->nslots / 4 * 3) {
+		if (rebuild(t, now_s) != 0)
 			return NULL;
-		e = probe(s->slot, s->nslots, k);
+		e = probe(t, t->slot, t->nslots, k);
 	}
-	memset(e, 0, sizeof(*e));
-	e->key = *k;
-	s->used++;
+	memset(e, 0, t->stride);
+	memcpy(e, k, t->klen);
+	ent_state(t, e)->in_table = 1;
+	*ent_last_s(t, e) = now_s;
+	t->used++;
 	*created = 1;
 	return e;
 }
@@ -159,23 +237,25 @@ lookup_or_create(struct streams *s, const struct kapa_flow_key *k, uint32_t now_
 /* Remove the entry at @p i, moving back the entries after it in its probe
  * run that would no longer be found (linear probing has no tombstones). */
 static void
-remove_at(struct streams *s, uint32_t i)
+remove_at(struct stream_table *t, uint32_t i)
 {
-	uint32_t mask = s->nslots - 1, j = i, home;
+	uint32_t mask = t->nslots - 1, j = i, home;
+	uint8_t *e;
 
 	for (;;) {
 		j = (j + 1) & mask;
-		if (s->slot[j].key.family == 0)
+		e = ent(t, t->slot, j);
+		if (!ent_used(t, e))
 			break;
-		home = (uint32_t)key_hash(&s->slot[j].key) & mask;
+		home = (uint32_t)key_hash(e, t->klen) & mask;
 		/* The entry at j stays when its home is cyclically in (i, j]. */
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
 			continue;
-		s->slot[i] = s->slot[j];
+		memcpy(ent(t, t->slot, i), e, t->stride);
 		i = j;
 	}
-	memset(&s->slot[i], 0, sizeof(s->slot[i]));
-	s->used--;
+	memset(ent(t, t->slot, i), 0, t->stride);
+	t->used--;
 }
 
 uint32_t
@@ -198,46 +278,71 @@ streams_number_held(struct streams *s, struct stream_state *st,
 	return st->stream;
 }
 
+/* The entry of @p pkt's 4-tuple, numbered when new, its time set to
+ * @p now_ns when @p touch (or new); @p side: the sender's key side.
+ * NULL when out of memory. */
+static struct stream_state *
+number_entry(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns, int touch,
+	     int *side)
+{
+	struct kapa_flow_key fk;
+	struct stream_table *t;
+	uint8_t k[KEY_MAX], *e;
+	int created;
+
+	*side = kapa_flow_key_make(&fk, pkt->family, pkt->src, pkt->sport, pkt->dst, pkt->dport);
+	t = key_pack(s, &fk, k);
+	e = lookup_or_create(t, k, seconds_of(now_ns), &created);
+	if (e == NULL)
+		return NULL;
+	if (created)
+		ent_state(t, e)->stream = (uint32_t)s->next_stream++;
+	if (touch)
+		*ent_last_s(t, e) = seconds_of(now_ns);
+	return ent_state(t, e);
+}
+
 int64_t
 streams_number(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
 {
-	struct kapa_flow_key k;
-	struct stream_ent *e;
-	int side = key_make(&k, pkt), created;
+	struct stream_state *st;
+	int side;
 
-	e = lookup_or_create(s, &k, seconds_of(now_ns), &created);
-	if (e == NULL)
+	st = number_entry(s, pkt, now_ns, 1, &side);
+	if (st == NULL)
 		return -1;
-	if (created)
-		e->st.stream = (uint32_t)s->next_stream++;
-	e->last_s = seconds_of(now_ns);
-	return streams_number_held(s, &e->st, pkt, side);
+	return streams_number_held(s, st, pkt, side);
 }
 
 int
-streams_take(struct streams *s, const struct kapa_flow_key *k, struct stream_state *st)
+streams_take(struct streams *s, const struct kapa_flow_key *fk, struct stream_state *st)
 {
-	struct stream_ent *e = probe(s->slot, s->nslots, k);
+	uint8_t k[KEY_MAX], *e;
+	struct stream_table *t = key_pack(s, fk, k);
 
-	if (e->key.family == 0)
+	e = probe(t, t->slot, t->nslots, k);
+	if (!ent_used(t, e))
 		return 0;
-	*st = e->st;
-	remove_at(s, (uint32_t)(e - s->slot));
+	*st = *ent_state(t, e);
+	st->in_table = 0;
+	remove_at(t, (uint32_t)((size_t)(e - t->slot) / t->stride));
 	return 1;
 }
 
 int
-streams_put(struct streams *s, const struct kapa_flow_key *k,
+streams_put(struct streams *s, const struct kapa_flow_key *fk,
 	    const struct stream_state *st, uint64_t now_ns)
 {
-	struct stream_ent *e;
+	uint8_t k[KEY_MAX], *e;
+	struct stream_table *t = key_pack(s, fk, k);
 	int created;
 
-	e = lookup_or_create(s, k, seconds_of(now_ns), &created);
+	e = lookup_or_create(t, k, seconds_of(now_ns), &created);
 	if (e == NULL)
 		return -1;
-	e->st = *st;
-	e->last_s = seconds_of(now_ns);
+	*ent_state(t, e) = *st;
+	ent_state(t, e)->in_table = 1;
+	*ent_last_s(t, e) = seconds_of(now_ns);
 	return 0;
 }
 
@@ -282,19 +387,10 @@ streams_icmp_quoted(const struct kapa_pkt *pkt, struct kapa_pkt *inner)
 int
 streams_note(struct streams *s, const struct kapa_pkt *pkt, uint64_t now_ns)
 {
-	struct kapa_flow_key k;
-	struct stream_ent *e;
-	int created;
+	int side;
 
-	key_make(&k, pkt);
-	e = lookup_or_create(s, &k, seconds_of(now_ns), &created);
-	if (e == NULL)
-		return -1;
-	if (created) {
-		e->st.stream = (uint32_t)s->next_stream++;
-		e->last_s = seconds_of(now_ns);
-	}
-	return 0;
+	/* A new entry is seen now; a known one keeps its time. */
+	return number_entry(s, pkt, now_ns, 0, &side) != NULL ? 0 : -1;
 }
 
 uint64_t

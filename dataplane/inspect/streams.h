@@ -15,9 +15,10 @@
  * streams_put() when it releases one. So the table costs nothing for the
  * connections the core tracks.
  *
- * Bound: one 60-byte entry per 4-tuple not held by the core and seen in the
- * last STREAMS_FORGET_NS of capture time, the table at most 3/4 full; older
- * entries are dropped when the table grows.
+ * Bound: one entry per 4-tuple not held by the core and seen in the last
+ * STREAMS_FORGET_NS of capture time (32 bytes for IPv4, 56 for IPv6), each
+ * family's table at most 3/4 full; older entries are dropped when a table
+ * grows.
  */
 #ifndef INSPECT_STREAMS_H
 #define INSPECT_STREAMS_H
@@ -35,7 +36,8 @@ struct stream_state {
 	uint32_t stream;	/**< its current tcp.stream */
 	uint32_t base_seq[2];	/**< first sequence number seen from each key side */
 	uint8_t sides;		/**< bit per key side whose base_seq is set */
-	uint8_t pad[3];
+	uint8_t in_table;	/**< streams.c's own mark: 0 in the caller's hands */
+	uint8_t pad[2];
 };
 
 struct streams;
