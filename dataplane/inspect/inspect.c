@@ -50,10 +50,6 @@
 /* kapa-inspect's per-connection state, after the tracker's in the app slot. */
 struct inspect_conn {
 	uint64_t resp_end_ns;	/* end of the last final response; 0 = none */
-	/* --json: frame of a request that may still be reported as a race
-	 * (kapa_race: a request after an idle gap, not the first, unanswered
-	 * when the server closes); counted in run->waits; 0 = none. */
-	uint64_t wait_frame;
 	uint32_t stream;	/* tshark-style tcp.stream when it opened */
 	uint32_t requests;
 	uint32_t final_responses;
@@ -70,7 +66,8 @@ struct inspect_conn {
  * it then (objects are sorted by frame at the end of a file anyway). */
 struct inspect_race {
 	uint32_t stream;
-	uint64_t frame;
+	uint64_t frame;		/* its request's ("frame" in the object) */
+	uint64_t at_frame;	/* the frame that revealed it: its place in the output */
 	uint64_t seen_ns;	/* when it was reported (after its request) */
 	/* The frame in hand when its retry window had passed: a retry starts
 	 * in this frame or before. 0: not yet. */
@@ -107,14 +104,8 @@ struct inspect_run {
 	uint32_t nraces, races_cap, race_head, race_uncut;
 	uint64_t race_first_id;
 	size_t json_check_at;	/* pending objects that trigger the next look */
-	/* Requests that may still become races (inspect_conn::wait_frame),
-	 * counted per WAIT_BUCKET frames: the first non-empty bucket holds
-	 * the output back. Grows with the capture (4 bytes per 4096 frames). */
-	uint32_t *waits;
-	size_t nwaits, wait_low;	/* buckets; no wait below bucket wait_low */
 	int write_failed;
 	uint64_t late_retries;	/* retry notices for races already written */
-	int wait_stuck;		/* wait_add() ran out of memory */
 
 	/* Policy mode and -w. */
 	struct capture_writer *writer;
@@ -125,55 +116,6 @@ struct inspect_run {
 	uint64_t emit_ns;	/* time of crafted frames outside it */
 	uint64_t max_limit_ns;	/* the longest limit of the policy */
 };
-
-#define WAIT_SHIFT 12
-
-/* Count a request that may become a race, at @p frame (0 on no memory:
- * the output is then held until the end of the file, still right). */
-static void
-wait_add(struct inspect_run *run, struct inspect_conn *uc, uint64_t frame)
-{
-	size_t b = (size_t)(frame >> WAIT_SHIFT), n;
-	uint32_t *grown;
-
-	if (b >= run->nwaits) {
-		n = run->nwaits != 0 ? run->nwaits : 1024;
-		while (n <= b)
-			n *= 2;
-		grown = realloc(run->waits, n * sizeof(*grown));
-		if (grown == NULL) {
-			run->wait_stuck = 1;
-			return;
-		}
-		memset(grown + run->nwaits, 0, (n - run->nwaits) * sizeof(*grown));
-		run->waits = grown;
-		run->nwaits = n;
-	}
-	run->waits[b]++;
-	if (b < run->wait_low)
-		run->wait_low = b;
-	uc->wait_frame = frame;
-}
-
-static void
-wait_done(struct inspect_run *run, struct inspect_conn *uc)
-{
-	if (uc->wait_frame == 0)
-		return;
-	run->waits[uc->wait_frame >> WAIT_SHIFT]--;
-	uc->wait_frame = 0;
-}
-
-/* The first frame a race not reported yet may carry, or UINT64_MAX. */
-static uint64_t
-wait_oldest(struct inspect_run *run)
-{
-	if (run->wait_stuck)
-		return 0;
-	while (run->wait_low < run->nwaits && run->waits[run->wait_low] == 0)
-		run->wait_low++;
-	return run->wait_low < run->nwaits ? (uint64_t)run->wait_low << WAIT_SHIFT : UINT64_MAX;
-}
 
 static struct inspect_conn *
 conn_of(const struct kapa_stream_ctx *ctx)
@@ -231,20 +173,11 @@ on_message(const struct kapa_stream_ctx *ctx, const struct kapa_http_msg *msg, v
 		    msg->first_ns >= uc->resp_end_ns)
 			report_gap(&run->rep, msg->first_ns - uc->resp_end_ns);
 		uc->resp_end_ns = 0;
-		/* What kapa_race may report later with this request's frame:
-		 * a request on a connection with nothing outstanding, not its
-		 * first (a superset of its RC_WAITING). */
-		if (run->o->json && uc->requests != 0 && uc->final_responses >= uc->requests &&
-		    uc->wait_frame == 0)
-			wait_add(run, uc, msg->first_pkt_ref != NULL ?
-				 (uint64_t)(uintptr_t)msg->first_pkt_ref : run->cur_frame);
 		uc->requests++;
 	} else {
 		uc->last_interim = msg->status >= 100 && msg->status < 200;
 		if (!uc->last_interim)
 			uc->final_responses++;
-		if (uc->final_responses >= uc->requests)
-			wait_done(run, uc);
 	}
 	report_message(&run->rep, msg);
 	if (!run->o->json)
@@ -320,7 +253,6 @@ on_event(const struct kapa_stream_ctx *ctx, enum kapa_stream_event ev, uint64_t 
 		uc->reset = 1;
 		break;
 	case KAPA_EV_CLOSE:
-		wait_done(run, uc);
 		/* Later frames of the 4-tuple are numbered by streams.c again
 		 * (nothing follows the end of the file). */
 		if (!run->at_end &&
@@ -391,6 +323,11 @@ on_race(const struct kapa_stream_ctx *ctx, const struct kapa_race_event *ev, voi
 	ir->seen_ns = ctx->now_ns;
 	ir->stream = conn_of(ctx)->stream;
 	ir->frame = ev->req_ref != NULL ? (uint64_t)(uintptr_t)ev->req_ref : run->cur_frame;
+	/* Placed at the frame that revealed it (the server's FIN or RST; a
+	 * timer's: the last frame read), not at its request's: then nothing
+	 * needs to hold the output back from every request that may still
+	 * become a race (kapa-inspect.md, "Ordering and memory"). */
+	ir->at_frame = ctx->pkt_ref != NULL ? (uint64_t)(uintptr_t)ctx->pkt_ref : run->cur_frame;
 	flow_string_srv(ctx, ev->srv_dir, ir->flow, sizeof(ir->flow));
 	ir->r.kind = ev->kind;
 	ir->r.idle_ms = ev->idle_ms;
@@ -426,7 +363,7 @@ races_to_json(struct inspect_run *run, uint32_t end)
 		w.flow = run->races[i].flow;
 		w.frame = run->races[i].frame;
 		w.hdr_frame = w.frame;
-		if (json_out_race(run->json, &w, &run->races[i].r) != 0)
+		if (json_out_race(run->json, &w, &run->races[i].r, run->races[i].at_frame) != 0)
 			run->oom = 1;
 	}
 	run->race_head = end;
@@ -450,9 +387,10 @@ races_to_json(struct inspect_run *run, uint32_t end)
  * not reported yet starts in a header block the tracker holds open, in
  * bytes the TCP core holds out of order (their frames: the core's oldest
  * references), or in a later frame; an action of a timer that fires before
- * the next frame carries the frame in hand; a race is written once its
- * retry window has passed and every message begun in it has been reported
- * (a retry changes it), and holds back the objects from its own frame on.
+ * the next frame carries the frame in hand; a race, placed at the frame
+ * that revealed it, is written once its retry window has passed and every
+ * message begun in it has been reported (a retry changes it), and holds
+ * back the objects from its place on.
  * Looked at only when enough objects wait, so the scans cost little.
  */
 static void
@@ -474,11 +412,9 @@ json_progress(struct inspect_run *run, uint64_t now_ns)
 		;
 	races_to_json(run, i);
 	below = open < run->cur_frame ? open : run->cur_frame;
-	if (wait_oldest(run) < below)
-		below = wait_oldest(run);
 	for (i = run->race_head; i < run->nraces; i++)
-		if (run->races[i].frame < below)
-			below = run->races[i].frame;
+		if (run->races[i].at_frame < below)
+			below = run->races[i].at_frame;
 	if (json_out_write_before(run->json, run->o->out, below) != 0)
 		run->write_failed = 1;
 	run->json_check_at = json_out_pending(run->json) + JSON_CHECK_MIN;
@@ -725,7 +661,6 @@ run_free(struct inspect_run *run)
 	streams_free(run->streams);
 	json_out_free(run->json);
 	free(run->races);
-	free(run->waits);
 	free(run->buf);
 	free(run->pend);
 }

@@ -258,7 +258,8 @@ json_out_action(struct json_out *j, const struct json_msg_where *w, const struct
 }
 
 int
-json_out_race(struct json_out *j, const struct json_msg_where *w, const struct json_race *r)
+json_out_race(struct json_out *j, const struct json_msg_where *w, const struct json_race *r,
+	      uint64_t at_frame)
 {
 	size_t start;
 
@@ -279,7 +280,7 @@ json_out_race(struct json_out *j, const struct json_msg_where *w, const struct j
 		put_u64(j, r->retry_stream);
 	}
 	puts_lit(j, "}\n");
-	end_rec(j, w->frame, start);
+	end_rec(j, at_frame, start);
 	return 0;
 }
 

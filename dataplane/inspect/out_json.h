@@ -70,9 +70,12 @@ struct json_race {
  * Render one race: {"stream", "flow", "frame", "race", "idle_ms",
  * "retried"[, "retry_stream"]}; no "dir", so readers of messages skip it.
  * @param w  w->frame is the frame of the raced request's first byte
+ * @param at_frame  the frame it is placed at in the output: the one that
+ *           revealed it (the server's FIN or RST), not written in the object
  * @return 0, or -ENOMEM.
  */
-int json_out_race(struct json_out *j, const struct json_msg_where *w, const struct json_race *r);
+int json_out_race(struct json_out *j, const struct json_msg_where *w, const struct json_race *r,
+		  uint64_t at_frame);
 
 /**
  * Write the buffered objects sorted by (frame, arrival) and empty the buffer
