@@ -18,6 +18,22 @@ mapped_size(size_t size)
 	return (size + HUGE_2M - 1) & ~((size_t)HUGE_2M - 1);
 }
 
+/* Ordinary pages of @p len bytes (@p flags added), THP advised.
+ * @return the mapping, or NULL (ENOMEM). */
+static void *
+map_pages(size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags,
+		       -1, 0);
+
+	if (p == MAP_FAILED) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
 void *
 kapa_mem_alloc(size_t size)
 {
@@ -36,36 +52,19 @@ kapa_mem_alloc(size_t size)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p != MAP_FAILED)
 		return p;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	(void)madvise(p, len, MADV_HUGEPAGE);
-	return p;
+	return map_pages(len, 0);
 }
 
 void *
 kapa_mem_reserve(size_t size)
 {
-	size_t len;
-	void *p;
-
 	if (size == 0 || size > SIZE_MAX - HUGE_2M) {
 		errno = EINVAL;
 		return NULL;
 	}
-	len = mapped_size(size);
 	/* Address space only: no hugetlb reservation, no commit charge. A
 	 * page costs memory when it is first written. */
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	(void)madvise(p, len, MADV_HUGEPAGE);
-	return p;
+	return map_pages(mapped_size(size), MAP_NORESERVE);
 }
 
 void
