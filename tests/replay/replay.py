@@ -693,15 +693,22 @@ def split_tcp(frame, pieces, swap, cuts=None, checksums=False):
     return out
 
 
-def resegment(args):
-    """kapa must give the same messages however the bytes are cut into
-    segments, and whatever order the pieces of a segment arrive in."""
+def ethernet_source(args):
+    """--source's path in the corpus and its frames; fails unless it is
+    an Ethernet capture (what the cutter and the fragmenter rewrite)."""
     src = os.path.join(args.corpus, "pcaps", args.source)
     if not os.path.exists(src):
         fail("%s is missing" % src)
     linktype, frames = read_pcap(src)
     if linktype != 1:
         fail("%s is not an Ethernet capture" % src)
+    return src, frames
+
+
+def resegment(args):
+    """kapa must give the same messages however the bytes are cut into
+    segments, and whatever order the pieces of a segment arrive in."""
+    src, frames = ethernet_source(args)
     if args.resegment == "both":
         for mode in ("inorder", "ooo"):
             args.resegment = mode
@@ -797,12 +804,7 @@ def fragment(args):
     it is not: every data segment of --source sent as IP fragments gives
     the same messages, each at the frame of the fragment that completed
     its datagram (where tshark reports it)."""
-    src = os.path.join(args.corpus, "pcaps", args.source)
-    if not os.path.exists(src):
-        fail("%s is missing" % src)
-    linktype, frames = read_pcap(src)
-    if linktype != 1:
-        fail("%s is not an Ethernet capture" % src)
+    src, frames = ethernet_source(args)
     out, renumber, cut = [], {}, 0
     for n, (sec, usec, orig, frame) in enumerate(frames):
         pieces = fragment_ip(frame, n + 1, args.fragment)
