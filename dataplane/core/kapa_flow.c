@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_debug.h>
 #include <rte_errno.h>
@@ -105,6 +106,8 @@ struct kapa_flow_table {
 	uint32_t mapped;		/* entries the arrays are mapped for */
 	uint32_t hash_gen;		/* rebuilds of the hash: picks its name */
 	int socket_id;
+	int grows;			/* created growing: the hash is in hash_seg */
+	struct kapa_mem_seg hash_seg;
 	char name[NAME_MAX_LEN + 1];
 	uint32_t embryonic_max;
 	uint32_t evict_min_idle_ms;
@@ -136,6 +139,33 @@ static const char *const release_names[KAPA_REL_MAX] = {
 	[KAPA_REL_EXPLICIT] = "explicit",
 };
 
+/* memcmp()'s sign over two addresses of @p family, compared as big-endian
+ * words: inline, where memcmp() is a call that dispatches on the length (it
+ * showed in kapa-inspect's profile). */
+static inline int
+addr_cmp(uint8_t family, const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x, y;
+	uint32_t p, q;
+
+	if (family == 4) {
+		memcpy(&p, a, 4);
+		memcpy(&q, b, 4);
+		p = rte_be_to_cpu_32(p);
+		q = rte_be_to_cpu_32(q);
+		return (p > q) - (p < q);
+	}
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	if (x == y) {
+		memcpy(&x, a + 8, 8);
+		memcpy(&y, b + 8, 8);
+	}
+	x = rte_be_to_cpu_64(x);
+	y = rte_be_to_cpu_64(y);
+	return (x > y) - (x < y);
+}
+
 int
 kapa_flow_key_make(struct kapa_flow_key *key, uint8_t family,
 		   const uint8_t *src, uint16_t sport,
@@ -145,7 +175,7 @@ kapa_flow_key_make(struct kapa_flow_key *key, uint8_t family,
 	int c, side;
 
 	memset(key, 0, sizeof(*key));
-	c = memcmp(src, dst, alen);
+	c = addr_cmp(family, src, dst);
 	if (c == 0)
 		c = (sport > dport) - (sport < dport);
 	side = c > 0;	/* the sender is endpoint 1 when it sorts higher */
@@ -495,25 +525,92 @@ array_alloc(const struct kapa_flow_table *t, size_t size)
 	return t->max_capacity > t->capacity ? kapa_mem_reserve(size) : kapa_mem_alloc(size);
 }
 
+/*
+ * A growing table's hash lives in a heap segment of its own, mapped at the
+ * hash's size each time the hash is built and unmapped with it (kapa_mem.h).
+ * In EAL's memory instead, the largest hash the table may grow to would have
+ * to be there from the start, and paid for at every start of kapa-inspect
+ * (docs/performance.md). A fixed table's hash is in EAL's heap.
+ */
+/* Beyond kapa_flow_hash_bytes(): the rte_hash itself, malloc's element
+ * headers and alignment, the rings' headers. */
+#define GROW_HEAP_SLACK (256u * 1024)
+
+/*
+ * Key equality for rte_hash. DPDK 22.11 compares keys of 16, 32, 48... bytes
+ * with SSE and any other length with memcmp(); ours is 40 bytes, and
+ * memcmp()'s length dispatch showed in kapa-inspect's profile. Five 8-byte
+ * words, no branch. @return 0 when equal, as memcmp().
+ */
+static inline uint64_t
+key_word(const void *key, unsigned int i)
+{
+	uint64_t w;
+
+	memcpy(&w, (const uint8_t *)key + 8 * i, sizeof(w));
+	return w;
+}
+
+static int
+key_cmp(const void *key1, const void *key2, size_t len)
+{
+	RTE_BUILD_BUG_ON(sizeof(struct kapa_flow_key) != 40);
+	RTE_SET_USED(len);
+	return ((key_word(key1, 0) ^ key_word(key2, 0)) |
+		(key_word(key1, 1) ^ key_word(key2, 1)) |
+		(key_word(key1, 2) ^ key_word(key2, 2)) |
+		(key_word(key1, 3) ^ key_word(key2, 3)) |
+		(key_word(key1, 4) ^ key_word(key2, 4))) != 0;
+}
+
 /* The rte_hash of @p entries under the table's name of generation @p gen
  * (two alternate, so that the next one exists while the last is copied). */
 static struct rte_hash *
-hash_create(const struct kapa_flow_table *t, uint32_t entries, uint32_t gen, int socket_id)
+hash_create(struct kapa_flow_table *t, uint32_t entries, uint32_t gen)
 {
 	struct rte_hash_parameters hp = {0};
 	char name[NAME_MAX_LEN + 2];
+	struct rte_hash *h;
+	int rc;
 
 	snprintf(name, sizeof(name), "%s%s", t->name, (gen & 1) ? "+" : "");
 	hp.name = name;
 	hp.entries = entries;
 	hp.key_len = sizeof(struct kapa_flow_key);
 	hp.hash_func = rte_hash_crc;
-	hp.socket_id = socket_id;
+	hp.socket_id = t->socket_id;
 	/* LF readers; ext table so that an insert never fails on a crowded
 	 * bucket pair before the table is really full. */
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
 			RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	return rte_hash_create(&hp);
+	if (t->grows) {
+		rc = kapa_mem_seg_add(&t->hash_seg, KAPA_FLOW_GROW_HEAP,
+				      kapa_flow_hash_bytes(entries) + GROW_HEAP_SLACK);
+		if (rc != 0) {
+			rte_errno = -rc;
+			return NULL;
+		}
+		hp.socket_id = t->hash_seg.socket_id;
+	}
+	h = rte_hash_create(&hp);
+	if (h != NULL)
+		rte_hash_set_cmp_func(h, key_cmp);
+	if (h == NULL && t->grows) {
+		rc = rte_errno;
+		(void)kapa_mem_seg_remove(&t->hash_seg, KAPA_FLOW_GROW_HEAP);
+		rte_errno = rc;
+	}
+	return h;
+}
+
+/* rte_hash_free(), and a growing table's segment with it. */
+static void
+hash_destroy(struct kapa_flow_table *t, struct rte_hash *h)
+{
+	rte_hash_free(h);
+	if (t->grows && h != NULL && kapa_mem_seg_remove(&t->hash_seg, KAPA_FLOW_GROW_HEAP) != 0)
+		RTE_LOG(WARNING, USER1, "kapa_flow: %s: hash segment still in use, left mapped\n",
+			t->name);
 }
 
 struct kapa_flow_table *
@@ -579,7 +676,8 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 	}
 
 	t->socket_id = conf->socket_id;
-	t->h = hash_create(t, t->capacity, 0, conf->socket_id);
+	t->grows = t->max_capacity > t->capacity;
+	t->h = hash_create(t, t->capacity, 0);
 	if (t->h == NULL) {
 		err = rte_errno != 0 ? rte_errno : ENOMEM;
 		goto fail;
@@ -626,7 +724,7 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 fail:
 	if (t != NULL) {
 		kapa_timer_free(t->wheel);
-		rte_hash_free(t->h);
+		hash_destroy(t, t->h);
 		kapa_mem_free(t->app, app_bytes(t));
 		kapa_mem_free(t->conns, conns_bytes(t));
 		rte_free(t->lru);
@@ -650,7 +748,7 @@ kapa_flow_destroy(struct kapa_flow_table *t)
 		RTE_LOG(WARNING, USER1, "kapa_flow: %u positions still deferred at destroy\n",
 			t->dq_pending);
 	kapa_timer_free(t->wheel);
-	rte_hash_free(t->h);
+	hash_destroy(t, t->h);
 	kapa_mem_free(t->app, app_bytes(t));
 	kapa_mem_free(t->conns, conns_bytes(t));
 	rte_free(t->lru);
@@ -767,10 +865,10 @@ lru_victim(struct kapa_flow_table *t, uint32_t now_ms)
  * @return it, or NULL (no memory, or a key not at its position).
  */
 static struct rte_hash *
-hash_refill(const struct kapa_flow_table *t, uint32_t entries, uint32_t gen,
+hash_refill(struct kapa_flow_table *t, uint32_t entries, uint32_t gen,
 	    const struct kapa_flow_key *keys, uint32_t n)
 {
-	struct rte_hash *h = hash_create(t, entries, gen, t->socket_id);
+	struct rte_hash *h = hash_create(t, entries, gen);
 	uint32_t i;
 	int32_t pos;
 
@@ -781,7 +879,7 @@ hash_refill(const struct kapa_flow_table *t, uint32_t entries, uint32_t gen,
 		if (pos != (int32_t)i) {
 			RTE_LOG(WARNING, USER1, "kapa_flow: %s: rebuilt hash put entry %u at %d\n",
 				t->name, i, pos);
-			rte_hash_free(h);
+			hash_destroy(t, h);
 			return NULL;
 		}
 	}
@@ -798,13 +896,12 @@ hash_refill(const struct kapa_flow_table *t, uint32_t entries, uint32_t gen,
  * by key.
  *
  * The old hash is freed before the new one is built, from a copy of its
- * keys: rte_free() zeroes what it frees, so a freed generation stays
- * resident in EAL's heap; freed first, it (and the generations before it,
- * next to it) holds most of the new one instead of staying unused beside
- * it. On any surprise, or no memory, the hash is built again at its old
- * size in the memory just freed, the table stops growing, and the insert
- * evicts as a fixed table does (grow_failed). Only if even that fails
- * (nothing else allocates in between: it cannot) does the process stop.
+ * keys: its segment is unmapped first, so the two never cost memory
+ * together. On any surprise, or no memory, the hash is built again at its
+ * old size, the table stops growing, and the insert evicts as a fixed table
+ * does (grow_failed). Only if even that fails (the memory was given back
+ * just before, and nothing else allocates in between) does the process
+ * stop.
  */
 static void
 flow_grow(struct kapa_flow_table *t)
@@ -832,7 +929,7 @@ flow_grow(struct kapa_flow_table *t)
 		free(keys);
 		goto fail;
 	}
-	rte_hash_free(t->h);
+	hash_destroy(t, t->h);
 	t->key_base = NULL;
 	t->hash_gen++;
 	h = hash_refill(t, cap, t->hash_gen, keys, t->capacity);

@@ -174,6 +174,9 @@ struct kapa_flow_stats {
 				     at its size and evicts from then on */
 };
 
+/** The DPDK malloc heap of growing tables' hashes, a segment per hash. */
+#define KAPA_FLOW_GROW_HEAP "kapa_flow_grow"
+
 /** Called for every entry just before it leaves the table (any reason). */
 typedef void (*kapa_flow_release_fn)(uint32_t idx, enum kapa_flow_release why,
 				     void *arg);
@@ -196,7 +199,9 @@ struct kapa_flow_conf {
 	 * (kapa-inspect: an offline run has no reason to lose state). Records
 	 * and consumer slots are address space for max_capacity of which only
 	 * the pages written cost memory; the rte_hash is rebuilt at each
-	 * doubling with every entry at the same index. Needs qsbr == NULL
+	 * doubling with every entry at the same index, each time in a segment
+	 * of the external heap KAPA_FLOW_GROW_HEAP mapped at its size (not in
+	 * EAL's memory, which cannot grow). Needs qsbr == NULL
 	 * (a position waiting for readers would break the rebuild) and a name
 	 * one character shorter (the rebuilt hash alternates names).
 	 */

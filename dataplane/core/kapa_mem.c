@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
 #include "kapa_mem.h"
 
 #define HUGE_2M (2u * 1024 * 1024)
@@ -72,4 +75,62 @@ kapa_mem_free(void *p, size_t size)
 {
 	if (p != NULL)
 		(void)munmap(p, mapped_size(size));
+}
+
+/* A segment's base is 2 MiB aligned, the page size it is declared with:
+ * DPDK describes it in a handful of pages instead of one per 4 KiB (that
+ * per-page work is what makes EAL's own memory slow to start). No IOVA:
+ * nothing does DMA from it. */
+int
+kapa_mem_seg_add(struct kapa_mem_seg *seg, const char *heap, size_t size)
+{
+	size_t len, head;
+	uint8_t *p, *base;
+	int socket_id;
+
+	if (seg == NULL || heap == NULL || size == 0 || size > SIZE_MAX / 2)
+		return -EINVAL;
+	seg->base = NULL;
+	socket_id = rte_malloc_heap_get_socket(heap);
+	if (socket_id < 0) {
+		if (rte_malloc_heap_create(heap) != 0 && rte_errno != EEXIST)
+			return -rte_errno;
+		socket_id = rte_malloc_heap_get_socket(heap);
+		if (socket_id < 0)
+			return -rte_errno;
+	}
+	len = mapped_size(size);
+	/* Over-map by a page, keep the aligned part. */
+	p = map_pages(len + HUGE_2M, 0);
+	if (p == NULL)
+		return -ENOMEM;
+	base = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~((uintptr_t)HUGE_2M - 1));
+	head = (size_t)(base - p);
+	if (head != 0)
+		(void)munmap(p, head);
+	if (HUGE_2M - head != 0)
+		(void)munmap(base + len, HUGE_2M - head);
+	if (rte_malloc_heap_memory_add(heap, base, len, NULL, (unsigned int)(len / HUGE_2M),
+				       HUGE_2M) != 0) {
+		int err = rte_errno != 0 ? rte_errno : ENOMEM;
+
+		(void)munmap(base, len);
+		return -err;
+	}
+	seg->base = base;
+	seg->len = len;
+	seg->socket_id = socket_id;
+	return 0;
+}
+
+int
+kapa_mem_seg_remove(struct kapa_mem_seg *seg, const char *heap)
+{
+	if (seg == NULL || seg->base == NULL)
+		return 0;
+	if (rte_malloc_heap_memory_remove(heap, seg->base, seg->len) != 0)
+		return -(rte_errno != 0 ? rte_errno : EBUSY);
+	(void)munmap(seg->base, seg->len);
+	seg->base = NULL;
+	return 0;
 }

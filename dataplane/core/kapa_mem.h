@@ -47,4 +47,38 @@ void *kapa_mem_reserve(size_t size);
  */
 void kapa_mem_free(void *p, size_t size);
 
+/**
+ * A segment of one of our own DPDK malloc heaps: memory mapped here and
+ * added to a named external heap, so that rte_malloc() on the heap's socket
+ * id allocates from it. For a structure that DPDK itself allocates with
+ * rte_malloc (an rte_hash) and that must not be sized into EAL's memory at
+ * start: without hugepages (kapa-inspect's --no-huge) EAL maps all of its
+ * memory at start and describes it 4 KiB page by 4 KiB page, about 20 ms
+ * per GiB (docs/performance.md), and it cannot grow later. A segment is
+ * mapped when a structure is built, at its size, and unmapped with it.
+ *
+ * DPDK clears a segment when it is added (rte_malloc_heap_memory_add()), so
+ * all of it is resident from then on: size it to what will be allocated.
+ */
+struct kapa_mem_seg {
+	void *base;		/* NULL: no segment */
+	size_t len;		/* a multiple of 2 MiB */
+	int socket_id;		/* the heap's, for rte_malloc_socket() */
+};
+
+/**
+ * Map @p size bytes (rounded up to 2 MiB) and add them to the external heap
+ * @p heap, created on first use.
+ *
+ * @return 0 and @p seg filled, or -errno (EINVAL, ENOMEM, or DPDK's).
+ */
+int kapa_mem_seg_add(struct kapa_mem_seg *seg, const char *heap, size_t size);
+
+/**
+ * Take a segment out of its heap and unmap it. Every allocation in it must
+ * have been freed; if one is left (EBUSY), the segment stays mapped and
+ * in the heap, and -EBUSY is returned. A segment with base NULL is ignored.
+ */
+int kapa_mem_seg_remove(struct kapa_mem_seg *seg, const char *heap);
+
 #endif /* KAPA_MEM_H */

@@ -485,13 +485,14 @@ static const struct kapa_engine_ops inspect_ops = {
 unsigned int
 inspect_mem_mb(uint32_t max_conns)
 {
-	/* Of the table only the rte_hash lives in EAL memory (records and
-	 * slots are mapped by kapa_mem, as is the reassembly pool); while the
-	 * table doubles to its limit, the hashes of the limit and of half of
-	 * it exist together. Plus EAL's own needs and the small structures.
-	 * With --no-huge EAL maps all of it at start and writes a descriptor
-	 * per 4 KiB page (about 12 MiB per GiB): it is sized, not generous. */
-	uint64_t hash = kapa_flow_hash_bytes(max_conns) + kapa_flow_hash_bytes(max_conns / 2 + 8);
+	/* EAL's own needs and the small structures; and the rte_hash of a
+	 * table that cannot grow (a limit at or under the table's start).
+	 * Records and slots are mapped by kapa_mem, as is the reassembly pool,
+	 * and a growing table builds each of its hashes in a heap segment of
+	 * its own (kapa_flow.c): none of them is in EAL's memory. With
+	 * --no-huge EAL maps all of it at start and describes it page by page
+	 * (about 20 ms a GiB): it is sized, not generous. */
+	uint64_t hash = max_conns <= INSPECT_START_CONNS ? kapa_flow_hash_bytes(max_conns) : 0;
 
 	return (unsigned int)(48 + (hash * 9 / 8 >> 20));
 }

@@ -147,6 +147,40 @@ test_key_make(void)
 	CU_ASSERT(memcmp(&k1, &k3, sizeof(k1)) != 0);
 }
 
+/* The sender's side is the byte order of the addresses (memcmp()'s), at
+ * whichever byte they first differ, whichever way that byte differs. */
+static void
+test_key_make_order(void)
+{
+	static const uint8_t family[2] = {4, 6};
+	uint8_t a[16], b[16];
+	struct kapa_flow_key k;
+	unsigned int f, at, ok = 0, n = 0;
+	int lo, hi, side;
+
+	for (f = 0; f < 2; f++) {
+		for (at = 0; at < (family[f] == 4 ? 4u : 16u); at++) {
+			for (lo = 0; lo < 256; lo += 51) {
+				for (hi = lo + 1; hi < 256; hi += 37) {
+					memset(a, 0x80, sizeof(a));
+					memset(b, 0x80, sizeof(b));
+					a[at] = (uint8_t)hi;	/* a sorts after b */
+					b[at] = (uint8_t)lo;
+					/* later bytes say the opposite */
+					if (at + 1 < sizeof(a))
+						b[at + 1] = 0xff;
+					side = kapa_flow_key_make(&k, family[f], a, 80, b, 80);
+					ok += side == 1 && k.addr[1][at] == hi;
+					side = kapa_flow_key_make(&k, family[f], b, 80, a, 80);
+					ok += side == 0 && k.addr[1][at] == hi;
+					n += 2;
+				}
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(ok, n);
+}
+
 static void
 test_fill_capacity(void)
 {
@@ -828,6 +862,18 @@ test_idle_expiry(void)
 	kapa_flow_destroy(t);
 }
 
+/* Bytes in the growing tables' heap (its segments, used or not). */
+static size_t
+grow_heap_bytes(void)
+{
+	struct rte_malloc_socket_stats ms;
+	int socket = rte_malloc_heap_get_socket(KAPA_FLOW_GROW_HEAP);
+
+	if (socket < 0 || rte_malloc_get_socket_stats(socket, &ms) != 0)
+		return SIZE_MAX;
+	return ms.heap_totalsz_bytes;
+}
+
 /*
  * A growing table (max_capacity): it doubles instead of evicting, every
  * entry keeps its index, key, record, consumer slot and timer across the
@@ -871,6 +917,9 @@ test_grow(void)
 	CU_ASSERT_EQUAL(kapa_flow_count(t), 256);
 	CU_ASSERT_EQUAL(st->grown, 4);	/* 16 -> 32 -> 64 -> 128 -> 256 */
 	CU_ASSERT_EQUAL(st->grow_failed, 0);
+	/* Each hash was built in a heap segment of its own, and the old
+	 * ones are gone: one 2 MiB segment is all the heap holds. */
+	CU_ASSERT_EQUAL(grow_heap_bytes(), 2u << 20);
 	CU_ASSERT_EQUAL(seen.n, 0);	/* nothing evicted on the way */
 	for (i = 0; i < 256; i++) {
 		key_of(&k, i, 0);
@@ -895,6 +944,7 @@ test_grow(void)
 	CU_ASSERT_EQUAL(st->released[KAPA_REL_EVICT_LRU], 20);
 	CU_ASSERT(!present(t, 1) && present(t, 255) && present(t, 339));
 	kapa_flow_destroy(t);
+	CU_ASSERT_EQUAL(grow_heap_bytes(), 0);
 
 	/* Growing needs a name one shorter and no readers. */
 	conf.name = "twenty-chars-name-xx";
@@ -1099,6 +1149,7 @@ kapa_unit_register(void)
 	s = CU_add_suite("flow", NULL, NULL);
 	if (s == NULL ||
 	    CU_add_test(s, "canonical keys, IPv4 and IPv6", test_key_make) == NULL ||
+	    CU_add_test(s, "the sender's side follows the addresses' byte order", test_key_make_order) == NULL ||
 	    CU_add_test(s, "fill to capacity, capacity + 1 evicts", test_fill_capacity) == NULL ||
 	    CU_add_test(s, "full with nothing evictable refuses", test_full_not_evictable) == NULL ||
 	    CU_add_test(s, "eviction order: longest idle first", test_eviction_order) == NULL ||
