@@ -24,7 +24,6 @@
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
-#include <rte_debug.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -527,7 +526,10 @@ array_alloc(const struct kapa_flow_table *t, size_t size)
 
 /*
  * A growing table's hash lives in a heap segment of its own, mapped at the
- * hash's size each time the hash is built and unmapped with it (kapa_mem.h).
+ * hash's size each time the hash is built and unmapped with it (kapa_mem.h),
+ * in a heap of its own (KAPA_FLOW_GROW_HEAP_PREFIX and the hash's name): in
+ * a shared heap, the next hash could take memory from the last one's
+ * segment, which could then not be removed.
  * In EAL's memory instead, the largest hash the table may grow to would have
  * to be there from the start, and paid for at every start of kapa-inspect
  * (docs/performance.md). A fixed table's hash is in EAL's heap.
@@ -564,9 +566,10 @@ key_cmp(const void *key1, const void *key2, size_t len)
 }
 
 /* The rte_hash of @p entries under the table's name of generation @p gen
- * (two alternate, so that the next one exists while the last is copied). */
+ * (two alternate, so that the next one exists while the last is copied);
+ * for a growing table, in the segment it maps into @p seg. */
 static struct rte_hash *
-hash_create(struct kapa_flow_table *t, uint32_t entries, uint32_t gen)
+hash_create(struct kapa_flow_table *t, uint32_t entries, uint32_t gen, struct kapa_mem_seg *seg)
 {
 	struct rte_hash_parameters hp = {0};
 	char name[NAME_MAX_LEN + 2];
@@ -584,31 +587,33 @@ hash_create(struct kapa_flow_table *t, uint32_t entries, uint32_t gen)
 	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
 			RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
 	if (t->grows) {
-		rc = kapa_mem_seg_add(&t->hash_seg, KAPA_FLOW_GROW_HEAP,
-				      kapa_flow_hash_bytes(entries) + GROW_HEAP_SLACK);
+		char heap[KAPA_MEM_HEAP_NAME_MAX];
+
+		snprintf(heap, sizeof(heap), KAPA_FLOW_GROW_HEAP_PREFIX "%s", name);
+		rc = kapa_mem_seg_add(seg, heap, kapa_flow_hash_bytes(entries) + GROW_HEAP_SLACK);
 		if (rc != 0) {
 			rte_errno = -rc;
 			return NULL;
 		}
-		hp.socket_id = t->hash_seg.socket_id;
+		hp.socket_id = seg->socket_id;
 	}
 	h = rte_hash_create(&hp);
 	if (h != NULL)
 		rte_hash_set_cmp_func(h, key_cmp);
 	if (h == NULL && t->grows) {
 		rc = rte_errno;
-		(void)kapa_mem_seg_remove(&t->hash_seg, KAPA_FLOW_GROW_HEAP);
+		(void)kapa_mem_seg_remove(seg);
 		rte_errno = rc;
 	}
 	return h;
 }
 
-/* rte_hash_free(), and a growing table's segment with it. */
+/* rte_hash_free(), and a growing table's segment @p seg with it. */
 static void
-hash_destroy(struct kapa_flow_table *t, struct rte_hash *h)
+hash_destroy(struct kapa_flow_table *t, struct rte_hash *h, struct kapa_mem_seg *seg)
 {
 	rte_hash_free(h);
-	if (t->grows && h != NULL && kapa_mem_seg_remove(&t->hash_seg, KAPA_FLOW_GROW_HEAP) != 0)
+	if (t->grows && h != NULL && kapa_mem_seg_remove(seg) != 0)
 		RTE_LOG(WARNING, USER1, "kapa_flow: %s: hash segment still in use, left mapped\n",
 			t->name);
 }
@@ -677,7 +682,7 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 
 	t->socket_id = conf->socket_id;
 	t->grows = t->max_capacity > t->capacity;
-	t->h = hash_create(t, t->capacity, 0);
+	t->h = hash_create(t, t->capacity, 0, &t->hash_seg);
 	if (t->h == NULL) {
 		err = rte_errno != 0 ? rte_errno : ENOMEM;
 		goto fail;
@@ -724,7 +729,7 @@ kapa_flow_create(const struct kapa_flow_conf *conf)
 fail:
 	if (t != NULL) {
 		kapa_timer_free(t->wheel);
-		hash_destroy(t, t->h);
+		hash_destroy(t, t->h, &t->hash_seg);
 		kapa_mem_free(t->app, app_bytes(t));
 		kapa_mem_free(t->conns, conns_bytes(t));
 		rte_free(t->lru);
@@ -748,7 +753,7 @@ kapa_flow_destroy(struct kapa_flow_table *t)
 		RTE_LOG(WARNING, USER1, "kapa_flow: %u positions still deferred at destroy\n",
 			t->dq_pending);
 	kapa_timer_free(t->wheel);
-	hash_destroy(t, t->h);
+	hash_destroy(t, t->h, &t->hash_seg);
 	kapa_mem_free(t->app, app_bytes(t));
 	kapa_mem_free(t->conns, conns_bytes(t));
 	rte_free(t->lru);
@@ -860,91 +865,53 @@ lru_victim(struct kapa_flow_table *t, uint32_t now_ms)
 }
 
 /*
- * A hash of @p entries holding @p keys[0..n-1] at positions 0..n-1 (a fresh
- * hash hands out positions in order: its free ring starts as 1..entries).
- * @return it, or NULL (no memory, or a key not at its position).
- */
-static struct rte_hash *
-hash_refill(struct kapa_flow_table *t, uint32_t entries, uint32_t gen,
-	    const struct kapa_flow_key *keys, uint32_t n)
-{
-	struct rte_hash *h = hash_create(t, entries, gen);
-	uint32_t i;
-	int32_t pos;
-
-	if (h == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		pos = rte_hash_add_key(h, &keys[i]);
-		if (pos != (int32_t)i) {
-			RTE_LOG(WARNING, USER1, "kapa_flow: %s: rebuilt hash put entry %u at %d\n",
-				t->name, i, pos);
-			hash_destroy(t, h);
-			return NULL;
-		}
-	}
-	return h;
-}
-
-/*
  * A full growing table doubles (up to max_capacity). The records and slots
  * are already mapped; the idle wheel takes the new nodes; the rte_hash is
  * rebuilt larger. The index of an entry is its hash position, and a full
  * table has every position 0..capacity-1 in use, so adding the keys in
- * index order to a fresh hash gives each entry its own index back: nothing
- * that holds an index (wheel, LRU, consumer) changes. That is checked key
- * by key.
+ * index order to a fresh hash gives each entry its own index back (a fresh
+ * hash hands out positions in order: its free ring starts as 1..entries):
+ * nothing that holds an index (wheel, LRU, consumer) changes. That is
+ * checked key by key.
  *
- * The old hash is freed before the new one is built, from a copy of its
- * keys: its segment is unmapped first, so the two never cost memory
- * together. On any surprise, or no memory, the hash is built again at its
- * old size, the table stops growing, and the insert evicts as a fixed table
- * does (grow_failed). Only if even that fails (the memory was given back
- * just before, and nothing else allocates in between) does the process
- * stop.
+ * The new hash is built beside the old one, from its key store, and the old
+ * one is freed (its segment unmapped) after. On any surprise, or no memory,
+ * the new one goes and the old one stays: the table stops growing, and the
+ * insert evicts as a fixed table does (grow_failed). Both exist together
+ * only while the table is at half its new size, so the moment costs less
+ * than the table will at its new size, full.
  */
 static void
 flow_grow(struct kapa_flow_table *t)
 {
-	struct kapa_flow_key *keys;
+	struct kapa_mem_seg seg = {0};
 	const struct kapa_flow_key *k;
 	struct rte_hash *h;
 	uint32_t cap, i;
+	int32_t pos;
 
 	cap = t->capacity <= t->max_capacity / 2 ? t->capacity * 2 : t->max_capacity;
-	if (t->count != t->capacity || t->dq != NULL)
+	if (t->count != t->capacity || t->dq != NULL || kapa_timer_grow(t->wheel, cap) != 0)
 		goto fail;
-	keys = malloc((size_t)t->capacity * sizeof(*keys));
-	if (keys == NULL)
+	h = hash_create(t, cap, t->hash_gen + 1, &seg);
+	if (h == NULL)
 		goto fail;
 	for (i = 0; i < t->capacity; i++) {
 		k = key_at(t, i);
-		if (k == NULL) {
-			free(keys);
+		pos = k != NULL ? rte_hash_add_key(h, k) : -EINVAL;
+		if (pos != (int32_t)i) {
+			RTE_LOG(WARNING, USER1, "kapa_flow: %s: rebuilt hash put entry %u at %d\n",
+				t->name, i, pos);
+			hash_destroy(t, h, &seg);
 			goto fail;
 		}
-		keys[i] = *k;
 	}
-	if (kapa_timer_grow(t->wheel, cap) != 0) {
-		free(keys);
-		goto fail;
-	}
-	hash_destroy(t, t->h);
-	t->key_base = NULL;
-	t->hash_gen++;
-	h = hash_refill(t, cap, t->hash_gen, keys, t->capacity);
-	if (h == NULL) {
-		h = hash_refill(t, t->capacity, t->hash_gen, keys, t->capacity);
-		if (h == NULL)
-			rte_panic("kapa_flow: %s: cannot rebuild its hash of %u entries\n",
-				  t->name, t->capacity);
-		cap = t->capacity;
-	}
-	free(keys);
+	hash_destroy(t, t->h, &t->hash_seg);
 	t->h = h;
+	t->hash_seg = seg;
+	t->hash_gen++;
+	t->key_base = NULL;
 	probe_key_store(t);
-	if (cap == t->capacity)
-		goto fail;
 	for (i = t->capacity; i < cap; i++) {
 		t->conns[i].lru_prev = LRU_FREE;
 		kapa_timer_init_node(t->wheel, i);

@@ -174,8 +174,9 @@ struct kapa_flow_stats {
 				     at its size and evicts from then on */
 };
 
-/** The DPDK malloc heap of growing tables' hashes, a segment per hash. */
-#define KAPA_FLOW_GROW_HEAP "kapa_flow_grow"
+/** A growing table's hash is in an external malloc heap of its own, named
+ *  this and the hash's name (the table's name, or it and "+"). */
+#define KAPA_FLOW_GROW_HEAP_PREFIX "kf:"
 
 /** Called for every entry just before it leaves the table (any reason). */
 typedef void (*kapa_flow_release_fn)(uint32_t idx, enum kapa_flow_release why,
@@ -200,7 +201,7 @@ struct kapa_flow_conf {
 	 * and consumer slots are address space for max_capacity of which only
 	 * the pages written cost memory; the rte_hash is rebuilt at each
 	 * doubling with every entry at the same index, each time in a segment
-	 * of the external heap KAPA_FLOW_GROW_HEAP mapped at its size (not in
+	 * of an external heap of its own mapped at its size (not in
 	 * EAL's memory, which cannot grow). Needs qsbr == NULL
 	 * (a position waiting for readers would break the rebuild) and a name
 	 * one character shorter (the rebuilt hash alternates names).

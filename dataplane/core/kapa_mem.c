@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include <rte_errno.h>
@@ -88,7 +90,8 @@ kapa_mem_seg_add(struct kapa_mem_seg *seg, const char *heap, size_t size)
 	uint8_t *p, *base;
 	int socket_id;
 
-	if (seg == NULL || heap == NULL || size == 0 || size > SIZE_MAX / 2)
+	if (seg == NULL || heap == NULL || heap[0] == '\0' ||
+	    strlen(heap) >= sizeof(seg->heap) || size == 0 || size > SIZE_MAX / 2)
 		return -EINVAL;
 	seg->base = NULL;
 	socket_id = rte_malloc_heap_get_socket(heap);
@@ -102,8 +105,10 @@ kapa_mem_seg_add(struct kapa_mem_seg *seg, const char *heap, size_t size)
 	len = mapped_size(size);
 	/* Over-map by a page, keep the aligned part. */
 	p = map_pages(len + HUGE_2M, 0);
-	if (p == NULL)
+	if (p == NULL) {
+		(void)rte_malloc_heap_destroy(heap);	/* if empty */
 		return -ENOMEM;
+	}
 	base = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~((uintptr_t)HUGE_2M - 1));
 	head = (size_t)(base - p);
 	if (head != 0)
@@ -115,22 +120,26 @@ kapa_mem_seg_add(struct kapa_mem_seg *seg, const char *heap, size_t size)
 		int err = rte_errno != 0 ? rte_errno : ENOMEM;
 
 		(void)munmap(base, len);
+		(void)rte_malloc_heap_destroy(heap);
 		return -err;
 	}
 	seg->base = base;
 	seg->len = len;
 	seg->socket_id = socket_id;
+	snprintf(seg->heap, sizeof(seg->heap), "%s", heap);
 	return 0;
 }
 
 int
-kapa_mem_seg_remove(struct kapa_mem_seg *seg, const char *heap)
+kapa_mem_seg_remove(struct kapa_mem_seg *seg)
 {
 	if (seg == NULL || seg->base == NULL)
 		return 0;
-	if (rte_malloc_heap_memory_remove(heap, seg->base, seg->len) != 0)
+	if (rte_malloc_heap_memory_remove(seg->heap, seg->base, seg->len) != 0)
 		return -(rte_errno != 0 ? rte_errno : EBUSY);
 	(void)munmap(seg->base, seg->len);
 	seg->base = NULL;
+	/* Fails, harmlessly, while the heap has other segments. */
+	(void)rte_malloc_heap_destroy(seg->heap);
 	return 0;
 }

@@ -57,28 +57,35 @@ void kapa_mem_free(void *p, size_t size);
  * per GiB (docs/performance.md), and it cannot grow later. A segment is
  * mapped when a structure is built, at its size, and unmapped with it.
  *
- * DPDK clears a segment when it is added (rte_malloc_heap_memory_add()), so
- * all of it is resident from then on: size it to what will be allocated.
+ * rte_malloc() takes from any segment of a heap, so one structure's heap
+ * must be its own (a name of its own) for its segment to be removable once
+ * the structure is freed. DPDK clears a segment when it is added
+ * (rte_malloc_heap_memory_add()), so all of it is resident from then on:
+ * size it to what will be allocated.
  */
+#define KAPA_MEM_HEAP_NAME_MAX 32	/* DPDK's heap names, with the NUL */
+
 struct kapa_mem_seg {
 	void *base;		/* NULL: no segment */
 	size_t len;		/* a multiple of 2 MiB */
 	int socket_id;		/* the heap's, for rte_malloc_socket() */
+	char heap[KAPA_MEM_HEAP_NAME_MAX];
 };
 
 /**
  * Map @p size bytes (rounded up to 2 MiB) and add them to the external heap
- * @p heap, created on first use.
+ * @p heap, created if it does not exist.
  *
  * @return 0 and @p seg filled, or -errno (EINVAL, ENOMEM, or DPDK's).
  */
 int kapa_mem_seg_add(struct kapa_mem_seg *seg, const char *heap, size_t size);
 
 /**
- * Take a segment out of its heap and unmap it. Every allocation in it must
- * have been freed; if one is left (EBUSY), the segment stays mapped and
- * in the heap, and -EBUSY is returned. A segment with base NULL is ignored.
+ * Take a segment out of its heap, unmap it, and destroy the heap if nothing
+ * else is in it. Every allocation in the segment must have been freed; if
+ * one is left (EBUSY), the segment stays mapped and in the heap, and -EBUSY
+ * is returned. A segment with base NULL is ignored.
  */
-int kapa_mem_seg_remove(struct kapa_mem_seg *seg, const char *heap);
+int kapa_mem_seg_remove(struct kapa_mem_seg *seg);
 
 #endif /* KAPA_MEM_H */

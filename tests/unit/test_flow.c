@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -862,16 +863,27 @@ test_idle_expiry(void)
 	kapa_flow_destroy(t);
 }
 
-/* Bytes in the growing tables' heap (its segments, used or not). */
+/* Bytes in the heaps of growing table @p name's two hash generations (their
+ * segments, used or not); 0 when neither heap exists. */
 static size_t
-grow_heap_bytes(void)
+grow_heap_bytes(const char *name)
 {
 	struct rte_malloc_socket_stats ms;
-	int socket = rte_malloc_heap_get_socket(KAPA_FLOW_GROW_HEAP);
+	char heap[64];
+	size_t total = 0;
+	int gen, socket;
 
-	if (socket < 0 || rte_malloc_get_socket_stats(socket, &ms) != 0)
-		return SIZE_MAX;
-	return ms.heap_totalsz_bytes;
+	for (gen = 0; gen < 2; gen++) {
+		snprintf(heap, sizeof(heap), KAPA_FLOW_GROW_HEAP_PREFIX "%s%s", name,
+			 gen ? "+" : "");
+		socket = rte_malloc_heap_get_socket(heap);
+		if (socket < 0)
+			continue;
+		if (rte_malloc_get_socket_stats(socket, &ms) != 0)
+			return SIZE_MAX;
+		total += ms.heap_totalsz_bytes;
+	}
+	return total;
 }
 
 /*
@@ -919,7 +931,7 @@ test_grow(void)
 	CU_ASSERT_EQUAL(st->grow_failed, 0);
 	/* Each hash was built in a heap segment of its own, and the old
 	 * ones are gone: one 2 MiB segment is all the heap holds. */
-	CU_ASSERT_EQUAL(grow_heap_bytes(), 2u << 20);
+	CU_ASSERT_EQUAL(grow_heap_bytes("tgrow"), 2u << 20);
 	CU_ASSERT_EQUAL(seen.n, 0);	/* nothing evicted on the way */
 	for (i = 0; i < 256; i++) {
 		key_of(&k, i, 0);
@@ -944,11 +956,80 @@ test_grow(void)
 	CU_ASSERT_EQUAL(st->released[KAPA_REL_EVICT_LRU], 20);
 	CU_ASSERT(!present(t, 1) && present(t, 255) && present(t, 339));
 	kapa_flow_destroy(t);
-	CU_ASSERT_EQUAL(grow_heap_bytes(), 0);
+	CU_ASSERT_EQUAL(grow_heap_bytes("tgrow"), 0);
 
 	/* Growing needs a name one shorter and no readers. */
 	conf.name = "twenty-chars-name-xx";
 	CU_ASSERT(kapa_flow_create(&conf) == NULL);
+}
+
+/* The process's address space now, in bytes (VmSize), or 0. */
+static uint64_t
+address_space_bytes(void)
+{
+	char line[128];
+	uint64_t kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmSize: %" SCNu64 " kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib * 1024;
+}
+
+/*
+ * A growing table that cannot map its next hash keeps the one it has: it
+ * stops growing and evicts as a fixed table does, every entry still found.
+ * The address space is capped just above what the process holds, so the new
+ * hash's segment (4 MiB of mapping at least) cannot be had.
+ */
+static void
+test_grow_no_memory(void)
+{
+	struct kapa_flow_conf conf = {0};
+	const struct kapa_flow_stats *st;
+	struct kapa_flow_table *t;
+	struct rlimit old, capped;
+	uint32_t i, found = 0;
+	uint64_t now;
+	int idx;
+
+	memset(&seen, 0, sizeof(seen));
+	conf.name = "tgrow_nomem";
+	conf.capacity = 16;
+	conf.max_capacity = 256;
+	conf.socket_id = SOCKET_ID_ANY;
+	conf.on_release = on_release;
+	conf.cb_arg = &seen;
+	t = kapa_flow_create(&conf);
+	CU_ASSERT_FATAL(t != NULL);
+	st = kapa_flow_stats(t);
+	for (i = 0; i < 16; i++)
+		CU_ASSERT_FATAL(insert(t, i, 1000 + i, 0) >= 0);
+	now = address_space_bytes();
+	CU_ASSERT_FATAL(now != 0);
+	CU_ASSERT_FATAL(getrlimit(RLIMIT_AS, &old) == 0);
+	capped = old;
+	capped.rlim_cur = now + (1u << 20);
+	CU_ASSERT_FATAL(setrlimit(RLIMIT_AS, &capped) == 0);
+	idx = insert(t, 16, 5000, 0);
+	CU_ASSERT(setrlimit(RLIMIT_AS, &old) == 0);
+	CU_ASSERT(idx >= 0);
+	CU_ASSERT_EQUAL(st->grow_failed, 1);
+	CU_ASSERT_EQUAL(st->grown, 0);
+	CU_ASSERT_EQUAL(kapa_flow_capacity(t), 16);
+	CU_ASSERT_EQUAL(kapa_flow_max_capacity(t), 16);
+	CU_ASSERT_EQUAL(st->released[KAPA_REL_EVICT_LRU], 1);
+	CU_ASSERT(!present(t, 0));	/* the longest idle went */
+	for (i = 1; i <= 16; i++)
+		found += present(t, i);
+	CU_ASSERT_EQUAL(found, 16);
+	CU_ASSERT_EQUAL(grow_heap_bytes("tgrow_nomem"), 2u << 20);	/* the old hash's */
+	kapa_flow_destroy(t);
+	CU_ASSERT_EQUAL(grow_heap_bytes("tgrow_nomem"), 0);
 }
 
 /* A released position is reused only after the readers' grace period. */
@@ -1169,6 +1250,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "snapshot: free, busy, consistent", test_snapshot) == NULL ||
 	    CU_add_test(s, "idle expiry is lazy and asks the policy", test_idle_expiry) == NULL ||
 	    CU_add_test(s, "a growing table keeps every index", test_grow) == NULL ||
+	    CU_add_test(s, "a growing table without memory for its next hash keeps its own",
+			test_grow_no_memory) == NULL ||
 	    CU_add_test(s, "positions wait for the readers' grace period",
 			test_qsbr_deferred_reuse) == NULL ||
 	    CU_add_test(s, "reader thread never sees a torn record", test_reader_thread) == NULL)
