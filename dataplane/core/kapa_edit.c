@@ -193,14 +193,18 @@ kapa_csum_tcp_ok(const struct kapa_pkt *pkt)
 }
 
 int
-kapa_edit_csum_ok(const struct kapa_pkt *pkt)
+kapa_csum_ip4_ok(const struct kapa_pkt *pkt)
 {
 	const uint8_t *ip = pkt->data + pkt->l3_off;
 
-	if (pkt->family == 4 &&
-	    kapa_csum_fold(kapa_csum_add(0, ip, (uint32_t)(ip[0] & 0x0f) * 4, 0)) != 0xffff)
-		return 0;
-	return kapa_csum_tcp_ok(pkt);
+	return pkt->family != 4 ||
+	       kapa_csum_fold(kapa_csum_add(0, ip, (uint32_t)(ip[0] & 0x0f) * 4, 0)) == 0xffff;
+}
+
+int
+kapa_csum_ok(const struct kapa_pkt *pkt)
+{
+	return kapa_csum_ip4_ok(pkt) && kapa_csum_tcp_ok(pkt);
 }
 
 /* ---- lengths -------------------------------------------------------------- */

@@ -74,11 +74,18 @@ void kapa_csum_update(uint8_t *field, const uint8_t *old, const uint8_t *new_,
 void kapa_edit_fill_csum(struct kapa_pkt *pkt);
 
 /**
- * Check both checksums of a parsed segment.
- * @return 1 when the IPv4 header checksum (if any) and the TCP checksum
- *         verify, 0 when not.
+ * Check both checksums of a parsed segment, as its receiver does before
+ * anything else: the IPv4 header's (if any) and the TCP checksum.
+ * @return 1 when both verify, 0 when not.
  */
-int kapa_edit_csum_ok(const struct kapa_pkt *pkt);
+int kapa_csum_ok(const struct kapa_pkt *pkt);
+
+/**
+ * Check the IPv4 header checksum of a parsed packet (a fragment's, say),
+ * over the header length its IHL gives. An IPv6 packet has none: 1.
+ * @return 1 when it verifies, 0 when not.
+ */
+int kapa_csum_ip4_ok(const struct kapa_pkt *pkt);
 
 /**
  * Check the TCP checksum of a parsed segment, as the receiving stack does:

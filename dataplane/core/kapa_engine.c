@@ -3,8 +3,8 @@
  * The engine's packet path (kapa_engine.h), top to bottom:
  *
  *   kapa_engine_input()
- *     a TCP checksum the receiver would refuse: counted, forwarded as it is,
- *       nothing else                                       (engine_csum_bad)
+ *     a checksum the receiver would refuse (IPv4 header, TCP): counted,
+ *       forwarded as it is, nothing else                   (engine_csum_bad)
  *     look the connection up once (kapa_tcp_lookup)
  *     client segment of an edited connection: ack and SACK edges back to the
  *       server's space, before the core sees them        (act_client_in)
@@ -209,9 +209,10 @@ apply_cut(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *pkt)
 }
 
 /*
- * Whether the segment in hand carries a TCP checksum its receiver would
- * refuse: such a segment never reaches the server's (or client's)
- * application, so it must not count as a request, create or move any
+ * Whether the segment in hand carries a checksum its receiver would refuse,
+ * the IPv4 header's or the TCP one: such a segment never reaches the
+ * server's (or client's) application, so it must not count as a request,
+ * create or move any
  * state, or take the place of the good copy that will be sent again (the
  * reassembly keeps the first copy of a byte). The port's verdict is taken
  * as it is; a segment no port checked is verified here when configured to.
@@ -233,7 +234,7 @@ engine_csum_bad(struct kapa_engine *e, const struct kapa_pkt *pkt)
 		if (!e->csum_verify)
 			return false;
 		e->st.csum_sw++;
-		if (likely(kapa_csum_tcp_ok(pkt)))
+		if (likely(kapa_csum_ok(pkt)))
 			return false;
 		break;
 	}
@@ -329,6 +330,15 @@ engine_fragment(struct kapa_engine *e, const struct kapa_buf *b, const struct ka
 	if (e->cur_frag) {
 		/* Its datagram's frame is the table's buffer, in use. */
 		kapa_frag_refuse(e->frag, KAPA_FRAG_REF_NESTED);
+		return;
+	}
+	/* A fragment whose IPv4 header checksum is wrong is dropped by its
+	 * receiver before reassembly: it must neither complete a datagram
+	 * nor, as a first copy, spoil the good one sent again. (Its port's
+	 * verdict, where there is one, is on that header.) */
+	if (pkt->csum == KAPA_CSUM_BAD ||
+	    (pkt->csum == KAPA_CSUM_UNKNOWN && e->csum_verify && !kapa_csum_ip4_ok(pkt))) {
+		e->st.csum_bad++;
 		return;
 	}
 	if (kapa_frag_input(e->frag, pkt, now_ns, &d) != KAPA_FRAG_DONE)

@@ -132,9 +132,11 @@ struct kapa_engine_stats {
 	uint64_t decisions;		/**< policy program runs */
 	uint64_t prog_out_of_range;	/**< program results clamped */
 	uint64_t rules_redecided;	/**< connections decided again on a new rule set */
-	/* TCP checksums (struct kapa_pkt::csum, kapa_engine_conf::csum_verify) */
-	uint64_t csum_bad;		/**< segments with a bad checksum: forwarded
-					     unchanged, used for nothing */
+	/* Checksums, IPv4 header and TCP (struct kapa_pkt::csum,
+	 * kapa_engine_conf::csum_verify) */
+	uint64_t csum_bad;		/**< segments (and IPv4 fragments) with a bad
+					     checksum: forwarded unchanged, used
+					     for nothing */
 	uint64_t csum_port;		/**< segments whose checksum the port checked
 					     (KAPA_CSUM_GOOD or _BAD) */
 	uint64_t csum_sw;		/**< segments whose checksum the engine checked */
@@ -197,8 +199,8 @@ struct kapa_engine_conf {
 	/** The race and compliance tables (ops and ops_arg are the engine's
 	 *  to set); zero: their defaults. */
 	struct kapa_race_conf race;
-	/** 1: verify the TCP checksum of segments that arrive with
-	 *  KAPA_CSUM_UNKNOWN (no port checked it); 0: trust them (captures
+	/** 1: verify the IPv4 header and TCP checksums of packets that arrive
+	 *  with KAPA_CSUM_UNKNOWN (no port checked them); 0: trust them (captures
 	 *  taken on the sending host, whose checksums the NIC was to fill). */
 	uint8_t csum_verify;
 	/** IP fragment reassembly (bounds, timeouts); zero: its defaults. */
@@ -224,14 +226,16 @@ void kapa_engine_destroy(struct kapa_engine *e);
  * b->data) and may be edited: on return it describes the frame as it
  * stands.
  *
- * A TCP segment whose checksum is bad (pkt->csum KAPA_CSUM_BAD, or
- * KAPA_CSUM_UNKNOWN and found bad when kapa_engine_conf::csum_verify is
- * set) is what the receiving stack drops: it is counted (csum_bad) and
+ * A TCP segment whose IPv4 header or TCP checksum is bad (pkt->csum
+ * KAPA_CSUM_BAD, or KAPA_CSUM_UNKNOWN and found bad when
+ * kapa_engine_conf::csum_verify is set) is what the receiving stack drops:
+ * it is counted (csum_bad) and
  * forwarded unchanged, and nothing else is done with it: no connection
  * created or touched, no byte reassembled or delivered, no timer moved.
  *
  * An IP fragment (KAPA_PKT_FRAGMENT) goes to the engine's reassembly table
- * and is forwarded unchanged; the fragment that completes a datagram
+ * (unless its IPv4 header checksum is bad, found so in the same way:
+ * csum_bad) and is forwarded unchanged; the fragment that completes a datagram
  * brings the datagram through this same path first (its checksum over the
  * whole datagram, the lookup, TCP core, tracker, decisions, with @p pkt_ref
  * and @p b's port), where

@@ -75,10 +75,11 @@ enum kapa_pkt_bad {
 };
 
 /**
- * What is known of a TCP segment's checksum (struct kapa_pkt::csum). The
- * parser leaves it UNKNOWN; a caller whose port verified the checksum says
- * so before the engine sees the packet (kapa_engine_conf::csum_verify says
- * what the engine does with UNKNOWN).
+ * What is known of a packet's checksums (struct kapa_pkt::csum): of a TCP
+ * segment, its IPv4 header's (if any) and its TCP checksum together; of an
+ * IPv4 fragment, its header's. The parser leaves it UNKNOWN; a caller whose
+ * port verified them says so before the engine sees the packet
+ * (kapa_engine_conf::csum_verify says what the engine does with UNKNOWN).
  */
 enum kapa_csum {
 	KAPA_CSUM_UNKNOWN = 0,	/**< not verified: the engine verifies it in

@@ -119,6 +119,7 @@ dp_port_probe(uint16_t port_id, struct dp_port_caps *caps, char *err, size_t err
 		    (info.hash_key_size == 40 || info.hash_key_size == 52);
 	caps->hash_key_size = info.hash_key_size;
 	caps->rx_tcp_csum = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) != 0;
+	caps->rx_ip_csum = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) != 0;
 	caps->socket = rte_eth_dev_socket_id(port_id);
 	caps->if_index = info.if_index;
 	if (rte_eth_dev_get_mtu(port_id, &caps->mtu) != 0 || caps->mtu == 0)
@@ -160,6 +161,8 @@ dp_port_create(struct dp_port *p, const struct dp_port_params *pp, char *err, si
 	}
 	if (p->caps.rx_tcp_csum)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+	if (p->caps.rx_ip_csum)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	ntx = pp->workers < p->caps.max_txq ? pp->workers : p->caps.max_txq;
 	rc = rte_eth_dev_configure(p->id, nrx, ntx, &conf);
 	if (rc != 0) {

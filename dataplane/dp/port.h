@@ -33,6 +33,9 @@ struct dp_port_caps {
 	 *  without it (net_af_packet, net_memif, net_pcap, net_ring in DPDK
 	 *  22.11) give none: the engine verifies in software. */
 	uint8_t rx_tcp_csum;
+	/** Verifies IPv4 header checksums on receive
+	 *  (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM), likewise. */
+	uint8_t rx_ip_csum;
 	uint8_t hash_key_size;
 	int socket;		/**< NUMA socket, or SOCKET_ID_ANY */
 	/** The kernel interface behind the port (net_af_packet, net_af_xdp,

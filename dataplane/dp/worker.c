@@ -300,7 +300,7 @@ dp_ghost(struct dp_worker *w, struct rte_mbuf *m, const struct kapa_pkt *pkt,
 	/* A segment its receiver drops for its checksum says nothing of the
 	 * connection: the engine counts it and forwards it, unused. */
 	if (pkt->csum == KAPA_CSUM_BAD ||
-	    (pkt->csum == KAPA_CSUM_UNKNOWN && w->csum_verify && !kapa_csum_tcp_ok(pkt)))
+	    (pkt->csum == KAPA_CSUM_UNKNOWN && w->csum_verify && !kapa_csum_ok(pkt)))
 		return 0;
 	if (pkt->tcp_flags & (KAPA_TCP_SYN | KAPA_TCP_RST)) {
 		g->state = DP_GHOST_GONE;	/* a new connection, or the end */
@@ -438,28 +438,42 @@ dp_own(struct dp_worker *w, struct rte_mbuf **mbufs, uint16_t n)
 }
 
 /*
- * The port's word on a TCP segment's checksum (docs/kapa-dp.md,
- * "Checksums"). NONE means the checksum field was never filled but the
- * port vouches for the data (a frame from the same host, as virtio gives
- * it): the receiver on that host takes it, so it is good. A tunnelled
- * segment gets no verdict here: a port that does not open the tunnel
- * reports on the outer UDP checksum, and the one that matters is the
- * inner TCP one.
+ * The port's word on a packet's checksums (docs/kapa-dp.md, "Checksums"):
+ * of a TCP segment, its IPv4 header's (if any) and its TCP checksum
+ * together; of an IPv4 fragment, its header's. NONE means the checksum
+ * field was never filled but the port vouches for the data (a frame from
+ * the same host, as virtio gives it): the receiver on that host takes it,
+ * so it is good. A tunnelled segment gets no verdict here: a port that does
+ * not open the tunnel reports on the outer headers, and the ones that
+ * matter are the inner ones.
  */
+static inline uint8_t
+dp_port_verdict(uint64_t flags, uint64_t good, uint64_t bad, uint64_t none)
+{
+	if (flags == bad)
+		return KAPA_CSUM_BAD;
+	return flags == good || flags == none ? KAPA_CSUM_GOOD : KAPA_CSUM_UNKNOWN;
+}
+
 static inline uint8_t
 dp_csum_verdict(const struct rte_mbuf *m, const struct kapa_pkt *pkt)
 {
+	uint8_t ip = KAPA_CSUM_GOOD, l4;
+
 	if (pkt->encap & KAPA_ENCAP_TUNNEL)
 		return KAPA_CSUM_UNKNOWN;
-	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
-	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
-	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
-		return KAPA_CSUM_GOOD;
-	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+	if (pkt->family == 4)
+		ip = dp_port_verdict(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK,
+				     RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_BAD,
+				     RTE_MBUF_F_RX_IP_CKSUM_NONE);
+	if (pkt->cls == KAPA_PKT_FRAGMENT)
+		return pkt->family == 4 ? ip : KAPA_CSUM_UNKNOWN;
+	l4 = dp_port_verdict(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK,
+			     RTE_MBUF_F_RX_L4_CKSUM_GOOD, RTE_MBUF_F_RX_L4_CKSUM_BAD,
+			     RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	if (ip == KAPA_CSUM_BAD || l4 == KAPA_CSUM_BAD)
 		return KAPA_CSUM_BAD;
-	default:
-		return KAPA_CSUM_UNKNOWN;
-	}
+	return ip == KAPA_CSUM_GOOD && l4 == KAPA_CSUM_GOOD ? KAPA_CSUM_GOOD : KAPA_CSUM_UNKNOWN;
 }
 
 /*

@@ -48,8 +48,9 @@ struct dp_worker_params {
 	uint32_t mtu;			/**< smallest MTU of the bridged ports */
 	uint32_t idle_sleep_us;
 	int bypass;			/**< forward only, no core (benchmark ceiling) */
-	/** Verify in software the TCP checksums the port gave no verdict on
-	 *  (kapa_engine_conf::csum_verify); 0: --no-verify-checksums. */
+	/** Verify in software the TCP and IPv4 header checksums the port gave
+	 *  no verdict on (kapa_engine_conf::csum_verify); 0:
+	 *  --no-verify-checksums. */
 	uint8_t csum_verify;
 	struct kapa_stats_rec *stats;	/**< its record in kapa_stats */
 	struct kapa_conn_rec *conns;	/**< its slice of kapa_conns */

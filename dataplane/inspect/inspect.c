@@ -797,7 +797,7 @@ run_frame(struct inspect_run *run, const struct capture_frame *f, uint64_t *cloc
 	 * fill: an edited segment is written as a NIC would send it. One
 	 * whose checksum was right keeps the engine's incremental updates. */
 	if (run->writer != NULL && pkt.cls == KAPA_PKT_TCP)
-		csum_ok = kapa_edit_csum_ok(&pkt);
+		csum_ok = kapa_csum_ok(&pkt);
 	/* The core's lookup of the frame's connection, done here so that
 	 * its stream number can come from it. */
 	kapa_engine_lookup(run->eng, &pkt, &slot);

@@ -1,21 +1,22 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""A request the server never receives: a segment with a wrong TCP checksum.
+"""A request the server never receives: a segment with a wrong checksum.
 
 Run in the client namespace (root: a packet socket). Opens a TCP connection
 to HOST:PORT (IPv4 or IPv6) with the kernel's stack, learns the connection's
 real sequence numbers from its own handshake ACK (read back from a packet
 socket on IFACE),
 then sends, beside the kernel, one segment at the next sequence number whose
-TCP checksum is wrong, carrying two requests (/?csum-bad-1, /?csum-bad-2). The
-server's stack drops it. Then the real request, of the same length, goes
+TCP checksum is wrong (WHICH "tcp", the default) or, over IPv4, whose IP
+header checksum is wrong and TCP checksum right (WHICH "ip"), carrying two
+requests (/?csum-bad-1, /?csum-bad-2). The server's stack drops it. Then the real request, of the same length, goes
 through the socket (/?csum-good, one request): the same sequence numbers, other
 bytes. Its response must come back (status 200), and the connection is closed.
 
 Prints one line: "sent bad=LEN good=LEN status=CODE". Exit status 0 when the
 response came, 1 otherwise.
 
-Usage: bad_csum_client.py IFACE HOST PORT
+Usage: bad_csum_client.py IFACE HOST PORT [WHICH]
 """
 import socket
 import struct
@@ -84,11 +85,12 @@ def handshake_ack(sniff, lport, rport, deadline):
     return None
 
 
-def bad_segment(ack_frame, payload):
+def bad_segment(ack_frame, payload, which):
     """The handshake ACK turned into a data segment (PSH|ACK, same sequence
-    and acknowledgement numbers) carrying @payload, TCP checksum wrong; the
-    IP header right (IPv4: its length, ID and checksum; IPv6: its payload
-    length)."""
+    and acknowledgement numbers) carrying @payload, TCP checksum wrong and
+    the IP header right (IPv4: its length, ID and checksum; IPv6: its
+    payload length); or, @which "ip", the IPv4 header checksum wrong and
+    the TCP checksum right."""
     fam, ihl, l4, _ = l3_of(ack_frame)
     eth = ack_frame[:14]
     ip = bytearray(ack_frame[14:l4])
@@ -106,12 +108,20 @@ def bad_segment(ack_frame, payload):
         ip[4:6] = struct.pack("!H", len(seg))
         pseudo = bytes(ip[8:40]) + struct.pack("!IxxxB", len(seg), 6)
     good = ~ones_sum(pseudo + seg) & 0xFFFF
-    seg = seg[:16] + struct.pack("!H", good ^ 0x5A5A) + seg[18:]
+    if which == "ip":
+        ip[10:12] = struct.pack("!H", struct.unpack("!H", ip[10:12])[0] ^ 0x5A5A)
+        seg = seg[:16] + struct.pack("!H", good) + seg[18:]
+    else:
+        seg = seg[:16] + struct.pack("!H", good ^ 0x5A5A) + seg[18:]
     return eth + bytes(ip) + seg
 
 
 def main():
     iface, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    which = sys.argv[4] if len(sys.argv) > 4 else "tcp"
+    if which not in ("tcp", "ip") or (which == "ip" and ":" in host):
+        print("WHICH is tcp, or ip over IPv4")
+        return 2
     sniff = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sniff.bind((iface, 0))
     conn = socket.create_connection((host, port), timeout=10)  # IPv4 or IPv6
@@ -120,7 +130,7 @@ def main():
     if ack is None:
         print("no handshake ACK seen on %s for port %d" % (iface, lport))
         return 1
-    sniff.send(bad_segment(ack, BAD))
+    sniff.send(bad_segment(ack, BAD, which))
     sniff.close()
     # The bad copy is on the wire first (kapa would keep the first copy).
     time.sleep(0.2)

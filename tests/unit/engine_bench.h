@@ -102,7 +102,8 @@ struct bench {
 	int emit_port_rc[2];
 	uint8_t emit_port[2];
 	/* The next frame bench_send() sends (then back to 0): BENCH_CSUM_WRONG
-	 * its TCP checksum made wrong, and/or the port's verdict given
+	 * its TCP checksum made wrong (BENCH_CSUM_IP_WRONG: its IPv4 header
+	 * checksum), and/or the port's verdict given
 	 * (KAPA_CSUM_* << 4; 0: none, the engine verifies it). */
 	uint8_t csum_next;
 	/* Frames sent with a wrong checksum [KAPA_DIR_*], and of those, the
@@ -113,6 +114,8 @@ struct bench {
 };
 
 #define BENCH_CSUM_WRONG 0x01
+#define BENCH_CSUM_IP_WRONG 0x02	/* its IPv4 header checksum instead
+					   (IPv6: its TCP checksum) */
 #define BENCH_CSUM_PORT(v) ((uint8_t)((v) << 4))
 
 static inline struct bench *bench_of(void *arg) { return arg; }
@@ -141,7 +144,7 @@ bench_deliver(struct bench *b, uint8_t dir, const uint8_t *data, uint32_t len, i
 		b->bad_parse++;
 		return;
 	}
-	if (!kapa_edit_csum_ok(&p)) {
+	if (!kapa_csum_ok(&p)) {
 		b->bad_csum++;
 		return;
 	}
@@ -469,8 +472,9 @@ bench_send(struct bench *b, int from_srv, uint32_t seq, uint32_t ack, uint8_t fl
 	buf.tailroom = BENCH_ROOM;
 	buf.port = b->port_of[dir];
 	buf.edited = 0;
-	if (b->csum_next & BENCH_CSUM_WRONG) {
-		f[p.l4_off + 16] ^= 0x5a;
+	if (b->csum_next & (BENCH_CSUM_WRONG | BENCH_CSUM_IP_WRONG)) {
+		f[(b->csum_next & BENCH_CSUM_WRONG) || p.family != 4 ? p.l4_off + 16 :
+		  p.l3_off + 10] ^= 0x5a;
 		b->csum_wrong[dir]++;
 		b->csum_wrong_first[dir] += b->rcv[dir].max == 0;
 	}

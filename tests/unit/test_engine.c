@@ -925,6 +925,32 @@ test_csum_bad_not_counted(void)
 	}
 }
 
+/* The same with the IPv4 header checksum wrong and the TCP one right: the
+ * receiver's IP layer drops it first. */
+static void
+test_csum_ip_header_bad_not_counted(void)
+{
+	static const char two[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char one[] = "GET /a HTTP/1.1\r\nHost: x\r\nX-Pad: 0123456789abcdefghi\r\n\r\n";
+	const struct kapa_engine_stats *st;
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=5,mode=enforce", NULL, 0) == 0);
+	st = kapa_engine_stats(b.e);
+	bench_handshake(&b);
+	CU_ASSERT_EQUAL(send_at_next(&b, two, BENCH_CSUM_IP_WRONG), KAPA_VERDICT_FORWARD);
+	CU_ASSERT_EQUAL(b.changed, 0);
+	CU_ASSERT_EQUAL(b.bad_csum, 1);		/* the server dropped it */
+	CU_ASSERT_EQUAL(st->csum_bad, 1);
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 0);
+	bench_str(&b, C, one);
+	bench_str(&b, S, rsp_plain);
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 1);
+	CU_ASSERT_STRING_EQUAL(server_got(&b), one);
+	CU_ASSERT_EQUAL(st->csum_bad, 1);
+	bench_fini(&b);
+}
+
 /* The other verdicts: a port's GOOD is believed (not verified again), and
  * with software verification off a segment no port checked is used as it
  * is (kapa-inspect's default: captures carry checksums a NIC was to fill). */
@@ -1035,6 +1061,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "a burst looked up at once", test_burst_lookup) == NULL ||
 	    CU_add_test(s, "checksum: a bad segment is not counted",
 			test_csum_bad_not_counted) == NULL ||
+	    CU_add_test(s, "a segment with a bad IPv4 header checksum is not counted",
+			test_csum_ip_header_bad_not_counted) == NULL ||
 	    CU_add_test(s, "checksum: port's good, verification off",
 			test_csum_trusted) == NULL ||
 	    CU_add_test(s, "checksum: a bad segment moves no state",

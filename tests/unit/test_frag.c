@@ -461,6 +461,36 @@ test_atomic(void)
 
 /* ---- the engine: fragments counted, never edited ---------------------------------- */
 
+/* bench_frags_x()'s @p corrupt */
+#define CORRUPT_TCP 1		/* a payload byte changed after the TCP checksum */
+#define CORRUPT_IP4_FIRST 2	/* the first fragment sent with a wrong IPv4 header
+				   checksum, sent again right after the others */
+
+/* One fragment through the engine: forwarded byte for byte. */
+static void
+bench_piece(struct bench *b, int dir, struct frame *fr)
+{
+	uint8_t keep[sizeof(fr->b)];
+	enum kapa_verdict v;
+	struct kapa_buf buf;
+	struct kapa_pkt p;
+
+	CU_ASSERT_EQUAL(kapa_pkt_parse(fr->b, fr->len, KAPA_L2_ETHER, &p), KAPA_PKT_FRAGMENT);
+	memcpy(keep, fr->b, fr->len);
+	buf.data = fr->b;
+	buf.len = fr->len;
+	buf.tailroom = 0;
+	buf.port = b->port_of[dir];
+	buf.edited = 0;
+	b->now += 1000;
+	b->in_input = 1;
+	v = kapa_engine_input(b->e, &buf, &p, b->now, (void *)(uintptr_t)++b->nframe);
+	b->in_input = 0;
+	CU_ASSERT_EQUAL(v, KAPA_VERDICT_FORWARD);
+	CU_ASSERT_EQUAL(buf.edited, 0);
+	CU_ASSERT(buf.len == fr->len && memcmp(keep, fr->b, buf.len) == 0);
+}
+
 /*
  * Data from one end as IP fragments (@p n of them, in reverse when
  * @p reverse): each must be forwarded byte for byte; the receiver then
@@ -474,40 +504,33 @@ bench_frags_x(struct bench *b, int from_srv, const char *s, uint32_t n, int reve
 	uint64_t *off = from_srv ? &b->soff : &b->coff;
 	uint32_t isn = from_srv ? b->sisn : b->cisn, i, k, len = (uint32_t)strlen(s);
 	int dir = from_srv ? KAPA_DIR_S2C : KAPA_DIR_C2S;
-	struct kapa_buf buf;
 	struct kapa_pkt p;
-	uint8_t keep[sizeof(piece[0].b)];
-	enum kapa_verdict v;
 
 	whole.len = bench_build(b, from_srv, isn + 1 + (uint32_t)*off, bench_ack(b, from_srv),
 				KAPA_TCP_ACK | KAPA_TCP_PSH, (const uint8_t *)s, len, NULL, f, &p);
 	CU_ASSERT_FATAL(whole.len != 0 && p.l3_off == ETH_LEN);
 	memcpy(whole.b, f, whole.len);
-	if (corrupt)	/* a payload byte changed after the checksum was made */
+	if (corrupt == CORRUPT_TCP)
 		whole.b[whole.len - 1] ^= 0x20;
 	cut(n, 0x1000 + b->nframe);
 	for (k = 0; k < n; k++) {
 		i = reverse ? n - 1 - k : k;
-		CU_ASSERT_EQUAL(kapa_pkt_parse(piece[i].b, piece[i].len, KAPA_L2_ETHER, &p),
-				KAPA_PKT_FRAGMENT);
-		memcpy(keep, piece[i].b, piece[i].len);
-		buf.data = piece[i].b;
-		buf.len = piece[i].len;
-		buf.tailroom = 0;
-		buf.port = b->port_of[dir];
-		buf.edited = 0;
-		b->now += 1000;
-		b->in_input = 1;
-		v = kapa_engine_input(b->e, &buf, &p, b->now, (void *)(uintptr_t)++b->nframe);
-		b->in_input = 0;
-		CU_ASSERT_EQUAL(v, KAPA_VERDICT_FORWARD);
-		CU_ASSERT_EQUAL(buf.edited, 0);
-		CU_ASSERT(buf.len == piece[i].len && memcmp(keep, piece[i].b, buf.len) == 0);
+		if (corrupt == CORRUPT_IP4_FIRST && k == 0)
+			piece[i].b[ETH_LEN + 10] ^= 0x5a;
+		bench_piece(b, dir, &piece[i]);
+		if (corrupt == CORRUPT_IP4_FIRST && k == 0)
+			piece[i].b[ETH_LEN + 10] ^= 0x5a;
+	}
+	if (corrupt == CORRUPT_IP4_FIRST) {
+		/* Its receiver still waits for that one: nothing rebuilt. */
+		CU_ASSERT_EQUAL(b->npend, 0);
+		CU_ASSERT_EQUAL(kapa_frag_stats(kapa_engine_frag(b->e))->reassembled, 0);
+		bench_piece(b, dir, &piece[reverse ? n - 1 : 0]);
 	}
 	for (i = 0; i < b->npend; i++)
 		bench_deliver(b, b->pend[i].dir, b->pend[i].data, b->pend[i].len, 1);
 	b->npend = 0;
-	if (corrupt)
+	if (corrupt == CORRUPT_TCP)
 		return;		/* the receiver drops it: nothing arrives */
 	bench_deliver(b, (uint8_t)dir, whole.b, whole.len, 0);
 	*off += len;
@@ -582,13 +605,34 @@ test_engine_checksum(void)
 
 	CU_ASSERT_FATAL(bench_init(&b, 4, "max=5,mode=enforce", NULL, 0) == 0);
 	bench_handshake(&b);
-	bench_frags_x(&b, 0, req, 3, 1, 1);
+	bench_frags_x(&b, 0, req, 3, 1, CORRUPT_TCP);
 	CU_ASSERT_EQUAL(kapa_frag_stats(kapa_engine_frag(b.e))->reassembled, 1);
 	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->csum_bad, 1);
 	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 0);
 	bench_frags_x(&b, 0, req, 3, 0, 0);
 	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->csum_bad, 1);
 	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 1);
+	bench_fini(&b);
+}
+
+/*
+ * A fragment whose IPv4 header checksum is wrong is dropped by its
+ * receiver's IP layer: it does not complete the datagram (the request is
+ * counted only when its good copy comes), and it is counted.
+ */
+static void
+test_engine_fragment_header_checksum(void)
+{
+	static const char req[] = "GET /checked HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct bench b;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=5,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_frags_x(&b, 0, req, 3, 1, CORRUPT_IP4_FIRST);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->csum_bad, 1);
+	CU_ASSERT_EQUAL(kapa_frag_stats(kapa_engine_frag(b.e))->reassembled, 1);
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->requests, 1);
+	CU_ASSERT_STRING_EQUAL((const char *)b.rcv[KAPA_DIR_C2S].buf, req);
 	bench_fini(&b);
 }
 
@@ -614,7 +658,9 @@ kapa_unit_register(void)
 	    CU_add_test(s, "IPv6 atomic fragment", test_atomic) == NULL ||
 	    CU_add_test(s, "engine: counted, never edited", test_engine_never_edits) == NULL ||
 	    CU_add_test(s, "engine: the checksum of the whole datagram",
-			test_engine_checksum) == NULL)
+			test_engine_checksum) == NULL ||
+	    CU_add_test(s, "engine: a fragment's IPv4 header checksum",
+			test_engine_fragment_header_checksum) == NULL)
 		return -1;
 	return 0;
 }
