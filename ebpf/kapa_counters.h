@@ -146,6 +146,7 @@
 	X(acks_translated, KAPA_CTR_COUNTER, "acks_translated", "client ACKs moved back to the server's sequence space", s->eng->acks_translated) \
 	X(sack_edges_translated, KAPA_CTR_COUNTER, "sack_edges_translated", "SACK edges moved back to the server's sequence space", s->eng->sack_edges_translated) \
 	X(stale_probes, KAPA_CTR_COUNTER, "stale_probes", "old retransmissions sent as probes", s->eng->stale_probes) \
+	X(stale_cut, KAPA_CTR_COUNTER, "stale_cut", "retransmissions from before the client's ack to past it: the old bytes cut", s->eng->stale_cut) \
 	X(midstream_limited, KAPA_CTR_COUNTER, "midstream_limited", "picked-up connections given limits", s->eng->midstream_limited) \
 	X(decisions, KAPA_CTR_COUNTER, "decisions", "policy decisions taken", s->eng->decisions) \
 	X(prog_out_of_range, KAPA_CTR_COUNTER, "prog_out_of_range", "policy program results out of range, clamped (mode to observe, seconds to 20 days)", s->eng->prog_out_of_range) \

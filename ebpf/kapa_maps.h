@@ -37,8 +37,8 @@
  *  8: the TCP checksum counters csum_bad, csum_port, csum_sw;
  *  9: the IP fragment counters frag_*, refused_fragmented; 10: the pickup
  *  counters pickup_*, resync_line_dropped, gap_release, and a stats record
- *  of 192 words). */
-#define KAPA_MAPS_ABI_VERSION 10
+ *  of 192 words; 11: stale_cut). */
+#define KAPA_MAPS_ABI_VERSION 11
 
 /** Default directory of the pinned maps (kapa-dp and kapad --map-root). */
 #define KAPA_MAP_ROOT "/sys/fs/bpf/kapa"

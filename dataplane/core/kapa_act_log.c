@@ -391,6 +391,18 @@ act_server_out(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, struct 
 	bool changed = false;
 	int grow = 0, len;
 
+	if (n != 0 && !syn && ac->shift != 0 && (int32_t)(s - ac->floor) < 0 &&
+	    (int32_t)(s + n - ac->floor) > 0) {
+		/* A retransmission that runs past floor (the server sent it
+		 * before the ack that set floor reached it, new bytes along):
+		 * the client has the bytes before floor, not the others. They
+		 * go on alone, mapped as any segment from floor on. */
+		kapa_edit_drop_front(b, pkt, ac->floor - s);
+		b->edited = 1;
+		e->st.stale_cut++;
+		s = ac->floor;
+		n = pkt->payload_len;
+	}
 	if ((n != 0 || (pkt->tcp_flags & KAPA_TCP_FIN)) && ac->shift != 0 &&
 	    (int32_t)(s - ac->floor) < 0) {
 		/* An old retransmission: the client has these bytes. An

@@ -308,6 +308,23 @@ kapa_edit_trim(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t keep)
 	pkt_resize(b, pkt, -(int32_t)(pkt->payload_len - keep));
 }
 
+void
+kapa_edit_drop_front(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t n)
+{
+	uint8_t *pay = pkt_bytes(pkt) + pkt->payload_off;
+	uint32_t len = pkt->payload_len, old_sum;
+
+	if (n == 0 || n >= len || (pkt->tcp_flags & KAPA_TCP_SYN))
+		return;
+	/* The payload's sum before and after the move: the bytes that stay
+	 * change their position's parity when n is odd. */
+	old_sum = kapa_csum_add(0, pay, len, 0);
+	memmove(pay, pay + n, len - n);
+	csum_replace_sums(tcp_csum(pkt), old_sum, kapa_csum_add(0, pay, len - n, 0));
+	pkt_resize(b, pkt, -(int32_t)n);
+	kapa_edit_set_seq(pkt, pkt->seq + n);
+}
+
 /* Set a parsed segment's IP and TCP lengths (no checksums). */
 static void
 pkt_set_lengths(struct kapa_pkt *pkt)

@@ -131,6 +131,13 @@ uint32_t kapa_edit_room(const struct kapa_buf *b, const struct kapa_pkt *pkt);
 void kapa_edit_trim(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t keep);
 
 /**
+ * Cut the first @p n payload bytes (0 < n < payload_len), the rest moved to
+ * the front and the sequence number advanced by @p n; a FIN stays. Not for
+ * a SYN (nothing done). Checksums updated incrementally.
+ */
+void kapa_edit_drop_front(struct kapa_buf *b, struct kapa_pkt *pkt, uint32_t n);
+
+/**
  * Split a segment whose payload is longer than @p first: the segment keeps
  * the first @p first bytes (without FIN), and a copy of its headers with the
  * rest of the payload (sequence number advanced, FIN if the original had

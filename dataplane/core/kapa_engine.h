@@ -125,6 +125,9 @@ struct kapa_engine_stats {
 	uint64_t edits_replayed;	/**< edits applied again to a retransmission */
 	uint64_t acks_translated;	/**< client ACKs moved back to the server's space */
 	uint64_t sack_edges_translated;
+	uint64_t stale_cut;		/**< server segments from before the shift's
+					     floor to past it: the bytes before
+					     it cut, the rest forwarded */
 	uint64_t stale_probes;		/**< server segments before the shift's floor,
 					     sent as a probe (docs/core-act.md) */
 	uint64_t replay_no_room;	/**< retransmissions dropped: no room to edit */

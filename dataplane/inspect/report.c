@@ -475,8 +475,9 @@ print_actions(const struct report *r, FILE *out)
 		", split %" PRIu64 "), segments not forwarded %" PRIu64 "\n",
 		a->rst_sent, a->pkts_edited, a->bytes_inserted, a->pkts_split, a->pkts_dropped);
 	fprintf(out, "  edits replayed on retransmissions %" PRIu64 ", ACKs translated %" PRIu64
-		", SACK edges %" PRIu64 ", stale retransmissions probed %" PRIu64 "\n",
-		a->edits_replayed, a->acks_translated, a->sack_edges_translated, a->stale_probes);
+		", SACK edges %" PRIu64 ", stale retransmissions probed %" PRIu64 " (cut %" PRIu64
+		")\n", a->edits_replayed, a->acks_translated, a->sack_edges_translated,
+		a->stale_probes, a->stale_cut);
 	fprintf(out, "  decisions %" PRIu64 ", picked-up connections given limits %" PRIu64 "\n",
 		a->decisions, a->midstream_limited);
 }

@@ -51,6 +51,9 @@ struct bench_rcv {
 	uint32_t conflicts;		/* a byte not yet delivered received twice,
 					   different */
 	int fin;			/* a FIN received in order */
+	uint32_t fin_ooo;		/* a FIN received out of order: its offset
+					   + 1 (kept, as a TCP receiver keeps it,
+					   until the bytes before it come); 0 none */
 };
 
 /* A frame that left the engine. */
@@ -185,7 +188,11 @@ bench_deliver(struct bench *b, uint8_t dir, const uint8_t *data, uint32_t len, i
 	}
 	while (r->nxt < BENCH_STREAM && r->have[r->nxt])
 		r->nxt++;
-	if ((p.tcp_flags & KAPA_TCP_FIN) && off + p.payload_len == r->nxt)
+	if ((p.tcp_flags & KAPA_TCP_FIN) && !r->fin && off + p.payload_len > r->nxt &&
+	    r->fin_ooo == 0)
+		r->fin_ooo = off + p.payload_len + 1;
+	if (((p.tcp_flags & KAPA_TCP_FIN) && off + p.payload_len == r->nxt) ||
+	    (r->fin_ooo != 0 && r->nxt + 1 >= r->fin_ooo))
 		r->fin = 1;
 }
 

@@ -557,6 +557,46 @@ test_retransmission(void)
 	bench_fini(&b);
 }
 
+/*
+ * A retransmission that starts before what the client acknowledged and runs
+ * past it (the server sent it, new bytes along, before the ack reached it):
+ * the client gets the new bytes now, shifted as any others; only the bytes
+ * it has are cut.
+ */
+static void
+test_retransmission_past_ack(void)
+{
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	const uint32_t old = 5, rlen = sizeof(rsp) - 1;
+	char both[2 * sizeof(rsp)];
+	struct bench b;
+	uint32_t seq0;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=5,max=10,mode=advertise", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	seq0 = b.sisn + 1;
+	bench_str(&b, S, rsp);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_INSERT, KAPA_ACT_WHY_ADVERTISE), 1);
+	bench_pure_ack(&b, C);		/* the insertion retires: shift, floor */
+	bench_str(&b, C, req11);
+	/* the first response's last bytes again, and the second response */
+	snprintf(both, sizeof(both), "%s%s", rsp + rlen - old, rsp);
+	bench_send(&b, S, seq0 + rlen - old, bench_ack(&b, S), KAPA_TCP_ACK | KAPA_TCP_PSH,
+		   (const uint8_t *)both, old + rlen, NULL);
+	b.soff += rlen;
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->stale_cut, 1);
+	CU_ASSERT_EQUAL(kapa_engine_stats(b.e)->stale_probes, 0);
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->responses, 2);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_INSERT, KAPA_ACT_WHY_ADVERTISE), 2);
+	/* the client has both responses whole, each with its Keep-Alive */
+	CU_ASSERT_EQUAL(b.rcv[KAPA_DIR_S2C].nxt, b.rcv[KAPA_DIR_S2C].max);
+	CU_ASSERT(strstr(client_got(&b), "ok") != NULL &&
+		  strstr(strstr(client_got(&b), "ok") + 2, "\r\n\r\nok") != NULL);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
 /* SACK edges past an insertion come back to the server's space. */
 static void
 test_sack(void)
@@ -1047,6 +1087,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "a tolerated response is not edited", test_tolerated_not_edited) == NULL ||
 	    CU_add_test(s, "insertion past the MSS splits", test_split_at_mss) == NULL ||
 	    CU_add_test(s, "retransmissions edited identically", test_retransmission) == NULL ||
+	    CU_add_test(s, "a retransmission past the client's ack: its new bytes go on",
+			test_retransmission_past_ack) == NULL ||
 	    CU_add_test(s, "SACK edges translated", test_sack) == NULL ||
 	    CU_add_test(s, "out-of-order header end falls back",
 			test_out_of_order_header_end) == NULL ||

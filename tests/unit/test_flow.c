@@ -886,6 +886,25 @@ grow_heap_bytes(const char *name)
 	return total;
 }
 
+/* A table of 16 entries that may grow to 256, 40 bytes of slot each,
+ * reporting to seen (cleared). */
+static struct kapa_flow_table *
+growing_table(const char *name)
+{
+	struct kapa_flow_conf conf = {0};
+
+	memset(&seen, 0, sizeof(seen));
+	conf.name = name;
+	conf.capacity = 16;
+	conf.max_capacity = 256;
+	conf.app_size = 40;
+	conf.socket_id = SOCKET_ID_ANY;
+	conf.on_release = on_release;
+	conf.on_expire = on_expire;
+	conf.cb_arg = &seen;
+	return kapa_flow_create(&conf);
+}
+
 /*
  * A growing table (max_capacity): it doubles instead of evicting, every
  * entry keeps its index, key, record, consumer slot and timer across the
@@ -894,7 +913,6 @@ grow_heap_bytes(const char *name)
 static void
 test_grow(void)
 {
-	struct kapa_flow_conf conf = {0};
 	const struct kapa_flow_stats *st;
 	struct kapa_flow_table *t;
 	struct kapa_flow_key k;
@@ -902,16 +920,7 @@ test_grow(void)
 	uint32_t i, ok = 0;
 	uint8_t *app;
 
-	memset(&seen, 0, sizeof(seen));
-	conf.name = "tgrow";
-	conf.capacity = 16;
-	conf.max_capacity = 256;
-	conf.app_size = 40;
-	conf.socket_id = SOCKET_ID_ANY;
-	conf.on_release = on_release;
-	conf.on_expire = on_expire;
-	conf.cb_arg = &seen;
-	t = kapa_flow_create(&conf);
+	t = growing_table("tgrow");
 	CU_ASSERT_FATAL(t != NULL);
 	st = kapa_flow_stats(t);
 	CU_ASSERT_EQUAL(kapa_flow_capacity(t), 16);
@@ -959,8 +968,7 @@ test_grow(void)
 	CU_ASSERT_EQUAL(grow_heap_bytes("tgrow"), 0);
 
 	/* Growing needs a name one shorter and no readers. */
-	conf.name = "twenty-chars-name-xx";
-	CU_ASSERT(kapa_flow_create(&conf) == NULL);
+	CU_ASSERT(growing_table("twenty-chars-name-xx") == NULL);
 }
 
 /* The process's address space now, in bytes (VmSize), or 0. */
@@ -989,7 +997,6 @@ address_space_bytes(void)
 static void
 test_grow_no_memory(void)
 {
-	struct kapa_flow_conf conf = {0};
 	const struct kapa_flow_stats *st;
 	struct kapa_flow_table *t;
 	struct rlimit old, capped;
@@ -997,14 +1004,7 @@ test_grow_no_memory(void)
 	uint64_t now;
 	int idx;
 
-	memset(&seen, 0, sizeof(seen));
-	conf.name = "tgrow_nomem";
-	conf.capacity = 16;
-	conf.max_capacity = 256;
-	conf.socket_id = SOCKET_ID_ANY;
-	conf.on_release = on_release;
-	conf.cb_arg = &seen;
-	t = kapa_flow_create(&conf);
+	t = growing_table("tgrow_nomem");
 	CU_ASSERT_FATAL(t != NULL);
 	st = kapa_flow_stats(t);
 	for (i = 0; i < 16; i++)
