@@ -524,26 +524,6 @@ array_alloc(const struct kapa_flow_table *t, size_t size)
 	return t->max_capacity > t->capacity ? kapa_mem_reserve(size) : kapa_mem_alloc(size);
 }
 
-/*
- * A growing table's hash lives in a heap segment of its own, mapped at the
- * hash's size each time the hash is built and unmapped with it (kapa_mem.h),
- * in a heap of its own (KAPA_FLOW_GROW_HEAP_PREFIX and the hash's name): in
- * a shared heap, the next hash could take memory from the last one's
- * segment, which could then not be removed.
- * In EAL's memory instead, the largest hash the table may grow to would have
- * to be there from the start, and paid for at every start of kapa-inspect
- * (docs/performance.md). A fixed table's hash is in EAL's heap.
- */
-/* Beyond kapa_flow_hash_bytes(): the rte_hash itself, malloc's element
- * headers and alignment, the rings' headers. */
-#define GROW_HEAP_SLACK (256u * 1024)
-
-/*
- * Key equality for rte_hash. DPDK 22.11 compares keys of 16, 32, 48... bytes
- * with SSE and any other length with memcmp(); ours is 40 bytes, and
- * memcmp()'s length dispatch showed in kapa-inspect's profile. Five 8-byte
- * words, no branch. @return 0 when equal, as memcmp().
- */
 static inline uint64_t
 key_word(const void *key, unsigned int i)
 {
@@ -553,6 +533,12 @@ key_word(const void *key, unsigned int i)
 	return w;
 }
 
+/*
+ * Key equality for rte_hash. DPDK 22.11 compares keys of 16, 32, 48... bytes
+ * with SSE and any other length with memcmp(); ours is 40 bytes, and
+ * memcmp()'s length dispatch showed in kapa-inspect's profile. Five 8-byte
+ * words, no branch. @return 0 when equal, as memcmp().
+ */
 static int
 key_cmp(const void *key1, const void *key2, size_t len)
 {
@@ -564,6 +550,20 @@ key_cmp(const void *key1, const void *key2, size_t len)
 		(key_word(key1, 3) ^ key_word(key2, 3)) |
 		(key_word(key1, 4) ^ key_word(key2, 4))) != 0;
 }
+
+/*
+ * A growing table's hash lives in a heap segment of its own, mapped at the
+ * hash's size each time the hash is built and unmapped with it (kapa_mem.h),
+ * and in a heap of its own (KAPA_FLOW_GROW_HEAP_PREFIX and the hash's name):
+ * in a shared heap, the next hash could take memory from the last one's
+ * segment, which could then not be removed. In EAL's memory instead, the
+ * largest hash the table may grow to would have to be there from the start,
+ * and paid for at every start of kapa-inspect (docs/performance.md). A fixed
+ * table's hash is in EAL's heap.
+ */
+/* Beyond kapa_flow_hash_bytes(): the rte_hash itself, malloc's element
+ * headers and alignment, the rings' headers. */
+#define GROW_HEAP_SLACK (256u * 1024)
 
 /* The rte_hash of @p entries under the table's name of generation @p gen
  * (two alternate, so that the next one exists while the last is copied);
