@@ -397,6 +397,41 @@ test_trim(void)
 	}
 }
 
+/* The front of the payload cut, odd and even lengths, both families, with
+ * Ethernet padding and a FIN: the rest moved up, seq advanced, FIN kept,
+ * checksums right; a SYN and out-of-range lengths are left alone. */
+static void
+test_drop_front(void)
+{
+	uint8_t payload[101];
+	struct frame f;
+	struct kapa_pkt q;
+	uint32_t n, seq;
+
+	for (n = 0; n < sizeof(payload); n++)
+		payload[n] = (uint8_t)rnd();
+	for (n = 1; n < sizeof(payload); n += 2 + n % 3) {
+		build(&f, n % 2 ? 6 : 4, n % 3 == 0, payload, sizeof(payload), 0x19 /* FIN */,
+		      n % 4 == 0 ? 6 : 0);
+		seq = f.pkt.seq;
+		kapa_edit_drop_front(&f.b, &f.pkt, n);
+		reparse(&f, &q);
+		CU_ASSERT(kapa_csum_ok(&q));
+		CU_ASSERT_EQUAL(q.payload_len, sizeof(payload) - n);
+		CU_ASSERT_EQUAL(q.seq, seq + n);
+		CU_ASSERT(q.tcp_flags & KAPA_TCP_FIN);
+		CU_ASSERT_EQUAL(memcmp(q.data + q.payload_off, payload + n, sizeof(payload) - n), 0);
+	}
+	for (n = 0; n <= sizeof(payload); n += sizeof(payload)) {
+		build(&f, 4, 0, payload, sizeof(payload), 0x18, 0);
+		kapa_edit_drop_front(&f.b, &f.pkt, n);
+		CU_ASSERT_EQUAL(f.pkt.payload_len, sizeof(payload));
+	}
+	build(&f, 4, 0, payload, sizeof(payload), 0x12 /* SYN/ACK */, 0);
+	kapa_edit_drop_front(&f.b, &f.pkt, 10);
+	CU_ASSERT_EQUAL(f.pkt.payload_len, sizeof(payload));
+}
+
 static void
 test_split(void)
 {
@@ -501,6 +536,7 @@ kapa_unit_register(void)
 	    CU_add_test(s, "rewrite in place", test_rewrite) == NULL ||
 	    CU_add_test(s, "insert anywhere", test_insert) == NULL ||
 	    CU_add_test(s, "trim", test_trim) == NULL ||
+	    CU_add_test(s, "front cut", test_drop_front) == NULL ||
 	    CU_add_test(s, "split", test_split) == NULL ||
 	    CU_add_test(s, "seq, ack, SACK edges", test_seq_ack_sack) == NULL ||
 	    CU_add_test(s, "crafted RST", test_craft_rst) == NULL)
