@@ -418,11 +418,17 @@ act_reset(struct kapa_engine *e, const struct kapa_stream_ctx *ctx, enum kapa_ac
 
 /* ---- planning edits of a response --------------------------------------------- */
 
-/* Whether stream bytes [lo, hi) of the packet in hand's direction are in it. */
+/*
+ * Whether stream bytes [lo, hi) of the packet in hand's direction are in it,
+ * and first there: bytes its connection had seen before, held out of order,
+ * were forwarded as they came, and the copy in hand of a retransmission is
+ * not what the receiver keeps.
+ */
 static bool
 in_hand(const struct kapa_engine *e, const struct kapa_stream_ctx *ctx, uint64_t lo, uint64_t hi)
 {
 	return ctx->pkt != NULL && ctx->pkt == e->cur_pkt && lo >= ctx->pkt_off &&
+	       lo >= e->cur_seen_end[ctx->dir & 1] &&
 	       hi <= ctx->pkt_off + ctx->pkt->payload_len;
 }
 

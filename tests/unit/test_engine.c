@@ -597,6 +597,41 @@ test_retransmission_past_ack(void)
 	bench_fini(&b);
 }
 
+/*
+ * A piece of a response's Connection line came first (held out of order,
+ * forwarded as it was), then the whole response: the line is in the packet
+ * in hand, and the header block ends there, but the client keeps the copy
+ * of the piece it had. kapa must not rewrite it there
+ * (why: forwarded): the client would hold two different bytes at one
+ * place. It closes once the client has the response instead.
+ */
+static void
+test_no_rewrite_of_held_bytes(void)
+{
+	static const char rsp[] = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n"
+				  "Content-Length: 2\r\n\r\nok";
+	const uint32_t len = sizeof(rsp) - 1;
+	struct bench b;
+	uint32_t seq0;
+
+	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
+	bench_handshake(&b);
+	bench_str(&b, C, req11);
+	seq0 = b.sisn + 1;
+	bench_send(&b, S, seq0 + 20, bench_ack(&b, S), KAPA_TCP_ACK | KAPA_TCP_PSH,
+		   (const uint8_t *)rsp + 20, 25, NULL);
+	bench_send(&b, S, seq0, bench_ack(&b, S), KAPA_TCP_ACK | KAPA_TCP_PSH,
+		   (const uint8_t *)rsp, len, NULL);
+	b.soff += len;
+	CU_ASSERT_EQUAL(kapa_http_stats(kapa_engine_http(b.e))->responses, 1);
+	/* not rewritten: closed once the client has the response instead */
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_CLOSE_AFTER, KAPA_ACT_WHY_FORWARDED), 1);
+	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_REWRITE, KAPA_ACT_WHY_REQUESTS), 0);
+	CU_ASSERT_STRING_EQUAL(client_got(&b), rsp);
+	check_clean(&b);
+	bench_fini(&b);
+}
+
 /* SACK edges past an insertion come back to the server's space. */
 static void
 test_sack(void)
@@ -1089,6 +1124,8 @@ kapa_unit_register(void)
 	    CU_add_test(s, "retransmissions edited identically", test_retransmission) == NULL ||
 	    CU_add_test(s, "a retransmission past the client's ack: its new bytes go on",
 			test_retransmission_past_ack) == NULL ||
+	    CU_add_test(s, "no rewrite of bytes held and forwarded before",
+			test_no_rewrite_of_held_bytes) == NULL ||
 	    CU_add_test(s, "SACK edges translated", test_sack) == NULL ||
 	    CU_add_test(s, "out-of-order header end falls back",
 			test_out_of_order_header_end) == NULL ||
