@@ -521,6 +521,17 @@ test_split_at_mss(void)
 	bench_fini(&b);
 }
 
+/* An IPv4 bench under @p spec, its handshake done and a request sent.
+ * @return the server's first sequence number. */
+static uint32_t
+bench_requested(struct bench *b, const char *spec)
+{
+	CU_ASSERT_FATAL(bench_init(b, 4, spec, NULL, 0) == 0);
+	bench_handshake(b);
+	bench_str(b, C, req11);
+	return b->sisn + 1;
+}
+
 /* A retransmission of an edited segment is edited identically, however the
  * server cuts it again; one from before what the client acknowledged goes
  * out as a probe. */
@@ -531,10 +542,7 @@ test_retransmission(void)
 	struct bench b;
 	uint32_t seq0, nout;
 
-	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
-	bench_handshake(&b);
-	bench_str(&b, C, req11);
-	seq0 = b.sisn + 1;
+	seq0 = bench_requested(&b, "max=1,mode=enforce");
 	bench_str(&b, S, rsp);
 	nout = b.nout;
 	/* whole again, then its second half from inside the header block */
@@ -572,10 +580,7 @@ test_retransmission_past_ack(void)
 	struct bench b;
 	uint32_t seq0;
 
-	CU_ASSERT_FATAL(bench_init(&b, 4, "timeout=5,max=10,mode=advertise", NULL, 0) == 0);
-	bench_handshake(&b);
-	bench_str(&b, C, req11);
-	seq0 = b.sisn + 1;
+	seq0 = bench_requested(&b, "timeout=5,max=10,mode=advertise");
 	bench_str(&b, S, rsp);
 	CU_ASSERT_EQUAL(bench_count(&b, KAPA_ACT_KIND_INSERT, KAPA_ACT_WHY_ADVERTISE), 1);
 	bench_pure_ack(&b, C);		/* the insertion retires: shift, floor */
@@ -614,10 +619,7 @@ test_no_rewrite_of_held_bytes(void)
 	struct bench b;
 	uint32_t seq0;
 
-	CU_ASSERT_FATAL(bench_init(&b, 4, "max=1,mode=enforce", NULL, 0) == 0);
-	bench_handshake(&b);
-	bench_str(&b, C, req11);
-	seq0 = b.sisn + 1;
+	seq0 = bench_requested(&b, "max=1,mode=enforce");
 	bench_send(&b, S, seq0 + 20, bench_ack(&b, S), KAPA_TCP_ACK | KAPA_TCP_PSH,
 		   (const uint8_t *)rsp + 20, 25, NULL);
 	bench_send(&b, S, seq0, bench_ack(&b, S), KAPA_TCP_ACK | KAPA_TCP_PSH,
