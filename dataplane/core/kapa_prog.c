@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Policy programs through rte_bpf. See kapa_prog.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,51 @@ load_logged(const struct rte_bpf_prm *prm, char *log, size_t loglen)
 	return bpf;
 }
 
+/*
+ * What DPDK 22.11's verifier mishandles: building its control flow graph it
+ * takes an edge to the place after the last instruction (a last instruction
+ * that runs on, a jump to the end) as in bounds (add_edge() checks "> nb_ins"),
+ * and its depth-first search then visits a node one past its node array,
+ * reading and writing heap memory that is not its own. A long
+ * fuzz_kapad_request run crashed rte_bpf_load() so on the one-instruction
+ * program "r0 = 0". Such programs are refused here, before it sees them.
+ * @return 0, or -1 with @p err filled.
+ */
+static int
+check_flow_bounds(const struct ebpf_insn *ins, uint32_t n, char *err, size_t errlen)
+{
+	uint32_t i;
+	int64_t to;
+
+	for (i = 0; i < n; i++) {
+		if (ins[i].code == (BPF_LD | BPF_IMM | EBPF_DW)) {
+			/* two slots, and something after them */
+			if (i + 2 >= n) {
+				snprintf(err, errlen, "instruction %u (a 64-bit load) runs on past "
+					 "the program's end", i);
+				return -1;
+			}
+			i++;
+			continue;
+		}
+		if (BPF_CLASS(ins[i].code) != BPF_JMP || BPF_OP(ins[i].code) == EBPF_EXIT ||
+		    BPF_OP(ins[i].code) == EBPF_CALL)
+			continue;
+		to = (int64_t)i + 1 + ins[i].off;
+		if (to < 0 || to >= (int64_t)n) {
+			snprintf(err, errlen, "instruction %u jumps to %" PRId64 ", outside the "
+				 "program's %u instructions", i, to, n);
+			return -1;
+		}
+	}
+	if (ins[n - 1].code != (BPF_JMP | EBPF_EXIT) && ins[n - 1].code != (BPF_JMP | BPF_JA)) {
+		snprintf(err, errlen, "the last instruction (%u) runs on past the program's end: "
+			 "it must be exit or a jump", n - 1);
+		return -1;
+	}
+	return 0;
+}
+
 struct kapa_prog *
 kapa_prog_load(const void *ins, uint32_t n, char *err, size_t errlen)
 {
@@ -72,6 +118,8 @@ kapa_prog_load(const void *ins, uint32_t n, char *err, size_t errlen)
 			 KAPA_PROG_MAX_INS);
 		return NULL;
 	}
+	if (check_flow_bounds(ins, n, err, errlen) != 0)
+		return NULL;
 	memset(&prm, 0, sizeof(prm));
 	prm.ins = ins;
 	prm.nb_ins = n;

@@ -165,6 +165,11 @@ static void
 test_refusals(void)
 {
 	static const uint64_t exit0[2] = { 0x00000000000000b7ull, 0x0000000000000095ull };
+	/* r0 = 0; ja +1 (to 3) or ja -3 (to -1); exit */
+	static const uint64_t jump_end[3] = { 0xb7ull, 0x0000000000010005ull, 0x95ull };
+	static const uint64_t jump_back[3] = { 0xb7ull, 0x00000000fffd0005ull, 0x95ull };
+	/* r0 = 0; lddw r0, 0 (two slots, the second's code 0x95 as exit's) */
+	static const uint64_t lddw_end[3] = { 0xb7ull, 0x18ull, 0x95ull };
 	struct kapa_prog *p;
 	FILE *log_before;
 	uint32_t n;
@@ -200,6 +205,20 @@ test_refusals(void)
 	 * log stream as it was. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "undefined return value at pc: 0"));
 	CU_ASSERT_PTR_EQUAL(rte_log_get_stream(), log_before);
+	/* What rte_bpf_load() would read past the program's end for: refused
+	 * before it sees them. r0 = 0 and nothing after; a jump to the end and
+	 * one before the start; a 64-bit load cut in half, and one whose second
+	 * slot looks like an exit: nothing runs after either. */
+	CU_ASSERT_PTR_NULL(kapa_prog_load(exit0, 1, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "runs on past the program's end"));
+	CU_ASSERT_PTR_NULL(kapa_prog_load(jump_end, 3, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "instruction 1 jumps to 3, outside"));
+	CU_ASSERT_PTR_NULL(kapa_prog_load(jump_back, 3, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "instruction 1 jumps to -1, outside"));
+	CU_ASSERT_PTR_NULL(kapa_prog_load(lddw_end, 2, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "instruction 1 (a 64-bit load) runs on past"));
+	CU_ASSERT_PTR_NULL(kapa_prog_load(lddw_end, 3, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "instruction 1 (a 64-bit load) runs on past"));
 	CU_ASSERT_FATAL(kapa_bpfobj_read(getenv("KAPA_PROG_BAD_OOB"), KAPA_POLICY_SECTION, &ins, &n,
 					 err, sizeof(err)) == 0);
 	CU_ASSERT_PTR_NULL(kapa_prog_load(ins, n, err, sizeof(err)));
