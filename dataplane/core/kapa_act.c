@@ -428,7 +428,7 @@ static bool
 in_hand(const struct kapa_engine *e, const struct kapa_stream_ctx *ctx, uint64_t lo, uint64_t hi)
 {
 	return ctx->pkt != NULL && ctx->pkt == e->cur_pkt && lo >= ctx->pkt_off &&
-	       lo >= e->cur_seen_end[ctx->dir & 1] &&
+	       lo >= e->cur_seen_end &&
 	       hi <= ctx->pkt_off + ctx->pkt->payload_len;
 }
 

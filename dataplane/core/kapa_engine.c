@@ -277,11 +277,12 @@ engine_input_acting(struct kapa_engine *e, struct kapa_buf *b, struct kapa_pkt *
 	e->cur_grow = 0;
 	e->cur_cut = UINT32_MAX;
 	e->cur_verdict = KAPA_VERDICT_FORWARD;
-	e->cur_seen_end[0] = e->cur_seen_end[1] = 0;
-	if (s->idx >= 0) {
-		e->cur_seen_end[0] = kapa_tcp_seen_end(e->tcp, (uint32_t)s->idx, KAPA_DIR_C2S);
-		e->cur_seen_end[1] = kapa_tcp_seen_end(e->tcp, (uint32_t)s->idx, KAPA_DIR_S2C);
-	}
+	e->cur_seen_end = 0;
+	if (s->idx >= 0)
+		e->cur_seen_end = kapa_tcp_seen_end(
+			e->tcp, (uint32_t)s->idx,
+			s->side == kapa_flow_conn(e->ft, (uint32_t)s->idx)->client_side ?
+			KAPA_DIR_C2S : KAPA_DIR_S2C);
 	kapa_tcp_input_at(e->tcp, pkt, &s->key, s->side, s->idx, now_ns, pkt_ref, &res);
 	slot_result(e, s, &res);
 	if (res.idx >= 0 && e->policy != NULL)

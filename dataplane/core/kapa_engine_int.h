@@ -174,9 +174,9 @@ struct kapa_engine {
 	uint32_t cur_grow;	/* bytes edits will add to it */
 	uint32_t cur_cut;	/* payload bytes it keeps (a refused request
 				   starts there); UINT32_MAX: all */
-	uint64_t cur_seen_end[2];	/* [dir]: the end of the bytes its connection
-					   had seen before it, held out of order
-					   included (those were forwarded) */
+	uint64_t cur_seen_end;	/* the end of the bytes its connection had seen
+				   in its direction before it, held out of order
+				   included (those were forwarded) */
 	uint8_t cur_verdict;	/* enum kapa_verdict */
 	uint8_t cur_frag;	/* the packet in hand was reassembled from IP
 				   fragments: nothing of it may be edited */
